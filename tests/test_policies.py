@@ -1,0 +1,35 @@
+"""Every policy passes its own fixtures: each must have at least one passing and one failing case."""
+
+import pytest
+
+from validator.engine.library import load_policies
+from validator.policy_tests import run_case
+
+POLICIES = load_policies([])
+CASES = [(policy, case) for policy in POLICIES for case in policy.tests]
+
+
+@pytest.mark.parametrize("policy,case", CASES, ids=[f"{p.id}:{c.name}" for p, c in CASES])
+def test_policy_fixture(policy, case):
+    outcome = run_case(policy, case)
+    assert outcome.passed, outcome.detail
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=[p.id for p in POLICIES])
+def test_policy_has_passing_and_failing_fixtures(policy):
+    expectations = {case.expect for case in policy.tests}
+    assert expectations == {"pass", "fail"}, f"{policy.id} needs both passing and failing fixtures"
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=[p.id for p in POLICIES])
+def test_policy_documents_itself(policy):
+    assert "```yaml" in policy.remediation, f"{policy.id}: remediation needs a YAML snippet"
+    assert len(policy.description.split()) >= 15, f"{policy.id}: description is too thin"
+    assert policy.standards
+
+
+def test_policy_ids_are_unique_and_files_named_after_them():
+    ids = [p.id for p in POLICIES]
+    assert len(ids) == len(set(ids))
+    for policy in POLICIES:
+        assert policy.source.rsplit("/", 1)[-1].startswith(policy.id + "-"), policy.source

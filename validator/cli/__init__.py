@@ -1,0 +1,33 @@
+"""The `tdv` command line. Subcommands live one per module and are imported on demand,
+so `tdv --version` starts without loading the engine."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from validator import __version__
+
+SUBCOMMANDS = {
+    "scan": "validator.cli.scan:scan",
+    "policies": "validator.cli.policies:policies",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(SUBCOMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = SUBCOMMANDS.get(name)
+        if target is None:
+            return None
+        module, attribute = target.split(":")
+        return getattr(importlib.import_module(module), attribute)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="tdv")
+def main() -> None:
+    """Trusted Delivery Validator: policy checks for Kubernetes manifests and Terraform."""

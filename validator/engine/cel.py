@@ -1,0 +1,201 @@
+"""CEL policies, evaluated with cel-expr-python (the official CEL runtime).
+
+Expressions see the same variables as in a Kubernetes ValidatingAdmissionPolicy: `object`
+(the resource) and `params` (the policy's parameters), plus the `forEach` item variable.
+An expression returns true when the object complies.
+
+Each expression is compiled once per run. Parameters are bound as a constant with
+`cel.bind`, so one activation per resource serves every policy: the resource is converted
+to CEL values once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from cel_expr_python import cel
+from cel_expr_python.ext import ext_bindings, ext_math, ext_optional, ext_strings
+
+from validator.engine.policy import Policy, PolicyError, Validation
+from validator.engine.scopes import Scope, ScopeError, parse_scope
+from validator.model import FieldPath
+
+
+class EvaluationError(Exception):
+    """A policy could not be evaluated on a resource. Reported as an error result."""
+
+
+@dataclass(frozen=True)
+class RawViolation:
+    field_path: FieldPath
+    message: str
+
+
+def _extensions() -> list[Any]:
+    return [ext_bindings.ExtBindings(), ext_strings.ExtStrings(), ext_optional.ExtOptional(), ext_math.ExtMath()]
+
+
+class CelEvaluator:
+    """Compiles CEL policies. One instance per run; environments are shared."""
+
+    language = "cel"
+
+    def __init__(self) -> None:
+        self._envs: dict[tuple[str, ...], Any] = {}
+
+    def env(self, extra_variables: tuple[str, ...] = ()) -> Any:
+        key = tuple(sorted(set(extra_variables)))
+        if key not in self._envs:
+            variables = {name: cel.Type.DYN for name in ("object", "params", *key)}
+            self._envs[key] = cel.NewEnv(variables=variables, extensions=_extensions())
+        return self._envs[key]
+
+    def activation(self, document: dict[str, Any]) -> Any:
+        return self.env().Activation({"object": document})
+
+    def compile(self, policy: Policy, parameters: dict[str, Any]) -> "CompiledCelPolicy":
+        params = to_cel_literal(parameters)
+        checks = []
+        for validation in policy.validations:
+            scope = _scope(policy, validation)
+            variables = scope.variables if scope else ()
+            self._check(policy, validation, validation.expression, variables)
+            if validation.message_expression:
+                self._check(policy, validation, validation.message_expression, variables)
+            checks.append(_CompiledValidation(
+                validation=validation,
+                scope=scope,
+                verdict=self._compile(policy, validation, _bound(params, scope, validation.expression)),
+                message=(self._compile(policy, validation, _bound(params, scope, validation.message_expression))
+                         if validation.message_expression else None),
+            ))
+        return CompiledCelPolicy(policy, tuple(checks), self)
+
+    def _check(self, policy: Policy, validation: Validation, expression: str, variables: tuple[str, ...]) -> None:
+        """Compile the expression as written, so errors point at the author's own columns."""
+        try:
+            self.env(variables).compile(expression)
+        except RuntimeError as error:
+            raise PolicyError(policy.source, f"{policy.id}: CEL compile error: {_cel_message(error)}", validation.line) from None
+
+    def _compile(self, policy: Policy, validation: Validation, expression: str) -> Any:
+        try:
+            return self.env().compile(expression)
+        except RuntimeError as error:
+            raise PolicyError(policy.source, f"{policy.id}: CEL compile error: {_cel_message(error)}", validation.line) from None
+
+
+def _scope(policy: Policy, validation: Validation) -> Scope | None:
+    if not validation.for_each:
+        return None
+    try:
+        return parse_scope(validation.for_each, validation.variable)
+    except ScopeError as error:
+        raise PolicyError(policy.source, f"{policy.id}: {error}", validation.line) from None
+
+
+def _bound(params: str, scope: Scope | None, expression: str) -> str:
+    body = scope.wrap(f"({expression})") if scope else f"({expression})"
+    return f"cel.bind(params, {params}, {body})"
+
+
+def _cel_message(error: Exception) -> str:
+    text = str(error)
+    for prefix in ("INVALID_ARGUMENT: ", "ERROR: "):
+        text = text.removeprefix(prefix)
+    return text.replace("<input>:", "", 1).strip()
+
+
+@dataclass(frozen=True)
+class _CompiledValidation:
+    validation: Validation
+    scope: Scope | None
+    verdict: Any
+    message: Any | None
+
+
+class CompiledCelPolicy:
+    def __init__(self, policy: Policy, checks: tuple[_CompiledValidation, ...], evaluator: CelEvaluator):
+        self.policy, self.checks, self.evaluator = policy, checks, evaluator
+
+    def evaluate(self, document: dict[str, Any], cache: dict[str, Any]) -> list[RawViolation]:
+        activation = cache.get("cel")
+        if activation is None:
+            activation = cache["cel"] = self.evaluator.activation(document)
+        violations: list[RawViolation] = []
+        for check in self.checks:
+            verdict = _value(check.verdict.eval(activation))
+            if check.scope is None:
+                if _verdict(verdict):
+                    continue
+                violations.append(RawViolation(check.validation.field_path, self._message(check, activation, None)))
+                continue
+            verdicts = _flatten(verdict)
+            paths = check.scope.item_paths(document)
+            if len(verdicts) != len(paths):
+                raise EvaluationError(f"forEach {check.scope.pattern!r} matched items that are not objects")
+            for index, (path, ok) in enumerate(zip(paths, verdicts)):
+                if not _verdict(ok):
+                    message = self._message(check, activation, index)
+                    violations.append(RawViolation(path + check.validation.field_path, message))
+        return violations
+
+    def _message(self, check: _CompiledValidation, activation: Any, index: int | None) -> str:
+        if check.message is None:
+            return check.validation.message
+        try:
+            value = _value(check.message.eval(activation))
+            if index is not None:
+                value = _flatten(value)[index]
+        except (EvaluationError, IndexError):
+            return check.validation.message
+        return value if isinstance(value, str) and value.strip() else check.validation.message
+
+
+def _value(result: Any) -> Any:
+    if result.type() == cel.Type.ERROR:
+        raise EvaluationError(str(result.value()).replace("\n", " "))
+    return result.plain_value()
+
+
+def _verdict(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise EvaluationError(f"expression returned {type(value).__name__}, not a boolean")
+    return value
+
+
+def _flatten(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        return [value]
+    flat: list[Any] = []
+    for item in value:
+        if isinstance(item, list):
+            flat.extend(_flatten(item))
+        else:
+            flat.append(item)
+    return flat
+
+
+def to_cel_literal(value: Any) -> str:
+    """A CEL literal for a JSON-like Python value (used to bind parameters)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return f"double('{value}')"
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(to_cel_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        items = ", ".join(f"{json.dumps(str(k), ensure_ascii=False)}: {to_cel_literal(v)}" for k, v in value.items())
+        return "{" + items + "}"
+    raise TypeError(f"cannot express {type(value).__name__} as a CEL literal")

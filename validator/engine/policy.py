@@ -1,0 +1,317 @@
+"""The policy file format: one YAML file per policy, holding its docs, checks and tests.
+
+See docs/policy-format.md for the full reference. Loading validates the file and reports
+each problem with the file, line and key so that policy authors can fix it quickly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from validator.model import FieldPath, Severity, parse_path
+from validator.sources.yaml_loader import YamlDocument, YamlError, load_documents
+
+CATEGORIES = ("pod-security", "rbac", "network", "resilience", "supply-chain", "best-practice")
+PARAMETER_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "list": list, "map": dict}
+_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
+
+POD_BEARING = {
+    "Pod": "",
+    "Deployment": "apps",
+    "StatefulSet": "apps",
+    "DaemonSet": "apps",
+    "ReplicaSet": "apps",
+    "ReplicationController": "",
+    "Job": "batch",
+    "CronJob": "batch",
+}
+POD_BEARING_ALIAS = "@pod-bearing"
+
+_TOP_KEYS = {
+    "id": True, "title": True, "severity": True, "category": True, "description": True,
+    "remediation": True, "standards": True, "targets": True, "validations": True,
+    "parameters": False, "tests": False, "helpUri": False, "tags": False, "language": False,
+}
+_VALIDATION_KEYS = {"expression", "message", "messageExpression", "forEach", "as", "field"}
+_TARGET_KEYS = {"kinds", "apiGroups", "namespaces", "labelSelector"}
+_TEST_KEYS = {"name", "expect", "object", "field", "count", "parameters"}
+
+
+class PolicyError(Exception):
+    """A policy file that does not follow the format."""
+
+    def __init__(self, path: str, message: str, line: int | None = None):
+        super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
+        self.path, self.message, self.line = path, message, line
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str
+    default: Any
+    description: str
+
+
+@dataclass(frozen=True)
+class Validation:
+    expression: str
+    message: str
+    message_expression: str | None = None
+    for_each: str | None = None
+    variable: str | None = None
+    field_path: FieldPath = ()
+    line: int | None = None  # where the expression is written, for compile errors
+
+
+@dataclass(frozen=True)
+class Targets:
+    kinds: tuple[str, ...]
+    api_groups: tuple[str, ...] | None = None  # None: any group
+    namespaces_include: tuple[str, ...] = ()
+    namespaces_exclude: tuple[str, ...] = ()
+    label_selector: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PolicyTest:
+    name: str
+    expect: str  # "pass" or "fail"
+    object: dict[str, Any]
+    field_path: FieldPath | None = None
+    count: int | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Policy:
+    id: str
+    title: str
+    severity: Severity
+    category: str
+    description: str
+    remediation: str
+    standards: dict[str, tuple[str, ...]]
+    targets: Targets
+    validations: tuple[Validation, ...]
+    parameters: tuple[Parameter, ...] = ()
+    tests: tuple[PolicyTest, ...] = ()
+    help_uri: str | None = None
+    tags: tuple[str, ...] = ()
+    language: str = "cel"
+    source: str = ""  # the file it came from
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.parameters}
+
+
+def load_policy_file(path: Path, display: str | None = None) -> Policy:
+    display = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise PolicyError(display, f"cannot read policy file: {error}") from None
+    documents = list(load_documents(text))
+    if len(documents) != 1:
+        raise PolicyError(display, "a policy file holds exactly one YAML document")
+    document = documents[0]
+    if isinstance(document, YamlError):
+        raise PolicyError(display, document.message, document.line)
+    return parse_policy(document, display)
+
+
+def parse_policy(document: YamlDocument, display: str) -> Policy:
+    data = document.data
+    reader = _Reader(document, display)
+    if not isinstance(data, dict):
+        raise PolicyError(display, "a policy must be a mapping", document.line)
+    reader.check_keys(data, (), _TOP_KEYS)
+    policy_id = reader.string(data, ("id",))
+    if not _ID.match(policy_id):
+        reader.fail(("id",), f"id {policy_id!r} must look like TDV-K8S-001 (upper case, dash-separated)")
+    severity_text = reader.string(data, ("severity",))
+    try:
+        severity = Severity.parse(severity_text)
+    except ValueError as error:
+        reader.fail(("severity",), str(error))
+    category = reader.string(data, ("category",))
+    if category not in CATEGORIES:
+        reader.fail(("category",), f"unknown category {category!r} (expected one of: {', '.join(CATEGORIES)})")
+    parameters = tuple(_parameters(reader, data.get("parameters") or {}))
+    return Policy(
+        id=policy_id,
+        title=reader.string(data, ("title",)),
+        severity=severity,
+        category=category,
+        description=reader.string(data, ("description",)),
+        remediation=reader.string(data, ("remediation",)),
+        standards=_standards(reader, data["standards"]),
+        targets=_targets(reader, data["targets"]),
+        validations=tuple(_validations(reader, data["validations"])),
+        parameters=parameters,
+        tests=tuple(_tests(reader, data.get("tests") or [], {p.name for p in parameters})),
+        help_uri=data.get("helpUri"),
+        tags=tuple(str(t) for t in data.get("tags") or ()),
+        language=str(data.get("language", "cel")),
+        source=display,
+    )
+
+
+class _Reader:
+    """Typed access to the policy document that fails with the line of the bad key."""
+
+    def __init__(self, document: YamlDocument, display: str):
+        self.document, self.display = document, display
+
+    def fail(self, path: FieldPath, message: str) -> None:
+        raise PolicyError(self.display, message, self.document.locate(path).line)
+
+    def check_keys(self, mapping: dict[str, Any], path: FieldPath, allowed: Any) -> None:
+        for key in mapping:
+            if key not in allowed:
+                self.fail(path + (key,), f"unknown key {key!r} (allowed: {', '.join(sorted(allowed))})")
+        required = [k for k, needed in allowed.items() if needed] if isinstance(allowed, dict) else []
+        for key in required:
+            if key not in mapping:
+                self.fail(path, f"missing required key {key!r}")
+
+    def string(self, mapping: dict[str, Any], path: FieldPath, required: bool = True) -> str:
+        value = mapping.get(path[-1])
+        if value is None and not required:
+            return ""
+        if not isinstance(value, str) or not value.strip():
+            self.fail(path, f"{path[-1]!r} must be a non-empty string")
+        return value
+
+    def mapping(self, value: Any, path: FieldPath) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            self.fail(path, f"{path[-1]!r} must be a mapping")
+        return value
+
+    def sequence(self, value: Any, path: FieldPath) -> list[Any]:
+        if not isinstance(value, list):
+            self.fail(path, f"{path[-1]!r} must be a list")
+        return value
+
+
+def _standards(reader: _Reader, value: Any) -> dict[str, tuple[str, ...]]:
+    standards = reader.mapping(value, ("standards",))
+    result = {}
+    for name, controls in standards.items():
+        controls = controls if isinstance(controls, list) else [controls]
+        if not controls or not all(isinstance(c, (str, int, float)) for c in controls):
+            reader.fail(("standards", name), f"standard {name!r} needs one or more control ids")
+        result[name] = tuple(str(c) for c in controls)
+    if not result:
+        reader.fail(("standards",), "map the policy to at least one standard")
+    return result
+
+
+def _targets(reader: _Reader, value: Any) -> Targets:
+    path = ("targets",)
+    targets = reader.mapping(value, path)
+    reader.check_keys(targets, path, dict.fromkeys(_TARGET_KEYS, False) | {"kinds": True})
+    kinds: list[str] = []
+    groups: list[str] | None = None
+    for kind in reader.sequence(targets["kinds"], path + ("kinds",)):
+        if kind == POD_BEARING_ALIAS:
+            kinds.extend(POD_BEARING)
+        elif isinstance(kind, str) and kind:
+            kinds.append(kind)
+        else:
+            reader.fail(path + ("kinds",), "kinds must be strings")
+    if "apiGroups" in targets:
+        groups = [str(g) for g in reader.sequence(targets["apiGroups"], path + ("apiGroups",))]
+    namespaces = reader.mapping(targets.get("namespaces") or {}, path + ("namespaces",))
+    reader.check_keys(namespaces, path + ("namespaces",), {"include": False, "exclude": False})
+    selector = reader.mapping(targets.get("labelSelector") or {}, path + ("labelSelector",))
+    reader.check_keys(selector, path + ("labelSelector",), {"matchLabels": False, "matchExpressions": False})
+    return Targets(
+        kinds=tuple(dict.fromkeys(kinds)),
+        api_groups=tuple(groups) if groups is not None and "*" not in groups else None,
+        namespaces_include=tuple(namespaces.get("include") or ()),
+        namespaces_exclude=tuple(namespaces.get("exclude") or ()),
+        label_selector=selector,
+    )
+
+
+def _validations(reader: _Reader, value: Any) -> list[Validation]:
+    items = reader.sequence(value, ("validations",))
+    if not items:
+        reader.fail(("validations",), "a policy needs at least one validation")
+    result = []
+    for index, item in enumerate(items):
+        path = ("validations", index)
+        item = reader.mapping(item, path)
+        reader.check_keys(item, path, dict.fromkeys(_VALIDATION_KEYS, False) | {"expression": True, "message": True})
+        try:
+            blamed = parse_path(str(item.get("field", "")))
+        except ValueError as error:
+            reader.fail(path + ("field",), str(error))
+        result.append(
+            Validation(
+                expression=reader.string(item, path + ("expression",)),
+                message=reader.string(item, path + ("message",)),
+                message_expression=item.get("messageExpression"),
+                for_each=item.get("forEach"),
+                variable=item.get("as"),
+                field_path=blamed,
+                line=reader.document.locate(path + ("expression",)).line,
+            )
+        )
+    return result
+
+
+def _parameters(reader: _Reader, value: Any) -> list[Parameter]:
+    result = []
+    for name, spec in reader.mapping(value, ("parameters",)).items():
+        path = ("parameters", name)
+        spec = reader.mapping(spec, path)
+        reader.check_keys(spec, path, {"type": True, "default": True, "description": True})
+        kind = spec["type"]
+        if kind not in PARAMETER_TYPES:
+            reader.fail(path + ("type",), f"unknown parameter type {kind!r} (expected one of: {', '.join(PARAMETER_TYPES)})")
+        if not check_parameter_type(kind, spec["default"]):
+            reader.fail(path + ("default",), f"default of {name!r} is not a {kind}")
+        result.append(Parameter(name, kind, spec["default"], reader.string(spec, path + ("description",))))
+    return result
+
+
+def check_parameter_type(kind: str, value: Any) -> bool:
+    if kind in ("integer", "number") and isinstance(value, bool):
+        return False
+    return isinstance(value, PARAMETER_TYPES[kind])
+
+
+def _tests(reader: _Reader, value: Any, parameter_names: set[str]) -> list[PolicyTest]:
+    result = []
+    for index, item in enumerate(reader.sequence(value, ("tests",))):
+        path = ("tests", index)
+        item = reader.mapping(item, path)
+        reader.check_keys(item, path, dict.fromkeys(_TEST_KEYS, False) | {"name": True, "expect": True, "object": True})
+        if item["expect"] not in ("pass", "fail"):
+            reader.fail(path + ("expect",), "expect must be 'pass' or 'fail'")
+        blamed = None
+        if "field" in item:
+            try:
+                blamed = parse_path(str(item["field"]))
+            except ValueError as error:
+                reader.fail(path + ("field",), str(error))
+        overrides = reader.mapping(item.get("parameters") or {}, path + ("parameters",))
+        for name in overrides:
+            if name not in parameter_names:
+                reader.fail(path + ("parameters", name), f"unknown parameter {name!r}")
+        result.append(
+            PolicyTest(
+                name=reader.string(item, path + ("name",)),
+                expect=item["expect"],
+                object=reader.mapping(item["object"], path + ("object",)),
+                field_path=blamed,
+                count=item.get("count"),
+                parameters=overrides,
+            )
+        )
+    return result

@@ -1,0 +1,162 @@
+"""`forEach` scopes: evaluate a validation once per item and blame that item's field.
+
+A scope pattern is a dotted path from the object with `[*]` wildcards, optionally starting
+with a shortcut:
+
+- `@podSpec`: the pod spec of any pod-bearing kind (`spec`, `spec.template.spec` or
+  `spec.jobTemplate.spec.template.spec`);
+- `@containers`: every container of that pod spec: `containers`, `initContainers` and
+  `ephemeralContainers`.
+
+Examples: `@containers`, `@containers.env[*]`, `@podSpec.volumes[*]`, `rules[*]`,
+`spec.ports[*]`.
+
+The same pattern is expanded twice, in the same order: into CEL (a `map` per wildcard,
+evaluated in one pass) and into the concrete field paths of the items, so that the n-th
+verdict belongs to the n-th path.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from validator.model import FieldPath
+
+CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
+_SEGMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class ScopeError(ValueError):
+    pass
+
+
+def pod_spec_path(kind: str) -> FieldPath:
+    if kind == "Pod":
+        return ("spec",)
+    if kind == "CronJob":
+        return ("spec", "jobTemplate", "spec", "template", "spec")
+    return ("spec", "template", "spec")
+
+
+POD_SPEC_CEL = (
+    "(object.kind == 'Pod' ? object.?spec"
+    " : object.kind == 'CronJob' ? object.?spec.?jobTemplate.?spec.?template.?spec"
+    " : object.?spec.?template.?spec)"
+)
+
+
+@dataclass(frozen=True)
+class _Step:
+    segments: tuple[str, ...]  # relative to the previous step's item
+    is_list: bool
+    variable: str
+    shortcut: str | None = None  # "@podSpec" or "@containers"
+
+
+@dataclass(frozen=True)
+class Scope:
+    pattern: str
+    steps: tuple[_Step, ...]
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return tuple(step.variable for step in self.steps)
+
+    def wrap(self, body: str) -> str:
+        """CEL that evaluates `body` once per item, giving a (nested) list of results."""
+        return _wrap(self.steps, "object", body)
+
+    def item_paths(self, document: dict[str, Any]) -> list[FieldPath]:
+        return list(_paths(self.steps, document, (), document))
+
+
+def parse_scope(pattern: str, variable: str | None = None) -> Scope:
+    tokens = pattern.split(".")
+    steps: list[_Step] = []
+    pending: list[str] = []
+    shortcut = None
+    if tokens[0] in ("@podSpec", "@containers"):
+        shortcut = tokens.pop(0)
+        if shortcut == "@podSpec":
+            steps.append(_Step((), False, "podSpec", shortcut))
+        else:
+            steps.append(_Step((), True, "container", shortcut))
+    elif tokens[0].startswith("@"):
+        raise ScopeError(f"unknown forEach shortcut {tokens[0]!r} (expected @podSpec or @containers)")
+    for token in tokens:
+        is_list = token.endswith("[*]")
+        name = token[:-3] if is_list else token
+        if not _SEGMENT.match(name):
+            raise ScopeError(f"forEach segment {token!r} must be a field name, optionally followed by [*]")
+        pending.append(name)
+        if is_list:
+            steps.append(_Step(tuple(pending), True, "item"))
+            pending = []
+    if pending:
+        steps.append(_Step(tuple(pending), False, "item"))
+    if not steps:
+        raise ScopeError("forEach needs a pattern")
+    steps = [_Step(s.segments, s.is_list, f"_item{i}" if s.variable == "item" else s.variable, s.shortcut)
+             for i, s in enumerate(steps)]
+    innermost = steps[-1]
+    name = variable or ("item" if innermost.variable.startswith("_item") else innermost.variable)
+    steps[-1] = _Step(innermost.segments, innermost.is_list, name, innermost.shortcut)
+    return Scope(pattern, tuple(steps))
+
+
+def _optional_chain(base: str, segments: tuple[str, ...]) -> str:
+    return base + "".join(f".?{s}" for s in segments)
+
+
+def _wrap(steps: tuple[_Step, ...], base: str, body: str) -> str:
+    step, rest = steps[0], steps[1:]
+    inner = _wrap(rest, step.variable, body) if rest else body
+    if step.shortcut == "@containers":
+        spec = POD_SPEC_CEL
+        lists = " + ".join(f"{spec}.?{name}.orValue([])" for name in CONTAINER_LISTS)
+        return f"({lists}).map({step.variable}, {inner})"
+    source = POD_SPEC_CEL if step.shortcut == "@podSpec" else _optional_chain(base, step.segments)
+    if step.is_list:
+        return f"{source}.orValue([]).map({step.variable}, {inner})"
+    return f"({source}.hasValue() ? [cel.bind({step.variable}, {source}.value(), {inner})] : [])"
+
+
+def _get(value: Any, segments: tuple[str, ...]) -> Any:
+    for segment in segments:
+        if not isinstance(value, dict) or segment not in value:
+            return None
+        value = value[segment]
+    return value
+
+
+def _paths(steps: tuple[_Step, ...], value: Any, prefix: FieldPath, document: dict[str, Any]) -> Iterator[FieldPath]:
+    step, rest = steps[0], steps[1:]
+    if step.shortcut:
+        spec_path = pod_spec_path(str(document.get("kind")))
+        spec = _get(document, spec_path)
+        if step.shortcut == "@podSpec":
+            found = [(spec_path, spec)] if spec is not None else []
+        else:
+            found = [
+                (spec_path + (name, index), item)
+                for name in CONTAINER_LISTS
+                for index, item in enumerate(_list(_get(spec, (name,))))
+            ]
+    else:
+        target = _get(value, step.segments)
+        path = prefix + step.segments
+        if step.is_list:
+            found = [(path + (index,), item) for index, item in enumerate(_list(target))]
+        else:
+            found = [(path, target)] if target is not None else []
+    for path, item in found:
+        if rest:
+            yield from _paths(rest, item, path, document)
+        else:
+            yield path
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []

@@ -1,0 +1,157 @@
+"""Plain data passed between the pipeline stages: sources, engine, filters, reporters."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Union
+
+PathSegment = Union[str, int]
+FieldPath = tuple[PathSegment, ...]
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+class Severity(enum.IntEnum):
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @classmethod
+    def parse(cls, text: str) -> "Severity":
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            names = ", ".join(s.label for s in cls)
+            raise ValueError(f"unknown severity {text!r} (expected one of: {names})") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+def format_path(path: FieldPath) -> str:
+    """Render a field path as `spec.containers[0].securityContext` (odd keys quoted)."""
+    out: list[str] = []
+    for segment in path:
+        if isinstance(segment, int):
+            out.append(f"[{segment}]")
+        elif _PLAIN_KEY.match(segment):
+            out.append(f".{segment}" if out else segment)
+        else:
+            out.append(f'["{segment}"]')
+    return "".join(out)
+
+
+_PATH_TOKEN = re.compile(r'\.?([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\["([^"]*)"\]')
+
+
+def parse_path(text: str) -> FieldPath:
+    """Inverse of `format_path`. Raises ValueError on malformed input."""
+    segments: list[PathSegment] = []
+    pos = 0
+    while pos < len(text):
+        match = _PATH_TOKEN.match(text, pos)
+        if not match or match.end() == pos:
+            raise ValueError(f"malformed field path {text!r} at column {pos + 1}")
+        name, index, quoted = match.groups()
+        if index is not None:
+            segments.append(int(index))
+        else:
+            segments.append(name if name is not None else quoted)
+        pos = match.end()
+    return tuple(segments)
+
+
+@dataclass(frozen=True)
+class Position:
+    line: int  # 1-based
+    column: int  # 1-based
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a developer edits: a file (relative to the scan root) and a position in it."""
+
+    path: str
+    line: int = 1
+    column: int = 1
+
+
+@dataclass(frozen=True)
+class InputError:
+    """A file (or one document in it) that could not be read. Reported, never raised."""
+
+    path: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"
+
+
+# Locates a field path in the source; returns the position of the nearest existing field.
+Locator = Callable[[FieldPath], Position]
+
+
+@dataclass(eq=False)
+class Resource:
+    """One object to evaluate, with enough provenance to point back at its source."""
+
+    kind: str
+    api_version: str
+    name: str
+    namespace: str | None
+    document: dict[str, Any]
+    path: str  # display path of the file, relative to the scan root
+    doc_index: int = 0  # position of the document in the file (List items count separately)
+    locator: Locator | None = None
+    metadata: dict[str, str] = field(default_factory=dict)  # e.g. helm-source
+
+    @property
+    def api_group(self) -> str:
+        return self.api_version.rpartition("/")[0] if "/" in self.api_version else ""
+
+    @property
+    def ref(self) -> str:
+        """Human identity, e.g. `Deployment/shop/web` (namespace omitted when absent)."""
+        parts = [self.kind, self.namespace, self.name] if self.namespace else [self.kind, self.name]
+        return "/".join(parts)
+
+    @property
+    def labels(self) -> dict[str, Any]:
+        meta = self.document.get("metadata")
+        labels = meta.get("labels") if isinstance(meta, dict) else None
+        return labels if isinstance(labels, dict) else {}
+
+    def locate(self, path: FieldPath) -> Location:
+        position = self.locator(path) if self.locator else Position(1, 1)
+        return Location(self.path, position.line, position.column)
+
+
+@dataclass(frozen=True)
+class Violation:
+    message: str
+    field_path: FieldPath
+    location: Location
+
+
+class Status(str, enum.Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+
+
+@dataclass
+class Result:
+    """The outcome of one policy on one resource."""
+
+    policy: Any  # validator.engine.policy.Policy (kept loose to avoid an import cycle)
+    resource: Resource
+    status: Status
+    violations: list[Violation] = field(default_factory=list)
+    error: str | None = None

@@ -1,0 +1,153 @@
+"""Finding input files and reading them as text, safely.
+
+Directories are walked recursively, skipping hidden and VCS folders. Symbolic links are
+followed only while they stay inside the tree being scanned; a link that leaves it, or a
+loop, is reported as an input error.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from validator.model import InputError
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: Path | None  # None for stdin
+    display: str  # relative to the scan root, with forward slashes
+
+    @property
+    def suffix(self) -> str:
+        return self.path.suffix.lower() if self.path else ""
+
+
+def display_path(path: Path, root: Path) -> str:
+    absolute = Path(os.path.abspath(path))
+    try:
+        return absolute.relative_to(root).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
+def discover(
+    arguments: Iterable[str], root: Path, suffixes: frozenset[str]
+) -> Iterator[InputFile | InputError]:
+    """Expand command-line arguments into input files, in a stable order."""
+    for argument in arguments:
+        if argument == STDIN:
+            yield InputFile(None, STDIN_NAME)
+            continue
+        path = Path(argument)
+        display = display_path(path, root)
+        if not os.path.lexists(path):
+            yield InputError(display, "no such file or directory")
+        elif path.is_dir():
+            yield from _walk(path, root, suffixes)
+        elif _is_loop(path):
+            yield InputError(display, "symbolic link loop")
+        elif path.is_file():
+            yield InputFile(path, display)
+        else:
+            yield InputError(display, "not a regular file")
+
+
+def _is_loop(path: Path) -> bool:
+    try:
+        path.resolve(strict=True)
+    except (RuntimeError, OSError):
+        return True
+    return False
+
+
+def _walk(top: Path, root: Path, suffixes: frozenset[str]) -> Iterator[InputFile | InputError]:
+    boundary = Path(os.path.realpath(top))
+    visited = {boundary}
+    stack = [top]
+    while stack:
+        directory = stack.pop()
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name, reverse=True)
+        except OSError as error:
+            yield InputError(display_path(directory, root), f"cannot read directory: {error.strerror}")
+            continue
+        files: list[InputFile | InputError] = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            is_link = entry.is_symlink()
+            if is_link:
+                problem = _link_problem(path, boundary)
+                if problem:
+                    if path.suffix.lower() in suffixes or _points_to_dir(path):
+                        files.append(InputError(display_path(path, root), problem))
+                    continue
+            if entry.is_dir():
+                real = Path(os.path.realpath(path))
+                if real not in visited:
+                    visited.add(real)
+                    stack.append(path)
+            elif path.suffix.lower() in suffixes and entry.is_file():
+                files.append(InputFile(path, display_path(path, root)))
+        yield from reversed(files)
+
+
+def _points_to_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
+def _link_problem(path: Path, boundary: Path) -> str | None:
+    try:
+        target = path.resolve(strict=True)
+    except RuntimeError:
+        return "symbolic link loop"
+    except OSError as error:
+        if error.errno == 40:  # ELOOP
+            return "symbolic link loop"
+        return "broken symbolic link"
+    if target != boundary and boundary not in target.parents:
+        return "symbolic link leaves the scanned tree; not followed"
+    return None
+
+
+def read_text(source: InputFile, max_bytes: int = MAX_FILE_BYTES) -> str | InputError:
+    """Read a file as text: UTF-8 (with or without BOM) or UTF-16 with a BOM."""
+    try:
+        if source.path is None:
+            data = sys.stdin.buffer.read(max_bytes + 1)
+        else:
+            with open(source.path, "rb") as handle:
+                data = handle.read(max_bytes + 1)
+    except OSError as error:
+        return InputError(source.display, f"cannot read file: {error.strerror or error}")
+    if len(data) > max_bytes:
+        return InputError(source.display, f"file is larger than {max_bytes // (1024 * 1024)} MiB; not scanned")
+    return decode(data, source.display)
+
+
+def decode(data: bytes, display: str) -> str | InputError:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            return InputError(display, "invalid UTF-16 text")
+    if b"\x00" in data:
+        return InputError(display, "binary file (contains NUL bytes); not scanned")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        return InputError(display, f"not valid UTF-8 text (byte 0x{data[error.start]:02x})", line)
