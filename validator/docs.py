@@ -19,5 +19,11 @@ def policy_markdown(policy: Policy, heading: str = "#") -> str:
     if policy.parameters:
         lines += ["", f"{heading}# Parameters", "", "| name | type | default | description |", "|---|---|---|---|"]
         for p in policy.parameters:
-            lines.append(f"| `{p.name}` | {p.type} | `{p.default!r}` | {p.description} |")
+            cells = (f"`{p.name}`", p.type, f"`{p.default!r}`", p.description)
+            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    """Make text safe inside a Markdown table cell."""
+    return " ".join(text.replace("|", "\\|").split())

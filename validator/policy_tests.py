@@ -36,7 +36,8 @@ def run_case(policy: Policy, case: PolicyTest) -> CaseOutcome:
 
     compiled = Engine.build([policy], {policy.id: case.parameters}).compiled[0]
     resource = fixture_resource(case)
-    if resource.kind not in policy.targets.kinds or not matches(policy.targets, resource):
+    targeted = resource.kind in policy.targets.kinds or "*" in policy.targets.kinds
+    if not targeted or not matches(policy.targets, resource):
         if case.expect == "pass":
             return CaseOutcome(policy, case, True, "not targeted")
         return CaseOutcome(policy, case, False, f"the policy does not target {resource.kind or 'this object'}")

@@ -8,6 +8,9 @@ with a shortcut:
 - `@containers`: every container of that pod spec: `containers`, `initContainers` and
   `ephemeralContainers`.
 
+Under either shortcut, expressions can also read `podSpec` and `podMeta` (the pod
+template's metadata), e.g. to fall back on a pod-level securityContext.
+
 Examples: `@containers`, `@containers.env[*]`, `@podSpec.volumes[*]`, `rules[*]`,
 `spec.ports[*]`.
 
@@ -47,6 +50,14 @@ POD_SPEC_CEL = (
 )
 
 
+POD_META_CEL = (
+    "(object.kind == 'Pod' ? object.?metadata"
+    " : object.kind == 'CronJob' ? object.?spec.?jobTemplate.?spec.?template.?metadata"
+    " : object.?spec.?template.?metadata)"
+)
+POD_VARIABLES = ("podSpec", "podMeta")
+
+
 @dataclass(frozen=True)
 class _Step:
     segments: tuple[str, ...]  # relative to the previous step's item
@@ -62,7 +73,10 @@ class Scope:
 
     @property
     def variables(self) -> tuple[str, ...]:
-        return tuple(step.variable for step in self.steps)
+        names = tuple(step.variable for step in self.steps)
+        if self.steps[0].shortcut:
+            names += POD_VARIABLES
+        return names
 
     def wrap(self, body: str) -> str:
         """CEL that evaluates `body` once per item, giving a (nested) list of results."""
@@ -113,11 +127,17 @@ def _optional_chain(base: str, segments: tuple[str, ...]) -> str:
 def _wrap(steps: tuple[_Step, ...], base: str, body: str) -> str:
     step, rest = steps[0], steps[1:]
     inner = _wrap(rest, step.variable, body) if rest else body
-    if step.shortcut == "@containers":
-        spec = POD_SPEC_CEL
-        lists = " + ".join(f"{spec}.?{name}.orValue([])" for name in CONTAINER_LISTS)
-        return f"({lists}).map({step.variable}, {inner})"
-    source = POD_SPEC_CEL if step.shortcut == "@podSpec" else _optional_chain(base, step.segments)
+    if step.shortcut:
+        # Bind the pod spec and pod metadata once, for the shortcut and for expressions.
+        if step.shortcut == "@containers":
+            lists = " + ".join(f"podSpec.?{name}.orValue([])" for name in CONTAINER_LISTS)
+            mapped = f"({lists}).map({step.variable}, {inner})"
+        else:
+            item = inner if step.variable == "podSpec" else f"cel.bind({step.variable}, podSpec, {inner})"
+            mapped = f"({POD_SPEC_CEL}.hasValue() ? [{item}] : [])"
+        return (f"cel.bind(podSpec, {POD_SPEC_CEL}.orValue({{}}), "
+                f"cel.bind(podMeta, {POD_META_CEL}.orValue({{}}), {mapped}))")
+    source = _optional_chain(base, step.segments)
     if step.is_list:
         return f"{source}.orValue([]).map({step.variable}, {inner})"
     return f"({source}.hasValue() ? [cel.bind({step.variable}, {source}.value(), {inner})] : [])"

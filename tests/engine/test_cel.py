@@ -1,0 +1,141 @@
+"""The CEL evaluator: verdicts, blame, messages, parameters and error results."""
+
+import textwrap
+
+import pytest
+
+from validator.engine import Engine
+from validator.engine.cel import to_cel_literal
+from validator.engine.policy import PolicyError, parse_policy
+from validator.model import Resource, Status
+from validator.sources.yaml_loader import load_documents
+
+POLICY = """\
+id: TDV-TEST-001
+title: test
+severity: high
+category: best-practice
+description: a policy used by the engine tests only, long enough to pass the format checks here.
+remediation: "fix it"
+standards: {internal: ["1"]}
+targets: {kinds: [Pod]}
+parameters:
+  limit: {type: integer, default: 2, description: max}
+validations:
+"""
+
+
+def policy(validations: str, targets: str | None = None):
+    text = POLICY + textwrap.indent(textwrap.dedent(validations), "  ")
+    if targets:
+        text = text.replace("targets: {kinds: [Pod]}", targets)
+    return parse_policy(next(load_documents(text)), "test.yaml")
+
+
+def pod(**spec):
+    document = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "ns"}, "spec": spec}
+    return Resource("Pod", "v1", "p", "ns", document, "pod.yaml")
+
+
+def run(p, resource, overrides=None):
+    [result] = Engine.build([p], overrides).run([resource])
+    return result
+
+
+def test_whole_object_validation_blames_the_field():
+    p = policy("""\
+        - expression: "object.spec.?replicas.orValue(0) <= params.limit"
+          field: spec.replicas
+          message: too many
+        """)
+    assert run(p, pod(replicas=1)).status is Status.PASS
+    result = run(p, pod(replicas=3))
+    assert result.status is Status.FAIL
+    assert [(v.field_path, v.message) for v in result.violations] == [(("spec", "replicas"), "too many")]
+
+
+def test_parameters_can_be_overridden():
+    p = policy("""\
+        - expression: "object.spec.?replicas.orValue(0) <= params.limit"
+          message: too many
+        """)
+    assert run(p, pod(replicas=3), {"TDV-TEST-001": {"limit": 5}}).status is Status.PASS
+
+
+def test_foreach_blames_each_failing_item_with_its_message():
+    p = policy("""\
+        - forEach: "@containers"
+          expression: "container.name != 'bad'"
+          field: name
+          message: bad container
+          messageExpression: "'container ' + container.name + ' is bad'"
+        """)
+    result = run(p, pod(containers=[{"name": "ok"}, {"name": "bad"}], initContainers=[{"name": "bad"}]))
+    assert [(v.field_path, v.message) for v in result.violations] == [
+        (("spec", "containers", 1, "name"), "container bad is bad"),
+        (("spec", "initContainers", 0, "name"), "container bad is bad"),
+    ]
+
+
+def test_message_expression_error_falls_back_to_message():
+    p = policy("""\
+        - forEach: "@containers"
+          expression: "false"
+          message: static
+          messageExpression: "container.missing"
+        """)
+    assert run(p, pod(containers=[{"name": "a"}])).violations[0].message == "static"
+
+
+def test_evaluation_error_is_an_error_result_not_a_pass():
+    p = policy("""\
+        - expression: "object.spec.missing == 1"
+          message: never
+        """)
+    result = run(p, pod())
+    assert result.status is Status.ERROR
+    assert "missing" in result.error
+
+
+def test_non_boolean_result_is_an_error():
+    p = policy("""\
+        - expression: "1"
+          message: never
+        """)
+    assert run(p, pod()).status is Status.ERROR
+
+
+def test_malformed_foreach_items_give_an_error_not_a_crash():
+    p = policy("""\
+        - forEach: "@containers"
+          expression: "container.name != ''"
+          message: m
+        """)
+    assert run(p, pod(containers="oops")).status is Status.ERROR
+
+
+def test_compile_error_names_file_line_and_column():
+    with pytest.raises(PolicyError) as raised:
+        Engine.build([policy("""\
+            - expression: "object.spec. == 1"
+              message: m
+            """)])
+    error = raised.value
+    assert error.path == "test.yaml" and error.line == 12
+    assert "1:14" in error.message
+
+
+def test_targets_filter_namespaces_and_labels():
+    p = policy("""\
+        - expression: "false"
+          message: m
+        """, targets="targets: {kinds: [Pod], namespaces: {exclude: [ns]}}")
+    assert Engine.build([p]).run([pod()]) == []
+
+
+@pytest.mark.parametrize("value,literal", [
+    (None, "null"), (True, "true"), (3, "3"), (1.5, "1.5"), ("a\"b", '"a\\"b"'),
+    ([1, "x"], '[1, "x"]'), ({"k": [True]}, '{"k": [true]}'),
+])
+def test_cel_literals(value, literal):
+    assert to_cel_literal(value) == literal
