@@ -1,8 +1,6 @@
 """The README's first screen stays true: its commands exist and its sample output is real."""
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 from click.testing import CliRunner
