@@ -23,7 +23,8 @@ def test_policy_has_passing_and_failing_fixtures(policy):
 
 @pytest.mark.parametrize("policy", POLICIES, ids=[p.id for p in POLICIES])
 def test_policy_documents_itself(policy):
-    assert "```yaml" in policy.remediation, f"{policy.id}: remediation needs a YAML snippet"
+    snippet = "```hcl" if "/terraform/" in f"/{policy.source}" else "```yaml"
+    assert snippet in policy.remediation, f"{policy.id}: remediation needs a {snippet[3:]} snippet"
     assert len(policy.description.split()) >= 15, f"{policy.id}: description is too thin"
     assert policy.standards
 

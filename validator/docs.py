@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from validator.engine.policy import Policy
+
+CATALOGUE_COMMAND = "tdv policies docs --output docs/policies.md"
 
 
 def policy_markdown(policy: Policy, heading: str = "#") -> str:
@@ -21,6 +25,33 @@ def policy_markdown(policy: Policy, heading: str = "#") -> str:
         for p in policy.parameters:
             cells = (f"`{p.name}`", p.type, f"`{p.default!r}`", p.description)
             lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def anchor(policy: Policy) -> str:
+    """The stable link target of a policy's section: its lower-case id."""
+    return policy.id.lower()
+
+
+def catalogue_markdown(policies: Iterable[Policy]) -> str:
+    """The policy catalogue: a table of every policy, then one section per policy."""
+    ordered = sorted(policies, key=lambda p: p.id)
+    lines = [
+        "# Policy catalogue",
+        "",
+        f"<!-- Generated from the policy files by `{CATALOGUE_COMMAND}`. Do not edit by hand. -->",
+        "",
+        f"{len(ordered)} policies. Each section below is also printed by `tdv policies show ID`.",
+        "",
+        "| ID | Title | Severity | Category | Standards |",
+        "|---|---|---|---|---|",
+    ]
+    for p in ordered:
+        cells = (f"[{p.id}](#{anchor(p)})", _cell(p.title), p.severity.label, p.category,
+                 _cell(", ".join(p.standards)))
+        lines.append("| " + " | ".join(cells) + " |")
+    for p in ordered:
+        lines += ["", f'<a id="{anchor(p)}"></a>', "", policy_markdown(p, heading="##").rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 

@@ -1,8 +1,13 @@
-"""Stable identities for findings, shared by SARIF, JSON and the baseline.
+"""Stable identities for findings, shared by the reporters and the baseline.
 
-A fingerprint ignores line numbers and the order of list items: list indexes of named
-items (containers, env vars, ports, volumes) are replaced by their names. It changes only
-when the policy, the resource identity or the blamed field changes.
+A fingerprint is built from the policy id, the resource's identity (API group, kind,
+namespace and name, or a Terraform address) and the blamed field. It leaves out line
+numbers and the file path, so it survives edits above the finding, reordered documents
+and a resource moving to another file of the bundle. List indexes are replaced by what
+identifies the item where there is something: a path (`mountPath`, `devicePath`), a
+`name`, a port or a `key`, or the value itself for a plain string or number (such as a
+capability in `capabilities.add`); so reordering containers, env vars, ports, volumes or
+capabilities keeps it too. An item with none of those keeps its index.
 """
 
 from __future__ import annotations
@@ -12,6 +17,20 @@ from typing import Any
 
 from validator.model import FieldPath, Resource
 
+# Checked in order: volumeMounts share a `name` when one volume is mounted twice.
+IDENTITY_KEYS = ("mountPath", "devicePath", "name", "containerPort", "port", "key", "ip")
+
+
+def item_key(item: Any, index: int) -> str:
+    if isinstance(item, dict):
+        for key in IDENTITY_KEYS:
+            value = item.get(key)
+            if isinstance(value, (str, int)) and not isinstance(value, bool):
+                return f"[{key}={value}]"
+    elif isinstance(item, (str, int, float)) and not isinstance(item, bool):
+        return f"[={item}]"
+    return f"[{index}]"
+
 
 def stable_path(document: Any, path: FieldPath) -> str:
     parts: list[str] = []
@@ -19,8 +38,7 @@ def stable_path(document: Any, path: FieldPath) -> str:
     for segment in path:
         if isinstance(segment, int):
             item = node[segment] if isinstance(node, list) and 0 <= segment < len(node) else None
-            name = item.get("name") if isinstance(item, dict) else None
-            parts.append(f"[name={name}]" if isinstance(name, str) else f"[{segment}]")
+            parts.append(item_key(item, segment))
             node = item
         else:
             parts.append(f".{segment}")

@@ -94,6 +94,46 @@ class InputError:
         return f"{where}: {self.message}"
 
 
+@dataclass(frozen=True)
+class ScanWarning:
+    """Something the user should fix that does not stop the scan, e.g. an expired exemption."""
+
+    path: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class SkipRule:
+    """A suppression written next to the resource: a `tdv.dev/skip` annotation entry or a
+    `# tdv:skip=` comment (see validator.filters.suppressions)."""
+
+    patterns: tuple[str, ...]  # policy ids or globs
+    reason: str
+    location: Location  # where it is written
+    problem: str | None = None  # why it is rejected; a rejected rule suppresses nothing
+
+
+class SuppressionKind(str, enum.Enum):
+    IN_SOURCE = "inSource"  # next to the resource (SARIF's names)
+    EXTERNAL = "external"  # an exemption in the config file
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """Why the findings of a result do not count."""
+
+    kind: SuppressionKind
+    reason: str
+    location: Location  # the annotation, comment or config entry
+    owner: str | None = None
+    expires: str | None = None  # ISO date, last day the suppression holds
+
+
 # Locates a field path in the source; returns the position of the nearest existing field.
 Locator = Callable[[FieldPath], Position]
 
@@ -111,6 +151,11 @@ class Resource:
     doc_index: int = 0  # position of the document in the file (List items count separately)
     locator: Locator | None = None
     metadata: dict[str, str] = field(default_factory=dict)  # e.g. helm-source
+    identity: str | None = None  # shown instead of kind/namespace/name, e.g. a Terraform address
+    # Fields whose value is not known yet (e.g. Terraform `after_unknown`): findings on them,
+    # inside them or containing them are dropped by the engine.
+    unknown_paths: frozenset[FieldPath] = frozenset()
+    suppressions: tuple[SkipRule, ...] = ()  # written in the source, filled by the source kind
 
     @property
     def api_group(self) -> str:
@@ -119,6 +164,8 @@ class Resource:
     @property
     def ref(self) -> str:
         """Human identity, e.g. `Deployment/shop/web` (namespace omitted when absent)."""
+        if self.identity:
+            return self.identity
         parts = [self.kind, self.namespace, self.name] if self.namespace else [self.kind, self.name]
         return "/".join(parts)
 
@@ -133,11 +180,17 @@ class Resource:
         return Location(self.path, position.line, position.column)
 
 
+class BaselineState(str, enum.Enum):
+    NEW = "new"
+    UNCHANGED = "unchanged"  # recorded in the baseline: reported, never blocking
+
+
 @dataclass(frozen=True)
 class Violation:
     message: str
     field_path: FieldPath
     location: Location
+    baseline: BaselineState | None = None  # set when a baseline is in use
 
 
 class Status(str, enum.Enum):
@@ -155,3 +208,5 @@ class Result:
     status: Status
     violations: list[Violation] = field(default_factory=list)
     error: str | None = None
+    duration: float = field(default=0.0, compare=False)  # seconds spent evaluating
+    suppression: Suppression | None = None  # set by the suppressions filter on a failure

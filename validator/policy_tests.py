@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Iterator
+from pathlib import Path
+from typing import Any, Iterator
 
 from validator.engine import Engine, evaluate
 from validator.engine.policy import Policy, PolicyTest
-from validator.model import Resource, Status, format_path
+from validator.model import InputError, Resource, Status, format_path
+from validator.sources import terraform_hcl, terraform_plan
+from validator.sources.context import SourceContext
+from validator.sources.files import InputFile
 
 
 @dataclass(frozen=True)
@@ -19,7 +24,7 @@ class CaseOutcome:
 
 
 def fixture_resource(case: PolicyTest, name: str = "<fixture>") -> Resource:
-    obj = case.object
+    obj = case.object or {}
     meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
     return Resource(
         kind=str(obj.get("kind", "")),
@@ -31,33 +36,61 @@ def fixture_resource(case: PolicyTest, name: str = "<fixture>") -> Resource:
     )
 
 
+def fixture_resources(case: PolicyTest) -> list[Resource | InputError]:
+    """The resources of a test case, read by the real sources for the Terraform forms."""
+    if case.tf is not None:
+        return list(terraform_hcl.scan_texts([("<fixture>.tf", case.tf)]))
+    if case.plan is not None:
+        text = json.dumps(fixture_plan(case.plan))
+        context = SourceContext(Path.cwd())
+        return list(terraform_plan.parse(text, InputFile(None, "<fixture>.json"), context))
+    return [fixture_resource(case)]
+
+
+def fixture_plan(plan: dict[str, Any]) -> dict[str, Any]:
+    """A minimal `terraform show -json` document holding the one resource of a `plan:` case."""
+    address = plan.get("address") or f"{plan['type']}.fixture"
+    change = {"actions": plan.get("actions", ["create"]), "before": None, "after": plan["after"],
+              "after_unknown": plan.get("after_unknown", {}), "after_sensitive": plan.get("after_sensitive", {})}
+    name = address.rsplit(".", 1)[-1].split("[", 1)[0]
+    resource = {"address": address, "mode": "managed", "type": plan["type"], "name": name, "change": change}
+    return {"format_version": "1.2", "terraform_version": "1.9.0", "resource_changes": [resource]}
+
+
 def run_case(policy: Policy, case: PolicyTest) -> CaseOutcome:
     from validator.engine.targets import matches
 
     compiled = Engine.build([policy], {policy.id: case.parameters}).compiled[0]
-    resource = fixture_resource(case)
-    targeted = resource.kind in policy.targets.kinds or "*" in policy.targets.kinds
-    if not targeted or not matches(policy.targets, resource):
+    resources = []
+    for item in fixture_resources(case):
+        if isinstance(item, InputError):
+            return CaseOutcome(policy, case, False, f"the fixture cannot be read: {item}")
+        resources.append(item)
+    targeted = [r for r in resources if r.kind in policy.targets.kinds and matches(policy.targets, r)]
+    if not targeted:
         if case.expect == "pass":
             return CaseOutcome(policy, case, True, "not targeted")
-        return CaseOutcome(policy, case, False, f"the policy does not target {resource.kind or 'this object'}")
-    result = evaluate(compiled, resource, {})
-    if result.status is Status.ERROR:
-        return CaseOutcome(policy, case, False, f"evaluation error: {result.error}")
+        kinds = ", ".join(sorted({r.kind for r in resources})) or "this object"
+        return CaseOutcome(policy, case, False, f"the policy does not target {kinds}")
+    results = [evaluate(compiled, resource, {}) for resource in targeted]
+    errors = [r.error for r in results if r.status is Status.ERROR]
+    if errors:
+        return CaseOutcome(policy, case, False, f"evaluation error: {errors[0]}")
+    violations = [v for r in results for v in r.violations]
     if case.expect == "pass":
-        if result.status is Status.PASS:
+        if not violations:
             return CaseOutcome(policy, case, True, "passed")
-        fields = ", ".join(format_path(v.field_path) for v in result.violations)
-        return CaseOutcome(policy, case, False, f"expected pass, got {len(result.violations)} violation(s) at {fields}")
-    if result.status is Status.PASS:
+        fields = ", ".join(format_path(v.field_path) for v in violations)
+        return CaseOutcome(policy, case, False, f"expected pass, got {len(violations)} violation(s) at {fields}")
+    if not violations:
         return CaseOutcome(policy, case, False, "expected a violation, got none")
-    blamed = [v.field_path for v in result.violations]
+    blamed = [v.field_path for v in violations]
     if case.field_path is not None and case.field_path not in blamed:
         got = ", ".join(format_path(p) for p in blamed)
         return CaseOutcome(policy, case, False, f"expected a violation at {format_path(case.field_path)}, got {got}")
     if case.count is not None and case.count != len(blamed):
         return CaseOutcome(policy, case, False, f"expected {case.count} violation(s), got {len(blamed)}")
-    return CaseOutcome(policy, case, True, "; ".join(v.message for v in result.violations))
+    return CaseOutcome(policy, case, True, "; ".join(v.message for v in violations))
 
 
 def run_policy_tests(policies: list[Policy]) -> Iterator[CaseOutcome]:

@@ -1,15 +1,30 @@
-"""The outcome of a scan, as every reporter sees it, and the exit code it implies."""
+"""The outcome of a scan, as every reporter sees it, and the exit code it implies.
+
+A failure that a suppression covers is kept (reporters show it as suppressed) but is not
+among `failures` and never blocks. With a baseline, each finding is new or unchanged, and
+only new ones block.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
-from validator.model import InputError, Result, Severity, Status
+from validator.model import BaselineState, InputError, Result, ScanWarning, Severity, Status, Violation
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
+
+
+@dataclass
+class BaselineUse:
+    """The baseline a scan was compared with (or just wrote)."""
+
+    path: str
+    absent: list[Any] = field(default_factory=list)  # validator.filters.baseline.Entry no longer found
+    written: bool = False
 
 
 @dataclass
@@ -23,26 +38,44 @@ class ScanReport:
     soft_fail: bool = False
     root: str = "."  # the directory paths are relative to
     notes: list[str] = field(default_factory=list)
+    warnings: list[ScanWarning] = field(default_factory=list)
+    resources_excluded: int = 0  # left out by the config file, not evaluated
+    baseline: BaselineUse | None = None
+    config: str | None = None  # the config file used, as displayed
 
     @property
     def failures(self) -> list[Result]:
-        return [r for r in self.results if r.status is Status.FAIL]
+        """Failed checks that count: not suppressed."""
+        return [r for r in self.results if r.status is Status.FAIL and r.suppression is None]
+
+    @property
+    def suppressed(self) -> list[Result]:
+        return [r for r in self.results if r.status is Status.FAIL and r.suppression is not None]
 
     @property
     def evaluation_errors(self) -> list[Result]:
         return [r for r in self.results if r.status is Status.ERROR]
 
     def counts(self) -> Counter[str]:
-        counts: Counter[str] = Counter(r.status.value for r in self.results)
+        counts: Counter[str] = Counter(r.status.value for r in self.results if r.suppression is None)
         counts["findings"] = sum(len(r.violations) for r in self.failures)
+        counts["baselined"] = sum(1 for r in self.failures for v in r.violations if is_baselined(v))
+        counts["new"] = counts["findings"] - counts["baselined"]
+        counts["suppressed"] = sum(len(r.violations) for r in self.suppressed)
         counts["input_errors"] = len(self.errors)
         return counts
 
-    def severity_counts(self) -> Counter[str]:
-        return Counter(r.policy.severity.label for r in self.failures for _ in r.violations)
+    def severity_counts(self, new_only: bool = False) -> Counter[str]:
+        return Counter(r.policy.severity.label for r in self.failures for v in r.violations
+                       if not (new_only and is_baselined(v)))
+
+    def blocks(self, result: Result, violation: Violation) -> bool:
+        """At or above fail-on, not suppressed, and not in the baseline."""
+        return (result.status is Status.FAIL and result.suppression is None
+                and result.policy.severity >= self.fail_on and not is_baselined(violation))
 
     def is_blocking(self, result: Result) -> bool:
-        return result.status is Status.FAIL and result.policy.severity >= self.fail_on
+        return any(self.blocks(result, v) for v in result.violations)
 
     @property
     def exit_code(self) -> int:
@@ -51,3 +84,7 @@ class ScanReport:
         if self.soft_fail:
             return EXIT_OK
         return EXIT_FINDINGS if any(self.is_blocking(r) for r in self.results) else EXIT_OK
+
+
+def is_baselined(violation: Violation) -> bool:
+    return violation.baseline is BaselineState.UNCHANGED

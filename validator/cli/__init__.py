@@ -12,6 +12,9 @@ from validator import __version__
 SUBCOMMANDS = {
     "scan": "validator.cli.scan:scan",
     "policies": "validator.cli.policies:policies",
+    "test": "validator.cli.test:test",
+    "export": "validator.cli.export:export",
+    "config": "validator.cli.config:config",
 }
 
 

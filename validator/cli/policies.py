@@ -45,3 +45,51 @@ def show_policy(policy_id, policy_dirs) -> None:
     if not matches:
         raise click.ClickException(f"no policy with id {policy_id!r} (see `tdv policies list`)")
     click.echo(policy_markdown(matches[0]))
+
+
+@policies.command("validate")
+@click.argument("dirs", nargs=-1, type=click.Path(path_type=Path), metavar="[DIR...]")
+def validate_policies(dirs) -> None:
+    """Check policy files (DIR: files or directories; default: the built-in library): unknown
+    keys, wrong types and CEL that does not compile, for every file.
+
+    Exit codes: 0 every policy is valid, 1 a policy is invalid.
+    """
+    import sys
+
+    from validator.engine.cel import CelEvaluator
+    from validator.engine.library import load_each
+    from validator.policy_check import problems_of
+
+    evaluator = CelEvaluator()
+    entries = load_each(dirs, include_builtin=not dirs)
+    valid = invalid = 0
+    for entry in entries:
+        problems = problems_of(entry, evaluator)
+        valid, invalid = (valid, invalid + 1) if problems else (valid + 1, invalid)
+        for problem in problems:
+            click.echo(str(problem))
+            for line in problem.detail:
+                click.echo(f"    {line}")
+    click.echo(f"{valid} valid, {invalid} invalid")
+    sys.exit(1 if invalid else 0)
+
+
+@policies.command("docs")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
+              help="Write to FILE instead of standard output (e.g. docs/policies.md).")
+@click.option("--policies", "policy_dirs", multiple=True, type=click.Path(path_type=Path), metavar="DIR",
+              help="Also document policies from DIR. Repeatable.")
+def policy_docs(output, policy_dirs) -> None:
+    """Generate the policy catalogue in Markdown: a table of every policy, then one section each."""
+    from validator.docs import catalogue_markdown
+
+    text = catalogue_markdown(_load(policy_dirs))
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(f"cannot write {output}: {error.strerror or error}") from None

@@ -5,96 +5,204 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
 
 from validator.cli.options import SeverityType
 from validator.model import Severity
+from validator.report import EXIT_ERROR
 
 log = logging.getLogger("validator")
+
+
+class SettingsError(click.ClickException):
+    """A config, baseline or policy file that cannot be used: a one-line error, exit 2."""
+
+    exit_code = EXIT_ERROR
 
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("-o", "--output", "outputs", multiple=True, metavar="FORMAT[=FILE]",
-              help="Report format: console, json, sarif or junit, to stdout or to FILE. Repeatable.")
-@click.option("--fail-on", type=SeverityType(), default="low", show_default=True,
-              help="Exit 1 when a finding is at or above this severity.")
-@click.option("--min-severity", type=SeverityType(), default="info", show_default=True,
-              help="Report only findings at or above this severity.")
+              help="Report format: console, json, sarif or junit, to stdout or to FILE. Repeatable;"
+                   " replaces the outputs of the config file.")
+@click.option("--fail-on", type=SeverityType(), default=None,
+              help="Exit 1 when a finding is at or above this severity (default: the config file's, else low).")
+@click.option("--min-severity", type=SeverityType(), default=None,
+              help="Report only findings at or above this severity (replaces policies.min-severity of the"
+                   " config file).")
 @click.option("--soft-fail", is_flag=True, help="Exit 0 even with findings (input errors still exit 2).")
-@click.option("--policy", "include", multiple=True, metavar="GLOB", help="Run only policies whose id matches. Repeatable.")
-@click.option("--skip-policy", "exclude", multiple=True, metavar="GLOB", help="Skip policies whose id matches. Repeatable.")
+@click.option("--policy", "include", multiple=True, metavar="GLOB",
+              help="Run only policies whose id matches (replaces policies.include of the config file). Repeatable.")
+@click.option("--skip-policy", "exclude", multiple=True, metavar="GLOB",
+              help="Skip policies whose id matches (added to policies.exclude). Repeatable.")
 @click.option("--policies", "policy_dirs", multiple=True, type=click.Path(path_type=Path), metavar="DIR",
               help="Load more policies from DIR (same format as the built-in ones). Repeatable.")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Report file paths relative to this directory (default: the working directory).")
+@click.option("--tf-root", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None, metavar="DIR",
+              help="Terraform root module of the plans scanned (default: each plan's directory), to point"
+                   " findings at .tf lines.")
 @click.option("--max-file-size", type=click.IntRange(min=1), default=16, show_default=True, metavar="MIB",
               help="Skip (and report) files larger than this.")
+@click.option("-c", "--config", "config_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              metavar="FILE", help="Read settings from FILE (default: .tdv.yaml in the working directory or the"
+                                   " nearest parent, up to the repository root).")
+@click.option("--no-config", is_flag=True, help="Ignore any .tdv.yaml.")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Fail only on findings not recorded in FILE (replaces baseline of the config file).")
+@click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Record the current findings in FILE; they are then reported as baselined.")
 @click.option("-q", "--quiet", is_flag=True, help="Console: show only failures and errors, no summary.")
 @click.option("--color/--no-color", default=None, help="Colour console output (default: when a terminal).")
-@click.option("-v", "--verbose", is_flag=True, help="Log debug notes (e.g. skipped documents) to stderr.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Console: also list suppressed and baselined findings; log debug notes (e.g. skipped"
+                   " documents, excluded resources) to stderr.")
 def scan(paths, outputs, fail_on, min_severity, soft_fail, include, exclude, policy_dirs, root,
-         max_file_size, quiet, color, verbose) -> None:
-    """Scan manifests (files, directories, or - for stdin) against the policy library.
+         tf_root, max_file_size, config_file, no_config, baseline_file, write_baseline, quiet, color, verbose) -> None:
+    """Scan manifests, Terraform plans (JSON) and .tf files (files, directories, or - for stdin)
+    against the policy library.
 
     Exit codes: 0 no blocking findings, 1 findings at or above --fail-on, 2 usage or input error.
     """
     from validator.reporters import OutputSpec
 
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="tdv: %(message)s")
+    if config_file and no_config:
+        raise click.UsageError("--config and --no-config exclude each other")
+    config = read_config(config_file, no_config)
     try:
-        specs = [OutputSpec.parse(o) for o in outputs or ("console",)]
+        specs = [OutputSpec.parse(o) for o in outputs] or list(config.outputs) or [OutputSpec.parse("console")]
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="'-o'") from None
     if sum(1 for s in specs if s.destination is None) > 1:
         raise click.BadParameter("only one output can go to standard output", param_hint="'-o'")
     report = run_scan(paths, fail_on=fail_on, min_severity=min_severity, soft_fail=soft_fail, include=include,
-                      exclude=exclude, policy_dirs=policy_dirs, root=root, max_file_size=max_file_size)
-    write_outputs(report, specs, quiet=quiet, color=color)
+                      exclude=exclude, policy_dirs=policy_dirs, root=root, max_file_size=max_file_size,
+                      tf_root=tf_root, config=config, baseline=baseline_file, write_baseline=write_baseline)
+    if report.baseline and report.baseline.written:
+        count = report.counts()["findings"]
+        click.echo(f"tdv: wrote {count} finding{'s' if count != 1 else ''} to the baseline {report.baseline.path}",
+                   err=True)
+    write_outputs(report, specs, quiet=quiet, color=color, verbose=verbose)
     sys.exit(report.exit_code)
 
 
-def run_scan(paths, *, fail_on: Severity = Severity.LOW, min_severity: Severity = Severity.INFO,
-             soft_fail: bool = False, include=(), exclude=(), policy_dirs=(), root: Path | None = None,
-             max_file_size: int = 16):
-    from validator import sources
-    from validator.engine import Engine
-    from validator.engine.library import load_policies, select
+def read_config(explicit: Path | None = None, ignore: bool = False):
+    """The config given, else the one found from the working directory, else an empty one."""
+    from validator.config import Config, ConfigError, find_config, load_config
+
+    path = None if ignore else explicit or find_config(Path.cwd())
+    if path is None:
+        return Config()
+    try:
+        config = load_config(path)
+    except ConfigError as error:
+        raise SettingsError(str(error)) from None
+    log.debug("settings from %s", config.display)
+    return config
+
+
+def load_library(config, policy_dirs=()) -> list:
+    """Every policy (built-in, the config file's and `policy_dirs`), checked against the config."""
+    from validator.config import ConfigError, check_against_policies
+    from validator.engine.library import load_policies
     from validator.engine.policy import PolicyError
-    from validator.filters import severity
+
+    directories = dict.fromkeys(Path(os.path.abspath(d)) for d in (*config.policy_dirs, *policy_dirs))
+    try:
+        library = load_policies(directories)
+        check_against_policies(config, library)
+    except PolicyError as error:
+        raise SettingsError(f"invalid policy: {error}") from None
+    except ConfigError as error:
+        raise SettingsError(str(error)) from None
+    return library
+
+
+def run_scan(paths, *, fail_on: Severity | None = None, min_severity: Severity | None = None,
+             soft_fail: bool = False, include=(), exclude=(), policy_dirs=(), root: Path | None = None,
+             max_file_size: int = 16, tf_root: Path | None = None, config=None, baseline: Path | None = None,
+             write_baseline: Path | None = None, today: date | None = None):
+    """Scan `paths`. Arguments given here win over the config file's settings."""
+    from validator import sources
+    from validator.config import Config
+    from validator.engine import Engine
+    from validator.engine.library import select
+    from validator.engine.policy import PolicyError
+    from validator.filters import exclusions, owned, severity, suppressions
     from validator.report import ScanReport
 
+    config = config or Config()
     root_dir = Path(os.path.abspath(root or Path.cwd()))
-    try:
-        policies = select(load_policies(policy_dirs), include, exclude)
-        engine = Engine.build(policies)
-    except PolicyError as error:
-        raise click.ClickException(f"invalid policy: {error}") from None
+    library = load_library(config, policy_dirs)
+    chosen = config.selection
+    policies = select(library, include or chosen.include, (*chosen.exclude, *exclude), categories=chosen.categories,
+                      min_severity=chosen.min_severity if min_severity is None else None, standards=chosen.standards)
     if not policies:
-        raise click.UsageError("no policies selected (check --policy and --skip-policy)")
-    inputs = sources.collect(paths, root_dir, max_file_size * 1024 * 1024)
-    results = severity.at_least(engine.run(inputs.resources), min_severity)
+        where = f" and the policies section of {config.display}" if config.path else ""
+        raise click.UsageError(f"no policies selected (check --policy and --skip-policy{where})")
+    try:
+        engine = Engine.build(policies, config.overrides())
+    except PolicyError as error:
+        raise SettingsError(f"invalid policy: {error}") from None
+    inputs = sources.collect(paths, root_dir, max_file_size * 1024 * 1024, tf_root=tf_root)
+    resources, excluded = exclusions.apply(inputs.resources, config.exclusions, root_dir)
+    results = severity.at_least(owned.skip_controlled(engine.run(resources)), _first(min_severity, Severity.INFO))
+    results, warnings = suppressions.apply(results, config.exemptions, [p.id for p in library], root_dir, today)
+    reported = [p.id for p in policies if p.severity >= _first(min_severity, Severity.INFO)]
+    results, compared = compare_with_baseline(results, None if write_baseline else baseline or config.baseline,
+                                              write_baseline, reported)
     return ScanReport(
         results=results,
         errors=inputs.errors,
         policies=engine.policies,
         files_scanned=inputs.files,
-        resources_scanned=len(inputs.resources),
-        fail_on=fail_on,
+        resources_scanned=len(resources),
+        fail_on=_first(fail_on, config.fail_on, Severity.LOW),
         soft_fail=soft_fail,
         root=root_dir.as_posix(),
+        warnings=warnings,
+        resources_excluded=excluded,
+        baseline=compared,
+        config=config.display or None,
     )
 
 
-def write_outputs(report, specs, *, quiet: bool, color: bool | None) -> None:
+def _first(*values):
+    """The first value that is set (a severity of info is 0, so `or` would skip it)."""
+    return next(value for value in values if value is not None)
+
+
+def compare_with_baseline(results, read_from: Path | None, write_to: Path | None, policy_ids=None):
+    """Mark findings new or unchanged against a baseline file, writing it first if asked."""
+    from validator.filters import baseline
+    from validator.report import BaselineUse
+    from validator.sources.files import display_path
+
+    try:
+        if write_to is not None:
+            recorded = baseline.Baseline(display_path(write_to, Path.cwd()), baseline.entries(results))
+            baseline.write(write_to, recorded.entries, recorded.display)
+        elif read_from is not None:
+            recorded = baseline.load(read_from, display_path(read_from, Path.cwd()))
+        else:
+            return results, None
+    except baseline.BaselineError as error:
+        raise SettingsError(str(error)) from None
+    results, absent = baseline.apply(results, recorded, policy_ids)
+    return results, BaselineUse(recorded.display, absent, written=write_to is not None)
+
+
+def write_outputs(report, specs, *, quiet: bool, color: bool | None, verbose: bool = False) -> None:
     from validator.reporters import RenderOptions, reporter
 
     for spec in specs:
         to_terminal = spec.destination is None and sys.stdout.isatty()
         options = RenderOptions(color=to_terminal if color is None else color and spec.destination is None,
-                                quiet=quiet)
+                                quiet=quiet, verbose=verbose)
         text = reporter(spec.format).render(report, options)
         if spec.destination is None:
             click.echo(text, nl=False, color=options.color)

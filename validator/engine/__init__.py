@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any, Iterable, Protocol
 
 from validator.engine.cel import CelEvaluator, EvaluationError, RawViolation
 from validator.engine.policy import Policy, PolicyError
 from validator.engine.targets import matches
-from validator.model import Resource, Result, Status, Violation
+from validator.model import FieldPath, Resource, Result, Status, Violation
 
 
 class CompiledPolicy(Protocol):
@@ -26,30 +26,54 @@ class Evaluator(Protocol):
     def compile(self, policy: Policy, parameters: dict[str, Any]) -> CompiledPolicy: ...
 
 
-@dataclass
 class Engine:
-    compiled: list[CompiledPolicy]
+    """Policies ready to run. Each policy is compiled once per run: up front, or (with
+    `eager=False`) when the first resource of a kind it targets is seen, so a scan of
+    Kubernetes manifests never pays for compiling Terraform policies."""
+
+    def __init__(self, entries: list[tuple[Policy, Evaluator, dict[str, Any]]]):
+        self._entries = entries
+        self._compiled: dict[str, CompiledPolicy] = {}
 
     @classmethod
-    def build(cls, policies: Iterable[Policy], overrides: dict[str, dict[str, Any]] | None = None) -> "Engine":
-        """Compile every policy once. Raises PolicyError for a policy that does not compile."""
+    def build(cls, policies: Iterable[Policy], overrides: dict[str, dict[str, Any]] | None = None,
+              eager: bool = True) -> "Engine":
+        """Raises PolicyError for a policy that does not compile (when eager: here)."""
         evaluators: dict[str, Evaluator] = {"cel": CelEvaluator()}
-        compiled = []
+        entries = []
         for policy in policies:
             evaluator = evaluators.get(policy.language)
             if evaluator is None:
                 raise PolicyError(policy.source, f"{policy.id}: unsupported policy language {policy.language!r}")
-            parameters = policy.defaults() | (overrides or {}).get(policy.id, {})
-            compiled.append(evaluator.compile(policy, parameters))
-        return cls(compiled)
+            entries.append((policy, evaluator, policy.defaults() | (overrides or {}).get(policy.id, {})))
+        engine = cls(entries)
+        if eager:
+            engine._compile(entries)
+        return engine
 
     @property
     def policies(self) -> list[Policy]:
-        return [c.policy for c in self.compiled]
+        return [policy for policy, _, _ in self._entries]
+
+    @property
+    def compiled(self) -> list[CompiledPolicy]:
+        return self._compile(self._entries)
+
+    def _compile(self, entries: Iterable[tuple[Policy, Evaluator, dict[str, Any]]]) -> list[CompiledPolicy]:
+        compiled = []
+        for policy, evaluator, parameters in entries:
+            if policy.id not in self._compiled:
+                self._compiled[policy.id] = evaluator.compile(policy, parameters)
+            compiled.append(self._compiled[policy.id])
+        return compiled
 
     def run(self, resources: Iterable[Resource]) -> list[Result]:
+        """Raises PolicyError when a policy compiled on demand does not compile."""
+        resources = list(resources)
+        kinds = {resource.kind for resource in resources}
+        needed = [e for e in self._entries if "*" in e[0].targets.kinds or kinds & set(e[0].targets.kinds)]
         by_kind: dict[str, list[CompiledPolicy]] = defaultdict(list)
-        for item in self.compiled:
+        for item in self._compile(needed):
             for kind in item.policy.targets.kinds:
                 by_kind[kind].append(item)
         results = []
@@ -63,17 +87,38 @@ class Engine:
 
 
 def evaluate(item: CompiledPolicy, resource: Resource, cache: dict[str, Any]) -> Result:
+    started = time.perf_counter()
+    result = _outcome(item, resource, cache)
+    result.duration = time.perf_counter() - started
+    return result
+
+
+def _outcome(item: CompiledPolicy, resource: Resource, cache: dict[str, Any]) -> Result:
     try:
         raw = item.evaluate(resource.document, cache)
     except EvaluationError as error:
         return Result(item.policy, resource, Status.ERROR, error=str(error))
     except Exception as error:  # a conversion failure inside the CEL runtime
         return Result(item.policy, resource, Status.ERROR, error=f"{type(error).__name__}: {error}")
+    if resource.unknown_paths:
+        unknown = resource.unknown_paths
+        raw = [v for v in raw
+               if not any(touches_unknown(path, unknown) for path in (v.field_path, *v.reads))]
     if not raw:
         return Result(item.policy, resource, Status.PASS)
     violations = [Violation(v.message, v.field_path, resource.locate(v.field_path)) for v in raw]
     violations.sort(key=lambda v: (v.location.line, v.location.column, v.message))
     return Result(item.policy, resource, Status.FAIL, violations)
+
+
+def touches_unknown(path: FieldPath, unknown: Iterable[FieldPath]) -> bool:
+    """True when the blamed field is an unknown value, contains one or is inside one: a
+    policy never fails merely because a value is not known yet."""
+    for other in unknown:
+        shorter = min(len(path), len(other))
+        if path[:shorter] == other[:shorter]:
+            return True
+    return False
 
 
 def _order(result: Result) -> tuple[Any, ...]:

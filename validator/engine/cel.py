@@ -19,6 +19,7 @@ from typing import Any
 from cel_expr_python import cel
 from cel_expr_python.ext import ext_bindings, ext_math, ext_optional, ext_strings
 
+from validator.engine import functions
 from validator.engine.policy import Policy, PolicyError, Validation
 from validator.engine.scopes import Scope, ScopeError, parse_scope
 from validator.model import FieldPath
@@ -32,6 +33,7 @@ class EvaluationError(Exception):
 class RawViolation:
     field_path: FieldPath
     message: str
+    reads: tuple[FieldPath, ...] = ()  # other fields the verdict depends on (see Validation.reads)
 
 
 def _extensions() -> list[Any]:
@@ -50,7 +52,8 @@ class CelEvaluator:
         key = tuple(sorted(set(extra_variables)))
         if key not in self._envs:
             variables = {name: cel.Type.DYN for name in ("object", "params", *key)}
-            self._envs[key] = cel.NewEnv(variables=variables, extensions=_extensions())
+            self._envs[key] = cel.NewEnv(variables=variables, extensions=_extensions(),
+                                         functions=functions.declarations())
         return self._envs[key]
 
     def activation(self, document: dict[str, Any]) -> Any:
@@ -131,7 +134,8 @@ class CompiledCelPolicy:
             if check.scope is None:
                 if _verdict(verdict):
                     continue
-                violations.append(RawViolation(check.validation.field_path, self._message(check, activation, None)))
+                violations.append(RawViolation(check.validation.field_path, self._message(check, activation, None),
+                                               check.validation.reads))
                 continue
             verdicts = _flatten(verdict)
             paths = check.scope.item_paths(document)
@@ -140,7 +144,8 @@ class CompiledCelPolicy:
             for index, (path, ok) in enumerate(zip(paths, verdicts)):
                 if not _verdict(ok):
                     message = self._message(check, activation, index)
-                    violations.append(RawViolation(path + check.validation.field_path, message))
+                    reads = tuple(path + read for read in check.validation.reads)
+                    violations.append(RawViolation(path + check.validation.field_path, message, reads))
         return violations
 
     def _message(self, check: _CompiledValidation, activation: Any, index: int | None) -> str:

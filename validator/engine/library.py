@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import fnmatch
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from validator.engine.policy import Policy, PolicyError, load_policy_file
+from validator.globs import matches_any
+from validator.model import Severity
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -27,23 +28,71 @@ def policy_files(directory: Path) -> list[Path]:
 
 
 def load_policies(directories: Iterable[Path], include_builtin: bool = True) -> list[Policy]:
-    """Load policies; ids must be unique across all directories."""
+    """Load policies; ids must be unique across all directories. Raises the first PolicyError."""
+    policies = []
+    for entry in load_each(directories, include_builtin):
+        if isinstance(entry, PolicyError):
+            raise entry
+        policies.append(entry)
+    return sorted(policies, key=lambda p: p.id)
+
+
+def load_each(directories: Iterable[Path], include_builtin: bool = True) -> list[Policy | PolicyError]:
+    """Every policy, or the error that keeps it from loading, file by file.
+
+    A file whose documents are Kubernetes objects is read as ValidatingAdmissionPolicy
+    manifests (see validator/vap/importer.py), together with the other such files of its
+    directory; any other file is one tdv policy.
+    """
+    from validator.vap.importer import policies_from_manifests, read_manifest_file
+
     roots = ([builtin_dir()] if include_builtin else []) + list(directories)
-    policies: dict[str, Policy] = {}
+    entries: list[Policy | PolicyError] = []
     for root in roots:
         base = root if root.is_dir() else root.parent
-        for path in policy_files(root):
+        try:
+            paths = policy_files(root)
+        except PolicyError as error:
+            entries.append(error)
+            continue
+        manifests = []
+        for path in paths:
             display = path.relative_to(base.parent).as_posix() if root == builtin_dir() else str(path)
-            policy = load_policy_file(path, display)
-            if policy.id in policies:
-                raise PolicyError(display, f"policy id {policy.id} is already defined in {policies[policy.id].source}")
-            policies[policy.id] = policy
-    return sorted(policies.values(), key=lambda p: p.id)
+            documents = read_manifest_file(path)
+            if documents is not None:
+                manifests.append((display, documents))
+                continue
+            try:
+                entries.append(load_policy_file(path, display))
+            except PolicyError as error:
+                entries.append(error)
+        entries.extend(policies_from_manifests(manifests))
+    return _without_duplicates(entries)
 
 
-def select(policies: Sequence[Policy], include: Sequence[str] = (), exclude: Sequence[str] = ()) -> list[Policy]:
-    """Keep policies whose id matches any include glob (all when none) and no exclude glob."""
-    def hit(policy: Policy, patterns: Sequence[str]) -> bool:
-        return any(fnmatch.fnmatchcase(policy.id, pattern.upper()) for pattern in patterns)
+def _without_duplicates(entries: list[Policy | PolicyError]) -> list[Policy | PolicyError]:
+    seen: dict[str, Policy] = {}
+    result: list[Policy | PolicyError] = []
+    for entry in entries:
+        if isinstance(entry, Policy) and entry.id in seen:
+            entry = PolicyError(entry.source, f"policy id {entry.id} is already defined in {seen[entry.id].source}")
+        elif isinstance(entry, Policy):
+            seen[entry.id] = entry
+        result.append(entry)
+    return result
 
-    return [p for p in policies if (not include or hit(p, include)) and not hit(p, exclude)]
+
+def select(policies: Sequence[Policy], include: Sequence[str] = (), exclude: Sequence[str] = (), *,
+           categories: Sequence[str] = (), min_severity: Severity | None = None,
+           standards: Sequence[str] = ()) -> list[Policy]:
+    """Keep policies whose id matches an include glob (any when none) and no exclude glob, and
+    that are, when asked, in one of the categories, at least min_severity, and mapped to one
+    of the standards."""
+    def keep(policy: Policy) -> bool:
+        return ((not include or matches_any(include, policy.id, ignore_case=True))
+                and not matches_any(exclude, policy.id, ignore_case=True)
+                and (not categories or policy.category in categories)
+                and (min_severity is None or policy.severity >= min_severity)
+                and (not standards or any(name in policy.standards for name in standards)))
+
+    return [p for p in policies if keep(p)]

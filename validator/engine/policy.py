@@ -11,10 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from validator.document_reader import DocumentReader
 from validator.model import FieldPath, Severity, parse_path
 from validator.sources.yaml_loader import YamlDocument, YamlError, load_documents
 
-CATEGORIES = ("pod-security", "rbac", "network", "resilience", "supply-chain", "best-practice")
+CATEGORIES = (
+    "pod-security", "rbac", "network", "resilience", "supply-chain", "best-practice",
+    "data-protection", "logging", "identity",
+)
 PARAMETER_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "list": list, "map": dict}
 _ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 
@@ -35,9 +39,12 @@ _TOP_KEYS = {
     "remediation": True, "standards": True, "targets": True, "validations": True,
     "parameters": False, "tests": False, "helpUri": False, "tags": False, "language": False,
 }
-_VALIDATION_KEYS = {"expression", "message", "messageExpression", "forEach", "as", "field"}
+_VALIDATION_KEYS = {"expression", "message", "messageExpression", "forEach", "as", "field", "reads"}
 _TARGET_KEYS = {"kinds", "apiGroups", "namespaces", "labelSelector"}
-_TEST_KEYS = {"name", "expect", "object", "field", "count", "parameters"}
+_TEST_KEYS = {"name", "expect", "object", "tf", "plan", "field", "count", "parameters"}
+FIXTURE_FORMS = ("object", "tf", "plan")  # a test case holds exactly one
+_PLAN_FIXTURE_KEYS = {"type": True, "after": True, "address": False, "actions": False,
+                      "after_unknown": False, "after_sensitive": False}
 
 
 class PolicyError(Exception):
@@ -65,6 +72,8 @@ class Validation:
     variable: str | None = None
     field_path: FieldPath = ()
     line: int | None = None  # where the expression is written, for compile errors
+    # Other fields the expression reads: a finding is dropped when one of them is unknown.
+    reads: tuple[FieldPath, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,10 +89,12 @@ class Targets:
 class PolicyTest:
     name: str
     expect: str  # "pass" or "fail"
-    object: dict[str, Any]
+    object: dict[str, Any] | None  # a Kubernetes object (None for the Terraform forms)
     field_path: FieldPath | None = None
     count: int | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
+    tf: str | None = None  # Terraform: `.tf` text
+    plan: dict[str, Any] | None = None  # Terraform: one planned resource (see _PLAN_FIXTURE_KEYS)
 
 
 @dataclass(frozen=True)
@@ -160,41 +171,10 @@ def parse_policy(document: YamlDocument, display: str) -> Policy:
     )
 
 
-class _Reader:
+class _Reader(DocumentReader):
     """Typed access to the policy document that fails with the line of the bad key."""
 
-    def __init__(self, document: YamlDocument, display: str):
-        self.document, self.display = document, display
-
-    def fail(self, path: FieldPath, message: str) -> None:
-        raise PolicyError(self.display, message, self.document.locate(path).line)
-
-    def check_keys(self, mapping: dict[str, Any], path: FieldPath, allowed: Any) -> None:
-        for key in mapping:
-            if key not in allowed:
-                self.fail(path + (key,), f"unknown key {key!r} (allowed: {', '.join(sorted(allowed))})")
-        required = [k for k, needed in allowed.items() if needed] if isinstance(allowed, dict) else []
-        for key in required:
-            if key not in mapping:
-                self.fail(path, f"missing required key {key!r}")
-
-    def string(self, mapping: dict[str, Any], path: FieldPath, required: bool = True) -> str:
-        value = mapping.get(path[-1])
-        if value is None and not required:
-            return ""
-        if not isinstance(value, str) or not value.strip():
-            self.fail(path, f"{path[-1]!r} must be a non-empty string")
-        return value
-
-    def mapping(self, value: Any, path: FieldPath) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            self.fail(path, f"{path[-1]!r} must be a mapping")
-        return value
-
-    def sequence(self, value: Any, path: FieldPath) -> list[Any]:
-        if not isinstance(value, list):
-            self.fail(path, f"{path[-1]!r} must be a list")
-        return value
+    error = PolicyError
 
 
 def _standards(reader: _Reader, value: Any) -> dict[str, tuple[str, ...]]:
@@ -251,6 +231,12 @@ def _validations(reader: _Reader, value: Any) -> list[Validation]:
             blamed = parse_path(str(item.get("field", "")))
         except ValueError as error:
             reader.fail(path + ("field",), str(error))
+        reads = []
+        for number, read in enumerate(reader.sequence(item.get("reads", []), path + ("reads",))):
+            try:
+                reads.append(parse_path(str(read)))
+            except ValueError as error:
+                reader.fail(path + ("reads", number), str(error))
         result.append(
             Validation(
                 expression=reader.string(item, path + ("expression",)),
@@ -260,6 +246,7 @@ def _validations(reader: _Reader, value: Any) -> list[Validation]:
                 variable=item.get("as"),
                 field_path=blamed,
                 line=reader.document.locate(path + ("expression",)).line,
+                reads=tuple(reads),
             )
         )
     return result
@@ -291,7 +278,10 @@ def _tests(reader: _Reader, value: Any, parameter_names: set[str]) -> list[Polic
     for index, item in enumerate(reader.sequence(value, ("tests",))):
         path = ("tests", index)
         item = reader.mapping(item, path)
-        reader.check_keys(item, path, dict.fromkeys(_TEST_KEYS, False) | {"name": True, "expect": True, "object": True})
+        reader.check_keys(item, path, dict.fromkeys(_TEST_KEYS, False) | {"name": True, "expect": True})
+        forms = [form for form in FIXTURE_FORMS if form in item]
+        if len(forms) != 1:
+            reader.fail(path, f"a test case needs exactly one of: {', '.join(FIXTURE_FORMS)}")
         if item["expect"] not in ("pass", "fail"):
             reader.fail(path + ("expect",), "expect must be 'pass' or 'fail'")
         blamed = None
@@ -308,10 +298,20 @@ def _tests(reader: _Reader, value: Any, parameter_names: set[str]) -> list[Polic
             PolicyTest(
                 name=reader.string(item, path + ("name",)),
                 expect=item["expect"],
-                object=reader.mapping(item["object"], path + ("object",)),
+                object=reader.mapping(item["object"], path + ("object",)) if "object" in item else None,
                 field_path=blamed,
                 count=item.get("count"),
                 parameters=overrides,
+                tf=reader.string(item, path + ("tf",)) if "tf" in item else None,
+                plan=_plan_fixture(reader, item["plan"], path + ("plan",)) if "plan" in item else None,
             )
         )
     return result
+
+
+def _plan_fixture(reader: _Reader, value: Any, path: FieldPath) -> dict[str, Any]:
+    plan = reader.mapping(value, path)
+    reader.check_keys(plan, path, _PLAN_FIXTURE_KEYS)
+    reader.string(plan, path + ("type",))
+    reader.mapping(plan["after"], path + ("after",))
+    return plan

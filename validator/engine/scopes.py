@@ -17,6 +17,10 @@ Examples: `@containers`, `@containers.env[*]`, `@podSpec.volumes[*]`, `rules[*]`
 The same pattern is expanded twice, in the same order: into CEL (a `map` per wildcard,
 evaluated in one pass) and into the concrete field paths of the items, so that the n-th
 verdict belongs to the n-th path.
+
+Two more CEL forms serve the ValidatingAdmissionPolicy export, where the API server has
+no `cel.bind` (a one-item comprehension binds instead): `holds` (true when every item
+complies) and `collect` (the messages of the items, joined).
 """
 
 from __future__ import annotations
@@ -80,7 +84,15 @@ class Scope:
 
     def wrap(self, body: str) -> str:
         """CEL that evaluates `body` once per item, giving a (nested) list of results."""
-        return _wrap(self.steps, "object", body)
+        return _wrap(self.steps, "object", body, _MAP)
+
+    def holds(self, body: str) -> str:
+        """CEL that is true when the boolean `body` holds for every item; no `cel.bind`."""
+        return _wrap(self.steps, "object", body, _ALL)
+
+    def collect(self, body: str) -> str:
+        """CEL joining the non-empty strings `body` gives per item with '; '; no `cel.bind`."""
+        return _wrap(self.steps, "object", body, _JOIN)
 
     def item_paths(self, document: dict[str, Any]) -> list[FieldPath]:
         return list(_paths(self.steps, document, (), document))
@@ -124,23 +136,41 @@ def _optional_chain(base: str, segments: tuple[str, ...]) -> str:
     return base + "".join(f".?{s}" for s in segments)
 
 
-def _wrap(steps: tuple[_Step, ...], base: str, body: str) -> str:
+@dataclass(frozen=True)
+class _Form:
+    """How one expansion combines items: `each` over a list, `when` a value is present,
+    `bind` a name to a value."""
+
+    each: str  # format fields: items, var, inner
+    when: str  # format fields: cond, inner
+    bind: str  # format fields: var, value, inner
+
+
+_MAP = _Form("{items}.map({var}, {inner})", "({cond} ? [{inner}] : [])", "cel.bind({var}, {value}, {inner})")
+_ALL = _Form("{items}.all({var}, {inner})", "(!{cond} || {inner})", "[{value}].all({var}, {inner})")
+_JOIN = _Form("{items}.map({var}, {inner}).filter(m, m != '').join('; ')", "({cond} ? {inner} : '')",
+              "[{value}].map({var}, {inner})[0]")
+
+
+def _wrap(steps: tuple[_Step, ...], base: str, body: str, form: _Form) -> str:
     step, rest = steps[0], steps[1:]
-    inner = _wrap(rest, step.variable, body) if rest else body
+    inner = _wrap(rest, step.variable, body, form) if rest else body
     if step.shortcut:
         # Bind the pod spec and pod metadata once, for the shortcut and for expressions.
         if step.shortcut == "@containers":
             lists = " + ".join(f"podSpec.?{name}.orValue([])" for name in CONTAINER_LISTS)
-            mapped = f"({lists}).map({step.variable}, {inner})"
+            mapped = form.each.format(items=f"({lists})", var=step.variable, inner=inner)
         else:
-            item = inner if step.variable == "podSpec" else f"cel.bind({step.variable}, podSpec, {inner})"
-            mapped = f"({POD_SPEC_CEL}.hasValue() ? [{item}] : [])"
-        return (f"cel.bind(podSpec, {POD_SPEC_CEL}.orValue({{}}), "
-                f"cel.bind(podMeta, {POD_META_CEL}.orValue({{}}), {mapped}))")
+            item = (inner if step.variable == "podSpec"
+                    else form.bind.format(var=step.variable, value="podSpec", inner=inner))
+            mapped = form.when.format(cond=f"{POD_SPEC_CEL}.hasValue()", inner=item)
+        pod_meta = form.bind.format(var="podMeta", value=f"{POD_META_CEL}.orValue({{}})", inner=mapped)
+        return form.bind.format(var="podSpec", value=f"{POD_SPEC_CEL}.orValue({{}})", inner=pod_meta)
     source = _optional_chain(base, step.segments)
     if step.is_list:
-        return f"{source}.orValue([]).map({step.variable}, {inner})"
-    return f"({source}.hasValue() ? [cel.bind({step.variable}, {source}.value(), {inner})] : [])"
+        return form.each.format(items=f"{source}.orValue([])", var=step.variable, inner=inner)
+    bound = form.bind.format(var=step.variable, value=f"{source}.value()", inner=inner)
+    return form.when.format(cond=f"{source}.hasValue()", inner=bound)
 
 
 def _get(value: Any, segments: tuple[str, ...]) -> Any:

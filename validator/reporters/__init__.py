@@ -17,6 +17,9 @@ FORMATS = {
     "json": "validator.reporters.json_report",
     "sarif": "validator.reporters.sarif",
     "junit": "validator.reporters.junit",
+    "markdown": "validator.reporters.markdown",
+    "gitlab-sast": "validator.reporters.gitlab_sast",
+    "codequality": "validator.reporters.codequality",
 }
 
 
@@ -24,6 +27,7 @@ FORMATS = {
 class RenderOptions:
     color: bool = False
     quiet: bool = False
+    verbose: bool = False  # console: also list suppressed and baselined findings
 
 
 @dataclass(frozen=True)

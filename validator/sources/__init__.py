@@ -1,40 +1,77 @@
 """Sources: turn command-line paths into Resources (and InputErrors for what cannot be read).
 
-Each input kind is one module exposing `SUFFIXES`, `accepts(suffix, text)` and
-`parse(text, display)`. The first module that accepts a file parses it.
+Each input kind exposes `SUFFIXES`, `accepts(suffix, text)` and `parse(sources, context)`.
+The first kind that accepts a file parses it. A kind with `GROUPED = True` gets the files
+of one directory together (a Terraform module), after every other file has been parsed.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Protocol, Iterator
 
 from validator.model import InputError, Resource
-from validator.sources import files, kubernetes
+from validator.sources import files, kubernetes, terraform_hcl, terraform_plan
+from validator.sources.context import SourceContext
+from validator.sources.gc_pause import without_cycle_collection
+
+Source = tuple[files.InputFile, str]  # a file and its text
 
 
 class SourceKind(Protocol):
     SUFFIXES: frozenset[str]
+    GROUPED: bool
 
     def accepts(self, suffix: str, text: str) -> bool: ...
 
-    def parse(self, text: str, display: str) -> Iterator[Resource | InputError]: ...
+    def parse(self, sources: list[Source], context: SourceContext) -> Iterator[Resource | InputError]: ...
+
+
+class _TerraformPlan:
+    SUFFIXES = terraform_plan.SUFFIXES
+    GROUPED = False
+
+    @staticmethod
+    def accepts(suffix: str, text: str) -> bool:
+        return terraform_plan.accepts(suffix, text)
+
+    @staticmethod
+    def parse(sources: list[Source], context: SourceContext) -> Iterator[Resource | InputError]:
+        for item, text in sources:
+            yield from terraform_plan.parse(text, item, context)
+
+
+class _TerraformFiles:
+    SUFFIXES = terraform_hcl.SUFFIXES
+    GROUPED = True
+
+    @staticmethod
+    def accepts(suffix: str, text: str) -> bool:
+        return suffix in terraform_hcl.SUFFIXES
+
+    @staticmethod
+    def parse(sources: list[Source], context: SourceContext) -> Iterator[Resource | InputError]:
+        return terraform_hcl.scan_directory(sources, context)
 
 
 class _Kubernetes:
     SUFFIXES = kubernetes.SUFFIXES
+    GROUPED = False
 
     @staticmethod
     def accepts(suffix: str, text: str) -> bool:
         return suffix in kubernetes.SUFFIXES or suffix == ""
 
     @staticmethod
-    def parse(text: str, display: str) -> Iterator[Resource | InputError]:
-        return kubernetes.parse_manifests(text, display)
+    def parse(sources: list[Source], context: SourceContext) -> Iterator[Resource | InputError]:
+        for item, text in sources:
+            yield from kubernetes.parse_manifests(text, item.display)
 
 
-SOURCE_KINDS: list[SourceKind] = [_Kubernetes()]
+# Order matters: a plan is JSON, which the Kubernetes kind would also accept.
+SOURCE_KINDS: list[SourceKind] = [_TerraformPlan(), _TerraformFiles(), _Kubernetes()]
 
 
 @dataclass
@@ -44,9 +81,13 @@ class Inputs:
     files: int = 0
 
 
-def collect(arguments: Iterable[str], root: Path, max_bytes: int = files.MAX_FILE_BYTES) -> Inputs:
+@without_cycle_collection
+def collect(arguments: Iterable[str], root: Path, max_bytes: int = files.MAX_FILE_BYTES,
+            tf_root: Path | None = None) -> Inputs:
     suffixes = frozenset().union(*(kind.SUFFIXES for kind in SOURCE_KINDS))
+    context = SourceContext(root, max_bytes, tf_root)
     inputs = Inputs()
+    groups: dict[tuple[int, str], list[Source]] = {}
     for item in files.discover(arguments, root, suffixes):
         if isinstance(item, InputError):
             inputs.errors.append(item)
@@ -56,10 +97,18 @@ def collect(arguments: Iterable[str], root: Path, max_bytes: int = files.MAX_FIL
         if isinstance(text, InputError):
             inputs.errors.append(text)
             continue
-        for kind in SOURCE_KINDS:
+        for index, kind in enumerate(SOURCE_KINDS):
             if kind.accepts(item.suffix, text):
-                for parsed in kind.parse(text, item.display):
-                    target = inputs.errors if isinstance(parsed, InputError) else inputs.resources
-                    target.append(parsed)
+                if kind.GROUPED and item.path is not None:
+                    groups.setdefault((index, os.path.abspath(item.path.parent)), []).append((item, text))
+                else:
+                    _add(inputs, kind.parse([(item, text)], context))
                 break
+    for (index, _), sources in groups.items():
+        _add(inputs, SOURCE_KINDS[index].parse(sources, context))
     return inputs
+
+
+def _add(inputs: Inputs, parsed: Iterable[Resource | InputError]) -> None:
+    for item in parsed:
+        (inputs.errors if isinstance(item, InputError) else inputs.resources).append(item)

@@ -8,8 +8,10 @@ loop, is reported as an input error.
 from __future__ import annotations
 
 import codecs
+import errno
 import os
 import sys
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -53,27 +55,41 @@ def discover(
             yield InputError(display, "no such file or directory")
         elif path.is_dir():
             yield from _walk(path, root, suffixes)
-        elif _is_loop(path):
-            yield InputError(display, "symbolic link loop")
+        elif path.is_symlink() and _unresolvable(path):
+            yield InputError(display, _unresolvable(path))
         elif path.is_file():
             yield InputFile(path, display)
         else:
             yield InputError(display, "not a regular file")
 
 
-def _is_loop(path: Path) -> bool:
+def _unresolvable(path: Path) -> str | None:
+    """Why a symbolic link cannot be followed, or None when it can."""
     try:
         path.resolve(strict=True)
-    except (RuntimeError, OSError):
-        return True
-    return False
+    except RuntimeError:
+        return "symbolic link loop"
+    except OSError as error:
+        return "symbolic link loop" if error.errno == errno.ELOOP else "broken symbolic link"
+    return None
 
 
 def _walk(top: Path, root: Path, suffixes: frozenset[str]) -> Iterator[InputFile | InputError]:
+    """Depth-first, in name order. Links to directories are walked last, and only when
+    the directory they point to was not walked already (so each is walked once, under its
+    own name when it is in the tree)."""
     boundary = Path(os.path.realpath(top))
     visited = {boundary}
     stack = [top]
-    while stack:
+    linked: deque[Path] = deque()
+    while stack or linked:
+        if not stack:
+            link = linked.popleft()
+            real = Path(os.path.realpath(link))
+            if real not in visited:
+                visited.add(real)
+                stack.append(link)
+            continue
         directory = stack.pop()
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name, reverse=True)
@@ -93,10 +109,11 @@ def _walk(top: Path, root: Path, suffixes: frozenset[str]) -> Iterator[InputFile
                         files.append(InputError(display_path(path, root), problem))
                     continue
             if entry.is_dir():
-                real = Path(os.path.realpath(path))
-                if real not in visited:
-                    visited.add(real)
-                    stack.append(path)
+                if is_link:
+                    linked.append(path)
+                    continue
+                visited.add(Path(os.path.realpath(path)))
+                stack.append(path)
             elif path.suffix.lower() in suffixes and entry.is_file():
                 files.append(InputFile(path, display_path(path, root)))
         yield from reversed(files)
@@ -110,14 +127,10 @@ def _points_to_dir(path: Path) -> bool:
 
 
 def _link_problem(path: Path, boundary: Path) -> str | None:
-    try:
-        target = path.resolve(strict=True)
-    except RuntimeError:
-        return "symbolic link loop"
-    except OSError as error:
-        if error.errno == 40:  # ELOOP
-            return "symbolic link loop"
-        return "broken symbolic link"
+    problem = _unresolvable(path)
+    if problem:
+        return problem
+    target = path.resolve()
     if target != boundary and boundary not in target.parents:
         return "symbolic link leaves the scanned tree; not followed"
     return None
@@ -134,8 +147,13 @@ def read_text(source: InputFile, max_bytes: int = MAX_FILE_BYTES) -> str | Input
     except OSError as error:
         return InputError(source.display, f"cannot read file: {error.strerror or error}")
     if len(data) > max_bytes:
-        return InputError(source.display, f"file is larger than {max_bytes // (1024 * 1024)} MiB; not scanned")
+        return InputError(source.display, f"file is larger than {_size(max_bytes)}; not scanned")
     return decode(data, source.display)
+
+
+def _size(count: int) -> str:
+    mebibytes, rest = divmod(count, 1024 * 1024)
+    return f"{mebibytes} MiB" if mebibytes and not rest else f"{count} bytes"
 
 
 def decode(data: bytes, display: str) -> str | InputError:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import bisect
+import json
 import logging
 import re
 from typing import Any, Iterator
 
+from validator.filters.suppressions import annotation_rules
 from validator.model import FieldPath, InputError, Position, Resource
 from validator.sources.yaml_loader import YamlDocument, YamlError, load_documents
 
@@ -26,23 +28,35 @@ def is_kubernetes_object(document: Any) -> bool:
 
 def parse_manifests(text: str, display: str) -> Iterator[Resource | InputError]:
     """Turn a (multi-document) YAML or JSON text into Resources, expanding `*List` kinds."""
+    if _is_json(display):
+        problem = _json_syntax_error(text, display)
+        if problem:
+            yield problem
+            return
     helm_sources = _HelmSources(text)
     ordinal = 0
-    previous_end = -1
+    previous_end = 0
     for item in load_documents(text, drop_nulls=True):
         if isinstance(item, YamlError):
-            yield InputError(display, item.message, item.line)
+            yield InputError(display, _named_syntax(item.message, display), item.line)
             continue
-        source = helm_sources.between(previous_end, item.root.start_mark.line)
-        previous_end = item.root.end_mark.line
+        source = helm_sources.between(previous_end, item.line)
+        previous_end = item.end_line
         for resource in _resources(item, display, source):
+            if isinstance(resource, InputError):
+                yield resource
+                continue
             resource.doc_index = ordinal
             ordinal += 1
             yield resource
 
 
-def _resources(doc: YamlDocument, display: str, helm_source: str | None) -> Iterator[Resource]:
+def _resources(doc: YamlDocument, display: str, helm_source: str | None) -> Iterator[Resource | InputError]:
     data = doc.data
+    if not isinstance(data, dict):
+        # kubectl refuses these too; a mapping without kind (values.yaml, Chart.yaml) is fine
+        yield InputError(display, f"expected a Kubernetes object (a mapping), found {_kind_of(data)}", doc.line)
+        return
     if not is_kubernetes_object(data):
         log.debug("%s:%d: skipping a document that is not a Kubernetes object", display, doc.line)
         return
@@ -52,9 +66,66 @@ def _resources(doc: YamlDocument, display: str, helm_source: str | None) -> Iter
             if not is_kubernetes_object(item):
                 log.debug("%s: skipping items[%d]: not a Kubernetes object", display, index)
                 continue
-            yield _resource(item, display, doc, ("items", index), metadata)
+            yield _checked_resource(item, display, doc, ("items", index), metadata)
         return
-    yield _resource(data, display, doc, (), metadata)
+    yield _checked_resource(data, display, doc, (), metadata)
+
+
+def _checked_resource(
+    data: dict[str, Any], display: str, doc: YamlDocument, prefix: FieldPath, metadata: dict[str, str]
+) -> Resource | InputError:
+    """The resource, or an input error when its metadata could not be read by Kubernetes."""
+    problem, path = _metadata_problem(data.get("metadata"))
+    if problem:
+        return InputError(display, f"{data['kind']}: {problem}", doc.locate(prefix + path).line)
+    return _resource(data, display, doc, prefix, metadata)
+
+
+def _metadata_problem(meta: Any) -> tuple[str | None, FieldPath]:
+    if meta is None:
+        return None, ()
+    if not isinstance(meta, dict):
+        return f"metadata must be a mapping, not {_kind_of(meta)}", ("metadata",)
+    for field in ("name", "namespace"):
+        value = meta.get(field)
+        if value is not None and not isinstance(value, str):
+            return f"metadata.{field} must be a string, not {_kind_of(value)}", ("metadata", field)
+    return None, ()
+
+
+def _is_json(display: str) -> bool:
+    return display.lower().endswith(".json")
+
+
+def _json_syntax_error(text: str, display: str) -> InputError | None:
+    """JSON is loaded as YAML (its superset) for positions, but must be strict JSON first,
+    as kubectl reads it: YAML would accept `{"a": }` or a trailing comma."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as error:
+        return InputError(display, f"invalid JSON: {error.msg[:1].lower()}{error.msg[1:]}", error.lineno)
+    except (ValueError, RecursionError):
+        return None  # a number or a nesting beyond limits: the YAML loader reports it
+    return None
+
+
+def _named_syntax(message: str, display: str) -> str:
+    """Name the syntax the user wrote."""
+    if _is_json(display) and message.startswith("invalid YAML"):
+        return "invalid JSON" + message.removeprefix("invalid YAML")
+    return message
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "a string"
 
 
 def _resource(
@@ -66,7 +137,7 @@ def _resource(
     def locator(path: FieldPath) -> Position:
         return doc.locate(prefix + path)
 
-    return Resource(
+    resource = Resource(
         kind=data["kind"],
         api_version=data["apiVersion"],
         name=str(name) if name is not None else "",
@@ -76,6 +147,8 @@ def _resource(
         locator=locator,
         metadata=dict(metadata),
     )
+    resource.suppressions = annotation_rules(resource)  # `tdv.dev/skip`
+    return resource
 
 
 class _HelmSources:
@@ -86,7 +159,7 @@ class _HelmSources:
         self.sources: list[str] = []
         if "# Source: " not in text:
             return
-        line, offset = 0, 0
+        line, offset = 1, 0
         for match in _HELM_SOURCE_COMMENT.finditer(text):
             line += text.count("\n", offset, match.start())
             offset = match.start()
@@ -94,7 +167,7 @@ class _HelmSources:
             self.sources.append(match.group(1))
 
     def between(self, after_line: int, before_line: int) -> str | None:
-        """The last Source comment on a line in (after_line, before_line], 0-based."""
+        """The last Source comment on a line in (after_line, before_line], 1-based."""
         index = bisect.bisect_right(self.lines, before_line) - 1
         if index >= 0 and self.lines[index] > after_line:
             return self.sources[index]

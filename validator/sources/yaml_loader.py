@@ -1,23 +1,29 @@
 """Safe YAML loading that keeps source positions and refuses hostile input.
 
-Parsing uses libyaml through PyYAML's C composer (`CSafeLoader`), which never constructs
-arbitrary objects. Values are then built from the node tree by a small constructor of our
-own that:
+Parsing uses libyaml through PyYAML's C parser, which never constructs arbitrary objects.
+Values are then built from the node tree by a small constructor of our own that:
 
 - accepts only the standard YAML tags (a `!!python/...` tag is an error);
 - rejects duplicate mapping keys, as `kubectl` does;
 - turns timestamps into plain strings and non-string keys into strings, as Kubernetes does;
 - bounds nesting depth and the size of alias expansions (no "billion laughs").
 
-The node tree is kept so that any field path can be mapped to a line and column later.
+Input that could nest deeper than the limit is measured before libyaml composes it (see
+`_native_is_safe`): its composer recurses in C and would crash on very deep input.
+
+The position of every mapping key and list item is recorded while building, so that a
+field path can be mapped to a line and column later; the node tree itself is dropped.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
 from typing import Any, Iterator
 
 import yaml
+from yaml.cyaml import CParser
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
 
 from validator.model import FieldPath, Position
 
@@ -34,9 +40,16 @@ _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
 _STRINGLIKE_TAGS = {_STR, "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary", "tag:yaml.org,2002:value"}
 _SET_TAGS = {"tag:yaml.org,2002:set", "tag:yaml.org,2002:omap", "tag:yaml.org,2002:pairs"}
+_SEQUENCE_TAGS = {_SEQ} | _SET_TAGS
+_MAPPING_TAGS = {_MAP} | _SET_TAGS
 
 _scalars = yaml.constructor.SafeConstructor()
 _INT64 = 2**63
+_BUILDING = object()  # marks a collection whose value is being built (a recursive alias)
+
+# A line starting with this many spaces or block indicators may nest too deeply.
+_LONG_LINE_START = re.compile(r"\n[ \t?:-]{300}")
+_LINE_BREAKS = re.compile("\r\n?|[\x85\u2028\u2029]")
 
 
 class YamlError(Exception):
@@ -48,38 +61,74 @@ class YamlError(Exception):
         self.line = line
 
 
-@dataclass
+# A position packed into one int (line and column, both 0-based), to keep memory small.
+def _pack(mark: yaml.Mark) -> int:
+    return mark.line << 32 | mark.column
+
+
+def _unpack(packed: int) -> Position:
+    return Position((packed >> 32) + 1, (packed & 0xFFFFFFFF) + 1)
+
+
 class YamlDocument:
-    data: Any
-    root: yaml.Node
-    index: int
+    """One document: its data, and where each of its fields is in the source."""
+
+    def __init__(self, data: Any, index: int, start: int, end_line: int, positions: dict[int, Any]):
+        self.data = data
+        self.index = index
+        self.end_line = end_line  # 1-based line where the root node ends
+        self._start = start
+        self._positions = positions  # id(dict or list in data) -> {key: packed} or [packed]
 
     @property
     def line(self) -> int:
-        return self.root.start_mark.line + 1
+        return self.start.line
+
+    @property
+    def start(self) -> Position:
+        return _unpack(self._start)
 
     def locate(self, path: FieldPath) -> Position:
-        return locate(self.root, path)
+        """Position of `path`, or of its nearest existing parent.
+
+        A mapping field points at its key (the line a developer edits); a list item points
+        at the item itself.
+        """
+        value, packed = self.data, self._start
+        for segment in path:
+            if isinstance(value, dict) and isinstance(segment, str) and segment in value:
+                where = self._positions[id(value)].get(segment)
+            elif isinstance(value, list) and isinstance(segment, int) and 0 <= segment < len(value):
+                where = self._positions[id(value)][segment]
+            else:
+                break
+            if where is None:
+                break
+            value, packed = value[segment], where
+        return _unpack(packed)
 
 
 def load_documents(text: str, drop_nulls: bool = False) -> Iterator[YamlDocument | YamlError]:
     """Yield each document of a YAML stream, or a YamlError for one that cannot be used.
 
-    A syntax error ends the stream (libyaml cannot resynchronise); the documents before it
-    are still yielded. With `drop_nulls`, mapping entries whose value is null are left out,
+    Documents that hold nothing (empty, only comments, or null) are skipped, but counted in
+    the index. A syntax error ends the stream (libyaml cannot resynchronise); the documents
+    before it are still yielded. With `drop_nulls`, mapping entries whose value is null are left out,
     as the Kubernetes API server does.
     """
     index = 0
     try:
-        for root in yaml.compose_all(text, Loader=yaml.CSafeLoader):
-            if root is None:
-                continue
-            try:
-                data = _Builder(drop_nulls).build(root)
-            except YamlError as error:
-                yield error
-            else:
-                yield YamlDocument(data, root, index)
+        for root in _compose(text):
+            if isinstance(root, YamlError):
+                yield root
+            elif root is not None:
+                try:
+                    document = _Builder(drop_nulls).document(root, index)
+                except YamlError as error:
+                    yield error
+                else:
+                    if document.data is not None:
+                        yield document
             index += 1
     except yaml.MarkedYAMLError as error:
         yield _marked_error(error)
@@ -88,7 +137,7 @@ def load_documents(text: str, drop_nulls: bool = False) -> Iterator[YamlDocument
         yield YamlError(f"invalid YAML: unacceptable character #x{error.character:04x}", line)
     except yaml.YAMLError as error:
         yield YamlError("invalid YAML: " + " ".join(str(error).split()))
-    except RecursionError:
+    except RecursionError:  # a last resort: the depth limits above should make it unreachable
         yield YamlError(f"nesting is deeper than {MAX_DEPTH} levels")
 
 
@@ -99,40 +148,142 @@ def _marked_error(error: yaml.MarkedYAMLError) -> YamlError:
     return YamlError(message, mark.line + 1 if mark else None)
 
 
+class _NodeReader(CParser, Resolver):
+    """libyaml's parser and composer, with a tag resolver that remembers its answers.
+
+    A Kubernetes manifest repeats the same keys and values many times; resolving each
+    distinct plain scalar once per file is most of what makes loading fast.
+    """
+
+    def __init__(self, text: str):
+        CParser.__init__(self, text)
+        Resolver.__init__(self)
+        self._plain_tags: dict[str, str] = {}
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode:
+            if not implicit[0]:
+                return _STR
+            tag = self._plain_tags.get(value)
+            if tag is None:
+                tag = self._plain_tags[value] = Resolver.resolve(self, kind, value, implicit)
+            return tag
+        return _SEQ if kind is SequenceNode else _MAP
+
+    # Path-based resolvers are not used: skip their bookkeeping on every node.
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+
+def _native_is_safe(text: str) -> bool:
+    """True when the text cannot nest much deeper than MAX_DEPTH.
+
+    libyaml's composer recurses in C (a few hundred bytes of stack per level), and its
+    scanner takes time proportional to the flow depth for every token; so deeper input
+    must be measured before it is composed.
+
+    Each flow collection has its own opening bracket. Block collections nest through
+    indentation or through `- `, `? ` and `: ` indicators at the start of a line, and every
+    two levels move the start of the next one at least one column right. So the depth is
+    at most the number of brackets plus twice the longest such line start, plus one.
+    """
+    if text.count("[") + text.count("{") > MAX_DEPTH:
+        return False
+    if "\r" in text or "\x85" in text or "\u2028" in text or "\u2029" in text:
+        text = _LINE_BREAKS.sub("\n", text)
+    return _LONG_LINE_START.search("\n" + text) is None
+
+
+def _first_too_deep(text: str) -> tuple[int, int] | None:
+    """The index and line of the first document nested deeper than MAX_DEPTH, if any.
+
+    Reads libyaml's events, and stops as soon as the limit is passed (so the scanner never
+    goes much deeper either) or at a syntax error (which composing will then report).
+    """
+    reader = _NodeReader(text)
+    depth = document = 0
+    try:
+        while True:
+            event = reader.get_event()
+            kind = event.__class__
+            if kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return document, event.start_mark.line + 1
+            elif kind is yaml.SequenceEndEvent or kind is yaml.MappingEndEvent:
+                depth -= 1
+            elif kind is yaml.DocumentEndEvent:
+                document += 1
+            elif kind is yaml.StreamEndEvent:
+                return None
+    except yaml.YAMLError:
+        return None
+    finally:
+        reader.dispose()
+
+
+def _compose(text: str) -> Iterator[yaml.Node | YamlError | None]:
+    """The root node of each document (None for an empty one), or a YamlError.
+
+    A document nested too deeply ends the stream, as a syntax error does: reading past it
+    would cost the time the limit is there to save.
+    """
+    too_deep = None if _native_is_safe(text) else _first_too_deep(text)
+    reader = _NodeReader(text)
+    try:
+        index = 0
+        while reader.check_node():
+            if too_deep is not None and index == too_deep[0]:
+                yield YamlError(f"nesting is deeper than {MAX_DEPTH} levels", too_deep[1])
+                return
+            yield reader.get_node()
+            index += 1
+    finally:
+        reader.dispose()
+
+
 class _Builder:
     """Builds plain Python values from a node tree, enforcing the limits above."""
 
     def __init__(self, drop_nulls: bool = False) -> None:
         self.drop_nulls = drop_nulls
         self.expanded = 0
-        self.built: dict[int, tuple[Any, int]] = {}  # id(node) -> (value, expanded size)
+        self.built: dict[int, Any] = {}  # id(node) -> (value, expanded size) or _BUILDING
+        self.positions: dict[int, Any] = {}
 
-    def build(self, node: yaml.Node, depth: int = 0) -> Any:
-        if depth > MAX_DEPTH:
-            raise YamlError(f"nesting is deeper than {MAX_DEPTH} levels", node.start_mark.line + 1)
+    def document(self, root: yaml.Node, index: int) -> YamlDocument:
+        data = self.value(root, 0)
+        return YamlDocument(data, index, _pack(root.start_mark), root.end_mark.line + 1, self.positions)
+
+    def value(self, node: yaml.Node, depth: int) -> Any:
+        if node.__class__ is ScalarNode:
+            return node.value if node.tag == _STR else _scalar(node)
         cached = self.built.get(id(node))
         if cached is not None:
+            if cached is _BUILDING:
+                raise YamlError("an alias refers to the collection that contains it", node.start_mark.line + 1)
             # An alias: the value is shared, but count its full size against the budget.
             value, size = cached
-            self._count(size, node)
+            self._grow(size, node)
             return value
+        if depth >= MAX_DEPTH:
+            raise YamlError(f"nesting is deeper than {MAX_DEPTH} levels", node.start_mark.line + 1)
+        self.built[id(node)] = _BUILDING
         before = self.expanded
-        self._count(1, node)
-        if isinstance(node, yaml.ScalarNode):
-            value = self._scalar(node)
-        elif isinstance(node, yaml.SequenceNode):
-            if node.tag not in (_SEQ,) and node.tag not in _SET_TAGS:
-                raise _tag_error(node)
-            value = [self.build(child, depth + 1) for child in node.value]
-        else:
-            if node.tag not in (_MAP,) and node.tag not in _SET_TAGS:
-                raise _tag_error(node)
+        self._grow(len(node.value), node)
+        if node.__class__ is SequenceNode and node.tag in _SEQUENCE_TAGS:
+            value = self._sequence(node, depth)
+        elif node.__class__ is MappingNode and node.tag in _MAPPING_TAGS:
             value = self._mapping(node, depth)
-        if not isinstance(node, yaml.ScalarNode):
-            self.built[id(node)] = (value, self.expanded - before)
+        else:
+            raise _tag_error(node)
+        self.built[id(node)] = (value, self.expanded - before)
         return value
 
-    def _count(self, size: int, node: yaml.Node) -> None:
+    def _grow(self, size: int, node: yaml.Node) -> None:
         self.expanded += size
         if self.expanded > MAX_EXPANDED_NODES:
             raise YamlError(
@@ -141,107 +292,109 @@ class _Builder:
                 node.start_mark.line + 1,
             )
 
-    def _mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        merged: dict[str, Any] = {}
-        dropped: set[str] = set()
-        for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
-                for source in _merge_sources(value_node):
-                    value = self.build(source, depth + 1)
-                    for key, item in value.items():
-                        merged.setdefault(key, item)
-                continue
-            key = self._key(key_node, depth)
-            if key in result or key in dropped:
-                raise YamlError(f"duplicate key {key!r}", key_node.start_mark.line + 1)
-            value = self.build(value_node, depth + 1)
-            if value is None and self.drop_nulls:
-                dropped.add(key)
+    # The two loops below inline scalars and position packing: they run for every value.
+    def _sequence(self, node: SequenceNode, depth: int) -> list[Any]:
+        result: list[Any] = []
+        where: list[int] = []
+        for child in node.value:
+            mark = child.start_mark
+            where.append(mark.line << 32 | mark.column)
+            if child.__class__ is ScalarNode:
+                result.append(child.value if child.tag == _STR else _scalar(child))
             else:
-                result[key] = value
-        for key, item in merged.items():
-            result.setdefault(key, item)
+                result.append(self.value(child, depth + 1))
+        self.positions[id(result)] = where
         return result
 
-    def _key(self, node: yaml.Node, depth: int) -> str:
-        if not isinstance(node, yaml.ScalarNode):
-            raise YamlError("mapping keys must be scalars", node.start_mark.line + 1)
-        key = self._scalar(node)
-        if isinstance(key, str):
-            return key
-        if isinstance(key, bool):
-            return "true" if key else "false"
-        return "null" if key is None else str(key)
+    def _mapping(self, node: MappingNode, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        where: dict[str, int] = {}  # every key seen, including dropped ones
+        merges: list[yaml.Node] = []
+        for key_node, value_node in node.value:
+            if key_node.__class__ is ScalarNode and key_node.tag == _STR:
+                key = key_node.value
+            elif key_node.tag == _MERGE:
+                merges.append(value_node)
+                continue
+            else:
+                key = _key(key_node)
+            if key in where:
+                raise YamlError(f"duplicate key {key!r}", key_node.start_mark.line + 1)
+            mark = key_node.start_mark
+            where[key] = mark.line << 32 | mark.column
+            if value_node.__class__ is ScalarNode:
+                value = value_node.value if value_node.tag == _STR else _scalar(value_node)
+            else:
+                value = self.value(value_node, depth + 1)
+            if value is not None or not self.drop_nulls:
+                result[key] = value
+        for merge in merges:
+            self._merge(result, where, merge, depth)
+        self.positions[id(result)] = where
+        return result
 
-    def _scalar(self, node: yaml.ScalarNode) -> Any:
-        tag = node.tag
-        if tag == _STR or tag in _STRINGLIKE_TAGS:
-            return node.value
-        if tag == _INT:
-            number = _scalars.construct_yaml_int(node)
-            return number if -_INT64 <= number < _INT64 else float(number)
-        if tag == _BOOL:
-            return _scalars.construct_yaml_bool(node)
-        if tag == _NULL:
-            return None
-        if tag == _FLOAT:
+    def _merge(self, result: dict[str, Any], where: dict[str, int], node: yaml.Node, depth: int) -> None:
+        """`<<: *base` (or a list of them): add the keys the mapping does not set itself."""
+        if isinstance(node, MappingNode):
+            sources = [node]
+        elif isinstance(node, SequenceNode) and all(isinstance(n, MappingNode) for n in node.value):
+            sources = node.value
+        else:
+            raise YamlError("a merge key (<<) needs a mapping or a list of mappings", node.start_mark.line + 1)
+        for source in sources:
+            values = self.value(source, depth + 1)
+            positions = self.positions[id(values)]
+            for key, item in values.items():
+                if key not in where:
+                    result[key] = item
+                    where[key] = positions[key]
+
+
+def _key(node: yaml.Node) -> str:
+    if not isinstance(node, ScalarNode):
+        raise YamlError("mapping keys must be scalars", node.start_mark.line + 1)
+    key = _scalar(node)
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return "null" if key is None else str(key)
+
+
+def _scalar(node: ScalarNode) -> Any:
+    tag = node.tag
+    if tag in _STRINGLIKE_TAGS:
+        return node.value
+    if tag == _BOOL:
+        return _scalars.construct_yaml_bool(node)
+    if tag == _NULL:
+        return None
+    if tag == _INT or tag == _FLOAT:
+        return _number(node)
+    raise _tag_error(node)
+
+
+def _number(node: ScalarNode) -> int | float | str:
+    """An int or float scalar, as Kubernetes reads it.
+
+    YAML 1.1 base-60 numbers (`1:30`) are strings to Kubernetes, so they stay strings here
+    (converting them also costs quadratic time on long input). Integers outside int64
+    become floats; a number too large even for a float is an input error.
+    """
+    text = node.value
+    if ":" in text:
+        return text
+    try:
+        if node.tag == _FLOAT:
             return _scalars.construct_yaml_float(node)
-        raise _tag_error(node)
-
-
-def _merge_sources(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.MappingNode):
-        return [node]
-    if isinstance(node, yaml.SequenceNode) and all(isinstance(n, yaml.MappingNode) for n in node.value):
-        return list(node.value)
-    raise YamlError("a merge key (<<) needs a mapping or a list of mappings", node.start_mark.line + 1)
+        if text.isdigit() and (text[0] != "0" or len(text) == 1):
+            number = int(text)
+        else:
+            number = _scalars.construct_yaml_int(node)
+        return number if -_INT64 <= number < _INT64 else float(number)
+    except (ValueError, OverflowError):
+        raise YamlError("number is too large", node.start_mark.line + 1) from None
 
 
 def _tag_error(node: yaml.Node) -> YamlError:
     return YamlError(f"unsupported YAML tag {node.tag!r}", node.start_mark.line + 1)
-
-
-def locate(root: yaml.Node, path: FieldPath) -> Position:
-    """Position of `path` in the tree, or of its nearest existing parent.
-
-    A mapping field points at its key (the line a developer edits); a list item points at
-    the item itself.
-    """
-    node = root
-    position = _position(root)
-    for segment in path:
-        if isinstance(node, yaml.MappingNode) and isinstance(segment, str):
-            found = _find_key(node, segment)
-            if found is None:
-                break
-            key_node, node = found
-            position = _position(key_node)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(segment, int):
-            if not 0 <= segment < len(node.value):
-                break
-            node = node.value[segment]
-            position = _position(node)
-        else:
-            break
-    return position
-
-
-def _find_key(node: yaml.MappingNode, key: str) -> tuple[yaml.Node, yaml.Node] | None:
-    merges = []
-    for key_node, value_node in node.value:
-        if key_node.tag == _MERGE:
-            merges.append(value_node)
-        elif isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-            return key_node, value_node
-    for merge in merges:
-        for source in merge.value if isinstance(merge, yaml.SequenceNode) else [merge]:
-            if isinstance(source, yaml.MappingNode):
-                found = _find_key(source, key)
-                if found:
-                    return found
-    return None
-
-
-def _position(node: yaml.Node) -> Position:
-    return Position(node.start_mark.line + 1, node.start_mark.column + 1)

@@ -1,0 +1,133 @@
+"""Benchmark: `tdv scan` against PyYAML's C loader alone, on the same generated manifests.
+
+Generates N resources (bench/generate.py) into a temporary directory, then times, each in a
+fresh process and as the median of several runs:
+
+  (a) PyYAML's C loader alone: yaml.load_all(..., Loader=yaml.CSafeLoader) over every file;
+  (b) tdv scan DIR -o json=/dev/null, with every built-in policy.
+
+Prints wall and CPU time, resources per second and peak RSS for both, and the ratio (b)/(a).
+
+Usage: python bench/run.py [--resources 5000] [--runs 5] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import generate  # noqa: E402  (bench/ is a folder of scripts, not a package)
+
+TARGET_SECONDS = 1.5
+TARGET_RATIO = 3.0
+
+LOADER_ONLY = """
+import sys, yaml
+from pathlib import Path
+count = 0
+for path in sorted(Path(sys.argv[1]).glob("*.yaml")):
+    count += sum(1 for _ in yaml.load_all(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader))
+print(count)
+"""
+
+
+@dataclass
+class Measure:
+    label: str
+    wall: float  # median seconds
+    cpu: float  # median user + system seconds
+    peak_rss_mb: float  # largest of the runs
+
+    def rate(self, resources: int) -> float:
+        return resources / self.wall
+
+
+def run_once(command: list[str]) -> tuple[float, float, float, int]:
+    """Wall seconds, CPU seconds, peak RSS in MB and exit status of one run of `command`."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+    if process.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} failed with exit code {process.returncode}:\n{stderr}")
+    peak_mb = usage.ru_maxrss / 1024  # kilobytes on Linux
+    return wall, usage.ru_utime + usage.ru_stime, peak_mb, process.returncode
+
+
+def measure(label: str, command: list[str], runs: int) -> Measure:
+    run_once(command)  # warm the file cache and the bytecode cache
+    samples = [run_once(command) for _ in range(runs)]
+    return Measure(label, statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples),
+                   max(s[2] for s in samples))
+
+
+def tdv_command(directory: Path, report: str) -> list[str]:
+    return [sys.executable, "-m", "validator", "scan", str(directory), "--no-config", "-o", f"json={report}"]
+
+
+def check_scan(directory: Path, expected: int) -> tuple[int, int]:
+    """Run tdv once for real and check it read everything; returns (policies, findings)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        report_path = Path(scratch) / "report.json"
+        run_once(tdv_command(directory, str(report_path)))
+        summary = json.loads(report_path.read_text())["summary"]
+    if summary["resources"] != expected or summary["inputErrors"]:
+        raise SystemExit(f"tdv scanned {summary['resources']} resources with {summary['inputErrors']} input errors;"
+                         f" expected {expected} and none")
+    return summary["policies"], summary["findings"]
+
+
+def cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def report(resources: int, files: int, megabytes: float, policies: int, findings: int,
+           loader: Measure, tdv: Measure, runs: int) -> str:
+    ratio = tdv.wall / loader.wall
+    rows = [
+        f"{resources} resources in {files} files ({megabytes:.1f} MB), {policies} policies, {findings} findings;"
+        f" {cores()} cores; median of {runs} runs",
+        "",
+        f"{'':34} {'wall':>8} {'cpu':>8} {'resources/s':>12} {'peak RSS':>10}",
+    ]
+    for item in (loader, tdv):
+        rows.append(f"{item.label:34} {item.wall:7.2f}s {item.cpu:7.2f}s {item.rate(resources):12,.0f}"
+                    f" {item.peak_rss_mb:7.0f} MB")
+    rows += [
+        "",
+        f"ratio (b)/(a): {ratio:.2f}x   (target < {TARGET_RATIO:g}x: {'met' if ratio < TARGET_RATIO else 'MISSED'})",
+        f"tdv wall:      {tdv.wall:.2f}s  (target < {TARGET_SECONDS:g}s for 5,000 resources:"
+        f" {'met' if tdv.wall < TARGET_SECONDS else 'MISSED'})",
+    ]
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--resources", type=int, default=5_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--keep", type=Path, help="write the manifests here and keep them")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="tdv-bench-") as scratch:
+        directory = args.keep or Path(scratch) / "manifests"
+        written = generate.write(args.resources, directory)
+        megabytes = sum(f.stat().st_size for f in written) / 1e6
+        policies, findings = check_scan(directory, args.resources)
+        loader = measure("(a) PyYAML CSafeLoader alone", [sys.executable, "-c", LOADER_ONLY, str(directory)], args.runs)
+        tdv = measure("(b) tdv scan -o json=/dev/null", tdv_command(directory, "/dev/null"), args.runs)
+    print(report(args.resources, len(written), megabytes, policies, findings, loader, tdv, args.runs))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""`tdv export vap`: ValidatingAdmissionPolicy manifests on stdout or in a file."""
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from validator.cli import main
+from validator.engine.library import builtin_dir, load_policies
+
+KUBERNETES_IDS = sorted(p.id for p in load_policies([]) if p.source.startswith(f"{builtin_dir().name}/kubernetes/"))
+
+CUSTOM = """\
+id: ACME-%(n)s
+title: custom
+severity: low
+category: best-practice
+description: a policy used by the export command tests only, long enough for the format checks.
+remediation: "fix it"
+standards: {internal: ["1"]}
+targets: {kinds: [%(kind)s]}
+validations: [{expression: "%(expression)s", message: m}]
+"""
+
+
+def export(*args):
+    return CliRunner().invoke(main, ["export", "vap", *args], catch_exceptions=False)
+
+
+@pytest.fixture
+def custom(tmp_path):
+    for n, kind, expression in (("1", "ConfigMap", "has(object.data)"), ("2", "aws_s3_bucket", "true"),
+                                ("3", "Service", "cidr.isValid(object.spec.clusterIP)")):
+        (tmp_path / f"ACME-{n}.yaml").write_text(CUSTOM % locals())
+    return tmp_path
+
+
+def test_every_kubernetes_policy_is_written_with_its_binding():
+    result = export()
+    assert result.exit_code == 0
+    documents = list(yaml.safe_load_all(result.stdout))
+    policies = [d for d in documents if d["kind"] == "ValidatingAdmissionPolicy"]
+    bindings = [d for d in documents if d["kind"] == "ValidatingAdmissionPolicyBinding"]
+    assert sorted(d["metadata"]["name"] for d in policies) == [i.lower() for i in KUBERNETES_IDS]
+    assert [b["spec"]["policyName"] for b in bindings] == [p["metadata"]["name"] for p in policies]
+    assert all(b["spec"]["validationActions"] == ["Deny"] for b in bindings)
+    assert result.stdout.startswith(f"# {len(KUBERNETES_IDS)} ValidatingAdmissionPolicies with their bindings")
+
+
+def test_selection_actions_and_output_file(tmp_path):
+    target = tmp_path / "out" / "vap.yaml"
+    result = export("--policy", "TDV-K8S-001", "--policy", "tdv-k8s-002", "--action", "deny", "--action", "Audit",
+                    "-o", str(target))
+    assert result.exit_code == 0 and result.stdout == ""
+    documents = list(yaml.safe_load_all(target.read_text()))
+    assert [d["metadata"]["name"] for d in documents] == ["tdv-k8s-001"] * 2 + ["tdv-k8s-002"] * 2
+    assert documents[1]["spec"]["validationActions"] == ["Deny", "Audit"]
+
+
+def test_policies_that_cannot_be_exported_are_listed_on_stderr(custom):
+    result = export("--policies", str(custom), "--policy", "ACME-*")
+    assert result.exit_code == 0
+    assert [d["metadata"]["name"] for d in yaml.safe_load_all(result.stdout)] == ["acme-1", "acme-1"]
+    assert result.stderr.splitlines() == [
+        "tdv: not exported: ACME-2: it targets aws_s3_bucket, not a built-in Kubernetes kind",
+        "tdv: not exported: ACME-3: it uses cidr.isValid, which the Kubernetes API server does not provide",
+    ]
+
+
+def test_nothing_exportable_exits_1(custom):
+    result = export("--policies", str(custom), "--policy", "ACME-2")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "no selected policy can be exported" in result.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--action", "Deny", "--action", "Warn"], "cannot be combined"),
+    (["--action", "Block"], "'Block' is not one of"),
+    (["--policy", "NOPE-*"], "no policies selected"),
+])
+def test_usage_errors_exit_2(args, message):
+    result = export(*args)
+    assert result.exit_code == 2 and message in result.output

@@ -1,0 +1,6 @@
+resource "terraform_data" "deep" {
+  input = {
+    port = 3389
+    cidr = "::/0"
+  }
+}

@@ -1,0 +1,70 @@
+"""`tdv test`: run the test cases written inside policy files."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command("test")
+@click.argument("dirs", nargs=-1, type=click.Path(path_type=Path), metavar="[DIR...]")
+@click.option("--policy", "include", multiple=True, metavar="GLOB",
+              help="Test only policies whose id matches. Repeatable.")
+@click.option("-v", "--verbose", is_flag=True, help="Show passing cases too.")
+def test(dirs, include, verbose) -> None:
+    """Run every policy's `tests:` cases: the policies in DIR (files or directories), or the
+    built-in library when no DIR is given.
+
+    Exit codes: 0 every case passed, 1 a case failed, 2 an invalid policy file or a usage error.
+    """
+    from validator.engine.cel import CelEvaluator
+    from validator.engine.library import load_each, select
+    from validator.engine.policy import Policy
+    from validator.policy_check import problems_of
+    from validator.policy_tests import run_policy_tests
+
+    entries = load_each(dirs, include_builtin=not dirs)
+    evaluator = CelEvaluator()
+    invalid = []
+    policies = []
+    for entry in entries:
+        if isinstance(entry, Policy) and not select([entry], include):
+            continue
+        problems = problems_of(entry, evaluator)
+        if problems:
+            invalid.append(problems[0])
+        else:
+            policies.append(entry)
+    if not policies and not invalid:
+        raise click.UsageError("no policies to test" + (" (check --policy)" if include else ""))
+    for problem in invalid:
+        click.echo(f"tdv: invalid policy: {problem}", err=True)
+    passed = failed = 0
+    for outcome in run_policy_tests(policies):
+        label = f"{outcome.policy.id}  {outcome.case.name}"
+        if outcome.passed:
+            passed += 1
+            if verbose:
+                click.echo(f"PASS {label}")
+        else:
+            failed += 1
+            click.echo(f"FAIL {label}\n     {outcome.detail}  ({outcome.policy.source})")
+    untested = [p.id for p in policies if not p.tests]
+    click.echo(_summary(len(policies), passed, failed, len(invalid), untested))
+    sys.exit(2 if invalid else 1 if failed else 0)
+
+
+def _summary(policies: int, passed: int, failed: int, invalid: int, untested: list[str]) -> str:
+    text = (f"{policies} {_plural(policies, 'policy', 'policies')}, {passed + failed} cases:"
+            f" {passed} passed, {failed} failed")
+    if invalid:
+        text += f", {invalid} invalid {_plural(invalid, 'policy', 'policies')}"
+    if untested:
+        text += f" ({len(untested)} without test cases: {', '.join(untested)})"
+    return text
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return one if count == 1 else many

@@ -1,0 +1,60 @@
+"""Drop the results of objects whose controller the same policy evaluated in this scan.
+
+`kubectl get all -A -o yaml` lists a Deployment together with the ReplicaSet it created and
+the Pods that ReplicaSet created. Those copy the Deployment's pod template, so their
+findings would repeat the Deployment's, on objects nobody edits. An object names its
+controller in `metadata.ownerReferences[]` (`controller: true`); when the same policy has a
+result for that controller (matched by uid, else by kind, namespace and name), the object's
+result is dropped with a debug note. An object whose controller is not in the scan, as with
+`kubectl get pods`, is evaluated as usual.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Hashable
+
+from validator.model import Resource, Result
+
+log = logging.getLogger(__name__)
+
+
+def skip_controlled(results: list[Result]) -> list[Result]:
+    evaluated = {(r.policy.id, key) for r in results for key in _keys(r.resource)}
+    kept: list[Result] = []
+    noted: set[int] = set()
+    for result in results:
+        owner = controller(result.resource)
+        keys = _owner_keys(owner, result.resource) if owner else []
+        if not any((result.policy.id, key) in evaluated for key in keys):
+            kept.append(result)
+            continue
+        if id(result.resource) not in noted:
+            noted.add(id(result.resource))
+            log.debug("%s: skipping %s: its controller %s/%s is evaluated instead", result.resource.path,
+                      result.resource.ref, owner.get("kind"), owner.get("name"))
+    return kept
+
+
+def controller(resource: Resource) -> dict[str, Any] | None:
+    """The owner reference marked `controller: true`, if any."""
+    metadata = resource.document.get("metadata")
+    references = metadata.get("ownerReferences") if isinstance(metadata, dict) else None
+    for reference in references if isinstance(references, list) else []:
+        if isinstance(reference, dict) and reference.get("controller") is True:
+            return reference
+    return None
+
+
+def _keys(resource: Resource) -> list[Hashable]:
+    metadata = resource.document.get("metadata")
+    uid = metadata.get("uid") if isinstance(metadata, dict) else None
+    keys: list[Hashable] = [("ref", resource.kind, resource.namespace, resource.name)]
+    return keys + [("uid", str(uid))] if uid else keys
+
+
+def _owner_keys(owner: dict[str, Any], resource: Resource) -> list[Hashable]:
+    # An owner is in the object's namespace, or cluster-scoped.
+    keys: list[Hashable] = [("ref", owner.get("kind"), namespace, owner.get("name"))
+                            for namespace in (resource.namespace, None)]
+    return keys + [("uid", str(owner["uid"]))] if owner.get("uid") else keys

@@ -1,0 +1,154 @@
+"""JUnit XML output, for the test tabs of GitLab, CircleCI and Jenkins.
+
+Layout: one test suite, `tdv`, holding one test case per check (a policy on a resource):
+
+- classname `tdv.<policy id>` and name `<resource ref> in <file>`, so the pair is unique
+  even when two files hold the same resource (a resource repeated within one file also gets
+  its document number);
+- `file` is the manifest's path relative to the scan root, as GitLab and CircleCI read it;
+- `time` is the measured evaluation time, rounded up to the millisecond (Surefire's format);
+- a failed check carries `<failure>` whose message joins the violation messages and whose
+  text lists them as `file:line:col  message`; a check that could not be evaluated carries
+  `<error>`; a passed check is a plain test case;
+- a suppressed check, and one whose findings are all in the baseline, is `<skipped>` with
+  the reason: neither fails the build, so neither may fail the test report (Jenkins marks a
+  build unstable for any failed test). A check with new findings fails with the new ones
+  as its message; its text lists every finding, the known ones marked `(baselined)`.
+
+Files that could not be read become error test cases with classname `tdv.input`, one per
+file, named by the file's path.
+
+Why a single suite: GitLab files every test case of a report under the job's suite and
+CircleCI lists test cases by classname and name, so neither shows suites of a file. The
+classname already groups the checks by policy, and Jenkins splits it at the dot into the
+package `tdv` and the class (the policy id).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections import Counter, defaultdict
+from decimal import ROUND_UP, Decimal
+
+from junit_xml import TestCase, TestSuite, to_xml_report_string
+
+from validator import __version__
+from validator.model import InputError, Result, Status
+from validator.report import ScanReport, is_baselined
+
+SUITE_NAME = "tdv"
+INPUT_CLASSNAME = "tdv.input"
+_MILLISECOND = Decimal("0.001")
+
+
+def render(report: ScanReport, options) -> str:
+    suite = TestSuite(
+        SUITE_NAME,
+        test_cases(report),
+        properties={"tdv.version": __version__, "tdv.failOn": report.fail_on.label},
+    )
+    return _without_disabled_counts(to_xml_report_string([suite], prettyprint=False))
+
+
+def _without_disabled_counts(text: str) -> str:
+    """junit-xml always writes `disabled="0"` on the suites, an attribute the Surefire schema
+    does not define and that tdv has no use for (it never disables a check): drop it."""
+    root = ET.fromstring(text)
+    for element in root.iter():
+        element.attrib.pop("disabled", None)
+    ET.indent(root, space="  ")
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def classname(result: Result) -> str:
+    return f"tdv.{result.policy.id}"
+
+
+def test_cases(report: ScanReport) -> list[TestCase]:
+    names = _unique_names(report.results)
+    cases = [_check_case(result, name, report) for result, name in zip(report.results, names)]
+    return cases + _input_error_cases(report.errors)
+
+
+def _unique_names(results: list[Result]) -> list[str]:
+    bases = [f"{r.resource.ref} in {r.resource.path}" for r in results]
+    repeated = Counter((classname(r), base) for r, base in zip(results, bases))
+    names: list[str] = []
+    taken: set[tuple[str, str]] = set()
+    for result, base in zip(results, bases):
+        name = base
+        if repeated[(classname(result), base)] > 1:
+            name = f"{base} (document {result.resource.doc_index + 1})"
+        unique, count = name, 1
+        while (classname(result), unique) in taken:  # e.g. the same input given twice
+            count += 1
+            unique = f"{name} #{count}"
+        taken.add((classname(result), unique))
+        names.append(unique)
+    return names
+
+
+def _check_case(result: Result, name: str, report: ScanReport) -> TestCase:
+    resource, policy = result.resource, result.policy
+    case = TestCase(name, classname(result), elapsed_sec=_seconds(result.duration), file=resource.path)
+    if result.status is Status.FAIL:
+        lines = [f"{policy.id} ({policy.severity.label}): {policy.title}"]
+        lines += [
+            f"{v.location.path}:{v.location.line}:{v.location.column}  {v.message}"
+            + ("  (baselined)" if is_baselined(v) and result.suppression is None else "")
+            for v in result.violations
+        ]
+        new = [v for v in result.violations if not is_baselined(v)]
+        if result.suppression is not None:
+            where = result.suppression.location
+            lines.append(f"suppressed by {where.path}:{where.line}")
+            case.add_skipped_info(message=f"suppressed: {result.suppression.reason}", output="\n".join(lines))
+        elif not new:
+            case.add_skipped_info(message=f"baselined: {_count(len(result.violations), 'known finding')}"
+                                          f" recorded in {report.baseline.path}", output="\n".join(lines))
+        else:
+            case.add_failure_info(
+                message="; ".join(v.message for v in new),
+                output="\n".join(lines),
+                failure_type=policy.severity.label,
+            )
+    elif result.status is Status.ERROR:
+        where = resource.locate(())
+        message = f"{policy.id} could not be evaluated on {resource.ref}: {result.error}"
+        case.add_error_info(
+            message=message,
+            output=f"{where.path}:{where.line}:{where.column}  {message}",
+            error_type="evaluation-error",
+        )
+    return case
+
+
+def _input_error_cases(errors: list[InputError]) -> list[TestCase]:
+    by_path: dict[str, list[InputError]] = defaultdict(list)
+    for error in errors:
+        by_path[error.path].append(error)
+    cases = []
+    for path, found in by_path.items():
+        case = TestCase(path, INPUT_CLASSNAME, file=path)
+        case.add_error_info(
+            message="; ".join(str(error) for error in found),
+            output="\n".join(f"{_where(error)}  {error.message}" for error in found),
+            error_type="input-error",
+        )
+        cases.append(case)
+    return cases
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' if number != 1 else ''}"
+
+
+def _where(error: InputError) -> str:
+    return f"{error.path}:{error.line}" if error.line else error.path
+
+
+def _seconds(duration: float) -> Decimal | None:
+    """Round up to whole milliseconds: Surefire times have at most three decimals."""
+    if duration <= 0:
+        return None
+    return Decimal(repr(duration)).quantize(_MILLISECOND, rounding=ROUND_UP)
