@@ -185,19 +185,33 @@ def run_scan_script(env: dict[str, str], cwd: Path, **params: str) -> tuple[subp
 def test_scan_script_builds_the_command_line(fake_tdv, tmp_path):
     done, call = run_scan_script(
         fake_tdv, tmp_path, path="manifests other", policy_dirs="company-policies", policies="TDV-K8S-*",
-        skip_policies="TDV-K8S-030 TDV-K8S-026", fail_on="high", soft_fail="true", helm_values="values-prod.yaml",
-        kustomize_overlay="deploy/overlays/prod", formats="junit sarif markdown", output_dir="out",
-        extra_args="--min-severity medium",
+        skip_policies="TDV-K8S-030 TDV-K8S-026", config="ci/tdv.yaml", fail_on="high", soft_fail="true",
+        helm_values="values-prod.yaml", kustomize_overlay="deploy/overlays/prod", formats="junit sarif markdown",
+        output_dir="out", extra_args="--min-severity medium",
     )
     assert done.returncode == 1  # tdv's own status comes back
     assert call["args"] == [
-        "scan", "--fail-on", "high", "-o", "console", "--policies", "company-policies", "--policy", "TDV-K8S-*",
+        "scan", "-o", "console", "--config", "ci/tdv.yaml", "--fail-on", "high",
+        "--policies", "company-policies", "--policy", "TDV-K8S-*",
         "--skip-policy", "TDV-K8S-030", "--skip-policy", "TDV-K8S-026", "--soft-fail",
         "--helm-values", "values-prod.yaml", "-o", "junit=out/junit/tdv.xml", "-o", "sarif=out/tdv.sarif",
         "-o", "markdown=out/tdv.md", "--min-severity", "medium",
         "--", "manifests", "other", "deploy/overlays/prod",
     ]
     assert (tmp_path / "out").is_dir()
+
+
+def test_scan_script_leaves_unset_settings_to_the_config_file(fake_tdv, tmp_path):
+    done, call = run_scan_script(fake_tdv, tmp_path, path=".", config="", fail_on="", soft_fail="false", formats="")
+    assert call["args"] == ["scan", "-o", "console", "--", "."]
+
+
+def test_scan_script_with_real_tdv_follows_the_config_file(example_checkout, run_ci_script):
+    (example_checkout / "tdv-ci.yaml").write_text("fail-on: critical\npolicies:\n  exclude: [TDV-K8S-001]\n")
+    done = run_ci_script(example_checkout, {"TDV_PATH": "kubernetes", "TDV_CONFIG": "tdv-ci.yaml", "TDV_FORMATS": "json"})
+    assert done.returncode == 0, done.stdout + done.stderr  # the only critical finding is excluded
+    summary = json.loads((example_checkout / "tdv-reports" / "tdv.json").read_text())["summary"]
+    assert summary["failOn"] == "critical" and summary["findings"] > 0
 
 
 def test_scan_script_pipes_the_render_command(fake_tdv, tmp_path):

@@ -26,7 +26,7 @@ from validator import __version__
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = "localhost/tdv-test-base:bookworm-python3"
-IMAGE = "localhost/tdv:test"
+IMAGE = f"localhost/tdv:test-{os.getpid()}"  # one per test run: runs may overlap
 TOOLS = ("buildah", "podman", "runc", "debootstrap")
 RUN = ["podman", "run", "--rm", "--runtime", "runc", "--ulimit", "nofile=1024:1024",
        "--ulimit", "nproc=4096:4096", "--network=none"]
@@ -173,7 +173,7 @@ def test_kustomize_download_is_verified(base_image, wheelhouse):
     if os.environ.get("TDV_TEST_KUSTOMIZE") != "1":
         pytest.skip("kustomize download and sha256 check not exercised: github.com release downloads are not "
                     "reachable here, so the image was built with KUSTOMIZE=skip (set TDV_TEST_KUSTOMIZE=1 where they are)")
-    tag = "localhost/tdv:test-kustomize"
+    tag = f"{IMAGE}-kustomize"
     build(base_image, wheelhouse, tag)
     try:
         done = run([*RUN, "--entrypoint", "kustomize", tag, "version"])

@@ -23,7 +23,9 @@ if [ "${#targets[@]}" -eq 0 ]; then
   exit 2
 fi
 
-args=(scan --fail-on "${TDV_FAIL_ON:-low}" -o console)
+args=(scan -o console)
+if [ -n "${TDV_CONFIG:-}" ]; then args+=(--config "$TDV_CONFIG"); fi
+if [ -n "${TDV_FAIL_ON:-}" ]; then args+=(--fail-on "$TDV_FAIL_ON"); fi
 for dir in ${TDV_POLICY_DIRS:-}; do args+=(--policies "$dir"); done
 for glob in ${TDV_POLICIES:-}; do args+=(--policy "$glob"); done
 for glob in ${TDV_SKIP_POLICIES:-}; do args+=(--skip-policy "$glob"); done
