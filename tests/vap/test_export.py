@@ -54,8 +54,8 @@ def test_names_labels_and_annotations_identify_the_policy():
         assert document["apiVersion"] == "admissionregistration.k8s.io/v1"
         assert document["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "tdv"}
     annotations = vap["metadata"]["annotations"]
-    assert annotations["trusted-delivery-validator/policy-id"] == "ACME-001"
-    assert annotations["trusted-delivery-validator/severity"] == "high"
+    assert annotations["tdv.dev/policy-id"] == "ACME-001"
+    assert annotations["tdv.dev/severity"] == "high"
     assert binding["spec"]["validationActions"] == ["Deny", "Audit"]
 
 

@@ -90,8 +90,8 @@ def test_exported_annotations_give_back_the_identity(tmp_path):
     text = (tmp_path / "policy.yaml").read_text().replace(
         "metadata: {name: acme-007}",
         "metadata:\n  name: acme-007\n  annotations:\n"
-        "    trusted-delivery-validator/policy-id: ACME-7\n    trusted-delivery-validator/severity: critical\n"
-        "    trusted-delivery-validator/title: ConfigMaps need labels\n    trusted-delivery-validator/category: rbac\n")
+        "    tdv.dev/policy-id: ACME-7\n    tdv.dev/severity: critical\n"
+        "    tdv.dev/title: ConfigMaps need labels\n    tdv.dev/category: rbac\n")
     (tmp_path / "policy.yaml").write_text(text)
     [policy] = load_policies([tmp_path], include_builtin=False)
     assert (policy.id, policy.severity, policy.title, policy.category) == (

@@ -6,7 +6,7 @@ POLICY_KIND = "ValidatingAdmissionPolicy"
 BINDING_KIND = "ValidatingAdmissionPolicyBinding"
 
 # Annotations written on export, so that an import gives back the original policy's identity.
-ANNOTATION_PREFIX = "trusted-delivery-validator/"
+ANNOTATION_PREFIX = "tdv.dev/"
 ID_ANNOTATION = ANNOTATION_PREFIX + "policy-id"
 SEVERITY_ANNOTATION = ANNOTATION_PREFIX + "severity"
 TITLE_ANNOTATION = ANNOTATION_PREFIX + "title"

@@ -19,6 +19,7 @@ provides; a policy that needs more is not exported, with the reason.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
@@ -73,7 +74,7 @@ def export_policy(policy: Policy, parameters: dict[str, Any],
     spec: dict[str, Any] = {"failurePolicy": "Fail", "matchConstraints": match_constraints(policy.targets)}
     if parameters:
         spec["variables"] = [{"name": "params", "expression": literal(parameters)}]
-    spec["validations"] = [_validation(policy, v, bool(parameters)) for v in policy.validations]
+    spec["validations"] = [_validation(v, bool(parameters)) for v in policy.validations]
     metadata = {
         "name": name,
         "labels": dict(MANAGED_BY),
@@ -134,7 +135,7 @@ def _rule(groups: list[str], resources: list[str]) -> dict[str, Any]:
     return {"apiGroups": groups, "apiVersions": ["*"], "operations": list(OPERATIONS), "resources": resources}
 
 
-def _validation(policy: Policy, validation: Validation, has_params: bool) -> dict[str, Any]:
+def _validation(validation: Validation, has_params: bool) -> dict[str, Any]:
     try:
         scope = parse_scope(validation.for_each, validation.variable) if validation.for_each else None
         body = f"({compact(inline_binds(validation.expression))})"
@@ -159,18 +160,12 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-_ENVIRONMENTS: dict[str, Any] = {}
-
-
+@functools.cache
 def api_server_env() -> Any:
     """A CEL environment with only what the Kubernetes API server offers to a policy: its
     variables, optional types and the strings extension; no cel.bind, math or tdv functions."""
-    if "api" not in _ENVIRONMENTS:
-        _ENVIRONMENTS["api"] = cel.NewEnv(
-            variables={name: cel.Type.DYN for name in API_SERVER_VARIABLES},
-            extensions=[ext_strings.ExtStrings(), ext_optional.ExtOptional()],
-        )
-    return _ENVIRONMENTS["api"]
+    return cel.NewEnv(variables={name: cel.Type.DYN for name in API_SERVER_VARIABLES},
+                      extensions=[ext_strings.ExtStrings(), ext_optional.ExtOptional()])
 
 
 def check_api_server_cel(expression: str) -> None:

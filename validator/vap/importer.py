@@ -12,6 +12,7 @@ Variables are bound in order with `cel.bind`, and `matchConditions` guard every 
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -230,13 +231,9 @@ def _group(expression: str) -> str:
 
 
 _OFFLINE_HINT = " (offline, expressions see object, oldObject, params and variables)"
-_EVALUATORS: list[CelEvaluator] = []
-
-
+@functools.cache
 def _evaluator() -> CelEvaluator:
-    if not _EVALUATORS:
-        _EVALUATORS.append(CelEvaluator())
-    return _EVALUATORS[0]
+    return CelEvaluator()
 
 
 def _params(vap: _Object, spec: dict[str, Any], binding: _Object | None, binding_spec: dict[str, Any],
