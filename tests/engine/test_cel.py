@@ -139,3 +139,15 @@ def test_targets_filter_namespaces_and_labels():
 ])
 def test_cel_literals(value, literal):
     assert to_cel_literal(value) == literal
+
+
+def test_cel_bind_after_an_early_exit_comprehension_binds_the_right_value():
+    # The embedded runtime's own cel.bind would see a leftover loop value here; the engine
+    # rewrites cel.bind into a one-item comprehension, which binds correctly.
+    p = policy("""\
+        - expression: "!(object.spec.ports.exists(p, p == 22) && cel.bind(limit, 5, limit == 5))"
+          message: bound wrongly or port 22
+        """)
+    assert run(p, pod(ports=[22, 80])).status is Status.FAIL
+    assert run(p, pod(ports=[80, 22])).status is Status.FAIL
+    assert run(p, pod(ports=[80])).status is Status.PASS

@@ -11,8 +11,6 @@ to CEL values once.
 
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +18,7 @@ from cel_expr_python import cel
 from cel_expr_python.ext import ext_bindings, ext_math, ext_optional, ext_strings
 
 from validator.engine import functions
+from validator.engine.celtext import CelTextError, inline_binds, mentions, to_cel_literal
 from validator.engine.policy import Policy, PolicyError, Validation
 from validator.engine.scopes import Scope, ScopeError, parse_scope
 from validator.model import FieldPath
@@ -64,31 +63,33 @@ class CelEvaluator:
         checks = []
         for validation in policy.validations:
             scope = _scope(policy, validation)
-            variables = scope.variables if scope else ()
-            self._check(policy, validation, validation.expression, variables)
-            if validation.message_expression:
-                self._check(policy, validation, validation.message_expression, variables)
+            message = validation.message_expression
             checks.append(_CompiledValidation(
                 validation=validation,
                 scope=scope,
-                verdict=self._compile(policy, validation, _bound(params, scope, validation.expression)),
-                message=(self._compile(policy, validation, _bound(params, scope, validation.message_expression))
-                         if validation.message_expression else None),
+                verdict=self._compile(policy, validation, params, scope, validation.expression),
+                message=self._compile(policy, validation, params, scope, message) if message else None,
             ))
         return CompiledCelPolicy(policy, tuple(checks), self)
 
-    def _check(self, policy: Policy, validation: Validation, expression: str, variables: tuple[str, ...]) -> None:
-        """Compile the expression as written, so errors point at the author's own columns."""
-        try:
-            self.env(variables).compile(expression)
-        except RuntimeError as error:
-            raise PolicyError(policy.source, f"{policy.id}: CEL compile error: {_cel_message(error)}", validation.line) from None
+    def _compile(self, policy: Policy, validation: Validation, params: str, scope: Scope | None,
+                 expression: str) -> Any:
+        """Compile the expression inside its scope and parameter bindings.
 
-    def _compile(self, policy: Policy, validation: Validation, expression: str) -> Any:
+        On failure the expression is compiled again as written, so that the error points at
+        the author's own line and column rather than at the generated wrapping.
+        """
         try:
-            return self.env().compile(expression)
+            return self.env().compile(_bound(params, scope, inline_binds(expression)))
+        except (RuntimeError, CelTextError):
+            pass
+        try:
+            self.env(scope.variables if scope else ()).compile(expression)
         except RuntimeError as error:
-            raise PolicyError(policy.source, f"{policy.id}: CEL compile error: {_cel_message(error)}", validation.line) from None
+            raise PolicyError(policy.source, f"{policy.id}: CEL compile error: {_cel_message(error)}",
+                              validation.line) from None
+        raise PolicyError(policy.source, f"{policy.id}: the expression compiles alone but not inside its"
+                          " forEach scope and parameters", validation.line)
 
 
 def _scope(policy: Policy, validation: Validation) -> Scope | None:
@@ -102,7 +103,8 @@ def _scope(policy: Policy, validation: Validation) -> Scope | None:
 
 def _bound(params: str, scope: Scope | None, expression: str) -> str:
     body = scope.wrap(f"({expression})") if scope else f"({expression})"
-    return f"cel.bind(params, {params}, {body})"
+    # Bind only what is used: CEL's parser allows 32 levels of nesting.
+    return f"[{params}].map(params, {body})[0]" if mentions(body, "params") else body
 
 
 def _cel_message(error: Exception) -> str:
@@ -182,25 +184,3 @@ def _flatten(value: Any) -> list[Any]:
         else:
             flat.append(item)
     return flat
-
-
-def to_cel_literal(value: Any) -> str:
-    """A CEL literal for a JSON-like Python value (used to bind parameters)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            return f"double('{value}')"
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(to_cel_literal(v) for v in value) + "]"
-    if isinstance(value, dict):
-        items = ", ".join(f"{json.dumps(str(k), ensure_ascii=False)}: {to_cel_literal(v)}" for k, v in value.items())
-        return "{" + items + "}"
-    raise TypeError(f"cannot express {type(value).__name__} as a CEL literal")

@@ -146,7 +146,7 @@ class _Form:
     bind: str  # format fields: var, value, inner
 
 
-_MAP = _Form("{items}.map({var}, {inner})", "({cond} ? [{inner}] : [])", "cel.bind({var}, {value}, {inner})")
+_MAP = _Form("{items}.map({var}, {inner})", "({cond} ? [{inner}] : [])", "[{value}].map({var}, {inner})[0]")
 _ALL = _Form("{items}.all({var}, {inner})", "(!{cond} || {inner})", "[{value}].all({var}, {inner})")
 _JOIN = _Form("{items}.map({var}, {inner}).filter(m, m != '').join('; ')", "({cond} ? {inner} : '')",
               "[{value}].map({var}, {inner})[0]")

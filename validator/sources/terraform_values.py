@@ -62,8 +62,16 @@ def mark_unknown(value: Any, marks: Any) -> Any:
 
 
 def mask_sensitive(value: Any, marks: Any) -> Any:
-    """Replace every value marked in `after_sensitive`/`sensitive_values` by `SENSITIVE`."""
+    """Replace every value marked in `after_sensitive`/`sensitive_values` by `SENSITIVE`.
+
+    A whole list or map marked sensitive keeps its shape, with each scalar masked, so that
+    policies iterating over it still see a list or map.
+    """
     if marks is True:
+        if isinstance(value, dict):
+            return {key: mask_sensitive(item, True) for key, item in value.items()}
+        if isinstance(value, list):
+            return [mask_sensitive(item, True) for item in value]
         return value if value is None or value is UNKNOWN else SENSITIVE
     if isinstance(marks, dict) and isinstance(value, dict):
         result = dict(value)

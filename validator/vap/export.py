@@ -32,7 +32,7 @@ from validator.engine.policy import Policy, Targets, Validation
 from validator.engine.scopes import ScopeError, parse_scope
 from validator.vap import (API_VERSION, BINDING_KIND, CATEGORY_ANNOTATION, ID_ANNOTATION, MANAGED_BY, POLICY_KIND,
                            SEVERITY_ANNOTATION, TITLE_ANNOTATION)
-from validator.vap.celtext import CelTextError, compact, inline_binds, literal
+from validator.engine.celtext import CelTextError, compact, inline_binds, literal
 from validator.vap.kinds import KINDS
 
 ACTIONS = ("Deny", "Warn", "Audit")

@@ -21,6 +21,7 @@ from typing import Any, Iterable
 
 from validator.celcheck import compile_problems, pointer
 from validator.engine.cel import CelEvaluator, to_cel_literal
+from validator.engine.celtext import mentions, substitute_members
 from validator.engine.policy import CATEGORIES, Policy, PolicyError, Targets, Validation
 from validator.engine.targets import selector_matches
 from validator.model import FieldPath, Severity
@@ -209,12 +210,15 @@ class _Wrapper:
         )
 
     def _bind(self, body: str) -> str:
-        for index in reversed(range(len(self.variables))):
-            known = [f"{to_cel_literal(name)}: variables.{name}" for name, _ in self.variables[:index]]
-            name, expression = self.variables[index]
-            entries = ", ".join(known + [f"{to_cel_literal(name)}: dyn{_group(expression)}"])
-            body = f"cel.bind(variables, {{{entries}}}, {body})"
-        return f"cel.bind(params, dyn({self.params}), cel.bind(oldObject, dyn(null), {body}))"
+        """Variables are inlined where used (lazily, as the API server evaluates them);
+        params and oldObject are bound around the whole expression."""
+        inlined: dict[str, str] = {}
+        for name, expression in self.variables:
+            inlined[name] = substitute_members(_group(expression), "variables", inlined)
+        body = substitute_members(body, "variables", inlined)
+        if mentions(body, "oldObject"):
+            body = f"[dyn(null)].map(oldObject, {body})[0]"
+        return f"[dyn({self.params})].map(params, {body})[0]" if mentions(body, "params") else body
 
     def _check(self, expression: str, path: FieldPath) -> None:
         problems = compile_problems(_evaluator().env(self.extra), expression)

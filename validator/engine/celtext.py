@@ -1,4 +1,8 @@
-"""CEL source rewriting for the Kubernetes API server, which has no `cel.bind`.
+"""CEL source text: literals, and rewriting `cel.bind` away.
+
+The engine binds with comprehensions rather than `cel.bind`: the Kubernetes API server has
+no `cel.bind`, and the CEL runtime we embed gives a `cel.bind` the wrong value when it
+follows a comprehension that stopped early at the same level.
 
 `cel.bind(name, value, body)` becomes `[value].map(name, body)[0]`: a one-item
 comprehension binds `name` the same way, for a body of any type. The scanner skips string
@@ -8,10 +12,10 @@ literals and comments, so only real calls are rewritten; everything else is kept
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from typing import Any
-
-from validator.engine.cel import to_cel_literal
 
 _BIND = re.compile(r"cel\s*\.\s*bind\s*\(")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -46,6 +50,41 @@ def inline_binds(text: str) -> str:
         out.append(text[position:end])
         position = end
     return "".join(out)
+
+
+_MEMBER = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def substitute_members(text: str, root: str, values: dict[str, str]) -> str:
+    """`text` with each `root.name` whose name is in `values` replaced by `(values[name])`.
+
+    This inlines named expressions (such as a VAP's `variables`) so that each is evaluated
+    only where, and if, it is used, as the API server does.
+    """
+    out: list[str] = []
+    position = 0
+    while position < len(text):
+        end = _literal_end(text, position)
+        if end > position:
+            out.append(text[position:end])
+            position = end
+            continue
+        member = _MEMBER.match(text, position)
+        if member and member.group(1) == root and member.group(2) in values and not _follows_member(text, position):
+            out.append(f"({values[member.group(2)]})")
+            position = member.end()
+            continue
+        word = _IDENTIFIER.match(text, position)
+        end = word.end() if word else position + 1
+        out.append(text[position:end])
+        position = end
+    return "".join(out)
+
+
+def mentions(text: str, name: str) -> bool:
+    """Whether the identifier `name` appears in `text` (string literals included, so a
+    false "yes" is possible; a false "no" is not)."""
+    return re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", text) is not None
 
 
 def compact(text: str) -> str:
@@ -141,3 +180,25 @@ def _uniform(values: list[Any]) -> bool:
 
 def _dyn(text: str, wrap: bool) -> str:
     return f"dyn({text})" if wrap else text
+
+
+def to_cel_literal(value: Any) -> str:
+    """A CEL literal for a JSON-like Python value (used to bind parameters)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return f"double('{value}')"
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(to_cel_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        items = ", ".join(f"{json.dumps(str(k), ensure_ascii=False)}: {to_cel_literal(v)}" for k, v in value.items())
+        return "{" + items + "}"
+    raise TypeError(f"cannot express {type(value).__name__} as a CEL literal")

@@ -4,7 +4,7 @@ import pytest
 from cel_expr_python import cel
 
 from validator.engine.cel import CelEvaluator
-from validator.vap.celtext import CelTextError, compact, inline_binds, literal
+from validator.engine.celtext import CelTextError, compact, inline_binds, literal
 from validator.vap.export import api_server_env
 
 
