@@ -18,7 +18,8 @@ log = logging.getLogger("validator")
 
 
 class SettingsError(click.ClickException):
-    """A config, baseline or policy file that cannot be used: a one-line error, exit 2."""
+    """Settings that cannot be used (a config, baseline or policy file, or a selection of no
+    policy): a one-line error, exit 2."""
 
     exit_code = EXIT_ERROR
 
@@ -39,7 +40,8 @@ class SettingsError(click.ClickException):
 @click.option("--skip-policy", "exclude", multiple=True, metavar="GLOB",
               help="Skip policies whose id matches (added to policies.exclude). Repeatable.")
 @click.option("--policies", "policy_dirs", multiple=True, type=click.Path(path_type=Path), metavar="DIR",
-              help="Load more policies from DIR (same format as the built-in ones). Repeatable.")
+              help="Load more policies from DIR (same format as the built-in ones; added to policies.dirs)."
+                   " Repeatable.")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Report file paths relative to this directory (default: the working directory).")
 @click.option("--tf-root", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None, metavar="DIR",
@@ -130,7 +132,7 @@ def run_scan(paths, *, fail_on: Severity | None = None, min_severity: Severity |
     from validator import sources
     from validator.config import Config
     from validator.engine import Engine
-    from validator.engine.library import select
+    from validator.engine.library import is_builtin, select
     from validator.engine.policy import PolicyError
     from validator.filters import exclusions, owned, severity, suppressions
     from validator.report import ScanReport
@@ -143,14 +145,21 @@ def run_scan(paths, *, fail_on: Severity | None = None, min_severity: Severity |
                       min_severity=chosen.min_severity if min_severity is None else None, standards=chosen.standards)
     if not policies:
         where = f" and the policies section of {config.display}" if config.path else ""
-        raise click.UsageError(f"no policies selected (check --policy and --skip-policy{where})")
+        raise SettingsError(f"no policies selected (check --policy and --skip-policy{where})")
     try:
-        engine = Engine.build(policies, config.overrides())
+        # Built-in policies compile when a resource they target is seen; the user's own are
+        # compiled now, so that a mistake in them is reported whatever is scanned.
+        engine = Engine.build(policies, config.overrides(), eager=False)
+        Engine.build([p for p in policies if not is_builtin(p)], config.overrides())
     except PolicyError as error:
         raise SettingsError(f"invalid policy: {error}") from None
     inputs = sources.collect(paths, root_dir, max_file_size * 1024 * 1024, tf_root=tf_root)
     resources, excluded = exclusions.apply(inputs.resources, config.exclusions, root_dir)
-    results = severity.at_least(owned.skip_controlled(engine.run(resources)), _first(min_severity, Severity.INFO))
+    try:
+        evaluated = engine.run(resources)
+    except PolicyError as error:
+        raise SettingsError(f"invalid policy: {error}") from None
+    results = severity.at_least(owned.skip_controlled(evaluated), _first(min_severity, Severity.INFO))
     results, warnings = suppressions.apply(results, config.exemptions, [p.id for p in library], root_dir, today)
     reported = [p.id for p in policies if p.severity >= _first(min_severity, Severity.INFO)]
     results, compared = compare_with_baseline(results, None if write_baseline else baseline or config.baseline,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -16,6 +17,10 @@ def builtin_dir() -> Path:
     """`validator/policies` in an installed wheel, `policies/` in a source checkout."""
     installed = _PACKAGE_DIR / "policies"
     return installed if installed.is_dir() else _PACKAGE_DIR.parent / "policies"
+
+
+def is_builtin(policy: Policy) -> bool:
+    return policy.builtin
 
 
 def policy_files(directory: Path) -> list[Path]:
@@ -56,14 +61,16 @@ def load_each(directories: Iterable[Path], include_builtin: bool = True) -> list
             entries.append(error)
             continue
         manifests = []
+        builtin = root == builtin_dir()
         for path in paths:
-            display = path.relative_to(base.parent).as_posix() if root == builtin_dir() else str(path)
-            documents = read_manifest_file(path)
+            display = path.relative_to(base.parent).as_posix() if builtin else str(path)
+            documents = None if builtin else read_manifest_file(path)
             if documents is not None:
                 manifests.append((display, documents))
                 continue
             try:
-                entries.append(load_policy_file(path, display))
+                policy = load_policy_file(path, display)
+                entries.append(dataclasses.replace(policy, builtin=True) if builtin else policy)
             except PolicyError as error:
                 entries.append(error)
         entries.extend(policies_from_manifests(manifests))

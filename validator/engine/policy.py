@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from validator.document_reader import DocumentReader
+from validator.fix.spec import FixStep, parse_fix
 from validator.model import FieldPath, Severity, parse_path
 from validator.sources.yaml_loader import YamlDocument, YamlError, load_documents
 
@@ -39,7 +40,7 @@ _TOP_KEYS = {
     "remediation": True, "standards": True, "targets": True, "validations": True,
     "parameters": False, "tests": False, "helpUri": False, "tags": False, "language": False,
 }
-_VALIDATION_KEYS = {"expression", "message", "messageExpression", "forEach", "as", "field", "reads"}
+_VALIDATION_KEYS = {"expression", "message", "messageExpression", "forEach", "as", "field", "reads", "fix"}
 _TARGET_KEYS = {"kinds", "apiGroups", "namespaces", "labelSelector"}
 _TEST_KEYS = {"name", "expect", "object", "tf", "plan", "field", "count", "parameters"}
 FIXTURE_FORMS = ("object", "tf", "plan")  # a test case holds exactly one
@@ -74,6 +75,7 @@ class Validation:
     line: int | None = None  # where the expression is written, for compile errors
     # Other fields the expression reads: a finding is dropped when one of them is unknown.
     reads: tuple[FieldPath, ...] = ()
+    fix: tuple[FixStep, ...] = ()  # how `tdv fix` makes a failing item comply (see validator.fix)
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ class Policy:
     tags: tuple[str, ...] = ()
     language: str = "cel"
     source: str = ""  # the file it came from
+    builtin: bool = False  # shipped with tdv (tested in its own CI)
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.parameters}
@@ -247,6 +250,7 @@ def _validations(reader: _Reader, value: Any) -> list[Validation]:
                 field_path=blamed,
                 line=reader.document.locate(path + ("expression",)).line,
                 reads=tuple(reads),
+                fix=parse_fix(reader, item["fix"], path + ("fix",)) if "fix" in item else (),
             )
         )
     return result
