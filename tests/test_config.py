@@ -139,6 +139,11 @@ def test_search_stops_at_the_repository_root(tmp_path):
 @pytest.mark.parametrize(("text", "expected"), [
     ("version: 1\npolices: {}\n", ".tdv.yaml:2: unknown key 'polices'"),
     ("version: 2\n", ".tdv.yaml:1: unsupported config version"),
+    ("version: true\n", ".tdv.yaml:1: unsupported config version"),
+    ("exemptions: [1]\n", ".tdv.yaml:1: item 1 of 'exemptions' must be a mapping"),
+    ("exemptions:\n  - {policy: [], reason: r, owner: o}\n", ".tdv.yaml:2: 'policy' needs at least one value"),
+    ("exclusions:\n  - path: []\n", ".tdv.yaml:2: 'path' needs at least one value"),
+    ("exemptions:\n  - {policy: X-1, kind: [], reason: r, owner: o}\n", ".tdv.yaml:2: 'kind' needs at least one value"),
     ("- a\n- b\n", ".tdv.yaml:1: the config file must be a mapping"),
     ("policies:\n  include: [a,\n", ".tdv.yaml:3: invalid YAML"),
     ("version: 1\n---\nversion: 1\n", ".tdv.yaml:3: a config file holds one YAML document"),

@@ -310,3 +310,16 @@ def test_bad_baseline_is_one_line_naming_file_and_line(repo):
     (repo / "known.json").write_text('{"format": "tdv-baseline",\n "version": 1,\n "findings": [{"policyId": 1}]}')
     one_line_error(tdv("scan", "deploy", "--baseline", "known.json"),
                    "known.json:3: missing required key 'fingerprint'")
+
+
+def test_selecting_no_policy_is_one_line(repo):
+    configure(repo, "policies: {categories: [rbac]}\n")
+    one_line_error(tdv("scan", "deploy", "--policy", "TDV-K8S-001"),
+                   "no policies selected (check --policy and --skip-policy and the policies section of .tdv.yaml)")
+
+
+def test_baseline_is_written_even_when_some_inputs_fail(repo):
+    (repo / "deploy" / "broken.yaml").write_text("kind: Pod\nmetadata: {name: x\n")
+    result = tdv("scan", "deploy", "--write-baseline", "known.json")
+    assert result.exit_code == 2 and "broken.yaml" in result.output
+    assert json.loads((repo / "known.json").read_text())["findings"]

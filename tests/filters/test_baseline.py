@@ -114,6 +114,8 @@ def test_entries_are_sorted_so_rewriting_gives_no_diff(tmp_path, bundle, recorde
     ('{"findings": []}', "not a tdv baseline"),
     ('{"format": "tdv-baseline", "version": 1}', "missing required key 'findings'"),
     ('{"format": "tdv-baseline",\n "version": 2,\n "findings": []}', ":2: unsupported baseline version"),
+    ('{"format": "tdv-baseline",\n "version": true,\n "findings": []}', ":2: unsupported baseline version"),
+    ('{"format": "tdv-baseline", "version": 1, "findings": [7]}', ":1: item 1 of 'findings' must be a mapping"),
     ('{"format": "tdv-baseline", "version": 1, "findings": [\n  {"policyId": "X-1"}\n]}',
      ":2: missing required key 'fingerprint'"),
     ('{"format": "tdv-baseline", "version": 1, "findings": [\n  {"policyId": "X-1",\n   "fingerprint": "zz"}]}',

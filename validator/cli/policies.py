@@ -19,7 +19,7 @@ def _load(policy_dirs):
 
 @click.group()
 def policies() -> None:
-    """List and show policies."""
+    """List, show, check and document policies."""
 
 
 @policies.command("list")

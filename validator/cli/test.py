@@ -14,8 +14,10 @@ import click
               help="Test only policies whose id matches. Repeatable.")
 @click.option("-v", "--verbose", is_flag=True, help="Show passing cases too.")
 def test(dirs, include, verbose) -> None:
-    """Run every policy's `tests:` cases: the policies in DIR (files or directories), or the
-    built-in library when no DIR is given.
+    """Run the test cases written in policy files.
+
+    Runs every `tests:` case of the policies in DIR (files or directories), or of the built-in
+    library when no DIR is given.
 
     Exit codes: 0 every case passed, 1 a case failed, 2 an invalid policy file or a usage error.
     """

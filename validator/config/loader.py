@@ -116,7 +116,7 @@ def _globs(reader: _Reader, mapping: dict[str, Any], path: FieldPath, allow_empt
     value = mapping.get(path[-1])
     if value is None or value == []:
         if not allow_empty and path[-1] in mapping:
-            reader.fail(path, f"{path[-1]!r} needs at least one value (leave it out to match everything)")
+            reader.fail(path, f"{path[-1]!r} needs at least one value")
         return ()
     return reader.strings(value, path)
 
