@@ -32,3 +32,15 @@ def test_sample_output_lines_come_from_the_real_scan(monkeypatch):
     assert lines, "the README shows no sample findings"
     for line in lines:
         assert line in result.output.splitlines(), f"README sample line not in the real output: {line}"
+
+
+def test_policy_counts_in_the_readme_are_true():
+    from validator.engine.library import load_policies
+
+    counts = {}
+    for policy in load_policies([]):
+        platform = policy.id.split("-")[1]
+        counts[platform] = counts.get(platform, 0) + 1
+    for platform, count in counts.items():
+        row = next(line for line in README.splitlines() if line.startswith(f"| ") and f"`TDV-{platform}-*`" in line)
+        assert f"| {count}" in row, f"README says {row!r}, the library has {count} {platform} policies"
