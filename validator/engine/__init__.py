@@ -9,6 +9,7 @@ from typing import Any, Iterable, Protocol
 from validator.engine.cel import CelEvaluator, EvaluationError, RawViolation
 from validator.engine.policy import Policy, PolicyError
 from validator.engine.targets import matches
+from validator.sources.gc_pause import paused_cycle_collection
 from validator.model import FieldPath, Resource, Result, Status, Violation
 
 
@@ -76,13 +77,21 @@ class Engine:
         for item in self._compile(needed):
             for kind in item.policy.targets.kinds:
                 by_kind[kind].append(item)
+        for items in by_kind.values():
+            items.sort(key=lambda item: item.policy.id)
         results = []
-        for resource in resources:
-            cache: dict[str, Any] = {}
-            for item in by_kind.get(resource.kind, []) + by_kind.get("*", []):
-                if matches(item.policy.targets, resource):
-                    results.append(evaluate(item, resource, cache))
-        results.sort(key=_order)
+        # Results come out sorted: by file, document, then policy id. The loaded objects stay
+        # alive for the whole run, so the cycle collector would only walk them again.
+        with paused_cycle_collection():
+            for resource in sorted(resources, key=lambda r: (r.path, r.doc_index)):
+                cache: dict[str, Any] = {}
+                wildcard = by_kind.get("*", [])
+                applicable = by_kind.get(resource.kind, [])
+                if wildcard:
+                    applicable = sorted(applicable + wildcard, key=lambda item: item.policy.id)
+                for item in applicable:
+                    if matches(item.policy.targets, resource):
+                        results.append(evaluate(item, resource, cache))
         return results
 
 
@@ -121,6 +130,3 @@ def touches_unknown(path: FieldPath, unknown: Iterable[FieldPath]) -> bool:
     return False
 
 
-def _order(result: Result) -> tuple[Any, ...]:
-    r = result.resource
-    return (r.path, r.doc_index, result.policy.id)

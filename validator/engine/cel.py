@@ -140,7 +140,9 @@ class CompiledCelPolicy:
                                                check.validation.reads))
                 continue
             verdicts = _flatten(verdict)
-            paths = check.scope.item_paths(document)
+            if all(ok is True for ok in verdicts):
+                continue  # the common case: no item paths needed
+            paths = _item_paths(check.scope, document, cache)
             if len(verdicts) != len(paths):
                 raise EvaluationError(f"forEach {check.scope.pattern!r} matched items that are not objects")
             for index, (path, ok) in enumerate(zip(paths, verdicts)):
@@ -160,6 +162,13 @@ class CompiledCelPolicy:
         except (EvaluationError, IndexError):
             return check.validation.message
         return value if isinstance(value, str) and value.strip() else check.validation.message
+
+
+def _item_paths(scope: Scope, document: dict[str, Any], cache: dict[str, Any]) -> list[FieldPath]:
+    key = "paths:" + scope.pattern
+    if key not in cache:
+        cache[key] = scope.item_paths(document)
+    return cache[key]
 
 
 def _value(result: Any) -> Any:

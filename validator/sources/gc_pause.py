@@ -1,28 +1,37 @@
-"""Loading without Python's cycle collector.
+"""Running without Python's cycle collector.
 
-Loading allocates millions of small objects that all stay alive until the scan ends, so
-every automatic collection would only walk them again (it made loading several times
-slower). Loaded data holds no reference cycles: reference counting still frees garbage.
+Loading and evaluating allocate millions of small objects that all stay alive until the
+scan ends, so every automatic collection would only walk them again (it made loading
+several times slower). They hold no reference cycles: reference counting still frees
+garbage.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
-from typing import Callable, TypeVar
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 T = TypeVar("T")
+
+
+@contextlib.contextmanager
+def paused_cycle_collection() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def without_cycle_collection(function: Callable[..., T]) -> Callable[..., T]:
     @functools.wraps(function)
     def wrapper(*args, **kwargs) -> T:
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with paused_cycle_collection():
             return function(*args, **kwargs)
-        finally:
-            if enabled:
-                gc.enable()
 
     return wrapper
