@@ -12,7 +12,14 @@ from click.testing import CliRunner
 from validator.cli import main
 from validator.model import InputError
 from validator.sources import collect
-from validator.sources.files import STDIN_NAME, InputFile, decode, discover, display_path, read_text
+from validator.sources.files import (
+    STDIN_NAME,
+    InputFile,
+    decode,
+    discover,
+    display_path,
+    read_text,
+)
 from validator.sources.kubernetes import SUFFIXES
 
 CONFIG_MAP = textwrap.dedent("""\

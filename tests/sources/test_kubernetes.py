@@ -278,3 +278,13 @@ def test_an_unrendered_helm_template_is_one_clean_error(data_dir):
     text = (data_dir / "podinfo-deployment-template.yaml").read_text(encoding="utf-8")
     assert parse(text, "deployment.yaml") == [InputError(
         "deployment.yaml", "invalid YAML: while parsing a flow node, did not find expected node content", 7)]
+
+
+def test_an_internal_error_on_one_file_is_an_input_error_not_a_crash(monkeypatch, caplog):
+    def broken(*args):
+        raise KeyError("a value from the input")
+
+    caplog.set_level(logging.DEBUG, logger="validator")
+    monkeypatch.setattr("validator.sources.kubernetes._resources", broken)
+    assert parse(DEPLOYMENT) == [InputError("app.yaml", "could not be read: internal error (KeyError)")]
+    assert "KeyError at " in caplog.text and "a value from the input" not in caplog.text

@@ -6,7 +6,13 @@ import tracemalloc
 import pytest
 
 from validator.model import Position
-from validator.sources.yaml_loader import MAX_DEPTH, MAX_EXPANDED_NODES, YamlDocument, YamlError, load_documents
+from validator.sources.yaml_loader import (
+    MAX_DEPTH,
+    MAX_EXPANDED_NODES,
+    YamlDocument,
+    YamlError,
+    load_documents,
+)
 
 
 def load(text: str, drop_nulls: bool = False) -> list[YamlDocument | YamlError]:

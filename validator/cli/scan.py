@@ -47,6 +47,21 @@ class SettingsError(click.ClickException):
 @click.option("--tf-root", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None, metavar="DIR",
               help="Terraform root module of the plans scanned (default: each plan's directory), to point"
                    " findings at .tf lines.")
+@click.option("--helm-values", multiple=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              metavar="FILE", help="Values file for the Helm charts rendered (later files win). Repeatable.")
+@click.option("--helm-set", multiple=True, metavar="KEY=VALUE",
+              help="Set a value of the Helm charts rendered, as `helm --set` does (after --helm-values). Repeatable.")
+@click.option("--helm-release", default="release-name", show_default=True, metavar="NAME",
+              help="Release name the Helm charts are rendered with.")
+@click.option("--helm-namespace", default="default", show_default=True, metavar="NS",
+              help="Namespace the Helm charts are rendered for.")
+@click.option("--kube-version", default=None, metavar="VERSION",
+              help="Kubernetes version the Helm charts see in .Capabilities (e.g. 1.30.0).")
+@click.option("--chart-root", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              metavar="DIR", help="Chart that pre-rendered input (with `# Source:` comments) came from, to point"
+                                  " findings at its templates.")
+@click.option("--no-render", is_flag=True,
+              help="Scan Helm charts and Kustomize overlays as the YAML they hold, without rendering them.")
 @click.option("--max-file-size", type=click.IntRange(min=1), default=16, show_default=True, metavar="MIB",
               help="Skip (and report) files larger than this.")
 @click.option("-c", "--config", "config_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -63,13 +78,15 @@ class SettingsError(click.ClickException):
               help="Console: also list suppressed and baselined findings; log debug notes (e.g. skipped"
                    " documents, excluded resources) to stderr.")
 def scan(paths, outputs, fail_on, min_severity, soft_fail, include, exclude, policy_dirs, root,
-         tf_root, max_file_size, config_file, no_config, baseline_file, write_baseline, quiet, color, verbose) -> None:
+         tf_root, helm_values, helm_set, helm_release, helm_namespace, kube_version, chart_root, no_render,
+         max_file_size, config_file, no_config, baseline_file, write_baseline, quiet, color, verbose) -> None:
     """Scan manifests, Terraform plans (JSON) and .tf files (files, directories, or - for stdin)
     against the policy library.
 
     Exit codes: 0 no blocking findings, 1 findings at or above --fail-on, 2 usage or input error.
     """
     from validator.reporters import OutputSpec
+    from validator.sources.render import RenderOptions
 
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="tdv: %(message)s")
     if config_file and no_config:
@@ -83,7 +100,9 @@ def scan(paths, outputs, fail_on, min_severity, soft_fail, include, exclude, pol
         raise click.BadParameter("only one output can go to standard output", param_hint="'-o'")
     report = run_scan(paths, fail_on=fail_on, min_severity=min_severity, soft_fail=soft_fail, include=include,
                       exclude=exclude, policy_dirs=policy_dirs, root=root, max_file_size=max_file_size,
-                      tf_root=tf_root, config=config, baseline=baseline_file, write_baseline=write_baseline)
+                      tf_root=tf_root, config=config, baseline=baseline_file, write_baseline=write_baseline,
+                      render=RenderOptions(not no_render, tuple(helm_values), tuple(helm_set), helm_release,
+                                           helm_namespace, kube_version, chart_root))
     if report.baseline and report.baseline.written:
         count = report.counts()["findings"]
         click.echo(f"tdv: wrote {count} finding{'s' if count != 1 else ''} to the baseline {report.baseline.path}",
@@ -127,7 +146,7 @@ def load_library(config, policy_dirs=()) -> list:
 def run_scan(paths, *, fail_on: Severity | None = None, min_severity: Severity | None = None,
              soft_fail: bool = False, include=(), exclude=(), policy_dirs=(), root: Path | None = None,
              max_file_size: int = 16, tf_root: Path | None = None, config=None, baseline: Path | None = None,
-             write_baseline: Path | None = None, today: date | None = None):
+             write_baseline: Path | None = None, today: date | None = None, render=None):
     """Scan `paths`. Arguments given here win over the config file's settings."""
     from validator import sources
     from validator.config import Config
@@ -153,7 +172,7 @@ def run_scan(paths, *, fail_on: Severity | None = None, min_severity: Severity |
         Engine.build([p for p in policies if not is_builtin(p)], config.overrides())
     except PolicyError as error:
         raise SettingsError(f"invalid policy: {error}") from None
-    inputs = sources.collect(paths, root_dir, max_file_size * 1024 * 1024, tf_root=tf_root)
+    inputs = sources.collect(paths, root_dir, max_file_size * 1024 * 1024, tf_root=tf_root, render=render)
     resources, excluded = exclusions.apply(inputs.resources, config.exclusions, root_dir)
     try:
         evaluated = engine.run(resources)

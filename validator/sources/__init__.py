@@ -14,6 +14,7 @@ from typing import Iterable, Protocol, Iterator
 
 from validator.model import InputError, Resource
 from validator.sources import files, kubernetes, terraform_hcl, terraform_plan
+from validator.sources import render as rendering
 from validator.sources.context import SourceContext
 from validator.sources.gc_pause import without_cycle_collection
 
@@ -83,12 +84,22 @@ class Inputs:
 
 @without_cycle_collection
 def collect(arguments: Iterable[str], root: Path, max_bytes: int = files.MAX_FILE_BYTES,
-            tf_root: Path | None = None) -> Inputs:
+            tf_root: Path | None = None, render: rendering.RenderOptions | None = None) -> Inputs:
+    """Read the inputs; Helm charts and Kustomize overlays are rendered unless `render`
+    says not to (see validator.sources.render)."""
     suffixes = frozenset().union(*(kind.SUFFIXES for kind in SOURCE_KINDS))
     context = SourceContext(root, max_bytes, tf_root)
+    options = render or rendering.RenderOptions()
     inputs = Inputs()
     groups: dict[tuple[int, str], list[Source]] = {}
-    for item in files.discover(arguments, root, suffixes):
+    items: Iterable[files.InputFile | InputError] = files.discover(
+        arguments, root, suffixes, frozenset(rendering.KUSTOMIZATION_FILES) if options.enabled else frozenset())
+    targets: list[rendering.Target] = []
+    if options.enabled:
+        found = list(items)
+        items, targets = rendering.split(found, max_bytes)
+        inputs.files += len(found) - len(items)  # the files of the charts and overlays
+    for item in items:
         if isinstance(item, InputError):
             inputs.errors.append(item)
             continue
@@ -106,6 +117,9 @@ def collect(arguments: Iterable[str], root: Path, max_bytes: int = files.MAX_FIL
                 break
     for (index, _), sources in groups.items():
         _add(inputs, SOURCE_KINDS[index].parse(sources, context))
+    if options.chart_root is not None:
+        inputs.resources = rendering.chart_root_remap(inputs.resources, options.chart_root, root)
+    _add(inputs, rendering.render(targets, options, root, max_bytes))
     return inputs
 
 

@@ -12,9 +12,9 @@ import errno
 import os
 import sys
 from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from validator.model import InputError
 
@@ -42,9 +42,10 @@ def display_path(path: Path, root: Path) -> str:
 
 
 def discover(
-    arguments: Iterable[str], root: Path, suffixes: frozenset[str]
+    arguments: Iterable[str], root: Path, suffixes: frozenset[str], names: frozenset[str] = frozenset()
 ) -> Iterator[InputFile | InputError]:
-    """Expand command-line arguments into input files, in a stable order."""
+    """Expand command-line arguments into input files, in a stable order. A directory yields
+    its files with one of `suffixes`, and those named one of `names` (e.g. `Kustomization`)."""
     for argument in arguments:
         if argument == STDIN:
             yield InputFile(None, STDIN_NAME)
@@ -54,7 +55,7 @@ def discover(
         if not os.path.lexists(path):
             yield InputError(display, "no such file or directory")
         elif path.is_dir():
-            yield from _walk(path, root, suffixes)
+            yield from _walk(path, root, suffixes, names)
         elif path.is_symlink() and _unresolvable(path):
             yield InputError(display, _unresolvable(path))
         elif path.is_file():
@@ -74,7 +75,8 @@ def _unresolvable(path: Path) -> str | None:
     return None
 
 
-def _walk(top: Path, root: Path, suffixes: frozenset[str]) -> Iterator[InputFile | InputError]:
+def _walk(top: Path, root: Path, suffixes: frozenset[str], names: frozenset[str] = frozenset()
+          ) -> Iterator[InputFile | InputError]:
     """Depth-first, in name order. Links to directories are walked last, and only when
     the directory they point to was not walked already (so each is walked once, under its
     own name when it is in the tree)."""
@@ -114,7 +116,7 @@ def _walk(top: Path, root: Path, suffixes: frozenset[str]) -> Iterator[InputFile
                     continue
                 visited.add(Path(os.path.realpath(path)))
                 stack.append(path)
-            elif path.suffix.lower() in suffixes and entry.is_file():
+            elif (path.suffix.lower() in suffixes or entry.name in names) and entry.is_file():
                 files.append(InputFile(path, display_path(path, root)))
         yield from reversed(files)
 

@@ -6,7 +6,9 @@ import bisect
 import json
 import logging
 import re
-from typing import Any, Iterator
+import traceback
+from collections.abc import Iterator
+from typing import Any
 
 from validator.filters.suppressions import annotation_rules
 from validator.model import FieldPath, InputError, Position, Resource
@@ -28,6 +30,15 @@ def is_kubernetes_object(document: Any) -> bool:
 
 def parse_manifests(text: str, display: str) -> Iterator[Resource | InputError]:
     """Turn a (multi-document) YAML or JSON text into Resources, expanding `*List` kinds."""
+    try:
+        yield from _parse_manifests(text, display)
+    except Exception as error:  # noqa: BLE001 (a last resort: one file must not stop the scan with a traceback)
+        where = traceback.extract_tb(error.__traceback__)[-1]  # the code, never the input's content
+        log.debug("%s: %s at %s:%d", display, type(error).__name__, where.filename, where.lineno)
+        yield InputError(display, f"could not be read: internal error ({type(error).__name__})")
+
+
+def _parse_manifests(text: str, display: str) -> Iterator[Resource | InputError]:
     if _is_json(display):
         problem = _json_syntax_error(text, display)
         if problem:

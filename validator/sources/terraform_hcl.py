@@ -6,6 +6,10 @@ and `local.x` to the module's locals. What cannot be known before `terraform pla
 unknown to policies (see terraform_expr and terraform_values). Nested blocks become lists
 of objects, as in plan JSON; `dynamic` blocks add an unknown item. Files are parsed with
 python-hcl2's grammar (a parser only: nothing in a file is executed).
+
+`# tdv:skip=POLICY-ID reason` comments inside a resource block, or in the comment lines
+directly above it, become the resource's suppressions (see validator.filters.suppressions);
+a plan resource mapped to its block gets the same ones.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from lark.exceptions import (
     UnexpectedToken,
 )
 
-from validator.model import FieldPath, InputError, Position, Resource
+from validator.filters.suppressions import COMMENT_MARKER, SkipComments
+from validator.model import FieldPath, InputError, Position, Resource, SkipRule
 from validator.sources import files
 from validator.sources.context import SourceContext
 from validator.sources.terraform_expr import (
@@ -89,6 +94,7 @@ class ResourceBlock:
     position: Position
     body: Tree
     ordinal: int  # its rank among the file's resource blocks
+    suppressions: tuple[SkipRule, ...] = ()  # its `tdv:skip=` comments
 
     @property
     def address(self) -> str:
@@ -100,6 +106,19 @@ class SourceFile:
     display: str
     tree: Tree | None
     error: InputError | None = None
+    skips: SkipComments | None = None  # None when the file holds no `tdv:skip=` marker
+
+
+def source_file(display: str, text: str | InputError) -> SourceFile:
+    """A `.tf` file parsed, with its `tdv:skip=` comments; a file that cannot be read or
+    parsed keeps its error."""
+    if isinstance(text, InputError):
+        return SourceFile(display, None, text)
+    parsed = parse_text(text, display)
+    if isinstance(parsed, InputError):
+        return SourceFile(display, None, parsed)
+    skips = SkipComments(text, display) if COMMENT_MARKER in text else None
+    return SourceFile(display, parsed, skips=skips)
 
 
 class Module:
@@ -123,7 +142,9 @@ class Module:
         for block in _blocks(source.tree.children[0]):
             kind, labels, body = _block_parts(block)
             if kind == "resource" and len(labels) == 2 and None not in labels:
-                self.resources.append(ResourceBlock(labels[0], labels[1], source.display, position(block), body, ordinal))
+                start = position(block)
+                skips = source.skips.for_block(start.line, _end_line(block, start.line)) if source.skips else ()
+                self.resources.append(ResourceBlock(labels[0], labels[1], source.display, start, body, ordinal, skips))
                 ordinal += 1
             elif kind == "variable" and len(labels) == 1 and labels[0]:
                 self._variables.setdefault(labels[0], body)
@@ -183,7 +204,7 @@ class Module:
         return Resource(
             kind=block.type, api_version="", name=block.address, namespace=None, document=document,
             path=block.display, doc_index=block.ordinal, locator=locator, identity=block.address,
-            unknown_paths=unknown,
+            unknown_paths=unknown, suppressions=block.suppressions,
         )
 
     def _exists(self, block: ResourceBlock) -> bool:
@@ -223,6 +244,12 @@ class Module:
                     positions[prefix + (kind, known)] = position(item)
                     items.append(self._body(inner, prefix + (kind, known), positions))
         return value
+
+
+def _end_line(block: Tree, start: int) -> int:
+    """The line of a block's closing brace (python-hcl2 records it in the tree's meta)."""
+    end = getattr(block.meta, "end_line", None)
+    return end if isinstance(end, int) and end >= start else start
 
 
 def _is_zero(value: Any) -> bool:
@@ -269,11 +296,11 @@ class ModuleCache:
             text = texts.get(os.path.abspath(path))
             if text is None:
                 text = files.read_text(files.InputFile(path, display), self.context.max_bytes)
-            parsed = text if isinstance(text, InputError) else parse_text(text, display)
             if path.suffix == ".tf":
-                sources.append(SourceFile(display, None, parsed) if isinstance(parsed, InputError)
-                               else SourceFile(display, parsed))
-            elif isinstance(parsed, Tree):
+                sources.append(source_file(display, text))
+                continue
+            parsed = text if isinstance(text, InputError) else parse_text(text, display)
+            if isinstance(parsed, Tree):
                 tfvars.update(_tfvars(parsed))
             else:
                 log.debug("%s: not used: %s", display, parsed.message)
@@ -323,8 +350,7 @@ def scan_directory(sources: list[tuple[files.InputFile, str]], context: SourceCo
 
 def scan_texts(sources: list[tuple[str, str]]) -> Iterator[Resource | InputError]:
     """Resources of `.tf` texts that form one module on their own (e.g. policy fixtures)."""
-    parsed = [(display, parse_text(text, display)) for display, text in sources]
-    module = Module([SourceFile(d, None, p) if isinstance(p, InputError) else SourceFile(d, p) for d, p in parsed])
+    module = Module([source_file(display, text) for display, text in sources])
     yield from (source.error for source in module.files if source.error)
     for block in module.resources:
         built = module.build(block)

@@ -10,6 +10,7 @@ Unknown values (`after_unknown`) are removed and sensitive ones (`after_sensitiv
 Findings point at the `.tf` source when it can be found: the root module is the plan's
 directory (or `--tf-root`), and `module.x` is `configuration...module_calls.x.source` when
 that is a local path. Otherwise they point at the resource's `"address"` in the plan.
+A resource mapped to its `.tf` block also gets the block's `# tdv:skip=` suppressions.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
-from validator.model import InputError, Position, Resource
+from validator.model import InputError, Position, Resource, SkipRule
 from validator.sources import files
 from validator.sources.context import SourceContext
 from validator.sources.terraform_hcl import Module, modules
@@ -166,11 +167,11 @@ def _resource(entry: dict[str, Any], value: Any, ordinal: int, mapper: _SourceMa
         document, unknown = settle(value)
     except (NestingError, RecursionError):
         return InputError(mapper.display, f"{address}: values are nested too deeply", mapper.plan_line(address))
-    path, locator = mapper.locate(entry)
+    path, locator, suppressions = mapper.locate(entry)
     return Resource(
         kind=entry["type"], api_version="", name=address, namespace=None, document=document, path=path,
         doc_index=ordinal, locator=locator, metadata={PLAN_METADATA: mapper.display}, identity=address,
-        unknown_paths=unknown,
+        unknown_paths=unknown, suppressions=suppressions,
     )
 
 
@@ -196,14 +197,16 @@ class _SourceMap:
         self._addresses: dict[str, int] | None = None
         self._modules: dict[tuple[str, ...], Module | None] = {}
 
-    def locate(self, entry: dict[str, Any]) -> tuple[str, Any]:
+    def locate(self, entry: dict[str, Any]) -> tuple[str, Any, tuple[SkipRule, ...]]:
+        """(file, locator, suppressions): the resource's `.tf` block and the `tdv:skip=`
+        comments written for it, or its address in the plan and none."""
         module = self._module(tuple(module_names(entry["address"])))
         block = module.find(entry["type"], entry["name"]) if module else None
         if block is None:
             where = self.plan_position(entry["address"])
-            return self.display, lambda path: where
+            return self.display, lambda path: where, ()
         positions = module.layout(block)
-        return block.display, lambda path: nearest(positions, path, block.position)
+        return block.display, lambda path: nearest(positions, path, block.position), block.suppressions
 
     def _module(self, names: tuple[str, ...]) -> Module | None:
         """The `.tf` module at a module path, once per plan; None when it cannot be found."""

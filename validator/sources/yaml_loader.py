@@ -18,7 +18,8 @@ field path can be mapped to a line and column later; the node tree itself is dro
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import yaml
 from yaml.cyaml import CParser
@@ -96,10 +97,13 @@ class YamlDocument:
         """
         value, packed = self.data, self._start
         for segment in path:
+            table = self._positions.get(id(value))
+            if table is None:
+                break
             if isinstance(value, dict) and isinstance(segment, str) and segment in value:
-                where = self._positions[id(value)].get(segment)
+                where = table.get(segment)
             elif isinstance(value, list) and isinstance(segment, int) and 0 <= segment < len(value):
-                where = self._positions[id(value)][segment]
+                where = table[segment]
             else:
                 break
             if where is None:
@@ -113,8 +117,8 @@ def load_documents(text: str, drop_nulls: bool = False) -> Iterator[YamlDocument
 
     Documents that hold nothing (empty, only comments, or null) are skipped, but counted in
     the index. A syntax error ends the stream (libyaml cannot resynchronise); the documents
-    before it are still yielded. With `drop_nulls`, mapping entries whose value is null are left out,
-    as the Kubernetes API server does.
+    before it are still yielded. With `drop_nulls`, mapping entries whose value is null are
+    left out, as the Kubernetes API server does.
     """
     index = 0
     try:
@@ -261,7 +265,8 @@ class _Builder:
     def value(self, node: yaml.Node, depth: int) -> Any:
         if node.__class__ is ScalarNode:
             return node.value if node.tag == _STR else _scalar(node)
-        cached = self.built.get(id(node))
+        node_id = id(node)
+        cached = self.built.get(node_id)
         if cached is not None:
             if cached is _BUILDING:
                 raise YamlError("an alias refers to the collection that contains it", node.start_mark.line + 1)
@@ -271,7 +276,7 @@ class _Builder:
             return value
         if depth >= MAX_DEPTH:
             raise YamlError(f"nesting is deeper than {MAX_DEPTH} levels", node.start_mark.line + 1)
-        self.built[id(node)] = _BUILDING
+        self.built[node_id] = _BUILDING
         before = self.expanded
         self._grow(len(node.value), node)
         if node.__class__ is SequenceNode and node.tag in _SEQUENCE_TAGS:
@@ -280,7 +285,7 @@ class _Builder:
             value = self._mapping(node, depth)
         else:
             raise _tag_error(node)
-        self.built[id(node)] = (value, self.expanded - before)
+        self.built[node_id] = (value, self.expanded - before)
         return value
 
     def _grow(self, size: int, node: yaml.Node) -> None:

@@ -1,0 +1,2 @@
+#!/bin/sh
+# Stand-in for the upstream script, which is not part of the test data.
