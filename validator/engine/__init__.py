@@ -9,7 +9,7 @@ from typing import Any, Iterable, Protocol
 from validator.engine.cel import CelEvaluator, EvaluationError, RawViolation
 from validator.engine.policy import Policy, PolicyError
 from validator.engine.targets import matches
-from validator.sources.gc_pause import paused_cycle_collection
+from validator.gc_pause import paused_cycle_collection
 from validator.model import FieldPath, Resource, Result, Status, Violation
 
 

@@ -16,7 +16,7 @@ from validator.model import InputError, Resource
 from validator.sources import files, kubernetes, terraform_hcl, terraform_plan
 from validator.sources import render as rendering
 from validator.sources.context import SourceContext
-from validator.sources.gc_pause import without_cycle_collection
+from validator.gc_pause import without_cycle_collection
 
 Source = tuple[files.InputFile, str]  # a file and its text
 
