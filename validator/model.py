@@ -82,9 +82,7 @@ class Location:
 
 
 @dataclass(frozen=True)
-class InputError:
-    """A file (or one document in it) that could not be read. Reported, never raised."""
-
+class _FileNote:
     path: str
     message: str
     line: int | None = None
@@ -95,16 +93,13 @@ class InputError:
 
 
 @dataclass(frozen=True)
-class ScanWarning:
+class InputError(_FileNote):
+    """A file (or one document in it) that could not be read. Reported, never raised."""
+
+
+@dataclass(frozen=True)
+class ScanWarning(_FileNote):
     """Something the user should fix that does not stop the scan, e.g. an expired exemption."""
-
-    path: str
-    message: str
-    line: int | None = None
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.message}"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from validator.cli.options import write_text
+
 _ACTIONS = {"deny": "Deny", "warn": "Warn", "audit": "Audit"}
 
 
@@ -57,12 +59,6 @@ def export_vap(policy_dirs, include, exclude, actions, output) -> None:
     header = (f"# {count} ValidatingAdmissionPolicies with their bindings, exported by tdv {__version__}"
               f" (validationActions: {', '.join(chosen)}).\n# Requires Kubernetes 1.30 or later.\n")
     text = render(result.documents, header)
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise click.ClickException(f"cannot write {output}: {error.strerror or error}") from None
-    click.echo(f"tdv: wrote {count} policies to {output}", err=True)
+    write_text(text, output)
+    if output is not None:
+        click.echo(f"tdv: wrote {count} policies to {output}", err=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -26,3 +27,15 @@ class SeverityType(click.ParamType):
 def fail_usage(message: str) -> None:
     """Exit 2 with a one-line error, like click's own usage errors."""
     raise click.UsageError(message)
+
+
+def write_text(text: str, output: Path | None, color: bool = False) -> None:
+    """Write a command's output to a file (creating its folder), or to stdout when None."""
+    if output is None:
+        click.echo(text, nl=False, color=color)
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(f"cannot write {output}: {error.strerror or error}") from None

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from validator.cli.options import write_text
+
 
 def _load(policy_dirs):
     from validator.engine.library import load_policies
@@ -85,11 +87,4 @@ def policy_docs(output, policy_dirs) -> None:
     from validator.docs import catalogue_markdown
 
     text = catalogue_markdown(_load(policy_dirs))
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise click.ClickException(f"cannot write {output}: {error.strerror or error}") from None
+    write_text(text, output)

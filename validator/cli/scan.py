@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from validator.cli.options import SeverityType
+from validator.cli.options import SeverityType, write_text
 from validator.model import Severity
 from validator.report import EXIT_ERROR
 
@@ -231,12 +231,4 @@ def write_outputs(report, specs, *, quiet: bool, color: bool | None, verbose: bo
         to_terminal = spec.destination is None and sys.stdout.isatty()
         options = RenderOptions(color=to_terminal if color is None else color and spec.destination is None,
                                 quiet=quiet, verbose=verbose)
-        text = reporter(spec.format).render(report, options)
-        if spec.destination is None:
-            click.echo(text, nl=False, color=options.color)
-            continue
-        try:
-            spec.destination.parent.mkdir(parents=True, exist_ok=True)
-            spec.destination.write_text(text, encoding="utf-8")
-        except OSError as error:
-            raise click.ClickException(f"cannot write {spec.destination}: {error.strerror or error}") from None
+        write_text(reporter(spec.format).render(report, options), spec.destination, options.color)
