@@ -13,7 +13,7 @@ from validator.cli import main
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "terraform"
 PROJECT = DATA / "project"  # a real `terraform plan` of terraform_data resources, with its .tf files
-AWS = DATA / "aws"  # .tf files that break each AWS policy once
+AWS = DATA / "aws"  # .tf files that break each of TDV-AWS-001 to 012 once
 CORPUS = DATA / "corpus"  # plans from public projects (see tests/SOURCES.tsv)
 TEST_POLICIES = DATA / "policies"
 SECRET = "hunter2-do-not-print"  # the sensitive variable's value in PROJECT

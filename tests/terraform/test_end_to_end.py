@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
+import pytest
+
+from validator.model import parse_path
 from validator.reporters import RenderOptions, sarif
 
 from .conftest import AWS, CORPUS, DATA, PROJECT, TEST_POLICIES, scan, scan_json
@@ -55,22 +59,72 @@ def test_each_aws_policy_fires_on_the_tf_sample_at_the_written_line():
         ("TDV-AWS-010", "aws/compute.tf", 12, "policy"),
         ("TDV-AWS-011", "aws/storage.tf", 33, "enable_key_rotation"),
         ("TDV-AWS-012", "aws/compute.tf", 28, "metadata_options[0].http_tokens"),
+        ("TDV-AWS-017", "aws/compute.tf", 1, "backup_retention_period"),  # not written: the default, 1 day
+        ("TDV-AWS-018", "aws/compute.tf", 1, "deletion_protection"),  # not written: off by default
     ]
+    for finding in report["findings"]:  # each points at its field, at the nearest written parent, or at the block
+        line = (DATA / finding["location"]["path"]).read_text().splitlines()[finding["location"]["line"] - 1]
+        kind, name = finding["resource"]["ref"].split(".")
+        names = [segment for segment in parse_path(finding["field"]) if isinstance(segment, str)]
+        assert (any(re.match(rf"\s*{n}\s*[={{]", line) for n in names)
+                or line.startswith(f'resource "{kind}" "{name}"')), finding
+
+
+# Every AWS finding on the real plan, with what the plan says at the blamed field that makes it one.
+REAL_PLAN = CORPUS / "checkov__runner_plan/tfplan.json"
+REAL_PLAN_FINDINGS = {
+    ("TDV-AWS-001", "aws_s3_bucket.data", "acl"): lambda v: v == "public-read",
+    ("TDV-AWS-004", "aws_security_group.web-node", "ingress[0].cidr_blocks"): lambda v: "0.0.0.0/0" in v,
+    ("TDV-AWS-007", "aws_db_instance.default", "publicly_accessible"): lambda v: v is True,
+    ("TDV-AWS-008", "aws_db_instance.default", "storage_encrypted"): lambda v: v is False,
+    ("TDV-AWS-011", "aws_kms_key.logs_key", "enable_key_rotation"): lambda v: v is False,
+    # provider v3 buckets whose logging is known to be empty (neither is a log-delivery-write target)
+    ("TDV-AWS-014", "aws_s3_bucket.data", "logging"): lambda v: v == [],
+    ("TDV-AWS-014", "aws_s3_bucket.financials", "logging"): lambda v: v == [],
+    ("TDV-AWS-014", "aws_s3_bucket.flowbucket", "logging"): lambda v: v == [],
+    ("TDV-AWS-014", "aws_s3_bucket.operations", "logging"): lambda v: v == [],
+    ("TDV-AWS-017", "aws_db_instance.default", "backup_retention_period"): lambda v: v == 0,
+    ("TDV-AWS-018", "aws_db_instance.default", "deletion_protection"): lambda v: v is None,  # off by default
+    ("TDV-AWS-022", "aws_elasticsearch_domain_policy.monitoring-framework-policy", "access_policies"):
+        lambda v: [(s["Effect"], s["Principal"], s.get("Condition")) for s in json.loads(v)["Statement"]]
+        == [("Allow", {"AWS": "*"}, None)],
+    ("TDV-AWS-027", "aws_eks_cluster.eks_cluster", "encryption_config"): lambda v: v == [],
+    ("TDV-AWS-028", "aws_eks_cluster.eks_cluster", "enabled_cluster_log_types"): lambda v: v is None,
+    ("TDV-AWS-034", "aws_lambda_function.analysis_lambda", "environment[0].variables"):
+        lambda v: {"access_key", "secret_key"} <= set(v),
+    ("TDV-AWS-035", "aws_ecr_repository.repository", "image_tag_mutability"): lambda v: v == "MUTABLE",
+    ("TDV-AWS-036", "aws_ecr_repository.repository", "image_scanning_configuration"): lambda v: v == [],
+}
 
 
 def test_aws_policies_on_a_real_plan():
-    code, report = scan_json(str(CORPUS / "checkov__runner_plan/tfplan.json"), "--policy", "TDV-AWS-*")
+    code, report = scan_json(str(REAL_PLAN), "--policy", "TDV-AWS-*")
     assert code == 1
-    found = sorted((f["policyId"], f["resource"]["ref"]) for f in report["findings"])
-    assert found == [
-        ("TDV-AWS-001", "aws_s3_bucket.data"),
-        ("TDV-AWS-004", "aws_security_group.web-node"),
-        ("TDV-AWS-007", "aws_db_instance.default"),
-        ("TDV-AWS-008", "aws_db_instance.default"),
-        ("TDV-AWS-011", "aws_kms_key.logs_key"),
-    ]
+    found = sorted((f["policyId"], f["resource"]["ref"], f["field"]) for f in report["findings"])
+    assert found == sorted(REAL_PLAN_FINDINGS)
     assert all(f["location"]["path"] == "corpus/checkov__runner_plan/tfplan.json" and f["location"]["line"] > 1
                for f in report["findings"])
+
+
+def at(value, path):
+    """The value at a field path; None when it is absent."""
+    for segment in path:
+        if isinstance(value, dict):
+            value = value.get(segment)
+        elif isinstance(value, list) and isinstance(segment, int) and segment < len(value):
+            value = value[segment]
+        else:
+            return None
+    return value
+
+
+@pytest.mark.parametrize("policy,address,field", sorted(REAL_PLAN_FINDINGS))
+def test_each_finding_on_the_real_plan_is_what_the_plan_says(policy, address, field):
+    change, = (c["change"] for c in json.loads(REAL_PLAN.read_text())["resource_changes"] if c["address"] == address)
+    path = parse_path(field)
+    assert not any(at(change["after_unknown"], path[:n]) is True for n in range(1, len(path) + 1)), \
+        f"{address}.{field} is not known before apply: the finding should have been dropped"
+    assert REAL_PLAN_FINDINGS[policy, address, field](at(change["after"], path)), f"{policy}: {address}.{field}"
 
 
 def test_for_each_modules_without_their_sources_point_at_the_plan():

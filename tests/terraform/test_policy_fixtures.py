@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from validator.engine.library import load_policies
@@ -11,10 +14,74 @@ from validator.policy_tests import run_case
 from validator.sources.yaml_loader import load_documents
 
 TERRAFORM = [p for p in load_policies([]) if p.source.startswith("policies/terraform/")]
+PROVIDERS = {"aws": "AWS", "gcp": "GCP", "azure": "AZR"}  # directory -> id prefix
+PUBLISHED = {"AWS": 42, "GCP": 21, "AZR": 16}  # ids never disappear once published
+# What each provider must cover: the benchmark its policies cite, and, per area, resource types
+# of which at least one must be targeted by some policy.
+COVERAGE = {
+    "AWS": ("cis-aws-foundations", {
+        "S3": {"aws_s3_bucket"}, "security groups": {"aws_security_group"}, "RDS": {"aws_db_instance"},
+        "EBS": {"aws_ebs_volume"}, "IAM": {"aws_iam_policy", "aws_iam_role"}, "KMS": {"aws_kms_key"},
+        "EC2": {"aws_instance"}, "CloudTrail": {"aws_cloudtrail"}, "EKS": {"aws_eks_cluster"},
+        "load balancers": {"aws_lb_listener"}, "Lambda": {"aws_lambda_function"}, "ECR": {"aws_ecr_repository"},
+    }),
+    "GCP": ("cis-gcp-foundations", {
+        "Cloud Storage": {"google_storage_bucket"}, "firewall": {"google_compute_firewall"},
+        "Cloud SQL": {"google_sql_database_instance"}, "GKE": {"google_container_cluster"},
+        "Compute Engine": {"google_compute_instance"},
+    }),
+    "AZR": ("cis-azure-foundations", {
+        "storage": {"azurerm_storage_account"}, "NSG": {"azurerm_network_security_group"},
+        "Key Vault": {"azurerm_key_vault"}, "SQL": {"azurerm_mssql_server"},
+        "AKS": {"azurerm_kubernetes_cluster"}, "App Service": {"azurerm_linux_web_app", "azurerm_windows_web_app"},
+    }),
+}
 
 
-def test_the_aws_policies_are_there():
-    assert [p.id for p in TERRAFORM] == [f"TDV-AWS-{n:03d}" for n in range(1, 13)]
+@pytest.mark.parametrize("directory,prefix", PROVIDERS.items())
+def test_each_provider_numbers_its_policies_from_001_without_gaps(directory, prefix):
+    policies = [p for p in TERRAFORM if p.source.startswith(f"policies/terraform/{directory}/")]
+    numbers = sorted(int(p.id.rsplit("-", 1)[1]) for p in policies)
+    assert numbers == list(range(1, len(numbers) + 1)), f"{prefix}: ids are not 001..{len(numbers):03d}"
+    assert len(numbers) >= PUBLISHED[prefix]
+    for policy in policies:
+        assert policy.id.startswith(f"TDV-{prefix}-"), f"{policy.source} holds {policy.id}"
+        assert policy.source.rsplit("/", 1)[1].startswith(f"{policy.id}-"), policy.source
+
+
+def test_every_terraform_policy_is_in_its_providers_directory():
+    assert {p.source.split("/")[2] for p in TERRAFORM} == set(PROVIDERS)
+
+
+@pytest.mark.parametrize("prefix", COVERAGE)
+def test_each_provider_covers_the_required_services(prefix):
+    benchmark, areas = COVERAGE[prefix]
+    policies = [p for p in TERRAFORM if p.id.startswith(f"TDV-{prefix}-")]
+    targeted = {kind for p in policies for kind in p.targets.kinds}
+    missing = [area for area, kinds in areas.items() if not kinds & targeted]
+    assert not missing, f"{prefix}: no policy for {', '.join(missing)}"
+    assert any(benchmark in p.standards for p in policies)
+
+
+def test_the_terraform_guide_lists_every_policy_with_its_severity_and_types():
+    text = (Path(__file__).resolve().parents[2] / "docs" / "terraform.md").read_text(encoding="utf-8")
+    rows: dict[str, tuple[str, set[str]]] = {}  # id -> (severity, resource types)
+    previous: set[str] = set()
+    for line in text.splitlines():
+        if not re.match(r"\| TDV-[A-Z]+-\d{3} \|", line):
+            continue
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        types = cells[-1]
+        if types.startswith("same"):  # "same": the row above; "same as TDV-X-nnn": that row
+            named = re.search(r"TDV-[A-Z]+-\d{3}", types)
+            kinds = rows[named.group(0)][1] if named else previous
+        else:
+            kinds = set(re.findall(r"`([a-z0-9_]+)`", types))
+        rows[cells[0]] = (cells[1], kinds)
+        previous = kinds
+    assert sorted(rows) == sorted(p.id for p in TERRAFORM)
+    for policy in TERRAFORM:
+        assert rows[policy.id] == (policy.severity.label, set(policy.targets.kinds)), policy.id
 
 
 @pytest.mark.parametrize("policy", TERRAFORM, ids=[p.id for p in TERRAFORM])
