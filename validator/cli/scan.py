@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from validator.cli.options import SeverityType, write_text
+from validator.gc_pause import paused_cycle_collection
 from validator.model import Severity
 from validator.report import EXIT_ERROR
 
@@ -107,7 +108,9 @@ def scan(paths, outputs, fail_on, min_severity, soft_fail, include, exclude, pol
         count = report.counts()["findings"]
         click.echo(f"tdv: wrote {count} finding{'s' if count != 1 else ''} to the baseline {report.baseline.path}",
                    err=True)
-    write_outputs(report, specs, quiet=quiet, color=color, verbose=verbose)
+    # Everything loaded stays alive until exit: the cycle collector would only walk it again.
+    with paused_cycle_collection():
+        write_outputs(report, specs, quiet=quiet, color=color, verbose=verbose)
     sys.exit(report.exit_code)
 
 
