@@ -15,6 +15,7 @@ SUBCOMMANDS = {
     "test": "validator.cli.test:test",
     "export": "validator.cli.export:export",
     "config": "validator.cli.config:config",
+    "fix": "validator.cli.fix:fix",
 }
 
 

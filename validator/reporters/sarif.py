@@ -18,6 +18,10 @@ annotation or comment next to the resource) or `external` (a config exemption), 
 `baselineState` of `new` or `unchanged`; findings of the baseline that are gone are left
 out (`absent` is not written), since code-scanning services close an alert whose result
 stops appearing, and a gone finding has no location to point at.
+
+An active finding that a policy's `fix` covers carries one `fixes` entry: the replacements
+(`deletedRegion` and `insertedContent`, at lines and columns of the file on disk) that
+`tdv fix` would make for that finding alone (see validator.fix.preview).
 """
 
 from __future__ import annotations
@@ -29,7 +33,10 @@ from urllib.parse import quote
 
 import attr
 from sarif_om import (
+    ArtifactChange,
+    ArtifactContent,
     ArtifactLocation,
+    Fix,
     Invocation,
     Location,
     LogicalLocation,
@@ -39,6 +46,7 @@ from sarif_om import (
     PhysicalLocation,
     PropertyBag,
     Region,
+    Replacement,
     ReportingConfiguration,
     ReportingDescriptor,
     ReportingDescriptorReference,
@@ -147,8 +155,11 @@ def render(report: ScanReport, options) -> str:
 
 
 def build(report: ScanReport) -> SarifLog:
+    from validator.fix.preview import finding_fixes
+
     policies = _policies(report)
     index = {policy.id: position for position, policy in enumerate(policies)}
+    fixes = finding_fixes(report)
     driver = ToolComponent(
         name="tdv",
         semantic_version=__version__,
@@ -163,9 +174,9 @@ def build(report: ScanReport) -> SarifLog:
         column_kind="unicodeCodePoints",
         invocations=[_invocation(report, index)],
         results=[
-            _result(result, violation, index[result.policy.id], report)
+            _result(result, violation, index[result.policy.id], report, fixes.get((id(result), number)))
             for result in report.failures + report.suppressed
-            for violation in result.violations
+            for number, violation in enumerate(result.violations)
         ],
     )
     return SarifLog(version="2.1.0", schema_uri=SCHEMA_URI, runs=[run])
@@ -233,7 +244,7 @@ def clip(text: str, limit: int) -> str:
     return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
 
 
-def _result(result: Result, violation: Violation, rule_index: int, report: ScanReport) -> SarifResult:
+def _result(result: Result, violation: Violation, rule_index: int, report: ScanReport, fix=None) -> SarifResult:
     resource = result.resource
     return SarifResult(
         rule_id=result.policy.id,
@@ -258,6 +269,7 @@ def _result(result: Result, violation: Violation, rule_index: int, report: ScanR
         ],
         partial_fingerprints={FINGERPRINT_KEY: fingerprint(result.policy.id, resource, violation.field_path)},
         suppressions=[_suppression(result.suppression)] if result.suppression else None,
+        fixes=[_fix(fix)] if fix else None,
         baseline_state=violation.baseline.value if violation.baseline else None,
         properties=FindingProperties(
             field=format_path(violation.field_path) or None,
@@ -265,6 +277,27 @@ def _result(result: Result, violation: Violation, rule_index: int, report: ScanR
             helm_source=resource.metadata.get(HELM_SOURCE),
             blocking=report.blocks(result, violation),
         ),
+    )
+
+
+def _fix(fix) -> Fix:
+    """A validator.fix.preview.FindingFix as a SARIF fix."""
+    return Fix(
+        description=Message(text=fix.description),
+        artifact_changes=[
+            ArtifactChange(
+                artifact_location=artifact_location(path),
+                replacements=[
+                    Replacement(
+                        deleted_region=Region(start_line=r.start_line, start_column=r.start_column,
+                                              end_line=r.end_line, end_column=r.end_column),
+                        inserted_content=ArtifactContent(text=r.inserted) if r.inserted else None,
+                    )
+                    for r in replacements
+                ],
+            )
+            for path, replacements in fix.changes
+        ],
     )
 
 

@@ -1,0 +1,82 @@
+"""Each fixable finding of a report with its own fix, as replacements in its file.
+
+This is what SARIF `fixes` carry. The edits are made by the same code as `tdv fix`, on the
+file as it is on disk, one finding at a time: each fix applies on its own. Parameter
+values come from the config file the scan used (`report.config`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from validator.fix.apply import fix_files
+from validator.fix.plan import Assignment, PlannedFix, Planner, has_fix
+from validator.fix.textedit import Replacement, replacements
+from validator.model import format_path
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FindingFix:
+    description: str
+    changes: tuple[tuple[str, tuple[Replacement, ...]], ...]  # (file as the report shows it, replacements)
+
+
+def finding_fixes(report) -> dict[tuple[int, int], FindingFix]:
+    """Fixes by (id of the result, index of the violation in it), for active findings."""
+    planner = Planner(_overrides(report.config))
+    root = Path(report.root)
+    cache: dict = {}
+    found: dict[tuple[int, int], FindingFix] = {}
+    for result in report.failures:
+        if not has_fix(result.policy):
+            continue
+        try:
+            planned = planner.plan(result)
+        except Exception as error:  # a broken fix must not stop the report
+            log.debug("%s: no fixes for %s: %s", result.resource.path, result.policy.id, type(error).__name__)
+            continue
+        for item in planned:
+            fix = _one(item, root, cache)
+            if fix is not None:
+                index = next(n for n, v in enumerate(result.violations) if v is item.violation)
+                found[(id(result), index)] = fix
+    return found
+
+
+def _one(item: PlannedFix, root: Path, cache: dict) -> FindingFix | None:
+    if item.problem:
+        return None
+    try:
+        changes = fix_files([item], root, cache)
+    except Exception as error:  # never let one file's edit stop the report
+        log.debug("%s: no fix: %s", item.result.resource.path, type(error).__name__)
+        return None
+    if any(change.problems for change in changes) or not any(change.changed for change in changes):
+        return None
+    description = "; ".join(describe(a) for a in item.assignments)
+    return FindingFix(description[:1].upper() + description[1:],
+                      tuple((c.display, tuple(replacements(c.original, c.fixed))) for c in changes if c.changed))
+
+
+def describe(assignment: Assignment) -> str:
+    value = json.dumps(assignment.value, ensure_ascii=False)
+    where = format_path(assignment.path)
+    if assignment.operation == "append":
+        return f"add {value} to {where}"
+    return f"set {where} to {value}"
+
+
+def _overrides(config_display: str | None) -> dict:
+    if not config_display:
+        return {}
+    from validator.config import ConfigError, load_config
+
+    try:
+        return load_config(Path(config_display), config_display).overrides()
+    except ConfigError:
+        return {}

@@ -1,0 +1,372 @@
+"""Minimal edits of YAML manifests: set a field or add to a list, touching nothing else.
+
+The file is never re-emitted. Its node tree (composed by libyaml, or by PyYAML's Python
+composer for input that could nest too deeply for C; both give character offsets) tells
+where each value is written, and an edit is a splice:
+a scalar replaced in place, `key: value` lines inserted after the last line of a block
+mapping at its indentation, `, key: value` added inside a flow mapping. New nested
+mappings and lists follow the file's own indentation (see `Style`). Comments, quoting,
+key order, document separators and line breaks are kept as they are.
+
+A field inside a node that aliases make appear in several places, or a mapping with a
+merge key (`<<`), is refused: editing it would change other places too.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from validator.fix.plan import Assignment, Outcome
+from validator.fix.textedit import Refused, Splice, apply_splices, insert_lines, line_end, line_start, newline_of
+from validator.model import Position, format_path
+
+_NULL = "tag:yaml.org,2002:null"
+_MERGE = "tag:yaml.org,2002:merge"
+_PLAIN = re.compile(r"^[A-Za-z0-9_/][A-Za-z0-9_./-]*$")
+_AMBIGUOUS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"}
+_NUMBER = re.compile(r"^[-+]?(0[xob]|[0-9._]+([eE][-+]?[0-9]+)?$)")
+_FAST = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DEEP_LINE = re.compile(r"(?:^|[\r\n])[ \t?:-]{300}")  # see yaml_loader._native_is_safe
+
+
+def _compose(text: str) -> tuple[list[Node], set[int]]:
+    """The root nodes, and the ids of the nodes that appear more than once (through aliases)."""
+    deep = text.count("[") + text.count("{") > 200 or _DEEP_LINE.search(text)
+    composer = (yaml.SafeLoader if deep else _FAST)(text)
+    try:
+        roots = []
+        while composer.check_node():
+            roots.append(composer.get_node())
+    except yaml.YAMLError as error:
+        raise Refused(f"the file is no longer valid YAML ({type(error).__name__})") from None
+    except RecursionError:
+        raise Refused("the file is nested too deeply") from None
+    finally:
+        composer.dispose()
+    shared: set[int] = set()
+    for _ in _walk(roots, shared):
+        pass
+    return roots, shared
+
+
+@dataclass(frozen=True)
+class Style:
+    """How the file indents what tdv adds."""
+
+    mapping: int = 2  # a nested mapping's keys, right of its parent key
+    sequence: int = 2  # a list's dashes, right of its parent key (0: `key:` then `- item` below it)
+    json: bool = False  # a JSON file: new entries in JSON syntax
+
+
+def detect_style(roots: list[Node], json_file: bool = False) -> Style:
+    """The indentation most used in the file, or two spaces where it shows none."""
+    mappings: Counter[int] = Counter()
+    sequences: Counter[int] = Counter()
+    for node in _walk(roots):
+        if not isinstance(node, MappingNode) or node.flow_style:
+            continue
+        for key, value in node.value:
+            if isinstance(value, MappingNode) and not value.flow_style and value.value:
+                mappings[value.value[0][0].start_mark.column - key.start_mark.column] += 1
+            elif isinstance(value, SequenceNode) and not value.flow_style and value.value:
+                sequences[value.start_mark.column - key.start_mark.column] += 1
+    mapping = next((n for n, _ in mappings.most_common() if n > 0), 2)
+    sequence = next((n for n, _ in sequences.most_common() if n >= 0), 2)
+    return Style(mapping, sequence, json_file)
+
+
+def _walk(nodes: list[Node], repeated: set[int] | None = None) -> Iterator[Node]:
+    """Every node once; `repeated` collects the ids of nodes reached again (through aliases)."""
+    stack, seen = list(nodes), set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            if repeated is not None:
+                repeated.add(id(node))
+            continue
+        seen.add(id(node))
+        yield node
+        if isinstance(node, MappingNode):
+            stack.extend(n for pair in node.value for n in pair)
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+
+
+@dataclass
+class Target:
+    """One resource of the file: where its object starts (as the scan located it) and the
+    assignments to make in it."""
+
+    start: Position
+    assignments: list[Assignment]
+
+
+def edit(text: str, targets: list[Target], json_file: bool = False) -> tuple[str, list[Outcome]]:
+    """Apply the assignments of every target, document by document from the end of the
+    file, so that the positions of the documents still to edit do not move."""
+    outcomes: list[Outcome] = []
+    try:
+        roots, style, objects = _file_nodes(text, json_file)
+    except Refused as error:
+        return text, [Outcome(a, False, str(error)) for t in targets for a in t.assignments]
+    newline = newline_of(text)
+    by_document: dict[int, list[tuple[int, Target]]] = {}
+    for target in targets:
+        found = objects.get((target.start.line - 1, target.start.column - 1))
+        if found is None:
+            outcomes += [Outcome(a, False, "the object is not where the scan found it") for a in target.assignments]
+            continue
+        by_document.setdefault(found[0], []).append((found[1], target))
+    for number in sorted(by_document, reverse=True):
+        root = roots[number]
+        start, end = line_start(text, root.start_mark.index), root.end_mark.index
+        piece = text[start:end]
+        for offset, target in sorted(by_document[number], key=lambda item: -item[0]):
+            for assignment in target.assignments:
+                try:
+                    piece, changed = _assign(piece, offset - start, assignment, style, newline)
+                except Refused as error:
+                    outcomes.append(Outcome(assignment, False, str(error)))
+                else:
+                    outcomes.append(Outcome(assignment, changed))
+        text = text[:start] + piece + text[end:]
+    return text, outcomes
+
+
+@functools.lru_cache(maxsize=4)
+def _file_nodes(text: str, json_file: bool) -> tuple[list[Node], Style, dict[tuple[int, int], tuple[int, int]]]:
+    """The documents of a file, its style, and where its objects start: (line, column), both
+    from 0, to (document number, offset). An object is a document's root or an item of a
+    `*List` document. Kept for the next finding of the same file (SARIF fixes come one
+    finding at a time); the nodes are never changed."""
+    roots, _ = _compose(text)
+    objects = {}
+    for number, root in enumerate(roots):
+        for node in (root, *_list_items(root)):
+            objects.setdefault((node.start_mark.line, node.start_mark.column), (number, node.start_mark.index))
+    return roots, detect_style(roots, json_file), objects
+
+
+def _list_items(root: Node) -> list[Node]:
+    if isinstance(root, MappingNode):
+        for key, value in root.value:
+            if isinstance(key, ScalarNode) and key.value == "items" and isinstance(value, SequenceNode):
+                return value.value
+    return []
+
+
+def _assign(piece: str, offset: int, assignment: Assignment, style: Style, newline: str) -> tuple[str, bool]:
+    roots, shared = _compose(piece)
+    target = next((node for root in roots for node in (root, *_list_items(root)) if node.start_mark.index == offset),
+                  None)
+    if target is None:
+        raise Refused("the object is not where the scan found it")
+    splices = _Editor(piece, shared, style, newline).assign(target, assignment)
+    return (apply_splices(piece, splices), True) if splices else (piece, False)
+
+
+class _Editor:
+    """Computes the splices of one assignment in one composed document."""
+
+    def __init__(self, text: str, shared: set[int], style: Style, newline: str):
+        self.text, self.shared, self.style, self.newline = text, shared, style, newline
+
+    def assign(self, node: Node, assignment: Assignment) -> list[Splice]:
+        path = assignment.path
+        for index, segment in enumerate(path):
+            self._check_shared(node, path[:index])
+            rest = path[index + 1:]
+            if isinstance(segment, int):
+                if not isinstance(node, SequenceNode) or not 0 <= segment < len(node.value) or not rest:
+                    raise Refused(f"{format_path(path[:index + 1])} is not a list item tdv can edit")
+                node = node.value[segment]
+                continue
+            if not isinstance(node, MappingNode):
+                raise Refused(f"{format_path(path[:index]) or 'the object'} is not a mapping")
+            if any(key.tag == _MERGE for key, _ in node.value):
+                raise Refused(f"{format_path(path[:index]) or 'the object'} uses a merge key (<<); fix it by hand")
+            entry = next(((k, v) for k, v in node.value if isinstance(k, ScalarNode) and k.value == segment), None)
+            if entry is None:
+                return self._add_entry(node, segment, _nested(rest, assignment))
+            key, value = entry
+            if not rest:
+                self._check_shared(value, path)
+                return self._assign_value(node, key, value, assignment)
+            if _is_null(value):
+                return self._fill_null(node, key, value, _nested(rest, assignment))
+            node = value
+        raise Refused("a fix needs a field path")
+
+    def _check_shared(self, node: Node, path: tuple) -> None:
+        if id(node) in self.shared:
+            where = format_path(path) or "the object"
+            raise Refused(f"{where} is shared through a YAML alias; fix it by hand")
+
+    def _assign_value(self, parent: MappingNode, key: Node, node: Node, assignment: Assignment) -> list[Splice]:
+        field = format_path(assignment.path)
+        if assignment.operation == "append":
+            if _is_null(node):
+                return self._fill_null(parent, key, node, [assignment.value])
+            if not isinstance(node, SequenceNode):
+                raise Refused(f"{field} is not a list")
+            if any(isinstance(item, ScalarNode) and _same(_value(item), assignment.value) for item in node.value):
+                return []
+            return self._append(node, assignment.value)
+        if _is_null(node):
+            return self._fill_null(parent, key, node, assignment.value)
+        if assignment.if_absent or _same(_value(node), assignment.value):
+            return []
+        if isinstance(node, ScalarNode) and _is_scalar(assignment.value) and node.style not in ("|", ">"):
+            return [Splice(node.start_mark.index, node.end_mark.index, self._scalar(assignment.value, node.style))]
+        held = "a list" if isinstance(node, SequenceNode) else "a mapping" if isinstance(node, MappingNode) else "text"
+        raise Refused(f"{field} holds {held}; tdv replaces only single values")
+
+    def _fill_null(self, parent: MappingNode, key: Node, node: ScalarNode, value: Any) -> list[Splice]:
+        """Give a value to a key that has none (`key:`, `key: null` or `key: ~`)."""
+        start, end = node.start_mark.index, node.end_mark.index
+        empty = start == end
+        if parent.flow_style or self.style.json or _is_scalar(value):
+            text = self._flow(value)
+            return [Splice(start, end, " " + text if empty else text)]
+        splices = []
+        if not empty:  # `key: null` becomes `key:`, then the value goes on the lines below
+            while start > 0 and self.text[start - 1] in " \t":
+                start -= 1
+            splices.append(Splice(start, end, ""))
+        lines = self._value_lines(value, key.start_mark.column)
+        splices.append(insert_lines(self.text, line_end(self.text, end), lines, self.newline))
+        return splices
+
+    def _add_entry(self, mapping: MappingNode, key: str, value: Any) -> list[Splice]:
+        if mapping.flow_style or self.style.json:
+            entry = f"{self._key(key)}: {self._flow(value)}"
+            if not mapping.value:
+                return [Splice(mapping.start_mark.index + 1, mapping.start_mark.index + 1, entry)]
+            last_key, last_value = mapping.value[-1]
+            at = self._content_end(last_value)
+            if mapping.start_mark.line != mapping.end_mark.line:  # one entry per line, as written
+                return [Splice(at, at, "," + self.newline + " " * last_key.start_mark.column + entry)]
+            return [Splice(at, at, ", " + entry)]
+        column = mapping.value[0][0].start_mark.column
+        at = line_end(self.text, self._content_end(mapping.value[-1][1]))
+        return [insert_lines(self.text, at, self._entry_lines(key, value, column), self.newline)]
+
+    def _append(self, sequence: SequenceNode, value: Any) -> list[Splice]:
+        if sequence.flow_style or self.style.json:
+            if not sequence.value:
+                return [Splice(sequence.start_mark.index + 1, sequence.start_mark.index + 1, self._flow(value))]
+            at = self._content_end(sequence.value[-1])
+            return [Splice(at, at, ", " + self._flow(value))]
+        at = line_end(self.text, self._content_end(sequence.value[-1]))
+        return [insert_lines(self.text, at, self._item_lines(value, sequence.start_mark.column), self.newline)]
+
+    def _content_end(self, node: Node) -> int:
+        """The offset after the last character of a value (a block scalar's trailing line
+        breaks and a block collection's trailing comments excluded)."""
+        while isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style and node.value:
+            node = node.value[-1][1] if isinstance(node, MappingNode) else node.value[-1]
+        end = node.end_mark.index
+        if isinstance(node, ScalarNode) and node.style in ("|", ">"):
+            while end > node.start_mark.index and self.text[end - 1] in " \t\r\n":
+                end -= 1
+        return end
+
+    # Rendering new values in the file's style
+
+    def _value_lines(self, value: Any, column: int) -> list[str]:
+        """The lines of a new mapping or list under a key written at `column`."""
+        if isinstance(value, dict):
+            indent = column + self.style.mapping
+            return [line for key, item in value.items() for line in self._entry_lines(key, item, indent)]
+        indent = column + self.style.sequence
+        return [line for item in value for line in self._item_lines(item, indent)]
+
+    def _entry_lines(self, key: str, value: Any, column: int) -> list[str]:
+        head = " " * column + self._key(key) + ":"
+        if isinstance(value, (dict, list)) and value:
+            return [head] + self._value_lines(value, column)
+        return [f"{head} {self._flow(value)}"]
+
+    def _item_lines(self, item: Any, column: int) -> list[str]:
+        if isinstance(item, dict) and item:
+            lines = [line for key, value in item.items() for line in self._entry_lines(key, value, column + 2)]
+            return [" " * column + "- " + lines[0][column + 2:]] + lines[1:]
+        return [" " * column + "- " + self._flow(item)]
+
+    def _flow(self, value: Any) -> str:
+        if self.style.json:
+            return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+        if isinstance(value, dict):
+            return "{" + ", ".join(f"{self._key(k)}: {self._flow(v)}" for k, v in value.items()) + "}"
+        if isinstance(value, list):
+            return "[" + ", ".join(self._flow(v) for v in value) + "]"
+        return self._scalar(value)
+
+    def _key(self, key: str) -> str:
+        return json.dumps(key, ensure_ascii=False) if self.style.json else self._scalar(key)
+
+    def _scalar(self, value: Any, quoting: str | None = None) -> str:
+        """A scalar as YAML reads it back; a string keeps the quoting of the value it replaces."""
+        if self.style.json or value is None or isinstance(value, (bool, int, float)):
+            return json.dumps(value, ensure_ascii=False)
+        if quoting == "'":
+            return "'" + value.replace("'", "''") + "'"
+        if quoting == '"' or not _plain_safe(value):
+            return json.dumps(value, ensure_ascii=False)
+        return value
+
+
+def _nested(rest: tuple, assignment: Assignment) -> Any:
+    """The new value to write where the path leaves the existing document."""
+    value = [assignment.value] if assignment.operation == "append" else assignment.value
+    for segment in reversed(rest):
+        if isinstance(segment, int):
+            raise Refused("tdv does not create list items")
+        value = {segment: value}
+    return value
+
+
+def _plain_safe(text: str) -> bool:
+    """True when `text` can be written unquoted and still be read as this string by YAML 1.1
+    and 1.2 parsers (so no booleans, numbers or nulls in disguise)."""
+    if not _PLAIN.match(text) or text.lower() in _AMBIGUOUS or _NUMBER.match(text):
+        return False
+    try:
+        return yaml.safe_load(text) == text
+    except yaml.YAMLError:
+        return False
+
+
+def _is_scalar(value: Any) -> bool:
+    return not isinstance(value, (dict, list))
+
+
+def _is_null(node: Node) -> bool:
+    return isinstance(node, ScalarNode) and node.tag == _NULL
+
+
+_MISSING = object()
+
+
+def _value(node: Node) -> Any:
+    try:
+        return yaml.constructor.SafeConstructor().construct_document(node)
+    except (yaml.YAMLError, ValueError, TypeError):
+        return _MISSING
+
+
+def _same(current: Any, wanted: Any) -> bool:
+    """Equal values of the same type (so `1` is not `true` and `"false"` is not `false`)."""
+    if isinstance(current, dict) and isinstance(wanted, dict):
+        return current.keys() == wanted.keys() and all(_same(current[k], wanted[k]) for k in current)
+    if isinstance(current, list) and isinstance(wanted, list):
+        return len(current) == len(wanted) and all(_same(a, b) for a, b in zip(current, wanted))
+    return type(current) is type(wanted) and current == wanted
