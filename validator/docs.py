@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from validator.engine.policy import Policy
+
+INFORMATION_URI = "https://github.com/trusted-delivery/tdv"
+POLICY_DOCS_URI = f"{INFORMATION_URI}/blob/main/docs/policies.md"
 
 CATALOGUE_COMMAND = "tdv policies docs --output docs/policies.md"
 
@@ -58,3 +62,14 @@ def catalogue_markdown(policies: Iterable[Policy]) -> str:
 def _cell(text: str) -> str:
     """Make text safe inside a Markdown table cell."""
     return " ".join(text.replace("|", "\\|").split())
+
+
+def docs_anchor(policy: Policy) -> str:
+    """GitHub's anchor for the `ID: title` heading written for a policy."""
+    heading = f"{policy.id}: {policy.title}".strip().lower()
+    return re.sub(r"[^\w\- ]", "", heading).replace(" ", "-")
+
+
+def policy_url(policy: Policy) -> str:
+    """The policy's own help link, else its entry in the policy reference."""
+    return policy.help_uri or f"{POLICY_DOCS_URI}#{docs_anchor(policy)}"

@@ -62,7 +62,7 @@ class CelEvaluator:
         params = to_cel_literal(parameters)
         checks = []
         for validation in policy.validations:
-            scope = _scope(policy, validation)
+            scope = validation_scope(policy, validation)
             message = validation.message_expression
             checks.append(_CompiledValidation(
                 validation=validation,
@@ -92,7 +92,8 @@ class CelEvaluator:
                           " forEach scope and parameters", validation.line)
 
 
-def _scope(policy: Policy, validation: Validation) -> Scope | None:
+def validation_scope(policy: Policy, validation: Validation) -> Scope | None:
+    """The validation's forEach scope; a bad pattern is a PolicyError on its line."""
     if not validation.for_each:
         return None
     try:

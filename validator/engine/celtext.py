@@ -27,8 +27,9 @@ class CelTextError(ValueError):
     pass
 
 
-def inline_binds(text: str) -> str:
-    """`text` with every `cel.bind(...)` replaced by an equivalent comprehension."""
+def _rewrite(text: str, replace) -> str:
+    """Copy `text`, skipping string literals and comments, letting `replace(position)`
+    return `(replacement, end)` for a piece to rewrite, or None to keep it."""
     out: list[str] = []
     position = 0
     while position < len(text):
@@ -37,19 +38,32 @@ def inline_binds(text: str) -> str:
             out.append(text[position:end])
             position = end
             continue
-        bind = _BIND.match(text, position)
-        if bind and not _follows_member(text, position):
-            arguments, position = _arguments(text, bind.end())
-            if len(arguments) != 3:
-                raise CelTextError("cel.bind takes three arguments")
-            name, value, body = arguments
-            out.append(f"[{inline_binds(value).strip()}].map({name.strip()}, {inline_binds(body).strip()})[0]")
+        rewritten = replace(position)
+        if rewritten is not None:
+            replacement, position = rewritten
+            out.append(replacement)
             continue
         word = _IDENTIFIER.match(text, position)
         end = word.end() if word else position + 1
         out.append(text[position:end])
         position = end
     return "".join(out)
+
+
+def inline_binds(text: str) -> str:
+    """`text` with every `cel.bind(...)` replaced by an equivalent comprehension."""
+
+    def replace(position: int) -> tuple[str, int] | None:
+        bind = _BIND.match(text, position)
+        if not bind or _follows_member(text, position):
+            return None
+        arguments, end = _arguments(text, bind.end())
+        if len(arguments) != 3:
+            raise CelTextError("cel.bind takes three arguments")
+        name, value, body = arguments
+        return f"[{inline_binds(value).strip()}].map({name.strip()}, {inline_binds(body).strip()})[0]", end
+
+    return _rewrite(text, replace)
 
 
 _MEMBER = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
@@ -61,24 +75,16 @@ def substitute_members(text: str, root: str, values: dict[str, str]) -> str:
     This inlines named expressions (such as a VAP's `variables`) so that each is evaluated
     only where, and if, it is used, as the API server does.
     """
-    out: list[str] = []
-    position = 0
-    while position < len(text):
-        end = _literal_end(text, position)
-        if end > position:
-            out.append(text[position:end])
-            position = end
-            continue
+
+    def replace(position: int) -> tuple[str, int] | None:
         member = _MEMBER.match(text, position)
-        if member and member.group(1) == root and member.group(2) in values and not _follows_member(text, position):
-            out.append(f"({values[member.group(2)]})")
-            position = member.end()
-            continue
-        word = _IDENTIFIER.match(text, position)
-        end = word.end() if word else position + 1
-        out.append(text[position:end])
-        position = end
-    return "".join(out)
+        if not member or member.group(1) != root or member.group(2) not in values:
+            return None
+        if _follows_member(text, position):
+            return None
+        return f"({values[member.group(2)]})", member.end()
+
+    return _rewrite(text, replace)
 
 
 def mentions(text: str, name: str) -> bool:

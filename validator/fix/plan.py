@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from validator.engine.policy import Policy, PolicyError, Validation
-from validator.engine.scopes import Scope, ScopeError, parse_scope, pod_spec_path
+from validator.engine.cel import CelEvaluator, validation_scope
+from validator.engine.scopes import Scope, pod_spec_path
 from validator.fix.spec import is_plain
 from validator.model import FieldPath, Result, Status, Violation
 
@@ -56,8 +57,6 @@ class Planner:
     """Plans fixes; `overrides` are the parameter values set in the config, by policy id."""
 
     def __init__(self, overrides: dict[str, dict[str, Any]] | None = None):
-        from validator.engine.cel import CelEvaluator
-
         self.overrides = overrides or {}
         self.evaluator = CelEvaluator()
         self._programs: dict[tuple[str, str, tuple[str, ...]], Any] = {}
@@ -75,7 +74,7 @@ class Planner:
         for validation in policy.validations:
             if not validation.fix:
                 continue
-            scope = _scope(policy, validation)
+            scope = validation_scope(policy, validation)
             for item in scope.item_paths(document) if scope else [()]:
                 blamed = item + validation.field_path
                 if blamed not in by_field:
@@ -132,7 +131,7 @@ class Planner:
         for validation in policy.validations:
             if not validation.fix:
                 continue
-            scope = _scope(policy, validation)
+            scope = validation_scope(policy, validation)
             names = tuple(sorted(set(scope.variables))) if scope else ()
             expressions = [validation.expression]
             expressions += [e for step in validation.fix for e in (step.when, step.expression) if e is not None]
@@ -147,15 +146,6 @@ class Planner:
 
 class _ValueError(Exception):
     """A fix value or condition that could not be computed for one item."""
-
-
-def _scope(policy: Policy, validation: Validation) -> Scope | None:
-    if not validation.for_each:
-        return None
-    try:
-        return parse_scope(validation.for_each, validation.variable)
-    except ScopeError as error:
-        raise PolicyError(policy.source, f"{policy.id}: {error}", validation.line) from None
 
 
 def _variables(scope: Scope | None, document: dict[str, Any], item: FieldPath) -> dict[str, Any]:

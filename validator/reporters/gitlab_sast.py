@@ -24,7 +24,7 @@ from validator.fingerprint import fingerprint
 from validator.model import Result, Severity, Violation
 from validator.report import ScanReport
 from validator.reporters.markdown import policy_url
-from validator.reporters.sarif import INFORMATION_URI
+from validator.docs import INFORMATION_URI
 
 SCHEMA_VERSION = "15.0.7"
 SCHEMA_URI = (

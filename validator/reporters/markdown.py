@@ -18,7 +18,7 @@ from collections import defaultdict
 
 from validator.model import Result, Severity, Violation
 from validator.report import EXIT_ERROR, EXIT_OK, ScanReport, is_baselined
-from validator.reporters.sarif import POLICY_DOCS_URI, docs_anchor
+from validator.docs import policy_url
 
 MAX_CHARS = 65_535  # GitHub rejects longer comment bodies
 NOTE_ROOM = 300  # kept free for the truncation note
@@ -42,11 +42,6 @@ def render(report: ScanReport, options, limit: int = MAX_CHARS) -> str:
     listed = " and ".join([", ".join(left[:-1]), left[-1]] if len(left) > 1 else left)
     return (page.text() + f"\n> **Truncated** to fit the comment size limit: {listed} are not shown."
             " The SARIF or JSON report has everything.\n")
-
-
-def policy_url(policy) -> str:
-    """The policy's own help link, else its entry in the policy reference."""
-    return policy.help_uri or f"{POLICY_DOCS_URI}#{docs_anchor(policy)}"
 
 
 class _Page:

@@ -59,7 +59,7 @@ from sarif_om import (
 )
 
 from validator import __version__
-from validator.docs import policy_markdown
+from validator.docs import INFORMATION_URI, policy_markdown, policy_url
 from validator.fingerprint import fingerprint
 from validator.model import Result, Severity, Suppression, Violation, format_path
 from validator.report import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, ScanReport
@@ -67,8 +67,6 @@ from validator.reporters.attrs_json import to_json_data
 from validator.sources.kubernetes import HELM_SOURCE
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/trusted-delivery/tdv"
-POLICY_DOCS_URI = f"{INFORMATION_URI}/blob/main/docs/policies.md"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "tdvFingerprint/v1"
 AUTOMATION_ID = "tdv/"  # GitHub reads `category/run-id`; the run id is left to the uploader
@@ -202,7 +200,7 @@ def rule(policy) -> ReportingDescriptor:
             text=f"{policy.description.strip()}\n\nRemediation:\n{policy.remediation.strip()}",
             markdown=policy_markdown(policy, heading="##"),
         ),
-        help_uri=policy.help_uri or f"{POLICY_DOCS_URI}#{docs_anchor(policy)}",
+        help_uri=policy_url(policy),
         default_configuration=ReportingConfiguration(level=LEVELS[severity]),
         properties=RuleProperties(
             tags=rule_tags(policy),
@@ -228,12 +226,6 @@ def rule_tags(policy) -> list[str]:
         tags.append("security")
     tags += list(policy.tags) + list(policy.standards)
     return list(dict.fromkeys(tag for tag in tags if tag))[:MAX_TAGS]
-
-
-def docs_anchor(policy) -> str:
-    """GitHub's anchor for the `ID: title` heading that `validator.docs` writes for a policy."""
-    heading = f"{policy.id}: {policy.title}".strip().lower()
-    return re.sub(r"[^\w\- ]", "", heading).replace(" ", "-")
 
 
 def clip(text: str, limit: int) -> str:
