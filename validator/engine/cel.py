@@ -140,9 +140,11 @@ class CompiledCelPolicy:
                 violations.append(RawViolation(check.validation.field_path, self._message(check, activation, None),
                                                check.validation.reads))
                 continue
+            if verdict.__class__ is list and all(ok is True for ok in verdict):
+                continue  # the common case: every item complies, no item paths needed
             verdicts = _flatten(verdict)
             if all(ok is True for ok in verdicts):
-                continue  # the common case: no item paths needed
+                continue
             paths = _item_paths(check.scope, document, cache)
             if len(verdicts) != len(paths):
                 raise EvaluationError(f"forEach {check.scope.pattern!r} matched items that are not objects")

@@ -21,7 +21,7 @@ def matches(targets: Targets, resource: Resource) -> bool:
         return False
     if namespace is not None and namespace in targets.namespaces_exclude:
         return False
-    return selector_matches(targets.label_selector, resource.labels)
+    return not targets.label_selector or selector_matches(targets.label_selector, resource.labels)
 
 
 def selector_matches(selector: dict[str, Any], labels: dict[str, Any]) -> bool:
