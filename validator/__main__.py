@@ -1,4 +1,4 @@
-from validator.cli import main
+from validator.cli import run
 
 if __name__ == "__main__":
-    main()
+    run()
