@@ -51,5 +51,8 @@ def resource_identity(resource: Resource) -> str:
 
 
 def fingerprint(policy_id: str, resource: Resource, path: FieldPath) -> str:
-    text = "|".join((policy_id, resource_identity(resource), stable_path(resource.document, path)))
+    stable = resource.stable_paths.get(path)
+    if stable is None:
+        stable = stable_path(resource.document, path)
+    text = "|".join((policy_id, resource_identity(resource), stable))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]

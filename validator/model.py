@@ -151,6 +151,8 @@ class Resource:
     # inside them or containing them are dropped by the engine.
     unknown_paths: frozenset[FieldPath] = frozenset()
     suppressions: tuple[SkipRule, ...] = ()  # written in the source, filled by the source kind
+    # Stable forms of blamed field paths (see validator.fingerprint), kept by `detach`.
+    stable_paths: dict[FieldPath, str] = field(default_factory=dict)
 
     @property
     def api_group(self) -> str:
@@ -173,6 +175,25 @@ class Resource:
     def locate(self, path: FieldPath) -> Location:
         position = self.locator(path) if self.locator else Position(1, 1)
         return Location(self.path, position.line, position.column)
+
+    def detach(self) -> None:
+        """Drop the document and its source positions, keeping what later stages read:
+        apiVersion, kind and metadata, the start position, and the stable paths already
+        recorded. A resource evaluated in a worker process is detached before it is sent
+        back; every location its findings need was resolved before that."""
+        self.locator = StartOnly(self.locator(()) if self.locator else Position(1, 1))
+        self.document = {key: self.document[key] for key in ("apiVersion", "kind", "metadata")
+                         if key in self.document}
+
+
+@dataclass(frozen=True)
+class StartOnly:
+    """The locator of a detached resource: every path falls back to the object's start."""
+
+    start: Position
+
+    def __call__(self, path: FieldPath) -> Position:
+        return self.start
 
 
 class BaselineState(str, enum.Enum):
@@ -205,3 +226,5 @@ class Result:
     error: str | None = None
     duration: float = field(default=0.0, compare=False)  # seconds spent evaluating
     suppression: Suppression | None = None  # set by the suppressions filter on a failure
+    # validator.fix.plan.PlannedFix list, when planned beside the document (see validator.parallel)
+    fix_plans: list[Any] | None = field(default=None, compare=False)

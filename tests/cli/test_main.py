@@ -33,3 +33,22 @@ def test_python_dash_m():
 
 def test_unknown_command_is_a_usage_error():
     assert CliRunner().invoke(main, ["frobnicate"]).exit_code == 2
+
+
+def test_the_program_flushes_everything_and_keeps_exit_codes(tmp_path):
+    """`tdv` ends with os._exit (no teardown): output must still be complete."""
+    import json
+    from pathlib import Path
+
+    example = Path(__file__).parents[2] / "examples" / "kubernetes" / "shop"
+    scan = [sys.executable, "-m", "validator", "scan", str(example), "--no-config"]
+    found = subprocess.run([*scan, "-o", "json"], capture_output=True, text=True, cwd=tmp_path)
+    assert found.returncode == 1 and json.loads(found.stdout)["summary"]["findings"] > 0
+    clean = subprocess.run([*scan, "--soft-fail", "-o", "console"], capture_output=True, text=True, cwd=tmp_path)
+    assert clean.returncode == 0 and "findings" in clean.stdout.splitlines()[-2]
+    missing = subprocess.run([sys.executable, "-m", "validator", "scan", "nowhere"], capture_output=True, text=True,
+                             cwd=tmp_path)
+    assert missing.returncode == 2 and "nowhere: no such file or directory" in missing.stdout + missing.stderr
+    usage = subprocess.run([sys.executable, "-m", "validator", "scan", "--jobs", "0", "x"], capture_output=True,
+                           text=True, cwd=tmp_path)
+    assert usage.returncode == 2 and "--jobs" in usage.stderr

@@ -65,6 +65,9 @@ class SettingsError(click.ClickException):
               help="Scan Helm charts and Kustomize overlays as the YAML they hold, without rendering them.")
 @click.option("--max-file-size", type=click.IntRange(min=1), default=16, show_default=True, metavar="MIB",
               help="Skip (and report) files larger than this.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Read and evaluate big inputs in N processes (default: one per core, at most 8; 1: one"
+                   " process).")
 @click.option("-c", "--config", "config_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               metavar="FILE", help="Read settings from FILE (default: .tdv.yaml in the working directory or the"
                                    " nearest parent, up to the repository root).")
@@ -80,12 +83,13 @@ class SettingsError(click.ClickException):
                    " documents, excluded resources) to stderr.")
 def scan(paths, outputs, fail_on, min_severity, soft_fail, include, exclude, policy_dirs, root,
          tf_root, helm_values, helm_set, helm_release, helm_namespace, kube_version, chart_root, no_render,
-         max_file_size, config_file, no_config, baseline_file, write_baseline, quiet, color, verbose) -> None:
+         max_file_size, jobs, config_file, no_config, baseline_file, write_baseline, quiet, color, verbose) -> None:
     """Scan manifests, Terraform plans (JSON) and .tf files (files, directories, or - for stdin)
     against the policy library.
 
     Exit codes: 0 no blocking findings, 1 findings at or above --fail-on, 2 usage or input error.
     """
+    from validator.parallel import default_jobs
     from validator.reporters import OutputSpec
     from validator.sources.render import RenderOptions
 
@@ -103,7 +107,8 @@ def scan(paths, outputs, fail_on, min_severity, soft_fail, include, exclude, pol
                       exclude=exclude, policy_dirs=policy_dirs, root=root, max_file_size=max_file_size,
                       tf_root=tf_root, config=config, baseline=baseline_file, write_baseline=write_baseline,
                       render=RenderOptions(not no_render, tuple(helm_values), tuple(helm_set), helm_release,
-                                           helm_namespace, kube_version, chart_root))
+                                           helm_namespace, kube_version, chart_root),
+                      jobs=jobs or default_jobs(), plan_fixes=any(spec.format == "sarif" for spec in specs))
     if report.baseline and report.baseline.written:
         count = report.counts()["findings"]
         click.echo(f"tdv: wrote {count} finding{'s' if count != 1 else ''} to the baseline {report.baseline.path}",
@@ -149,15 +154,21 @@ def load_library(config, policy_dirs=()) -> list:
 def run_scan(paths, *, fail_on: Severity | None = None, min_severity: Severity | None = None,
              soft_fail: bool = False, include=(), exclude=(), policy_dirs=(), root: Path | None = None,
              max_file_size: int = 16, tf_root: Path | None = None, config=None, baseline: Path | None = None,
-             write_baseline: Path | None = None, today: date | None = None, render=None):
-    """Scan `paths`. Arguments given here win over the config file's settings."""
-    from validator import sources
+             write_baseline: Path | None = None, today: date | None = None, render=None, jobs: int = 1,
+             plan_fixes: bool = False):
+    """Scan `paths`. Arguments given here win over the config file's settings.
+
+    With `jobs` above 1, big inputs are read and evaluated in that many processes (see
+    validator.parallel); `plan_fixes` then plans SARIF's fixes there too.
+    """
+    from validator import parallel, sources
     from validator.config import Config
     from validator.engine import Engine
     from validator.engine.library import is_builtin, select
     from validator.engine.policy import PolicyError
     from validator.filters import exclusions, owned, severity, suppressions
     from validator.report import ScanReport
+    from validator.sources.context import SourceContext
 
     config = config or Config()
     root_dir = Path(os.path.abspath(root or Path.cwd()))
@@ -175,10 +186,21 @@ def run_scan(paths, *, fail_on: Severity | None = None, min_severity: Severity |
         Engine.build([p for p in policies if not is_builtin(p)], config.overrides())
     except PolicyError as error:
         raise SettingsError(f"invalid policy: {error}") from None
-    inputs = sources.collect(paths, root_dir, max_file_size * 1024 * 1024, tf_root=tf_root, render=render)
+    max_bytes = max_file_size * 1024 * 1024
+    inputs = sources.collect(paths, root_dir, max_bytes, tf_root=tf_root, render=render, defer=jobs > 1)
     resources, excluded = exclusions.apply(inputs.resources, config.exclusions, root_dir)
+    scanned = len(resources)
     try:
         evaluated = engine.run(resources)
+        if inputs.deferred:
+            job = parallel.Job(engine, SourceContext(root_dir, max_bytes, tf_root), list(config.exclusions),
+                               plan_fixes, config.overrides())
+            shards = parallel.evaluate_files(job, [item for item, _ in inputs.deferred], jobs)
+            evaluated = sorted(evaluated + shards.results, key=lambda r: (r.resource.path, r.resource.doc_index))
+            scanned += shards.resources
+            excluded += shards.excluded
+            for (_, slot), errors in reversed(list(zip(inputs.deferred, shards.errors))):
+                inputs.errors[slot:slot] = errors
     except PolicyError as error:
         raise SettingsError(f"invalid policy: {error}") from None
     results = severity.at_least(owned.skip_controlled(evaluated), _first(min_severity, Severity.INFO))
@@ -191,7 +213,7 @@ def run_scan(paths, *, fail_on: Severity | None = None, min_severity: Severity |
         errors=inputs.errors,
         policies=engine.policies,
         files_scanned=inputs.files,
-        resources_scanned=len(resources),
+        resources_scanned=scanned,
         fail_on=_first(fail_on, config.fail_on, Severity.LOW),
         soft_fail=soft_fail,
         root=root_dir.as_posix(),

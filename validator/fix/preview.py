@@ -36,7 +36,7 @@ def finding_fixes(report) -> dict[tuple[int, int], FindingFix]:
         if not has_fix(result.policy):
             continue
         try:
-            planned = planner.plan(result)
+            planned = result.fix_plans if result.fix_plans is not None else planner.plan(result)
         except Exception as error:  # a broken fix must not stop the report
             log.debug("%s: no fixes for %s: %s", result.resource.path, result.policy.id, type(error).__name__)
             continue

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterable, Protocol, Iterator
 
 from validator.model import InputError, Resource
-from validator.sources import files, kubernetes, terraform_hcl, terraform_plan
+from validator.sources import files, kubernetes, terraform_plan
 from validator.sources import render as rendering
 from validator.sources.context import SourceContext
 from validator.gc_pause import without_cycle_collection
@@ -45,15 +45,17 @@ class _TerraformPlan:
 
 
 class _TerraformFiles:
-    SUFFIXES = terraform_hcl.SUFFIXES
+    SUFFIXES = frozenset({".tf"})  # terraform_hcl.SUFFIXES: python-hcl2 is imported only to parse
     GROUPED = True
 
     @staticmethod
     def accepts(suffix: str, text: str) -> bool:
-        return suffix in terraform_hcl.SUFFIXES
+        return suffix in _TerraformFiles.SUFFIXES
 
     @staticmethod
     def parse(sources: list[Source], context: SourceContext) -> Iterator[Resource | InputError]:
+        from validator.sources import terraform_hcl
+
         return terraform_hcl.scan_directory(sources, context)
 
 
@@ -72,7 +74,8 @@ class _Kubernetes:
 
 
 # Order matters: a plan is JSON, which the Kubernetes kind would also accept.
-SOURCE_KINDS: list[SourceKind] = [_TerraformPlan(), _TerraformFiles(), _Kubernetes()]
+_KUBERNETES = _Kubernetes()
+SOURCE_KINDS: list[SourceKind] = [_TerraformPlan(), _TerraformFiles(), _KUBERNETES]
 
 
 @dataclass
@@ -80,16 +83,32 @@ class Inputs:
     resources: list[Resource] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     files: int = 0
+    # Files left for the caller to read with `read_file` (see `collect`), each with the
+    # index in `errors` where its errors belong.
+    deferred: list[tuple[files.InputFile, int]] = field(default_factory=list)
+
+
+def can_defer(item: files.InputFile) -> bool:
+    """True for a file on disk that only the Kubernetes kind reads (YAML): its resources
+    depend on no other file. (A plan claims its module's `.tf` files; see terraform_plan.)"""
+    return item.path is not None and all(
+        (item.suffix in kind.SUFFIXES) == (kind is _KUBERNETES) for kind in SOURCE_KINDS)
 
 
 @without_cycle_collection
 def collect(arguments: Iterable[str], root: Path, max_bytes: int = files.MAX_FILE_BYTES,
-            tf_root: Path | None = None, render: rendering.RenderOptions | None = None) -> Inputs:
+            tf_root: Path | None = None, render: rendering.RenderOptions | None = None,
+            defer: bool = False) -> Inputs:
     """Read the inputs; Helm charts and Kustomize overlays are rendered unless `render`
-    says not to (see validator.sources.render)."""
+    says not to (see validator.sources.render).
+
+    With `defer`, the files that `can_defer` are not read but listed in `Inputs.deferred`,
+    for the caller to read with `read_file` (in worker processes, see validator.parallel).
+    """
     suffixes = frozenset().union(*(kind.SUFFIXES for kind in SOURCE_KINDS))
     context = SourceContext(root, max_bytes, tf_root)
     options = render or rendering.RenderOptions()
+    defer = defer and options.chart_root is None  # that remaps resources across files: read all here
     inputs = Inputs()
     groups: dict[tuple[int, str], list[Source]] = {}
     items: Iterable[files.InputFile | InputError] = files.discover(
@@ -104,23 +123,32 @@ def collect(arguments: Iterable[str], root: Path, max_bytes: int = files.MAX_FIL
             inputs.errors.append(item)
             continue
         inputs.files += 1
-        text = files.read_text(item, max_bytes)
-        if isinstance(text, InputError):
-            inputs.errors.append(text)
+        if defer and can_defer(item):
+            inputs.deferred.append((item, len(inputs.errors)))
             continue
-        for index, kind in enumerate(SOURCE_KINDS):
-            if kind.accepts(item.suffix, text):
-                if kind.GROUPED and item.path is not None:
-                    groups.setdefault((index, os.path.abspath(item.path.parent)), []).append((item, text))
-                else:
-                    _add(inputs, kind.parse([(item, text)], context))
-                break
+        _add(inputs, read_file(item, context, groups))
     for (index, _), sources in groups.items():
         _add(inputs, SOURCE_KINDS[index].parse(sources, context))
     if options.chart_root is not None:
         inputs.resources = rendering.chart_root_remap(inputs.resources, options.chart_root, root)
     _add(inputs, rendering.render(targets, options, root, max_bytes))
     return inputs
+
+
+def read_file(item: files.InputFile, context: SourceContext,
+              groups: dict[tuple[int, str], list[Source]] | None = None) -> Iterable[Resource | InputError]:
+    """The resources and errors of one file. A file of a grouped kind is added to `groups`
+    instead, to be parsed with the rest of its directory."""
+    text = files.read_text(item, context.max_bytes)
+    if isinstance(text, InputError):
+        return [text]
+    for index, kind in enumerate(SOURCE_KINDS):
+        if kind.accepts(item.suffix, text):
+            if kind.GROUPED and item.path is not None and groups is not None:
+                groups.setdefault((index, os.path.abspath(item.path.parent)), []).append((item, text))
+                return []
+            return kind.parse([(item, text)], context)
+    return []
 
 
 def _add(inputs: Inputs, parsed: Iterable[Resource | InputError]) -> None:

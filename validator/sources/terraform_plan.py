@@ -21,12 +21,11 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from validator.model import InputError, Position, Resource, SkipRule
 from validator.sources import files
 from validator.sources.context import SourceContext
-from validator.sources.terraform_hcl import Module, modules
 from validator.sources.terraform_values import (
     NestingError,
     mark_unknown,
@@ -34,6 +33,9 @@ from validator.sources.terraform_values import (
     nearest,
     settle,
 )
+
+if TYPE_CHECKING:
+    from validator.sources.terraform_hcl import Module
 
 SUFFIXES = frozenset({".json"})
 PLAN_METADATA = "terraform-plan"
@@ -214,6 +216,8 @@ class _SourceMap:
             directory = self._module_dir(list(names))
             module = None
             if directory is not None and directory.is_dir():
+                from validator.sources.terraform_hcl import modules  # python-hcl2 loads only when needed
+
                 cache = modules(self.context)
                 module = cache.get(directory)
                 if module.resources:

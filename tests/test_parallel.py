@@ -1,0 +1,143 @@
+"""validator.parallel: a scan in several processes reports exactly what one process does."""
+
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from validator import parallel
+from validator.cli import main
+from validator.model import Position, Resource, StartOnly
+from validator.sources.files import InputFile
+
+HERE = Path(__file__).parent
+REPO = HERE.parent
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux only")
+
+
+@pytest.fixture
+def tree(tmp_path, monkeypatch):
+    """Manifests with findings, fixes, owned objects and bad files, a plan, and a module."""
+    monkeypatch.chdir(tmp_path)
+    scan = tmp_path / "scan"
+    shutil.copytree(REPO / "examples" / "kubernetes", scan / "kubernetes")
+    shutil.copytree(HERE / "data" / "audit", scan / "audit")
+    shutil.copytree(HERE / "data" / "sources", scan / "sources")
+    shutil.copytree(HERE / "data" / "terraform" / "aws", scan / "module")
+    plans = sorted((HERE / "data" / "terraform" / "corpus").glob("*/*.json"))
+    shutil.copy(plans[0], scan / "plan.json")
+    (scan / "broken.yaml").write_text("kind: Pod\nmetadata: {name: x\n")
+    (scan / "binary.yaml").write_bytes(b"\x00\x01\x02kind")
+    (scan / "zz-late.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata: {name: late}\n"
+                                       "spec: {type: NodePort, ports: [{port: 80}]}\n")
+    monkeypatch.setattr(parallel, "MIN_SHARD_BYTES", 1)
+    return scan
+
+
+def scan(*args):
+    result = CliRunner().invoke(main, ["scan", "scan", "--no-config", *args])
+    assert result.exit_code in (0, 1, 2), result.output
+    return result
+
+
+def reports(jobs, tmp_path):
+    out = tmp_path / f"jobs{jobs}"
+    result = scan("-j", str(jobs), "-o", f"json={out}/report.json", "-o", f"sarif={out}/report.sarif",
+                  "-o", f"junit={out}/report.xml", "-o", f"markdown={out}/report.md")
+    texts = {path.name: path.read_text() for path in sorted(out.iterdir())}
+    texts["report.xml"] = re.sub(r' time="[0-9.]+"', "", texts["report.xml"])  # durations vary
+    return result.exit_code, texts
+
+
+def test_several_processes_report_what_one_process_does(tree, tmp_path):
+    serial = reports(1, tmp_path)
+    assert "input" in serial[1]["report.json"] and '"fixes"' in serial[1]["report.sarif"]
+    assert reports(3, tmp_path) == serial
+
+
+def test_the_work_is_shared(tree, monkeypatch, tmp_path):
+    """Each child's results come back detached: proof that they were evaluated there."""
+    seen = []
+    original = parallel._merge
+
+    def merge(first, second):
+        seen.append(all(type(r.resource.locator) is StartOnly for r in second.results))
+        return original(first, second)
+
+    monkeypatch.setattr(parallel, "_merge", merge)
+    scan("-j", "2", "-o", f"json={tmp_path}/out.json")
+    assert seen == [True]
+
+
+def test_a_failed_worker_costs_time_not_results(tree, monkeypatch, tmp_path):
+    serial = reports(1, tmp_path)
+
+    def die(job, results):
+        os._exit(3)  # as if killed: nothing is sent
+
+    monkeypatch.setattr(parallel, "_prepare_to_send", die)
+    assert reports(2, tmp_path) == serial
+
+
+def test_shards_are_contiguous_and_balanced(tmp_path, monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_SHARD_BYTES", 10)
+    items = []
+    for index, size in enumerate([40, 40, 10, 10, 10, 10, 40, 40]):
+        path = tmp_path / f"{index}.yaml"
+        path.write_text("x" * size)
+        items.append(InputFile(path, path.name))
+    shards = parallel.shard(items, 2)
+    assert [i for s in shards for i in s] == list(range(8))
+    assert shards == [[0, 1, 2, 3], [4, 5, 6, 7]]
+    assert parallel.shard(items, 1) == [list(range(8))]
+    monkeypatch.setattr(parallel, "MIN_SHARD_BYTES", 1000)
+    assert parallel.shard(items, 4) == [list(range(8))]  # 200 bytes: not worth a process
+    assert parallel.shard([], 4) == []
+
+
+def test_a_detached_resource_keeps_what_reporters_read():
+    document = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "uid": "1"},
+                "spec": {"containers": [{"name": "app"}]}}
+    resource = Resource("Pod", "v1", "web", None, document, "pod.yaml",
+                        locator=lambda path: Position(3 + len(path), 1))
+    resource.stable_paths[("spec", "containers", 0)] = ".spec.containers[name=app]"
+    resource.detach()
+    assert resource.document == {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "uid": "1"}}
+    assert resource.locate(()).line == 3
+    assert resource.locate(("spec",)).line == 3  # only the start is kept
+    from validator.fingerprint import fingerprint
+
+    assert fingerprint("P", resource, ("spec", "containers", 0)) == fingerprint(
+        "P", Resource("Pod", "v1", "web", None, document, "pod.yaml"), ("spec", "containers", 0))
+
+
+def test_jobs_must_be_positive(tree):
+    result = CliRunner().invoke(main, ["scan", "scan", "--no-config", "-j", "0"])
+    assert result.exit_code == 2 and "--jobs" in result.output
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"cpu.max": "max 100000\n"}, None),
+    ({"cpu.max": "150000 100000\n"}, 2),
+    ({"cpu.max": "50000 100000\n"}, 1),
+    ({"cpu/cpu.cfs_quota_us": "400000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 4),
+    ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+    ({}, None),
+])
+def test_a_container_cpu_quota_limits_the_processes(tmp_path, files, expected):
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert parallel.cpu_quota(tmp_path) == expected
+
+
+def test_default_jobs_respects_the_quota(monkeypatch):
+    monkeypatch.setattr(parallel, "cpu_quota", lambda: 1)
+    assert parallel.default_jobs() == 1
+    monkeypatch.setattr(parallel, "cpu_quota", lambda: None)
+    assert 1 <= parallel.default_jobs() <= parallel.MAX_JOBS
