@@ -151,3 +151,38 @@ def test_cel_bind_after_an_early_exit_comprehension_binds_the_right_value():
     assert run(p, pod(ports=[22, 80])).status is Status.FAIL
     assert run(p, pod(ports=[80, 22])).status is Status.FAIL
     assert run(p, pod(ports=[80])).status is Status.PASS
+
+
+ODD_WORKLOADS = [
+    {"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "x:1"}]}}}},
+    {"spec": {"template": {"metadata": {"annotations": {"a": "b"}}}}},  # no pod spec
+    {"spec": {"template": "not a mapping"}},
+    {"spec": {"template": {"spec": "not a mapping"}}},
+    {"spec": {"template": {"spec": {"containers": "not a list"}}}},
+    {"spec": {"template": {"spec": {"containers": [{"name": "a"}], "initContainers": [{"name": "b"}],
+                                    "ephemeralContainers": [{"name": "c", "securityContext": {"privileged": True}}]}}}},
+    {"spec": {"template": {"metadata": "not a mapping", "spec": {"containers": [{"name": "a"}]}}}},
+    {"spec": ["a", "list"]},
+    {},
+]
+
+
+@pytest.mark.parametrize("shape", ODD_WORKLOADS)
+def test_pod_variables_given_or_found_give_the_same_verdicts(shape, monkeypatch):
+    """The engine hands the pod spec and containers to CEL when it can compute them as CEL
+    would find them; every built-in pod policy must give the same results either way."""
+    import validator.engine.cel as cel_module
+    from validator.engine.library import load_policies
+
+    pod_policies = [p for p in load_policies([]) if "Deployment" in p.targets.kinds]
+    document = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, **shape}
+
+    def outcomes():
+        resource = Resource("Deployment", "apps/v1", "d", None, document, "d.yaml")
+        return [(r.policy.id, r.status, r.error, [(v.field_path, v.message) for v in r.violations])
+                for r in Engine.build(pod_policies).run([resource])]
+
+    given = outcomes()
+    monkeypatch.setattr(cel_module, "pod_values", lambda document: None)
+    assert outcomes() == given
+    assert len(given) == len(pod_policies)

@@ -6,13 +6,14 @@ An expression returns true when the object complies.
 
 Each expression is compiled once per run. Parameters are bound as a constant with
 `cel.bind`, so one activation per resource serves every policy: the resource is converted
-to CEL values once.
+to CEL values once. The activation also carries the pod spec, its metadata and its
+containers (see scopes.pod_values), so that the 30-odd pod checks do not each find them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from cel_expr_python import cel
 from cel_expr_python.ext import ext_bindings, ext_math, ext_optional, ext_strings
@@ -20,7 +21,7 @@ from cel_expr_python.ext import ext_bindings, ext_math, ext_optional, ext_string
 from validator.engine import functions
 from validator.engine.celtext import CelTextError, inline_binds, mentions, to_cel_literal
 from validator.engine.policy import Policy, PolicyError, Validation
-from validator.engine.scopes import Scope, ScopeError, parse_scope
+from validator.engine.scopes import POD_GIVEN, Scope, ScopeError, parse_scope, pod_values
 from validator.model import FieldPath
 
 
@@ -55,8 +56,12 @@ class CelEvaluator:
                                          functions=functions.declarations())
         return self._envs[key]
 
-    def activation(self, document: dict[str, Any]) -> Any:
-        return self.env().Activation({"object": document})
+    def activation(self, document: dict[str, Any]) -> tuple[Any, bool]:
+        """The activation for one resource, and whether it holds the pod variables."""
+        pod = pod_values(document)
+        if pod is None:
+            return self.env(POD_GIVEN).Activation({"object": document}), False
+        return self.env(POD_GIVEN).Activation({"object": document, **pod}), True
 
     def compile(self, policy: Policy, parameters: dict[str, Any]) -> "CompiledCelPolicy":
         params = to_cel_literal(parameters)
@@ -73,14 +78,21 @@ class CelEvaluator:
         return CompiledCelPolicy(policy, tuple(checks), self)
 
     def _compile(self, policy: Policy, validation: Validation, params: str, scope: Scope | None,
-                 expression: str) -> Any:
+                 expression: str) -> "_Program":
         """Compile the expression inside its scope and parameter bindings.
 
         On failure the expression is compiled again as written, so that the error points at
         the author's own line and column rather than at the generated wrapping.
         """
         try:
-            return self.env().compile(_bound(params, scope, inline_binds(expression)))
+            text = inline_binds(expression)
+            if scope is not None and scope.uses_pod:
+                # Read the pod variables of the activation; find them in CEL only for a
+                # resource whose shape keeps pod_values from computing them.
+                return _Program(self.env(POD_GIVEN).compile(_bound(params, scope, text, pod_given=True)),
+                                lambda: self.env(POD_GIVEN).compile(_bound(params, scope, text)))
+            program = self.env(POD_GIVEN).compile(_bound(params, scope, text))
+            return _Program(program, lambda: program)
         except (RuntimeError, CelTextError):
             pass
         try:
@@ -102,8 +114,29 @@ def validation_scope(policy: Policy, validation: Validation) -> Scope | None:
         raise PolicyError(policy.source, f"{policy.id}: {error}", validation.line) from None
 
 
-def _bound(params: str, scope: Scope | None, expression: str) -> str:
-    body = scope.wrap(f"({expression})") if scope else f"({expression})"
+class _Program:
+    """A compiled expression: the form for activations with the pod variables, and (compiled
+    on first use) the form that finds them itself."""
+
+    def __init__(self, given: Any, finding: Callable[[], Any]):
+        self.given = given
+        self._finding = finding
+        self._compiled_finding: Any = None
+
+    def eval(self, activation: tuple[Any, bool]) -> Any:
+        values, pod_given = activation
+        if pod_given:
+            return self.given.eval(values)
+        if self._compiled_finding is None:
+            try:
+                self._compiled_finding = self._finding()
+            except RuntimeError as error:  # compiled in the other form: not expected
+                raise EvaluationError(f"CEL compile error: {error}") from None
+        return self._compiled_finding.eval(values)
+
+
+def _bound(params: str, scope: Scope | None, expression: str, pod_given: bool = False) -> str:
+    body = scope.wrap(f"({expression})", pod_given) if scope else f"({expression})"
     # Bind only what is used: CEL's parser allows 32 levels of nesting.
     return f"[{params}].map(params, {body})[0]" if mentions(body, "params") else body
 

@@ -60,6 +60,45 @@ POD_META_CEL = (
     " : object.?spec.?template.?metadata)"
 )
 POD_VARIABLES = ("podSpec", "podMeta")
+POD_SPEC_FOUND = "_podSpecFound"  # internal: not for policies (the VAP export lacks them)
+POD_CONTAINERS = "_podContainers"
+POD_GIVEN = (*POD_VARIABLES, POD_SPEC_FOUND, POD_CONTAINERS)
+
+
+def pod_values(document: dict[str, Any]) -> dict[str, Any] | None:
+    """The variables of POD_GIVEN, as the CEL above would find them; None when that CEL
+    would stop with an error (a field on the way that is not a mapping, containers that
+    are not a list), which it is then left to report."""
+    kind = document.get("kind")
+    spec_path = pod_spec_path(kind if isinstance(kind, str) else "")
+    spec, found = _optional(document, spec_path)
+    meta, _ = _optional(document, spec_path[:-1] + ("metadata",))
+    if spec is _ERROR or meta is _ERROR:
+        return None
+    spec = spec if found else {}
+    containers: list[Any] = []
+    for name in CONTAINER_LISTS:
+        items = spec.get(name, []) if isinstance(spec, dict) else None
+        if not isinstance(items, list):
+            return None
+        containers += items
+    return {"podSpec": spec, "podMeta": meta if meta is not None else {}, POD_SPEC_FOUND: found,
+            POD_CONTAINERS: containers}
+
+
+_ERROR = object()
+
+
+def _optional(value: Any, path: FieldPath) -> tuple[Any, bool]:
+    """CEL's `value.?a.?b`: (the value, True), (None, False) when a field is absent, or
+    (_ERROR, False) when a field is read from something that is not a mapping."""
+    for segment in path:
+        if not isinstance(value, dict):
+            return _ERROR, False
+        if segment not in value:
+            return None, False
+        value = value[segment]
+    return value, True
 
 
 @dataclass(frozen=True)
@@ -82,9 +121,17 @@ class Scope:
             names += POD_VARIABLES
         return names
 
-    def wrap(self, body: str) -> str:
-        """CEL that evaluates `body` once per item, giving a (nested) list of results."""
-        return _wrap(self.steps, "object", body, _MAP)
+    @property
+    def uses_pod(self) -> bool:
+        return self.steps[0].shortcut is not None
+
+    def wrap(self, body: str, pod_given: bool = False) -> str:
+        """CEL that evaluates `body` once per item, giving a (nested) list of results.
+
+        With `pod_given`, a shortcut reads the variables of POD_GIVEN (see `pod_values`)
+        instead of finding the pod spec and its containers itself.
+        """
+        return _wrap(self.steps, "object", body, _MAP, pod_given)
 
     def holds(self, body: str) -> str:
         """CEL that is true when the boolean `body` holds for every item; no `cel.bind`."""
@@ -152,18 +199,22 @@ _JOIN = _Form("{items}.map({var}, {inner}).filter(m, m != '').join('; ')", "({co
               "[{value}].map({var}, {inner})[0]")
 
 
-def _wrap(steps: tuple[_Step, ...], base: str, body: str, form: _Form) -> str:
+def _wrap(steps: tuple[_Step, ...], base: str, body: str, form: _Form, pod_given: bool = False) -> str:
     step, rest = steps[0], steps[1:]
     inner = _wrap(rest, step.variable, body, form) if rest else body
     if step.shortcut:
         # Bind the pod spec and pod metadata once, for the shortcut and for expressions.
         if step.shortcut == "@containers":
-            lists = " + ".join(f"podSpec.?{name}.orValue([])" for name in CONTAINER_LISTS)
+            lists = POD_CONTAINERS if pod_given else " + ".join(f"podSpec.?{name}.orValue([])"
+                                                                 for name in CONTAINER_LISTS)
             mapped = form.each.format(items=f"({lists})", var=step.variable, inner=inner)
         else:
             item = (inner if step.variable == "podSpec"
                     else form.bind.format(var=step.variable, value="podSpec", inner=inner))
-            mapped = form.when.format(cond=f"{POD_SPEC_CEL}.hasValue()", inner=item)
+            found = POD_SPEC_FOUND if pod_given else f"{POD_SPEC_CEL}.hasValue()"
+            mapped = form.when.format(cond=found, inner=item)
+        if pod_given:
+            return mapped
         pod_meta = form.bind.format(var="podMeta", value=f"{POD_META_CEL}.orValue({{}})", inner=mapped)
         return form.bind.format(var="podSpec", value=f"{POD_SPEC_CEL}.orValue({{}})", inner=pod_meta)
     source = _optional_chain(base, step.segments)
