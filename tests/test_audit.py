@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from validator.cli import main
 from validator.engine import Engine
 from validator.engine.library import load_policies
+from validator.filters import owned
 from validator.filters.owned import controller, skip_controlled
 from validator.sources.kubernetes import parse_manifests
 
@@ -86,3 +87,16 @@ def test_only_the_policy_that_evaluated_the_owner_skips_the_object():
     kept = skip_controlled(Engine.build([privileged, pods_only]).run(resources))
     assert sorted((r.policy.id, r.resource.kind) for r in kept if r.violations) == [
         ("ACME-PODS", "Pod"), ("ACME-PODS", "Pod"), ("TDV-K8S-001", "Deployment")]
+
+
+def test_without_controlled_objects_every_result_is_kept_as_is(monkeypatch):
+    resources = [r for r in live_resources() if controller(r) is None]
+    results = Engine.build(load_policies([])).run(resources)
+    assert [r.kind for r in resources] == ["Deployment"] and results
+
+    def no_keys(resource):
+        raise AssertionError("no object has a controller: no keys are needed")
+
+    monkeypatch.setattr(owned, "_keys", no_keys)
+    kept = skip_controlled(results)
+    assert kept == results and kept is not results

@@ -11,6 +11,7 @@ from collections import Counter
 import pytest
 import xmlschema
 from click.testing import CliRunner
+import junit_xml
 
 from validator.cli import main
 from validator.reporters import RenderOptions, junit
@@ -116,6 +117,25 @@ def test_times_are_measured_and_in_surefire_format(report):
     total = root.find("testsuite").get("time")
     assert re.fullmatch(r"\d+(\.\d{1,3})?", total)
     assert float(total) == pytest.approx(sum(float(c.get("time")) for c in check_cases))
+
+
+def test_document_is_junit_xmls_reindented_without_disabled(report_with_evaluation_error):
+    # tdv builds on junit-xml's element tree; the text is what its string would give.
+    awkward = junit_xml.TestCase("ctl\x01 \x7f cr\r lf\n tab\t é \x85 \ufdd0 <&>\"'", "tdv.X", file="a\x02.yaml")
+    awkward.add_failure_info(message="m\r\n\x0b\x1f", output="o\r\n\x0c\x80 ]]> \U0001fffe", failure_type="high")
+    suite = junit_xml.TestSuite("tdv", junit.test_cases(report_with_evaluation_error) + [awkward],
+                      properties={"tdv.version": "1", "tdv.failOn": "low"})
+    root = ET.fromstring(junit_xml.to_xml_report_string([suite], prettyprint=False))
+    for element in root.iter():
+        element.attrib.pop("disabled", None)
+    ET.indent(root, space="  ")
+    assert junit._report_xml(suite) == ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def test_characters_xml_cannot_hold_are_left_out():
+    case = junit_xml.TestCase("name \ufffe \ud800 end", "tdv.X")
+    text = junit._report_xml(junit_xml.TestSuite("tdv", [case]))
+    assert ET.fromstring(text.encode("utf-8")).find(".//testcase").get("name") == "name   end"
 
 
 # --- outcomes ------------------------------------------------------------------------------

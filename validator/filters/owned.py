@@ -20,19 +20,26 @@ log = logging.getLogger(__name__)
 
 
 def skip_controlled(results: list[Result]) -> list[Result]:
-    evaluated = {(r.policy.id, key) for r in results for key in _keys(r.resource)}
+    objects = {id(r.resource): r.resource for r in results}  # each object once, by id
+    owners = {oid: owner for oid, obj in objects.items() if (owner := controller(obj))}
+    if not owners:  # nothing is controlled, as with manifests from a repository
+        return list(results)
+    owner_keys = {oid: _owner_keys(owner, objects[oid]) for oid, owner in owners.items()}
+    named = set().union(*owner_keys.values())
+    # Each object's keys that some controller reference names (most objects have none).
+    keys = {oid: found for oid, obj in objects.items() if (found := [k for k in _keys(obj) if k in named])}
+    evaluated = {(r.policy.id, key) for r in results for key in keys.get(id(r.resource), ())}
     kept: list[Result] = []
     noted: set[int] = set()
     for result in results:
-        owner = controller(result.resource)
-        keys = _owner_keys(owner, result.resource) if owner else []
-        if not any((result.policy.id, key) in evaluated for key in keys):
+        oid = id(result.resource)
+        if oid not in owners or not any((result.policy.id, key) in evaluated for key in owner_keys[oid]):
             kept.append(result)
             continue
-        if id(result.resource) not in noted:
-            noted.add(id(result.resource))
+        if oid not in noted:
+            noted.add(oid)
             log.debug("%s: skipping %s: its controller %s/%s is evaluated instead", result.resource.path,
-                      result.resource.ref, owner.get("kind"), owner.get("name"))
+                      result.resource.ref, owners[oid].get("kind"), owners[oid].get("name"))
     return kept
 
 

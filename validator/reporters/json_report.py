@@ -3,6 +3,9 @@
 
 `findings` holds the findings that count; suppressed ones are listed apart, in
 `suppressed`, each with its suppression, so a reader of 1.0 reports sees no change.
+
+Layout: indented, except that each entry of `findings`, `suppressed` and `errors` is one
+line, so a report can be searched with grep (and it is written by json's fast C encoder).
 """
 
 from __future__ import annotations
@@ -17,10 +20,25 @@ from validator.model import Result, Status, Suppression, format_path
 from validator.report import ScanReport
 
 SCHEMA_VERSION = "1.1"
+ONE_LINE_ENTRIES = ("findings", "suppressed", "errors")
 
 
 def render(report: ScanReport, options) -> str:
-    return json.dumps(build(report), indent=2, ensure_ascii=False) + "\n"
+    return dumps_one_entry_per_line(build(report), ONE_LINE_ENTRIES) + "\n"
+
+
+def dumps_one_entry_per_line(data: dict[str, Any], keys: tuple[str, ...]) -> str:
+    """`data` as `json.dumps(data, indent=2)` writes it, except that each entry of the lists
+    under `keys` is written on one line, by the C encoder (which `indent` would rule out)."""
+    line = json.JSONEncoder(ensure_ascii=False).encode
+    members = []
+    for key, value in data.items():
+        if key in keys and value:
+            text = "[\n    " + ",\n    ".join(line(entry) for entry in value) + "\n  ]"
+        else:  # JSON strings hold no raw newline: every newline here is the layout's
+            text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        members.append(f"  {line(key)}: {text}")
+    return "{\n" + ",\n".join(members) + "\n}" if members else "{}"
 
 
 def build(report: ScanReport) -> dict[str, Any]:
@@ -43,12 +61,14 @@ def build(report: ScanReport) -> dict[str, Any]:
     if report.baseline:
         summary["baseline"] = {"path": report.baseline.path, "new": counts["new"], "unchanged": counts["baselined"],
                                "absent": len(report.baseline.absent)}
+    standards: dict[str, dict[str, list[str]]] = {}  # by policy id, shared by its findings
     return {
         "schemaVersion": SCHEMA_VERSION,
         "tool": {"name": "tdv", "version": __version__},
         "summary": summary,
-        "findings": [finding for result in report.failures for finding in _findings(result, report)],
-        "suppressed": [finding for result in report.suppressed for finding in _findings(result, report)],
+        "findings": [finding for result in report.failures for finding in _findings(result, report, standards)],
+        "suppressed": [finding for result in report.suppressed
+                       for finding in _findings(result, report, standards)],
         "errors": [
             {"kind": "input", "path": e.path, "line": e.line, "message": e.message} for e in report.errors
         ] + [
@@ -75,27 +95,32 @@ def _resource(result: Result) -> dict[str, Any]:
     return data
 
 
-def _findings(result: Result, report: ScanReport) -> list[dict[str, Any]]:
-    policy = result.policy
+def _findings(result: Result, report: ScanReport, standards: dict[str, dict[str, list[str]]]) -> list[dict[str, Any]]:
+    # The parts every violation of the result shares are built once (and shared: build()'s
+    # output is only serialized).
+    policy, resource = result.policy, result.resource
+    if policy.id not in standards:
+        standards[policy.id] = {name: list(controls) for name, controls in policy.standards.items()}
+    shared = {"policyId": policy.id, "title": policy.title, "severity": policy.severity.label,
+              "category": policy.category}
+    resource_data = _resource(result)
+    suppression = _suppression(result.suppression) if result.suppression is not None else None
     findings = []
     for v in result.violations:
         finding = {
-            "policyId": policy.id,
-            "title": policy.title,
-            "severity": policy.severity.label,
-            "category": policy.category,
+            **shared,
             "blocking": report.blocks(result, v),
             "message": v.message,
             "field": format_path(v.field_path),
             "location": {"path": v.location.path, "line": v.location.line, "column": v.location.column},
-            "resource": _resource(result),
-            "standards": {name: list(controls) for name, controls in policy.standards.items()},
-            "fingerprint": fingerprint(policy.id, result.resource, v.field_path),
+            "resource": resource_data,
+            "standards": standards[policy.id],
+            "fingerprint": fingerprint(policy.id, resource, v.field_path),
         }
         if v.baseline is not None:
             finding["baseline"] = v.baseline.value
-        if result.suppression is not None:
-            finding["suppression"] = _suppression(result.suppression)
+        if suppression is not None:
+            finding["suppression"] = suppression
         findings.append(finding)
     return findings
 
@@ -114,13 +139,12 @@ def _suppression(suppression: Suppression) -> dict[str, Any]:
 
 
 def _policy_stats(report: ScanReport) -> list[dict[str, Any]]:
-    stats: dict[str, Counter[str]] = {p.id: Counter() for p in report.policies}
-    for result in report.results:
-        status = "suppressed" if result.suppression is not None else result.status.value
-        stats.setdefault(result.policy.id, Counter())[status] += 1
+    stats: Counter[tuple[str, Status | None]] = Counter(  # None: suppressed
+        (result.policy.id, None if result.suppression is not None else result.status) for result in report.results
+    )
     return [
         {"id": p.id, "title": p.title, "severity": p.severity.label,
-         "passed": stats[p.id]["pass"], "failed": stats[p.id]["fail"], "errors": stats[p.id]["error"],
-         "suppressed": stats[p.id]["suppressed"]}
+         "passed": stats[p.id, Status.PASS], "failed": stats[p.id, Status.FAIL], "errors": stats[p.id, Status.ERROR],
+         "suppressed": stats[p.id, None]}
         for p in report.policies
     ]

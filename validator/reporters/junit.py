@@ -26,11 +26,12 @@ package `tdv` and the class (the policy id).
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from decimal import ROUND_UP, Decimal
 
-from junit_xml import TestCase, TestSuite, to_xml_report_string
+from junit_xml import TestCase, TestSuite
 
 from validator import __version__
 from validator.model import InputError, Result, Status
@@ -47,17 +48,27 @@ def render(report: ScanReport, options) -> str:
         test_cases(report),
         properties={"tdv.version": __version__, "tdv.failOn": report.fail_on.label},
     )
-    return _without_disabled_counts(to_xml_report_string([suite], prettyprint=False))
+    return _report_xml(suite)
 
 
-def _without_disabled_counts(text: str) -> str:
-    """junit-xml always writes `disabled="0"` on the suites, an attribute the Surefire schema
-    does not define and that tdv has no use for (it never disables a check): drop it."""
-    root = ET.fromstring(text)
-    for element in root.iter():
-        element.attrib.pop("disabled", None)
+# Left out of the text: what to_xml_report_string leaves out (ASCII control characters but
+# tab and newline; a carriage return in an attribute stays, written `&#13;`), and characters
+# XML cannot hold at all, which it would write as references no parser accepts.
+_NOT_XML = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def _report_xml(suite: TestSuite) -> str:
+    """The document `to_xml_report_string([suite])` writes, indented and without `disabled`,
+    an attribute the Surefire schema does not define (junit-xml always writes `disabled="0"`;
+    tdv never disables a check). It is built on junit-xml's suite element, in the
+    `testsuites` root that to_xml_report_string would add, rather than by parsing that text."""
+    element = suite.build_xml_doc()
+    del element.attrib["disabled"]
+    root = ET.Element("testsuites", {key: str(int(element.get(key, 0))) for key in ("errors", "failures", "tests")})
+    root.set("time", str(float(element.get("time", 0))))
+    root.append(element)
     ET.indent(root, space="  ")
-    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+    return _NOT_XML.sub("", ET.tostring(root, encoding="unicode", xml_declaration=True)) + "\n"
 
 
 def classname(result: Result) -> str:
@@ -65,32 +76,38 @@ def classname(result: Result) -> str:
 
 
 def test_cases(report: ScanReport) -> list[TestCase]:
-    names = _unique_names(report.results)
-    cases = [_check_case(result, name, report) for result, name in zip(report.results, names)]
+    results = report.results
+    classnames = [classname(result) for result in results]
+    cases = [_check_case(result, cls, name, report)
+             for result, cls, name in zip(results, classnames, _unique_names(results, classnames))]
     return cases + _input_error_cases(report.errors)
 
 
-def _unique_names(results: list[Result]) -> list[str]:
-    bases = [f"{r.resource.ref} in {r.resource.path}" for r in results]
-    repeated = Counter((classname(r), base) for r, base in zip(results, bases))
+def _unique_names(results: list[Result], classnames: list[str]) -> list[str]:
+    where: dict[int, str] = {}  # `ref in path`, once per resource
+    for r in results:
+        if id(r.resource) not in where:
+            where[id(r.resource)] = f"{r.resource.ref} in {r.resource.path}"
+    bases = [where[id(r.resource)] for r in results]
+    repeated = Counter(zip(classnames, bases))
     names: list[str] = []
     taken: set[tuple[str, str]] = set()
-    for result, base in zip(results, bases):
+    for result, cls, base in zip(results, classnames, bases):
         name = base
-        if repeated[(classname(result), base)] > 1:
+        if repeated[(cls, base)] > 1:
             name = f"{base} (document {result.resource.doc_index + 1})"
         unique, count = name, 1
-        while (classname(result), unique) in taken:  # e.g. the same input given twice
+        while (cls, unique) in taken:  # e.g. the same input given twice
             count += 1
             unique = f"{name} #{count}"
-        taken.add((classname(result), unique))
+        taken.add((cls, unique))
         names.append(unique)
     return names
 
 
-def _check_case(result: Result, name: str, report: ScanReport) -> TestCase:
+def _check_case(result: Result, cls: str, name: str, report: ScanReport) -> TestCase:
     resource, policy = result.resource, result.policy
-    case = TestCase(name, classname(result), elapsed_sec=_seconds(result.duration), file=resource.path)
+    case = TestCase(name, cls, elapsed_sec=_seconds(result.duration), file=resource.path)
     if result.status is Status.FAIL:
         lines = [f"{policy.id} ({policy.severity.label}): {policy.title}"]
         lines += [
