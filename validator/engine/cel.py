@@ -125,14 +125,15 @@ class _Program:
 
     def eval(self, activation: tuple[Any, bool]) -> Any:
         values, pod_given = activation
-        if pod_given:
-            return self.given.eval(values)
+        return self.given.eval(values) if pod_given else self.finding().eval(values)
+
+    def finding(self) -> Any:
         if self._compiled_finding is None:
             try:
                 self._compiled_finding = self._finding()
             except RuntimeError as error:  # compiled in the other form: not expected
                 raise EvaluationError(f"CEL compile error: {error}") from None
-        return self._compiled_finding.eval(values)
+        return self._compiled_finding
 
 
 def _bound(params: str, scope: Scope | None, expression: str, pod_given: bool = False) -> str:
@@ -164,18 +165,24 @@ class CompiledCelPolicy:
         activation = cache.get("cel")
         if activation is None:
             activation = cache["cel"] = self.evaluator.activation(document)
+        values, pod_given = activation
         violations: list[RawViolation] = []
         for check in self.checks:
-            verdict = _value(check.verdict.eval(activation))
+            result = (check.verdict.given if pod_given else check.verdict.finding()).eval(values)
+            # The common case first: the object or every item complies. (An error is never
+            # True: its plain value is its text.)
+            verdict = result.plain_value()
             if check.scope is None:
-                if _verdict(verdict):
+                if verdict is True:
+                    continue
+                if _verdict(_value(result)):
                     continue
                 violations.append(RawViolation(check.validation.field_path, self._message(check, activation, None),
                                                check.validation.reads))
                 continue
             if verdict.__class__ is list and all(ok is True for ok in verdict):
-                continue  # the common case: every item complies, no item paths needed
-            verdicts = _flatten(verdict)
+                continue
+            verdicts = _flatten(_value(result))
             if all(ok is True for ok in verdicts):
                 continue
             paths = _item_paths(check.scope, document, cache)
@@ -207,8 +214,11 @@ def _item_paths(scope: Scope, document: dict[str, Any], cache: dict[str, Any]) -
     return cache[key]
 
 
+_ERROR = cel.Type.ERROR
+
+
 def _value(result: Any) -> Any:
-    if result.type() == cel.Type.ERROR:
+    if result.type() == _ERROR:
         raise EvaluationError(str(result.value()).replace("\n", " "))
     return result.plain_value()
 
