@@ -1,12 +1,14 @@
 """Benchmark: `tdv scan` against PyYAML's C loader alone, on the same generated manifests.
 
 Generates N resources (bench/generate.py) into a temporary directory, then times, each in a
-fresh process and as the median of several runs:
+fresh process, as the median of several rounds (one run of each per round, so that a
+change in the machine's speed affects them alike):
 
   (a) PyYAML's C loader alone: yaml.load_all(..., Loader=yaml.CSafeLoader) over every file;
-  (b) tdv scan DIR -o json=/dev/null, with every built-in policy.
+  (b) tdv scan DIR -o json=/dev/null, with every built-in policy (one process);
+  (c) the same with --jobs 0: one process per core.
 
-Prints wall and CPU time, resources per second and peak RSS for both, and the ratio (b)/(a).
+Prints wall and CPU time, resources per second and peak RSS for each, and the ratio (b)/(a).
 
 Usage: python bench/run.py [--resources 5000] [--runs 5] [--keep DIR]
 """
@@ -65,15 +67,21 @@ def run_once(command: list[str]) -> tuple[float, float, float, int]:
     return wall, usage.ru_utime + usage.ru_stime, peak_mb, process.returncode
 
 
-def measure(label: str, command: list[str], runs: int) -> Measure:
-    run_once(command)  # warm the file cache and the bytecode cache
-    samples = [run_once(command) for _ in range(runs)]
-    return Measure(label, statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples),
-                   max(s[2] for s in samples))
+def measure(commands: dict[str, list[str]], runs: int) -> list[Measure]:
+    """Run each command once (to warm the caches), then `runs` rounds of all of them."""
+    for command in commands.values():
+        run_once(command)
+    samples: dict[str, list] = {label: [] for label in commands}
+    for _ in range(runs):
+        for label, command in commands.items():
+            samples[label].append(run_once(command))
+    return [Measure(label, statistics.median(s[0] for s in runs_), statistics.median(s[1] for s in runs_),
+                    max(s[2] for s in runs_)) for label, runs_ in samples.items()]
 
 
-def tdv_command(directory: Path, report: str) -> list[str]:
-    return [sys.executable, "-m", "validator", "scan", str(directory), "--no-config", "-o", f"json={report}"]
+def tdv_command(directory: Path, report: str, *options: str) -> list[str]:
+    return [sys.executable, "-m", "validator", "scan", str(directory), "--no-config", "-o", f"json={report}",
+            *options]
 
 
 def check_scan(directory: Path, expected: int) -> tuple[int, int]:
@@ -88,18 +96,36 @@ def check_scan(directory: Path, expected: int) -> tuple[int, int]:
     return summary["policies"], summary["findings"]
 
 
+BUSY_WORK = "d = [[{'a': i, 'b': str(i), 'c': [i]} for i in range(50000)] for _ in range(30)]"
+
+
+def parallel_capacity() -> float:
+    """How many cores' worth of sustained work the machine delivers to this many processes:
+    the time of one busy process against that of `cores()` of them at once. A VM whose
+    vCPUs share one physical core (or a host-level quota) gives about 1.0."""
+    command = [sys.executable, "-c", BUSY_WORK]
+    alone = run_once(command)[0]
+    started = time.perf_counter()
+    processes = [subprocess.Popen(command) for _ in range(cores())]
+    for process in processes:
+        process.wait()
+    together = time.perf_counter() - started
+    return cores() * alone / together
+
+
 def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def report(resources: int, files: int, megabytes: float, policies: int, findings: int,
-           loader: Measure, tdv: Measure, runs: int) -> str:
+           loader: Measure, tdv: Measure, per_core: Measure, runs: int, capacity: float) -> str:
     ratio = tdv.wall / loader.wall
     heading = (f"{resources} resources in {files} files ({megabytes:.1f} MB), {policies} policies,"
-               f" {findings} findings; {cores()} cores; median of {runs} runs")
-    rows = [heading, "", f"{'':34} {'wall':>8} {'cpu':>8} {'resources/s':>12} {'peak RSS':>10}"]
-    for item in (loader, tdv):
-        rows.append(f"{item.label:34} {item.wall:7.2f}s {item.cpu:7.2f}s {item.rate(resources):12,.0f}"
+               f" {findings} findings; {cores()} cores delivering {capacity:.1f}x one core's sustained"
+               f" throughput; median of {runs} runs")
+    rows = [heading, "", f"{'':38} {'wall':>8} {'cpu':>8} {'resources/s':>12} {'peak RSS':>10}"]
+    for item in (loader, tdv, per_core):
+        rows.append(f"{item.label:38} {item.wall:7.2f}s {item.cpu:7.2f}s {item.rate(resources):12,.0f}"
                     f" {item.peak_rss_mb:7.0f} MB")
     verdict = "met" if ratio < TARGET_RATIO else "MISSED"
     speed = ("met" if tdv.wall < TARGET_SECONDS else "MISSED") if resources == 5_000 else "not comparable"
@@ -122,9 +148,14 @@ def main() -> None:
         written = generate.write(args.resources, directory)
         megabytes = sum(f.stat().st_size for f in written) / 1e6
         policies, findings = check_scan(directory, args.resources)
-        loader = measure("(a) PyYAML CSafeLoader alone", [sys.executable, "-c", LOADER_ONLY, str(directory)], args.runs)
-        tdv = measure("(b) tdv scan -o json=/dev/null", tdv_command(directory, "/dev/null"), args.runs)
-    print(report(args.resources, len(written), megabytes, policies, findings, loader, tdv, args.runs))
+        capacity = parallel_capacity()
+        loader, tdv, per_core = measure({
+            "(a) PyYAML CSafeLoader alone": [sys.executable, "-c", LOADER_ONLY, str(directory)],
+            "(b) tdv scan -o json=/dev/null": tdv_command(directory, "/dev/null"),
+            "(c) tdv scan ... --jobs 0": tdv_command(directory, "/dev/null", "--jobs", "0"),
+        }, args.runs)
+    print(report(args.resources, len(written), megabytes, policies, findings, loader, tdv, per_core, args.runs,
+                 capacity))
 
 
 if __name__ == "__main__":

@@ -60,8 +60,10 @@ def test_several_processes_report_what_one_process_does(tree, tmp_path):
     assert reports(3, tmp_path) == serial
 
 
-def test_the_work_is_shared(tree, monkeypatch, tmp_path):
+@pytest.mark.parametrize("jobs", ["2", "0"])  # 0: one per core
+def test_the_work_is_shared(tree, monkeypatch, tmp_path, jobs):
     """Each child's results come back detached: proof that they were evaluated there."""
+    monkeypatch.setattr(parallel, "default_jobs", lambda: 2)
     seen = []
     original = parallel._merge
 
@@ -70,7 +72,7 @@ def test_the_work_is_shared(tree, monkeypatch, tmp_path):
         return original(first, second)
 
     monkeypatch.setattr(parallel, "_merge", merge)
-    scan("-j", "2", "-o", f"json={tmp_path}/out.json")
+    scan("-j", jobs, "-o", f"json={tmp_path}/out.json")
     assert seen == [True]
 
 
@@ -116,8 +118,8 @@ def test_a_detached_resource_keeps_what_reporters_read():
         "P", Resource("Pod", "v1", "web", None, document, "pod.yaml"), ("spec", "containers", 0))
 
 
-def test_jobs_must_be_positive(tree):
-    result = CliRunner().invoke(main, ["scan", "scan", "--no-config", "-j", "0"])
+def test_jobs_cannot_be_negative(tree):
+    result = CliRunner().invoke(main, ["scan", "scan", "--no-config", "-j", "-1"])
     assert result.exit_code == 2 and "--jobs" in result.output
 
 

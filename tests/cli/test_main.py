@@ -49,6 +49,6 @@ def test_the_program_flushes_everything_and_keeps_exit_codes(tmp_path):
     missing = subprocess.run([sys.executable, "-m", "validator", "scan", "nowhere"], capture_output=True, text=True,
                              cwd=tmp_path)
     assert missing.returncode == 2 and "nowhere: no such file or directory" in missing.stdout + missing.stderr
-    usage = subprocess.run([sys.executable, "-m", "validator", "scan", "--jobs", "0", "x"], capture_output=True,
+    usage = subprocess.run([sys.executable, "-m", "validator", "scan", "--jobs", "-1", "x"], capture_output=True,
                            text=True, cwd=tmp_path)
     assert usage.returncode == 2 and "--jobs" in usage.stderr

@@ -65,9 +65,9 @@ class SettingsError(click.ClickException):
               help="Scan Helm charts and Kustomize overlays as the YAML they hold, without rendering them.")
 @click.option("--max-file-size", type=click.IntRange(min=1), default=16, show_default=True, metavar="MIB",
               help="Skip (and report) files larger than this.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Read and evaluate big inputs in N processes (default: one per core, at most 8; 1: one"
-                   " process).")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=1, show_default=True, metavar="N",
+              help="Read and evaluate big YAML inputs in N processes; 0: one per core the CPU quota allows"
+                   " (at most 8). Helps only where the cores deliver sustained parallel work.")
 @click.option("-c", "--config", "config_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               metavar="FILE", help="Read settings from FILE (default: .tdv.yaml in the working directory or the"
                                    " nearest parent, up to the repository root).")
@@ -108,7 +108,7 @@ def scan(paths, outputs, fail_on, min_severity, soft_fail, include, exclude, pol
                       tf_root=tf_root, config=config, baseline=baseline_file, write_baseline=write_baseline,
                       render=RenderOptions(not no_render, tuple(helm_values), tuple(helm_set), helm_release,
                                            helm_namespace, kube_version, chart_root),
-                      jobs=jobs or default_jobs(), plan_fixes=any(spec.format == "sarif" for spec in specs))
+                      jobs=jobs if jobs else default_jobs(), plan_fixes=any(spec.format == "sarif" for spec in specs))
     if report.baseline and report.baseline.written:
         count = report.counts()["findings"]
         click.echo(f"tdv: wrote {count} finding{'s' if count != 1 else ''} to the baseline {report.baseline.path}",
