@@ -12,7 +12,10 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
+from tests.fix.conftest import scan
 from validator.cli import main
+from validator.fix import yaml_edit
+from validator.fix.preview import finding_fixes
 from validator.fix.textedit import Replacement, apply_replacements
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -99,3 +102,24 @@ def test_fixes_use_the_parameters_of_the_config_the_scan_read(tree):
     inserted = [r["insertedContent"]["text"] for res in fixed_results(log) for f in res["fixes"]
                 for c in f["artifactChanges"] for r in c["replacements"]]
     assert any("memory: 1Gi" in text for text in inserted)
+
+
+def test_each_file_is_composed_once_however_many_findings_it_has(workdir, monkeypatch):
+    pod = ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  containers:\n"
+           "    - name: app\n      image: nginx:1.27\n    - name: side\n      image: busybox:1.36\n")
+    for file in ("a", "b"):
+        (workdir / f"{file}.yaml").write_text("---\n".join(pod.format(name=f"{file}{n}") for n in range(3)),
+                                               encoding="utf-8")
+    report = scan([workdir], workdir, policies=["TDV-K8S-002", "TDV-K8S-012"])  # one assignment each
+    composed = []
+    compose = yaml_edit._compose
+
+    def counted(text):
+        composed.append(text)
+        return compose(text)
+
+    monkeypatch.setattr(yaml_edit, "_compose", counted)
+    yaml_edit._parse.cache_clear()
+    fixes = finding_fixes(report)
+    assert len(fixes) == 2 * 3 * 2 * 2  # files, pods, containers, policies
+    assert len(composed) == 2  # each finding's edit uses the nodes of its file

@@ -150,6 +150,19 @@ def test_multi_document_files_keep_separators_comments_and_other_documents():
     assert new == text.replace('   # pinned\n', '   # pinned\n      stdin: true\n') + "    stdin: true\n"
 
 
+def test_a_second_edit_of_a_document_sees_the_first():
+    assert fixed(POD, set_(*CONTAINER, "securityContext", "runAsNonRoot", value=True),
+                 set_(*CONTAINER, "securityContext", "readOnlyRootFilesystem", value=True)) == POD + (
+        "      securityContext:\n"
+        "        runAsNonRoot: true\n"
+        "        readOnlyRootFilesystem: true\n")
+
+
+def test_a_document_after_a_directive_is_edited_like_any_other():
+    text = "%YAML 1.1\n---\n" + POD
+    assert fixed(text, set_(*CONTAINER, "stdin", value=True), start=Position(3, 1)) == text + "      stdin: true\n"
+
+
 def test_an_item_of_a_list_object_is_found_by_its_position():
     text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ServiceAccount\n  metadata:\n    name: a\n"
     new = fixed(text, set_("automountServiceAccountToken", value=False), start=Position(4, 3))

@@ -1,8 +1,9 @@
 """Each fixable finding of a report with its own fix, as replacements in its file.
 
 This is what SARIF `fixes` carry. The edits are made by the same code as `tdv fix`, on the
-file as it is on disk, one finding at a time: each fix applies on its own. Parameter
-values come from the config file the scan used (`report.config`).
+file as it is on disk, one finding at a time: each fix applies on its own. A YAML file is
+still read and composed once for all its findings (see fix.apply and fix.yaml_edit).
+Parameter values come from the config file the scan used (`report.config`).
 """
 
 from __future__ import annotations

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import functools
 import re
 from dataclasses import dataclass
 from typing import Iterable
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 class Refused(Exception):
@@ -48,7 +50,7 @@ def newline_of(text: str) -> str:
 
 def line_end(text: str, offset: int) -> int:
     """The offset of the next line's start (after the line break), or the end of the text."""
-    match = re.compile(r"\r\n|\r|\n").search(text, offset)
+    match = _BREAK.search(text, offset)
     return match.end() if match else len(text)
 
 
@@ -81,7 +83,7 @@ def replacements(old: str, new: str) -> list[Replacement]:
     characters that change; positions refer to `old`. Only the lines between the first and
     the last difference are compared."""
     same_start = _shared_length(old, new)
-    same_end = _shared_length(old[same_start:], new[same_start:], from_end=True)
+    same_end = _shared_length(old, new, from_end=True, limit=min(len(old), len(new)) - same_start)
     start = line_start(old, same_start)
     if start == len(old) > 0:  # an insertion at the end: compare from the last line
         start = line_start(old, start - 1)
@@ -89,20 +91,44 @@ def replacements(old: str, new: str) -> list[Replacement]:
         start = line_start(old, start - 1)
     old_end = line_end(old, len(old) - same_end)
     new_end = len(new) - (len(old) - old_end)
-    lines_before = old.count("\n", 0, start) + old.count("\r", 0, start) - old.count("\r\n", 0, start)
+    lines_before = bisect.bisect_right(_line_breaks(old), start)  # `start` is not inside a CRLF
     found = _replacements(old[start:old_end], new[start:new_end], at_end=old_end == len(old))
     return [Replacement(r.start_line + lines_before, r.start_column, r.end_line + lines_before, r.end_column,
                         r.inserted) for r in found]
 
 
-def _shared_length(a: str, b: str, from_end: bool = False) -> int:
-    """How many characters `a` and `b` share at their start (or end), by bisection on slices."""
-    low, high = 0, min(len(a), len(b))
-    while low < high:
-        middle = (low + high + 1) // 2
-        same = a[len(a) - middle:] == b[len(b) - middle:] if from_end else a[:middle] == b[:middle]
-        low, high = (middle, high) if same else (low, middle - 1)
+def _shared_length(a: str, b: str, from_end: bool = False, limit: int | None = None) -> int:
+    """How many characters (at most `limit`) `a` and `b` share at their start (or end).
+    Slices that double in size are compared until one differs, then halves of it: the cost
+    is that of comparing the shared characters, a few times over."""
+    limit = min(len(a), len(b)) if limit is None else limit
+
+    def same(low: int, high: int) -> bool:  # characters low..high-1 from the start (or the end)
+        if from_end:
+            return a[len(a) - high:len(a) - low] == b[len(b) - high:len(b) - low]
+        return a[low:high] == b[low:high]
+
+    low, size = 0, 256  # the first `low` characters are shared
+    while low < limit:
+        high = min(limit, low + size)
+        if not same(low, high):
+            break
+        low, size = high, size * 2
+    else:
+        return limit
+    while high - low > 1:  # a difference lies in low..high-1
+        middle = (low + high) // 2
+        if same(low, middle):
+            low = middle
+        else:
+            high = middle
     return low
+
+
+@functools.lru_cache(maxsize=4)  # SARIF fixes diff the same original text once per finding
+def _line_breaks(text: str) -> list[int]:
+    """The offset after each line break."""
+    return [match.end() for match in _BREAK.finditer(text)]
 
 
 def _replacements(old: str, new: str, at_end: bool) -> list[Replacement]:

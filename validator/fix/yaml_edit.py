@@ -10,6 +10,10 @@ key order, document separators and line breaks are kept as they are.
 
 A field inside a node that aliases make appear in several places, or a mapping with a
 merge key (`<<`), is refused: editing it would change other places too.
+
+A file is composed once (see `_parse`; SARIF fixes come one finding at a time), and the
+first edit of a document uses its nodes from there; a document is composed again only
+after it has changed.
 """
 
 from __future__ import annotations
@@ -27,20 +31,20 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from validator.fix.plan import Assignment, Outcome
 from validator.fix.textedit import Refused, Splice, apply_splices, insert_lines, line_end, line_start, newline_of
 from validator.model import Position, format_path
+from validator.sources.yaml_loader import _NodeReader  # libyaml's composer, with tag resolution cached
 
 _NULL = "tag:yaml.org,2002:null"
 _MERGE = "tag:yaml.org,2002:merge"
 _PLAIN = re.compile(r"^[A-Za-z0-9_/][A-Za-z0-9_./-]*$")
 _AMBIGUOUS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"}
 _NUMBER = re.compile(r"^[-+]?(0[xob]|[0-9._]+([eE][-+]?[0-9]+)?$)")
-_FAST = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_DEEP_LINE = re.compile(r"(?:^|[\r\n])[ \t?:-]{300}")  # see yaml_loader._native_is_safe
+_DEEP_LINE = re.compile(r"[\r\n][ \t?:-]{300}")  # see yaml_loader._native_is_safe
 
 
 def _compose(text: str) -> tuple[list[Node], set[int]]:
     """The root nodes, and the ids of the nodes that appear more than once (through aliases)."""
-    deep = text.count("[") + text.count("{") > 200 or _DEEP_LINE.search(text)
-    composer = (yaml.SafeLoader if deep else _FAST)(text)
+    deep = text.count("[") + text.count("{") > 200 or _DEEP_LINE.search("\n" + text)  # the first line too
+    composer = yaml.SafeLoader(text) if deep else _NodeReader(text)
     try:
         roots = []
         while composer.check_node():
@@ -52,8 +56,9 @@ def _compose(text: str) -> tuple[list[Node], set[int]]:
     finally:
         composer.dispose()
     shared: set[int] = set()
-    for _ in _walk(roots, shared):
-        pass
+    if "&" in text:  # else there is no anchor, so no alias
+        for _ in _walk(roots, shared):
+            pass
     return roots, shared
 
 
@@ -70,14 +75,28 @@ def detect_style(roots: list[Node], json_file: bool = False) -> Style:
     """The indentation most used in the file, or two spaces where it shows none."""
     mappings: Counter[int] = Counter()
     sequences: Counter[int] = Counter()
-    for node in _walk(roots):
-        if not isinstance(node, MappingNode) or node.flow_style:
+    # Each mapping and list once, in the order `_walk` gives them (it decides between equal
+    # counts); scalars are not pushed.
+    stack, seen = [node for node in roots if not isinstance(node, ScalarNode)], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, SequenceNode):
+            stack.extend(item for item in node.value if not isinstance(item, ScalarNode))
             continue
         for key, value in node.value:
-            if isinstance(value, MappingNode) and not value.flow_style and value.value:
-                mappings[value.value[0][0].start_mark.column - key.start_mark.column] += 1
-            elif isinstance(value, SequenceNode) and not value.flow_style and value.value:
-                sequences[value.start_mark.column - key.start_mark.column] += 1
+            if not isinstance(key, ScalarNode):
+                stack.append(key)
+            if isinstance(value, ScalarNode):
+                continue
+            stack.append(value)
+            if not node.flow_style and not value.flow_style and value.value:
+                if isinstance(value, MappingNode):
+                    mappings[value.value[0][0].start_mark.column - key.start_mark.column] += 1
+                else:
+                    sequences[value.start_mark.column - key.start_mark.column] += 1
     mapping = next((n for n, _ in mappings.most_common() if n > 0), 2)
     sequence = next((n for n, _ in sequences.most_common() if n >= 0), 2)
     return Style(mapping, sequence, json_file)
@@ -114,45 +133,70 @@ def edit(text: str, targets: list[Target], json_file: bool = False) -> tuple[str
     file, so that the positions of the documents still to edit do not move."""
     outcomes: list[Outcome] = []
     try:
-        roots, style, objects = _file_nodes(text, json_file)
+        parsed = _parse(text, json_file)
     except Refused as error:
         return text, [Outcome(a, False, str(error)) for t in targets for a in t.assignments]
     newline = newline_of(text)
-    by_document: dict[int, list[tuple[int, Target]]] = {}
+    by_document: dict[int, list[tuple[Node, Target]]] = {}
     for target in targets:
-        found = objects.get((target.start.line - 1, target.start.column - 1))
+        found = parsed.objects.get((target.start.line - 1, target.start.column - 1))
         if found is None:
             outcomes += [Outcome(a, False, "the object is not where the scan found it") for a in target.assignments]
             continue
         by_document.setdefault(found[0], []).append((found[1], target))
     for number in sorted(by_document, reverse=True):
-        root = roots[number]
+        root = parsed.roots[number]
         start, end = line_start(text, root.start_mark.index), root.end_mark.index
         piece = text[start:end]
-        for offset, target in sorted(by_document[number], key=lambda item: -item[0]):
+        unchanged = parsed.reusable  # the file's nodes still describe the piece
+        for node, target in sorted(by_document[number], key=lambda item: -item[0].start_mark.index):
             for assignment in target.assignments:
+                composed = _Composed(node, parsed.shared, start) if unchanged else None
                 try:
-                    piece, changed = _assign(piece, offset - start, assignment, style, newline)
+                    piece, changed = _assign(piece, node.start_mark.index - start, assignment, style=parsed.style,
+                                             newline=newline, composed=composed)
                 except Refused as error:
                     outcomes.append(Outcome(assignment, False, str(error)))
                 else:
                     outcomes.append(Outcome(assignment, changed))
+                    unchanged = unchanged and not changed
         text = text[:start] + piece + text[end:]
     return text, outcomes
 
 
+@dataclass(frozen=True)
+class _File:
+    """A composed file. Its nodes are never changed."""
+
+    roots: list[Node]
+    shared: set[int]  # ids of the nodes that appear more than once (through aliases)
+    style: Style
+    objects: dict[tuple[int, int], tuple[int, Node]]  # (line, column) from 0 -> (document number, object)
+    reusable: bool  # a document's text composes alone to its nodes here (no directive may apply)
+
+
+@dataclass(frozen=True)
+class _Composed:
+    """The object to edit, composed with the whole file (its document's text starts `base`
+    characters into the file) or with that text alone (`base` 0)."""
+
+    node: Node
+    shared: set[int]  # ids of the nodes that appear more than once
+    base: int
+
+
 @functools.lru_cache(maxsize=4)
-def _file_nodes(text: str, json_file: bool) -> tuple[list[Node], Style, dict[tuple[int, int], tuple[int, int]]]:
-    """The documents of a file, its style, and where its objects start: (line, column), both
-    from 0, to (document number, offset). An object is a document's root or an item of a
-    `*List` document. Kept for the next finding of the same file (SARIF fixes come one
-    finding at a time); the nodes are never changed."""
-    roots, _ = _compose(text)
-    objects = {}
+def _parse(text: str, json_file: bool) -> _File:
+    """The documents of a file, its style, and where its objects start. An object is a
+    document's root or an item of a `*List` document. Kept for the next finding of the
+    same file (SARIF fixes come one finding at a time)."""
+    roots, shared = _compose(text)
+    objects: dict[tuple[int, int], tuple[int, Node]] = {}
     for number, root in enumerate(roots):
         for node in (root, *_list_items(root)):
-            objects.setdefault((node.start_mark.line, node.start_mark.column), (number, node.start_mark.index))
-    return roots, detect_style(roots, json_file), objects
+            objects.setdefault((node.start_mark.line, node.start_mark.column), (number, node))
+    directives = text.startswith("%") or "\n%" in text or "\r%" in text  # %YAML or %TAG lines, perhaps
+    return _File(roots, shared, detect_style(roots, json_file), objects, not directives)
 
 
 def _list_items(root: Node) -> list[Node]:
@@ -163,21 +207,33 @@ def _list_items(root: Node) -> list[Node]:
     return []
 
 
-def _assign(piece: str, offset: int, assignment: Assignment, style: Style, newline: str) -> tuple[str, bool]:
-    roots, shared = _compose(piece)
-    target = next((node for root in roots for node in (root, *_list_items(root)) if node.start_mark.index == offset),
-                  None)
-    if target is None:
-        raise Refused("the object is not where the scan found it")
-    splices = _Editor(piece, shared, style, newline).assign(target, assignment)
+def _assign(piece: str, offset: int, assignment: Assignment, *, style: Style, newline: str,
+            composed: _Composed | None = None) -> tuple[str, bool]:
+    """Make one assignment in the object at `offset` of a document's text, composing the
+    text unless the object is given `composed`."""
+    if composed is None:
+        roots, shared = _compose(piece)
+        target = next((node for root in roots for node in (root, *_list_items(root))
+                       if node.start_mark.index == offset), None)
+        if target is None:
+            raise Refused("the object is not where the scan found it")
+        composed = _Composed(target, shared, 0)
+    splices = _Editor(piece, composed.shared, style, newline, composed.base).assign(composed.node, assignment)
     return (apply_splices(piece, splices), True) if splices else (piece, False)
 
 
 class _Editor:
-    """Computes the splices of one assignment in one composed document."""
+    """Computes the splices of one assignment in one composed document. The nodes' offsets
+    are `base` more than those in `text` (nodes of the whole file, text of one document)."""
 
-    def __init__(self, text: str, shared: set[int], style: Style, newline: str):
-        self.text, self.shared, self.style, self.newline = text, shared, style, newline
+    def __init__(self, text: str, shared: set[int], style: Style, newline: str, base: int = 0):
+        self.text, self.shared, self.style, self.newline, self.base = text, shared, style, newline, base
+
+    def _start(self, node: Node) -> int:
+        return node.start_mark.index - self.base
+
+    def _end(self, node: Node) -> int:
+        return node.end_mark.index - self.base
 
     def assign(self, node: Node, assignment: Assignment) -> list[Splice]:
         path = assignment.path
@@ -225,13 +281,13 @@ class _Editor:
         if assignment.if_absent or _same(_value(node), assignment.value):
             return []
         if isinstance(node, ScalarNode) and _is_scalar(assignment.value) and node.style not in ("|", ">"):
-            return [Splice(node.start_mark.index, node.end_mark.index, self._scalar(assignment.value, node.style))]
+            return [Splice(self._start(node), self._end(node), self._scalar(assignment.value, node.style))]
         held = "a list" if isinstance(node, SequenceNode) else "a mapping" if isinstance(node, MappingNode) else "text"
         raise Refused(f"{field} holds {held}; tdv replaces only single values")
 
     def _fill_null(self, parent: MappingNode, key: Node, node: ScalarNode, value: Any) -> list[Splice]:
         """Give a value to a key that has none (`key:`, `key: null` or `key: ~`)."""
-        start, end = node.start_mark.index, node.end_mark.index
+        start, end = self._start(node), self._end(node)
         empty = start == end
         if parent.flow_style or self.style.json or _is_scalar(value):
             text = self._flow(value)
@@ -249,7 +305,7 @@ class _Editor:
         if mapping.flow_style or self.style.json:
             entry = f"{self._key(key)}: {self._flow(value)}"
             if not mapping.value:
-                return [Splice(mapping.start_mark.index + 1, mapping.start_mark.index + 1, entry)]
+                return [Splice(self._start(mapping) + 1, self._start(mapping) + 1, entry)]
             last_key, last_value = mapping.value[-1]
             at = self._content_end(last_value)
             if mapping.start_mark.line != mapping.end_mark.line:  # one entry per line, as written
@@ -262,7 +318,7 @@ class _Editor:
     def _append(self, sequence: SequenceNode, value: Any) -> list[Splice]:
         if sequence.flow_style or self.style.json:
             if not sequence.value:
-                return [Splice(sequence.start_mark.index + 1, sequence.start_mark.index + 1, self._flow(value))]
+                return [Splice(self._start(sequence) + 1, self._start(sequence) + 1, self._flow(value))]
             at = self._content_end(sequence.value[-1])
             return [Splice(at, at, ", " + self._flow(value))]
         at = line_end(self.text, self._content_end(sequence.value[-1]))
@@ -273,9 +329,9 @@ class _Editor:
         breaks and a block collection's trailing comments excluded)."""
         while isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style and node.value:
             node = node.value[-1][1] if isinstance(node, MappingNode) else node.value[-1]
-        end = node.end_mark.index
+        end = self._end(node)
         if isinstance(node, ScalarNode) and node.style in ("|", ">"):
-            while end > node.start_mark.index and self.text[end - 1] in " \t\r\n":
+            while end > self._start(node) and self.text[end - 1] in " \t\r\n":
                 end -= 1
         return end
 
@@ -334,6 +390,7 @@ def _nested(rest: tuple, assignment: Assignment) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=1024)  # fixes write the same few values many times
 def _plain_safe(text: str) -> bool:
     """True when `text` can be written unquoted and still be read as this string by YAML 1.1
     and 1.2 parsers (so no booleans, numbers or nulls in disguise)."""
