@@ -1,4 +1,4 @@
-"""CEL functions for policies: JSON documents, CIDR blocks and port ranges."""
+"""CEL functions for policies: JSON documents, CIDR blocks, port ranges and sorting."""
 
 from __future__ import annotations
 
@@ -89,3 +89,11 @@ def test_port_in_range_rejects_what_is_not_a_number():
     kind, message = cel("portInRange(object.l, 10, 5)", l="ssh")
     assert kind == "error" and "number" in str(message)
     assert cel("portInRange(1, 10, 5u)") == ("bool", True)
+
+
+def test_sort_gives_map_keys_a_stable_order():
+    keys = {name: 1 for name in ("secret_key", "a", "access_key", "b", "z")}
+    assert cel("object.filter(k, true).sort().join(',')", **keys) == ("string", "a,access_key,b,secret_key,z")
+    assert cel("[3, 1, 2].sort()[0]") == ("int", 1)
+    assert cel("[].sort().size()") == ("int", 0)
+    assert cel("[1, 'a'].sort()")[0] == "error"

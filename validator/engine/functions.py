@@ -7,6 +7,8 @@
 - `cidr.isPublic(s)`: the block holds at least one publicly routable address.
 - `cidr.contains(outer, inner)`: the block `outer` holds the address or block `inner`.
 - `portInRange(from, to, port)`: `from <= port <= to`; ports may be ints, doubles or strings.
+- `list.sort()`: the strings or numbers of the list in ascending order, e.g. to list map keys
+  in a message in a stable order (CEL iterates maps in no fixed order).
 
 A function given a value it cannot use returns a CEL error, so the policy reports an
 evaluation error instead of silently passing. Nothing here touches the outside world.
@@ -121,6 +123,13 @@ def _port(value: Any) -> float:
     return number
 
 
+def sort_list(items: list[Any]) -> list[Any]:
+    try:
+        return sorted(items)
+    except TypeError:
+        raise ValueError("sort: the items must all be strings or all be numbers") from None
+
+
 def _unary(name: str, overload: str, result: Any, function: Callable[[str], Any]) -> Any:
     return cel.FunctionDecl(name, [cel.Overload(overload, result, [cel.Type.STRING], impl=function)])
 
@@ -143,4 +152,6 @@ def declarations() -> list[Any]:
         cel.FunctionDecl("cidr.contains", [cel.Overload(
             "cidr_contains_string_string", cel.Type.BOOL, [cel.Type.STRING, cel.Type.STRING], impl=cidr_contains)]),
         cel.FunctionDecl("portInRange", port_overloads),
+        cel.FunctionDecl("sort", [cel.Overload("list_sort", cel.Type.LIST, [cel.Type.LIST], is_member=True,
+                                               impl=sort_list)]),
     ]
