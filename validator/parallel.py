@@ -13,7 +13,8 @@ merged in file order, so the report is the same as a scan in one process. A chil
 fails (killed, out of memory) costs time, never results: its shard is redone here.
 
 Forking is used only on Linux, where it is safe and cheap; elsewhere everything runs in
-this process.
+this process. It is opt-in (`tdv scan --jobs`): where two vCPUs share one physical core,
+two busy processes each run at half speed and the extra process only costs CPU.
 """
 
 from __future__ import annotations
@@ -119,8 +120,9 @@ def _size(item: InputFile) -> int:
 
 
 def evaluate_files(job: Job, items: list[InputFile], jobs: int) -> ShardOutput:
-    """Read and evaluate `items`, in up to `jobs` processes. Results are sorted as
-    `Engine.run` sorts them; errors are listed per file, in the order of `items`."""
+    """Read and evaluate `items`, in up to `jobs` processes. Results come shard by shard,
+    each sorted as `Engine.run` sorts them; errors are listed per file, in the order of
+    `items`."""
     shards = shard(items, jobs)
     if len(shards) <= 1:
         return _run_shard(job, items, detach=False)
