@@ -123,3 +123,21 @@ def test_each_file_is_composed_once_however_many_findings_it_has(workdir, monkey
     fixes = finding_fixes(report)
     assert len(fixes) == 2 * 3 * 2 * 2  # files, pods, containers, policies
     assert len(composed) == 2  # each finding's edit uses the nodes of its file
+
+
+def test_each_tf_file_is_parsed_once_however_many_findings_it_has(tree, monkeypatch):
+    from validator.fix import hcl_edit
+
+    report = scan([tree / "main.tf"], tree, policies=[p for p in FIXES if p.startswith("TDV-AWS")])
+    parsed = []
+    parse = hcl_edit.parse_text
+
+    def counted(text, display):
+        parsed.append(text)
+        return parse(text, display)
+
+    monkeypatch.setattr(hcl_edit, "parse_text", counted)
+    hcl_edit._parsed.cache_clear()
+    fixes = finding_fixes(report)
+    assert len(fixes) > 2
+    assert len(parsed) == 1  # each finding's edit starts from the same text of main.tf

@@ -9,6 +9,7 @@ re-formatted: positions come from the parse tree, and every other byte stays as 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -17,7 +18,7 @@ from lark import Token, Tree
 
 from validator.fix.plan import Assignment, Outcome
 from validator.fix.textedit import Refused, Splice, apply_splices, insert_lines, line_end, line_start, newline_of
-from validator.model import format_path
+from validator.model import InputError, format_path
 from validator.sources.terraform_expr import children, name_of
 from validator.sources.terraform_hcl import parse_text
 
@@ -40,9 +41,16 @@ def edit(text: str, address: tuple[str, str], assignments: list[Assignment]) -> 
     return text, outcomes
 
 
+@functools.lru_cache(maxsize=8)
+def _parsed(text: str) -> Tree | InputError:
+    """The parse tree of a file's text, kept: SARIF's fix previews edit the same file once
+    per finding, and python-hcl2 takes tens of milliseconds per file. Trees are only read."""
+    return parse_text(text, "")
+
+
 class _Editor:
     def __init__(self, text: str, address: tuple[str, str]):
-        tree = parse_text(text, "")
+        tree = _parsed(text)
         if not isinstance(tree, Tree):
             raise Refused("the file is no longer valid HCL")
         self.text = text
