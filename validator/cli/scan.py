@@ -103,12 +103,14 @@ def scan(paths, outputs, fail_on, min_severity, soft_fail, include, exclude, pol
         raise click.BadParameter(str(error), param_hint="'-o'") from None
     if sum(1 for s in specs if s.destination is None) > 1:
         raise click.BadParameter("only one output can go to standard output", param_hint="'-o'")
-    report = run_scan(paths, fail_on=fail_on, min_severity=min_severity, soft_fail=soft_fail, include=include,
-                      exclude=exclude, policy_dirs=policy_dirs, root=root, max_file_size=max_file_size,
-                      tf_root=tf_root, config=config, baseline=baseline_file, write_baseline=write_baseline,
-                      render=RenderOptions(not no_render, tuple(helm_values), tuple(helm_set), helm_release,
-                                           helm_namespace, kube_version, chart_root),
-                      jobs=jobs if jobs else default_jobs(), plan_fixes=any(spec.format == "sarif" for spec in specs))
+    with paused_cycle_collection():  # what a scan loads lives until exit: see validator.gc_pause
+        report = run_scan(paths, fail_on=fail_on, min_severity=min_severity, soft_fail=soft_fail, include=include,
+                          exclude=exclude, policy_dirs=policy_dirs, root=root, max_file_size=max_file_size,
+                          tf_root=tf_root, config=config, baseline=baseline_file, write_baseline=write_baseline,
+                          render=RenderOptions(not no_render, tuple(helm_values), tuple(helm_set), helm_release,
+                                               helm_namespace, kube_version, chart_root),
+                          jobs=jobs if jobs else default_jobs(),
+                          plan_fixes=any(spec.format == "sarif" for spec in specs))
     if report.baseline and report.baseline.written:
         count = report.counts()["findings"]
         click.echo(f"tdv: wrote {count} finding{'s' if count != 1 else ''} to the baseline {report.baseline.path}",
