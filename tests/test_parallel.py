@@ -60,7 +60,7 @@ def test_several_processes_report_what_one_process_does(tree, tmp_path):
     assert reports(3, tmp_path) == serial
 
 
-@pytest.mark.parametrize("jobs", ["2", "0"])  # 0: one per core
+@pytest.mark.parametrize("jobs", [("-j", "2"), ("-j", "0"), ()])  # 0 and the default: one per core
 def test_the_work_is_shared(tree, monkeypatch, tmp_path, jobs):
     """Each child's results come back detached: proof that they were evaluated there."""
     monkeypatch.setattr(parallel, "default_jobs", lambda: 2)
@@ -72,8 +72,14 @@ def test_the_work_is_shared(tree, monkeypatch, tmp_path, jobs):
         return original(first, second)
 
     monkeypatch.setattr(parallel, "_merge", merge)
-    scan("-j", jobs, "-o", f"json={tmp_path}/out.json")
+    scan(*jobs, "-o", f"json={tmp_path}/out.json")
     assert seen == [True]
+
+
+def test_one_job_keeps_everything_in_this_process(tree, monkeypatch, tmp_path):
+    monkeypatch.setattr(parallel, "default_jobs", lambda: 2)
+    monkeypatch.setattr(parallel, "_merge", lambda first, second: pytest.fail("a second process ran"))
+    assert scan("-j", "1", "-o", f"json={tmp_path}/out.json").exit_code == 2  # broken.yaml
 
 
 def test_a_failed_worker_costs_time_not_results(tree, monkeypatch, tmp_path):

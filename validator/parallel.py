@@ -13,8 +13,8 @@ merged in file order, so the report is the same as a scan in one process. A chil
 fails (killed, out of memory) costs time, never results: its shard is redone here.
 
 Forking is used only on Linux, where it is safe and cheap; elsewhere everything runs in
-this process. It is opt-in (`tdv scan --jobs`): where two vCPUs share one physical core,
-two busy processes each run at half speed and the extra process only costs CPU.
+this process. `tdv scan` uses one process per core by default; `--jobs 1` keeps to one
+(where two vCPUs share one physical core, a second busy process mostly costs CPU).
 """
 
 from __future__ import annotations

@@ -65,9 +65,9 @@ class SettingsError(click.ClickException):
               help="Scan Helm charts and Kustomize overlays as the YAML they hold, without rendering them.")
 @click.option("--max-file-size", type=click.IntRange(min=1), default=16, show_default=True, metavar="MIB",
               help="Skip (and report) files larger than this.")
-@click.option("-j", "--jobs", type=click.IntRange(min=0), default=1, show_default=True, metavar="N",
-              help="Read and evaluate big YAML inputs in N processes; 0: one per core the CPU quota allows"
-                   " (at most 8). Helps only where the cores deliver sustained parallel work.")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, metavar="N",
+              help="Read and evaluate YAML inputs of 2 MiB or more in up to N processes (default 0: one per"
+                   " core the CPU quota allows, at most 8; 1: everything in this process).")
 @click.option("-c", "--config", "config_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               metavar="FILE", help="Read settings from FILE (default: .tdv.yaml in the working directory or the"
                                    " nearest parent, up to the repository root).")
