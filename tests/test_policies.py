@@ -1,8 +1,11 @@
 """Every policy passes its own fixtures: each must have at least one passing and one failing case."""
 
+import dataclasses
+
 import pytest
 
 from validator.engine.library import load_policies
+from validator.engine.policy import _without_tests
 from validator.policy_tests import run_case
 
 POLICIES = load_policies([])
@@ -34,3 +37,22 @@ def test_policy_ids_are_unique_and_files_named_after_them():
     assert len(ids) == len(set(ids))
     for policy in POLICIES:
         assert policy.source.rsplit("/", 1)[-1].startswith(policy.id + "-"), policy.source
+
+
+def test_a_scan_reads_the_library_without_its_fixtures_and_nothing_else_differs():
+    """A scan skips each built-in file's trailing `tests:` section (see load_policy_file)."""
+    without = load_policies([], builtin_tests=False)
+    assert [p.id for p in without] == [p.id for p in POLICIES]
+    for light, full in zip(without, POLICIES):
+        assert not light.tests and full.tests
+        assert dataclasses.replace(light, tests=full.tests) == full
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("id: X\ntests:\n  - name: a\n", "id: X\n"),
+    ("id: X\ntests:\n  - name: a\nlater: 1\n", None),  # not the last key: read it all
+    ("id: X\ntests: []\n", None),  # flow style
+    ("id: X\ndescription: |\n  tests:\n", None),  # inside a block scalar
+])
+def test_only_a_trailing_block_tests_section_is_skipped(text, kept):
+    assert _without_tests(text) == (text if kept is None else kept)

@@ -144,7 +144,7 @@ def load_library(config, policy_dirs=()) -> list:
 
     directories = dict.fromkeys(Path(os.path.abspath(d)) for d in (*config.policy_dirs, *policy_dirs))
     try:
-        library = load_policies(directories)
+        library = load_policies(directories, builtin_tests=False)  # a scan never runs them
         check_against_policies(config, library)
     except PolicyError as error:
         raise SettingsError(f"invalid policy: {error}") from None

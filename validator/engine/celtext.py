@@ -52,6 +52,8 @@ def _rewrite(text: str, replace) -> str:
 
 def inline_binds(text: str) -> str:
     """`text` with every `cel.bind(...)` replaced by an equivalent comprehension."""
+    if not _BIND.search(text):
+        return text
 
     def replace(position: int) -> tuple[str, int] | None:
         bind = _BIND.match(text, position)

@@ -32,17 +32,22 @@ def policy_files(directory: Path) -> list[Path]:
                   and not any(part.startswith(".") for part in p.relative_to(directory).parts))
 
 
-def load_policies(directories: Iterable[Path], include_builtin: bool = True) -> list[Policy]:
-    """Load policies; ids must be unique across all directories. Raises the first PolicyError."""
+def load_policies(directories: Iterable[Path], include_builtin: bool = True,
+                  builtin_tests: bool = True) -> list[Policy]:
+    """Load policies; ids must be unique across all directories. Raises the first PolicyError.
+
+    Without `builtin_tests`, the built-in policies come without their test fixtures.
+    """
     policies = []
-    for entry in load_each(directories, include_builtin):
+    for entry in load_each(directories, include_builtin, builtin_tests):
         if isinstance(entry, PolicyError):
             raise entry
         policies.append(entry)
     return sorted(policies, key=lambda p: p.id)
 
 
-def load_each(directories: Iterable[Path], include_builtin: bool = True) -> list[Policy | PolicyError]:
+def load_each(directories: Iterable[Path], include_builtin: bool = True,
+              builtin_tests: bool = True) -> list[Policy | PolicyError]:
     """Every policy, or the error that keeps it from loading, file by file.
 
     A file whose documents are Kubernetes objects is read as ValidatingAdmissionPolicy
@@ -69,7 +74,7 @@ def load_each(directories: Iterable[Path], include_builtin: bool = True) -> list
                 manifests.append((display, documents))
                 continue
             try:
-                policy = load_policy_file(path, display)
+                policy = load_policy_file(path, display, skip_tests=builtin and not builtin_tests)
                 entries.append(dataclasses.replace(policy, builtin=True) if builtin else policy)
             except PolicyError as error:
                 entries.append(error)

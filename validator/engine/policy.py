@@ -122,12 +122,17 @@ class Policy:
         return {p.name: p.default for p in self.parameters}
 
 
-def load_policy_file(path: Path, display: str | None = None) -> Policy:
+def load_policy_file(path: Path, display: str | None = None, skip_tests: bool = False) -> Policy:
+    """With `skip_tests`, the block-style `tests:` section that ends a file is not read (a
+    scan has no use for the fixtures, which are half the library's text); the policy then
+    has no tests. Only for files known to be laid out so, as the built-in ones are."""
     display = display or str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise PolicyError(display, f"cannot read policy file: {error}") from None
+    if skip_tests:
+        text = _without_tests(text)
     documents = list(load_documents(text))
     if len(documents) != 1:
         raise PolicyError(display, "a policy file holds exactly one YAML document")
@@ -135,6 +140,15 @@ def load_policy_file(path: Path, display: str | None = None) -> Policy:
     if isinstance(document, YamlError):
         raise PolicyError(display, document.message, document.line)
     return parse_policy(document, display)
+
+
+_TESTS_SECTION = re.compile(r"^tests:[ \t]*$(?![\s\S]*^[A-Za-z])", re.MULTILINE)
+
+
+def _without_tests(text: str) -> str:
+    """`text` up to a last top-level key `tests:` whose value is a block on the next lines."""
+    found = _TESTS_SECTION.search(text)
+    return text[:found.start()] if found else text
 
 
 def parse_policy(document: YamlDocument, display: str) -> Policy:
