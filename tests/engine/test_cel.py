@@ -164,21 +164,45 @@ ODD_WORKLOADS = [
     {"spec": {"template": {"metadata": "not a mapping", "spec": {"containers": [{"name": "a"}]}}}},
     {"spec": ["a", "list"]},
     {},
+    {"spec": {"containers": [{"name": "a", "securityContext": {"privileged": True}}], "initContainers": [],
+              "hostNetwork": True}},  # a pod's shape
+    {"spec": {"containers": None}},
+    {"spec": {"template": {"metadata": {"labels": {"app": "web"}, "annotations": {"team": "edge"}},
+                           "spec": {"hostNetwork": True, "initContainers": [{"name": "i"}]}}}},
+    {"spec": {"template": {"metadata": {"annotations": {"team": "core"}}, "spec": {
+        "hostNetwork": True, "priorityClassName": "high", "containers": [{"name": "a"}]}}}},
+    {"spec": {"jobTemplate": {"spec": {"template": {"metadata": None, "spec": {
+        "ephemeralContainers": [{"name": "e", "image": "x:latest"}]}}}}}},  # a CronJob's shape
+    {"spec": {"jobTemplate": {"spec": {"template": {"metadata": {"labels": {"a": "b"}}, "spec": None}}}}},
 ]
 
 
+# No built-in policy reads podMeta; this one reads it and podSpec in both shortcut scopes.
+POD_META_POLICY = policy("""\
+    - forEach: "@containers"
+      expression: "podMeta.?annotations.?team.orValue('') == 'core' || podSpec.?hostNetwork.orValue(false) != true"
+      message: "only the core team's pods use the host network"
+      messageExpression: "container.?name.orValue('?') + ' of ' + string(podMeta.?labels.?app.orValue('?'))"
+    - forEach: "@podSpec"
+      expression: "!has(podMeta.labels) || podSpec.?priorityClassName.hasValue()"
+      message: "labelled pods need a priority class"
+    """, targets="targets: {kinds: [Deployment, Pod, CronJob]}")
+
+
+@pytest.mark.parametrize("kind", ["Deployment", "Pod", "CronJob"])
 @pytest.mark.parametrize("shape", ODD_WORKLOADS)
-def test_pod_variables_given_or_found_give_the_same_verdicts(shape, monkeypatch):
+def test_pod_variables_given_or_found_give_the_same_verdicts(shape, kind, monkeypatch):
     """The engine hands the pod spec and containers to CEL when it can compute them as CEL
-    would find them; every built-in pod policy must give the same results either way."""
+    would find them; every built-in pod policy (and one reading podMeta) must give the same
+    results either way."""
     import validator.engine.cel as cel_module
     from validator.engine.library import load_policies
 
-    pod_policies = [p for p in load_policies([]) if "Deployment" in p.targets.kinds]
-    document = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, **shape}
+    pod_policies = [p for p in load_policies([]) if kind in p.targets.kinds] + [POD_META_POLICY]
+    document = {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": "d"}, **shape}
 
     def outcomes():
-        resource = Resource("Deployment", "apps/v1", "d", None, document, "d.yaml")
+        resource = Resource(kind, "apps/v1", "d", None, document, "d.yaml")
         return [(r.policy.id, r.status, r.error, [(v.field_path, v.message) for v in r.violations])
                 for r in Engine.build(pod_policies).run([resource])]
 

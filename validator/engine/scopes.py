@@ -72,7 +72,7 @@ def pod_values(document: dict[str, Any]) -> dict[str, Any] | None:
     kind = document.get("kind")
     spec_path = pod_spec_path(kind if isinstance(kind, str) else "")
     spec, found = _optional(document, spec_path)
-    meta, _ = _optional(document, spec_path[:-1] + ("metadata",))
+    meta, meta_found = _optional(document, spec_path[:-1] + ("metadata",))
     if spec is _ERROR or meta is _ERROR:
         return None
     spec = spec if found else {}
@@ -82,7 +82,7 @@ def pod_values(document: dict[str, Any]) -> dict[str, Any] | None:
         if not isinstance(items, list):
             return None
         containers += items
-    return {"podSpec": spec, "podMeta": meta if meta is not None else {}, POD_SPEC_FOUND: found,
+    return {"podSpec": spec, "podMeta": meta if meta_found else {}, POD_SPEC_FOUND: found,
             POD_CONTAINERS: containers}
 
 
