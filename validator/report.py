@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from validator.model import BaselineState, InputError, Result, ScanWarning, Severity, Status, Violation
@@ -46,15 +47,29 @@ class ScanReport:
     @property
     def failures(self) -> list[Result]:
         """Failed checks that count: not suppressed."""
-        return [r for r in self.results if r.status is Status.FAIL and r.suppression is None]
+        return self._partition[0]
 
     @property
     def suppressed(self) -> list[Result]:
-        return [r for r in self.results if r.status is Status.FAIL and r.suppression is not None]
+        return self._partition[1]
 
     @property
     def evaluation_errors(self) -> list[Result]:
-        return [r for r in self.results if r.status is Status.ERROR]
+        return self._partition[2]
+
+    @cached_property
+    def _partition(self) -> tuple[list[Result], list[Result], list[Result]]:
+        """Failures, suppressed failures and errors: sorted out once, as every reporter
+        asks (the results are not changed once the report is made)."""
+        failures: list[Result] = []
+        suppressed: list[Result] = []
+        errors: list[Result] = []
+        for result in self.results:
+            if result.status is Status.FAIL:
+                (failures if result.suppression is None else suppressed).append(result)
+            elif result.status is Status.ERROR:
+                errors.append(result)
+        return failures, suppressed, errors
 
     def counts(self) -> Counter[str]:
         counts: Counter[str] = Counter(r.status.value for r in self.results if r.suppression is None)
@@ -83,7 +98,7 @@ class ScanReport:
             return EXIT_ERROR
         if self.soft_fail:
             return EXIT_OK
-        return EXIT_FINDINGS if any(self.is_blocking(r) for r in self.results) else EXIT_OK
+        return EXIT_FINDINGS if any(self.is_blocking(r) for r in self.failures) else EXIT_OK
 
 
 def is_baselined(violation: Violation) -> bool:
