@@ -56,3 +56,25 @@ def test_a_scan_reads_the_library_without_its_fixtures_and_nothing_else_differs(
 ])
 def test_only_a_trailing_block_tests_section_is_skipped(text, kept):
     assert _without_tests(text) == (text if kept is None else kept)
+
+
+def test_apparmor_findings_list_annotations_in_container_order():
+    """CEL iterates a map in an order that changes from run to run; TDV-K8S-014's message
+    follows the containers instead (5 annotations: 1 chance in 120 to pass by luck)."""
+    from validator.engine import Engine
+    from validator.model import Resource
+
+    prefix = "container.apparmor.security.beta.kubernetes.io/"
+    names = ["e", "a", "b", "c", "d"]
+    document = {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {"template": {
+            "metadata": {"annotations": {prefix + name: "unconfined" for name in sorted(names, reverse=True)}},
+            "spec": {"initContainers": [{"name": "e"}], "containers": [{"name": n} for n in names[1:]]},
+        }},
+    }
+    [policy] = [p for p in POLICIES if p.id == "TDV-K8S-014"]
+    [result] = Engine.build([policy]).run([Resource("Deployment", "apps/v1", "web", None, document, "d.yaml")])
+    [violation] = result.violations
+    assert violation.message == "unsafe AppArmor annotation: " + ", ".join(
+        f"container {name} uses unconfined" for name in ["a", "b", "c", "d", "e"])
