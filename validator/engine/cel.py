@@ -8,6 +8,8 @@ Each expression is compiled once per run. Parameters are bound as a constant wit
 `cel.bind`, so one activation per resource serves every policy: the resource is converted
 to CEL values once. The activation also carries the pod spec, its metadata and its
 containers (see scopes.pod_values), so that the 30-odd pod checks do not each find them.
+For a kind with many resources, the verdicts of all its checks come from one program (see
+CelBatch).
 """
 
 from __future__ import annotations
@@ -63,6 +65,21 @@ class CelEvaluator:
             return self.env(POD_GIVEN).Activation({"object": document}), False
         return self.env(POD_GIVEN).Activation({"object": document, **pod}), True
 
+    def batch(self, policies: list["CompiledCelPolicy"]) -> "CelBatch | None":
+        """One program giving the verdicts of all the checks of `policies`, in order."""
+        texts: list[str] = []
+        offsets: dict[str, int] = {}
+        for policy in policies:
+            offsets[policy.policy.id] = len(texts)
+            texts.extend(check.verdict.given_text for check in policy.checks)
+        if len(texts) < 2:
+            return None
+        try:
+            program = self.env(POD_GIVEN).compile("[" + ",\n".join(texts) + "]")
+        except RuntimeError:  # beyond a limit of the parser: check by check, then
+            return None
+        return CelBatch(self, program, offsets, len(texts))
+
     def compile(self, policy: Policy, parameters: dict[str, Any]) -> "CompiledCelPolicy":
         params = to_cel_literal(parameters)
         checks = []
@@ -89,10 +106,12 @@ class CelEvaluator:
             if scope is not None and scope.uses_pod:
                 # Read the pod variables of the activation; find them in CEL only for a
                 # resource whose shape keeps pod_values from computing them.
-                return _Program(self.env(POD_GIVEN).compile(_bound(params, scope, text, pod_given=True)),
+                given = _bound(params, scope, text, pod_given=True)
+                return _Program(self.env(POD_GIVEN).compile(given), given,
                                 lambda: self.env(POD_GIVEN).compile(_bound(params, scope, text)))
-            program = self.env(POD_GIVEN).compile(_bound(params, scope, text))
-            return _Program(program, lambda: program)
+            given = _bound(params, scope, text)
+            program = self.env(POD_GIVEN).compile(given)
+            return _Program(program, given, lambda: program)
         except (RuntimeError, CelTextError):
             pass
         try:
@@ -118,8 +137,9 @@ class _Program:
     """A compiled expression: the form for activations with the pod variables, and (compiled
     on first use) the form that finds them itself."""
 
-    def __init__(self, given: Any, finding: Callable[[], Any]):
+    def __init__(self, given: Any, given_text: str, finding: Callable[[], Any]):
         self.given = given
+        self.given_text = given_text
         self._finding = finding
         self._compiled_finding: Any = None
 
@@ -157,6 +177,28 @@ class _CompiledValidation:
     message: Any | None
 
 
+class CelBatch:
+    """The verdicts of many policies' checks on one resource, from one evaluation of a CEL
+    list of their expressions: one call into the runtime instead of one per check.
+
+    Used for a resource whose pod variables are given. When any expression errors, so
+    does the list, and every check is then evaluated on its own (which names the error).
+    """
+
+    def __init__(self, evaluator: CelEvaluator, program: Any, offsets: dict[str, int], size: int):
+        self.evaluator, self.program, self.offsets, self.size = evaluator, program, offsets, size
+
+    def prepare(self, document: dict[str, Any], cache: dict[str, Any]) -> None:
+        activation = cache.get("cel")
+        if activation is None:
+            activation = cache["cel"] = self.evaluator.activation(document)
+        values, pod_given = activation
+        if pod_given:
+            verdicts = self.program.eval(values).plain_value()
+            if verdicts.__class__ is list and len(verdicts) == self.size:  # an error's is its text
+                cache["cel:batch"] = (self.offsets, verdicts)
+
+
 class CompiledCelPolicy:
     def __init__(self, policy: Policy, checks: tuple[_CompiledValidation, ...], evaluator: CelEvaluator):
         self.policy, self.checks, self.evaluator = policy, checks, evaluator
@@ -166,23 +208,28 @@ class CompiledCelPolicy:
         if activation is None:
             activation = cache["cel"] = self.evaluator.activation(document)
         values, pod_given = activation
+        batch = cache.get("cel:batch")
+        offset = batch[0].get(self.policy.id) if batch else None
         violations: list[RawViolation] = []
-        for check in self.checks:
-            result = (check.verdict.given if pod_given else check.verdict.finding()).eval(values)
-            # The common case first: the object or every item complies. (An error is never
-            # True: its plain value is its text.)
-            verdict = result.plain_value()
+        for number, check in enumerate(self.checks):
+            if offset is not None:  # evaluated already, without error (see CelBatch)
+                result, verdict = None, batch[1][offset + number]
+            else:
+                result = (check.verdict.given if pod_given else check.verdict.finding()).eval(values)
+                # An error is never True: its plain value is its text.
+                verdict = result.plain_value()
+            # The common case first: the object or every item complies.
             if check.scope is None:
                 if verdict is True:
                     continue
-                if _verdict(_value(result)):
+                if _verdict(verdict if result is None else _value(result)):
                     continue
                 violations.append(RawViolation(check.validation.field_path, self._message(check, activation, None),
                                                check.validation.reads))
                 continue
             if verdict.__class__ is list and all(ok is True for ok in verdict):
                 continue
-            verdicts = _flatten(_value(result))
+            verdicts = _flatten(verdict if result is None else _value(result))
             if all(ok is True for ok in verdicts):
                 continue
             paths = _item_paths(check.scope, document, cache)
