@@ -338,3 +338,42 @@ def test_positions_with_windows_line_breaks():
 def test_a_document_knows_where_it_ends():
     first, second = load("a: 1\nb: 2\n---\nc: 3\n")
     assert (first.line, first.end_line, second.line) == (1, 3, 4)
+
+
+TRICKY_SCALARS = """\
+plain: [yes, no, on, off, y, n, True, FALSE, ~, null, Null, "", 0x1F, 0o17, 017, 1_000, +12, -0, 1e3, 6.8523e+5,
+        .inf, -.Inf, .NaN, 2001-12-14, 2001-12-14t21:59:43.10-05:00, 1:30, "=", =, "<<", text, '42']
+quoted: ["yes", 'no', "12", '1.5', "null", "~"]
+block: |
+  multi
+folded: >
+  line
+true: a boolean key
+1: an int key
+null: a null key
+1.5: a float key
+'2': a quoted key
+base: &base {name: b, port: 80}
+merged:
+  <<: *base
+  port: 81
+many: [*base, *base]
+"""
+
+NON_SPECIFIC = "a: ! 12\nb: 12\nc: !!str 13\nd: ! [1, 2]\ne: [x, ! y]\n"
+
+
+def test_a_non_specific_tag_resolves_as_no_tag_as_in_libyaml():
+    [document] = load_documents(NON_SPECIFIC)
+    assert document.data == {"a": 12, "b": 12, "c": "13", "d": [1, 2], "e": ["x", "y"]}
+
+
+def test_tricky_scalars_resolve_as_yaml_1_1_says():
+    [document] = load_documents(TRICKY_SCALARS)
+    data = document.data
+    assert data["plain"][:10] == [True, False, True, False, "y", "n", True, False, None, None]
+    assert data["plain"][12:17] == [31, "0o17", 15, 1000, 12]  # 0o is YAML 1.2 only
+    assert data["plain"][23:26] == ["2001-12-14", "2001-12-14t21:59:43.10-05:00", "1:30"]  # strings
+    assert data["quoted"] == ["yes", "no", "12", "1.5", "null", "~"]
+    assert {"true", "1", "null", "1.5", "2"} <= set(data)
+    assert data["merged"] == {"name": "b", "port": 81}
