@@ -16,8 +16,12 @@ NAME_KEY = "schema_property_name"
 
 
 def to_json_data(value: Any, always: frozenset[str] = frozenset()) -> Any:
-    if attrs.has(type(value)):
-        return _object(value, always)
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    fields = _fields(kind)
+    if fields is not None:
+        return _object(value, fields, always)
     if isinstance(value, dict):
         return {str(key): to_json_data(item, always) for key, item in value.items() if item is not None}
     if isinstance(value, (list, tuple)):
@@ -25,24 +29,42 @@ def to_json_data(value: Any, always: frozenset[str] = frozenset()) -> Any:
     return value
 
 
-def _object(value: Any, always: frozenset[str]) -> dict[str, Any]:
+_NO_DEFAULT = object()
+_plans: dict[type, tuple[tuple[str, str, Any], ...] | None] = {}
+
+
+def _fields(kind: type) -> tuple[tuple[str, str, Any], ...] | None:
+    """(attribute, JSON name, default or _NO_DEFAULT) for each field of an attrs class; None
+    for any other type. Worked out once per class: a SARIF log has many thousands of objects."""
+    try:
+        return _plans[kind]
+    except KeyError:
+        pass
+    plan = None
+    if attrs.has(kind):
+        plan = tuple((field.name, field.metadata.get(NAME_KEY, field.name), _default(field))
+                     for field in attrs.fields(kind))
+    _plans[kind] = plan
+    return plan
+
+
+def _default(field: attrs.Attribute) -> Any:
+    default = field.default
+    if default is attrs.NOTHING:
+        return _NO_DEFAULT
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        return _NO_DEFAULT if default.takes_self else default.factory()
+    return default
+
+
+def _object(value: Any, fields: tuple[tuple[str, str, Any], ...], always: frozenset[str]) -> dict[str, Any]:
     data: dict[str, Any] = {}
-    for field in attrs.fields(type(value)):
-        item = getattr(value, field.name)
-        name = field.metadata.get(NAME_KEY, field.name)
-        if item is None or (name not in always and _is_default(field, item)):
+    for attribute, name, default in fields:
+        item = getattr(value, attribute)
+        if item is None:
+            continue
+        # type check first: True == 1 and 1.0 == 1, but they are different JSON values
+        if default is not _NO_DEFAULT and type(item) is type(default) and item == default and name not in always:
             continue
         data[name] = to_json_data(item, always)
     return data
-
-
-def _is_default(field: attrs.Attribute, item: Any) -> bool:
-    default = field.default
-    if default is attrs.NOTHING:
-        return False
-    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-        if default.takes_self:
-            return False
-        default = default.factory()
-    # type check first: True == 1 and 1.0 == 1, but they are different JSON values
-    return type(item) is type(default) and item == default
