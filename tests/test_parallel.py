@@ -85,7 +85,7 @@ def test_one_job_keeps_everything_in_this_process(tree, monkeypatch, tmp_path):
 def test_a_failed_worker_costs_time_not_results(tree, monkeypatch, tmp_path):
     serial = reports(1, tmp_path)
 
-    def die(job, results):
+    def die(results):
         os._exit(3)  # as if killed: nothing is sent
 
     monkeypatch.setattr(parallel, "_prepare_to_send", die)

@@ -207,6 +207,7 @@ class Violation:
     field_path: FieldPath
     location: Location
     baseline: BaselineState | None = None  # set when a baseline is in use
+    validation: int | None = field(default=None, compare=False)  # the index of the policy's failing validation
 
 
 class Status(str, enum.Enum):
@@ -226,5 +227,6 @@ class Result:
     error: str | None = None
     duration: float = field(default=0.0, compare=False)  # seconds spent evaluating
     suppression: Suppression | None = None  # set by the suppressions filter on a failure
-    # validator.fix.plan.PlannedFix list, when planned beside the document (see validator.parallel)
-    fix_plans: list[Any] | None = field(default=None, compare=False)
+    # validator.fix.preview.FindingFix by violation index, when computed beside the document
+    # (see validator.parallel)
+    fixes: dict[int, Any] | None = field(default=None, compare=False)

@@ -7,8 +7,8 @@ shard itself; each other shard goes to a child forked from it, which inherits th
 compiled policies and settings without copying them.
 
 A child sends back its results with detached resources (`Resource.detach`): the findings'
-locations and fingerprints, and the fix plans when SARIF will want them, are computed in
-the child while the documents are at hand. Policies travel as their index. Results are
+locations and fingerprints, and SARIF's fixes when it is wanted, are computed in the child
+while the documents are at hand (each shard computes its fixes, this process's included). Policies travel as their index. Results are
 merged in file order, so the report is the same as a scan in one process. A child that
 fails (killed, out of memory) costs time, never results: its shard is redone here.
 
@@ -51,7 +51,7 @@ class Job:
     engine: Any  # validator.engine.Engine
     context: SourceContext
     exclusions: list[exclusion_filter.Exclusion]
-    plan_fixes: bool = False  # plan fixes for SARIF (see validator.fix.preview)
+    plan_fixes: bool = False  # compute SARIF's fixes (see validator.fix.preview)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -196,32 +196,35 @@ def _run_shard(job: Job, items: list[InputFile], detach: bool) -> ShardOutput:
         resources, output.excluded = exclusion_filter.apply(resources, job.exclusions, job.context.root)
         output.resources = len(resources)
         output.results = job.engine.run(resources)
+        if job.plan_fixes:  # here, in parallel with the other shards, rather than when reporting
+            _plan_fixes(job, output.results)
         if detach:
-            _prepare_to_send(job, output.results)
+            _prepare_to_send(output.results)
     return output
 
 
-def _prepare_to_send(job: Job, results: list[Result]) -> None:
+def _plan_fixes(job: Job, results: list[Result]) -> None:
+    """The SARIF fixes of the findings (validator.fix.preview), while the files are at hand."""
+    from validator.fix.plan import Planner
+    from validator.fix.preview import result_fixes
+
+    planner = Planner(job.overrides)
+    cache: dict = {}
+    for result in results:
+        if result.status is Status.FAIL:
+            result.fixes = result_fixes(result, planner, job.context.root, cache)
+
+
+def _prepare_to_send(results: list[Result]) -> None:
     """Compute what needs the documents, then detach the resources."""
     from validator.fingerprint import stable_path
 
-    planner = None
-    if job.plan_fixes:
-        from validator.fix.plan import Planner, has_fix
-
-        planner = Planner(job.overrides)
     for result in results:
         if result.status is not Status.FAIL:
             continue
         resource = result.resource
         for violation in result.violations:
             resource.stable_paths[violation.field_path] = stable_path(resource.document, violation.field_path)
-        if planner is not None and has_fix(result.policy):
-            try:
-                result.fix_plans = planner.plan(result)
-            except Exception as error:  # as validator.fix.preview does: no fix for this result
-                log.debug("%s: no fixes for %s: %s", resource.path, result.policy.id, type(error).__name__)
-                result.fix_plans = []
     for resource in {id(r.resource): r.resource for r in results}.values():
         resource.detach()
 
@@ -238,8 +241,9 @@ class _Pickler(pickle.Pickler):
         self.dispatch_table = {type(policy): lambda policy: (_policy_at, (indexes[id(policy)],))
                                for policy in policies}
         self.dispatch_table[Result] = lambda r: (Result, (r.policy, r.resource, r.status, r.violations, r.error,
-                                                          r.duration, r.suppression, r.fix_plans))
-        self.dispatch_table[Violation] = lambda v: (Violation, (v.message, v.field_path, v.location, v.baseline))
+                                                          r.duration, r.suppression, r.fixes))
+        self.dispatch_table[Violation] = lambda v: (Violation, (v.message, v.field_path, v.location, v.baseline,
+                                                                        v.validation))
         self.dispatch_table[Location] = lambda loc: (Location, (loc.path, loc.line, loc.column))
 
 

@@ -82,3 +82,30 @@ def test_every_fixable_policy_has_a_failing_fixture_that_passes_after_fix(policy
         if outcome.planned and not outcome.remaining:
             return
     pytest.fail(f"{policy.id}: no failing object: or tf: fixture passes after its fix")
+
+
+@pytest.mark.parametrize("policy, case", [c for c in CASES if c[1].object is not None],
+                         ids=lambda item: getattr(item, "id", None) or getattr(item, "name", None))
+def test_plans_from_recorded_validations_equal_plans_from_evaluating_again(policy, case):
+    """The engine records which validation failed; without that record, the planner
+    evaluates each validation again. Both must plan the same fixes."""
+    import dataclasses
+
+    from validator.engine import Engine
+    from validator.fix.plan import Planner
+    from validator.model import Resource
+
+    document = case.object
+    metadata = document.get("metadata") or {}
+    resource = Resource(document["kind"], document["apiVersion"], metadata.get("name"), metadata.get("namespace"),
+                        document, "fixture.yaml")
+    [result] = Engine.build([policy], {policy.id: case.parameters}).run([resource])
+    assert all(v.validation is not None for v in result.violations)
+    unrecorded = dataclasses.replace(result, violations=[dataclasses.replace(v, validation=None)
+                                                         for v in result.violations])
+
+    def plans(result):
+        planner = Planner({policy.id: case.parameters})
+        return [(p.violation.field_path, p.assignments, p.problem) for p in planner.plan(result)]
+
+    assert plans(result) == plans(unrecorded)

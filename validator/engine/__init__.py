@@ -152,7 +152,8 @@ def _outcome(item: CompiledPolicy, resource: Resource, cache: dict[str, Any]) ->
                if not any(touches_unknown(path, unknown) for path in (v.field_path, *v.reads))]
     if not raw:
         return Result(item.policy, resource, Status.PASS)
-    violations = [Violation(v.message, v.field_path, resource.locate(v.field_path)) for v in raw]
+    violations = [Violation(v.message, v.field_path, resource.locate(v.field_path), validation=v.validation)
+                  for v in raw]
     violations.sort(key=lambda v: (v.location.line, v.location.column, v.message))
     return Result(item.policy, resource, Status.FAIL, violations)
 

@@ -36,6 +36,7 @@ class RawViolation:
     field_path: FieldPath
     message: str
     reads: tuple[FieldPath, ...] = ()  # other fields the verdict depends on (see Validation.reads)
+    validation: int | None = None  # the index of the failing validation in the policy
 
 
 def _extensions() -> list[Any]:
@@ -225,7 +226,7 @@ class CompiledCelPolicy:
                 if _verdict(verdict if result is None else _value(result)):
                     continue
                 violations.append(RawViolation(check.validation.field_path, self._message(check, activation, None),
-                                               check.validation.reads))
+                                               check.validation.reads, number))
                 continue
             if verdict.__class__ is list and all(ok is True for ok in verdict):
                 continue
@@ -239,7 +240,7 @@ class CompiledCelPolicy:
                 if not _verdict(ok):
                     message = self._message(check, activation, index)
                     reads = tuple(path + read for read in check.validation.reads)
-                    violations.append(RawViolation(path + check.validation.field_path, message, reads))
+                    violations.append(RawViolation(path + check.validation.field_path, message, reads, number))
         return violations
 
     def _message(self, check: _CompiledValidation, activation: Any, index: int | None) -> str:

@@ -69,20 +69,23 @@ class Planner:
         params = policy.defaults() | self.overrides.get(policy.id, {})
         document = result.resource.document
         by_field = {violation.field_path: violation for violation in result.violations}
+        # Which validation failed where, when the engine recorded it; else it is evaluated again.
+        failed = {(v.validation, v.field_path) for v in result.violations}
+        known = all(v.validation is not None for v in result.violations)
         found: dict[FieldPath, list[Assignment]] = {}
         problems: dict[FieldPath, str] = {}
-        for validation in policy.validations:
+        for index, validation in enumerate(policy.validations):
             if not validation.fix:
                 continue
             scope = validation_scope(policy, validation)
             for item in scope.item_paths(document) if scope else [()]:
                 blamed = item + validation.field_path
-                if blamed not in by_field:
-                    continue
+                if blamed not in by_field or known and (index, blamed) not in failed:
+                    continue  # this validation holds here (another may blame the same field)
                 variables = _variables(scope, document, item) | {"object": document, "params": params}
                 try:
-                    if self._eval(policy, validation.expression, variables) is True:
-                        continue  # another validation blames the same field
+                    if not known and self._eval(policy, validation.expression, variables) is True:
+                        continue
                     assignments = self._assignments(policy, validation, item, variables)
                     if assignments:  # every step may be skipped by its `when`
                         found.setdefault(blamed, []).extend(assignments)

@@ -34,19 +34,28 @@ def finding_fixes(report) -> dict[tuple[int, int], FindingFix]:
     cache: dict = {}
     found: dict[tuple[int, int], FindingFix] = {}
     for result in report.failures:
-        if not has_fix(result.policy):
-            continue
-        try:
-            planned = result.fix_plans if result.fix_plans is not None else planner.plan(result)
-        except Exception as error:  # a broken fix must not stop the report
-            log.debug("%s: no fixes for %s: %s", result.resource.path, result.policy.id, type(error).__name__)
-            continue
-        for item in planned:
-            fix = _one(item, root, cache)
-            if fix is not None:
-                index = next(n for n, v in enumerate(result.violations) if v is item.violation)
-                found[(id(result), index)] = fix
+        fixes = result.fixes if result.fixes is not None else result_fixes(result, planner, root, cache)
+        for index, fix in fixes.items():
+            found[(id(result), index)] = fix
     return found
+
+
+def result_fixes(result, planner: Planner, root: Path, cache: dict) -> dict[int, FindingFix]:
+    """The fixes of a result's findings, by the index of the violation; `cache` holds the
+    files read so far (see fix.apply.fix_files)."""
+    if not has_fix(result.policy):
+        return {}
+    try:
+        planned = planner.plan(result)
+    except Exception as error:  # a broken fix must not stop the report
+        log.debug("%s: no fixes for %s: %s", result.resource.path, result.policy.id, type(error).__name__)
+        return {}
+    fixes = {}
+    for item in planned:
+        fix = _one(item, root, cache)
+        if fix is not None:
+            fixes[next(n for n, v in enumerate(result.violations) if v is item.violation)] = fix
+    return fixes
 
 
 def _one(item: PlannedFix, root: Path, cache: dict) -> FindingFix | None:
