@@ -45,9 +45,18 @@ def test_same_text_for_a_sarif_log(report_with_evaluation_error):
     data = to_json_data(sarif.build(report_with_evaluation_error), sarif.ALWAYS_WRITTEN)
     expected = json.dumps(data, indent=2, ensure_ascii=False)
     assert dumps_indented(data) == expected
-    assert sarif.render(report_with_evaluation_error, RenderOptions()) == expected + "\n"
+    text = sarif.render(report_with_evaluation_error, RenderOptions())
+    assert text == dumps_indented(data, frozenset({"results"})) + "\n" and json.loads(text) == data
 
 
 def test_keys_must_be_strings():
     with pytest.raises(TypeError, match="keys must be strings"):
         dumps_indented({"ok": {1: "one"}})
+
+
+def test_lists_under_the_one_line_keys_have_an_entry_per_line():
+    data = {"runs": [{"results": [{"a": 1, "b": ["x", "é"]}, {"a": 2}], "other": [{"c": 3}], "empty": []}]}
+    text = dumps_indented(data, frozenset({"results", "empty"}))
+    assert json.loads(text) == data
+    assert '"results": [\n        {"a": 1, "b": ["x", "é"]},\n        {"a": 2}\n      ],' in text
+    assert '"other": [\n        {\n          "c": 3' in text and '"empty": []' in text

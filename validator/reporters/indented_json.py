@@ -16,13 +16,19 @@ from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False
 from typing import Any
 
 
-def dumps_indented(value: Any) -> str:
+def dumps_indented(value: Any, one_line: frozenset[str] = frozenset()) -> str:
+    """With `one_line`, each entry of a list under one of these keys is written on a line of
+    its own, by json's C encoder: the text of a list of many objects is then about half
+    as long, and written several times faster."""
     parts: list[str] = []
-    _write(value, "\n", parts.append)
+    _write(value, "\n", parts.append, one_line)
     return "".join(parts)
 
 
-def _write(value: Any, newline: str, put: Callable[[str], None]) -> None:
+_encode_one_line = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _write(value: Any, newline: str, put: Callable[[str], None], one_line: frozenset[str] = frozenset()) -> None:
     """Write `value`, whose first line is already indented and whose other lines start with
     `newline` (a line break and the indentation of the line `value` starts on)."""
     kind = type(value)
@@ -42,8 +48,11 @@ def _write(value: Any, newline: str, put: Callable[[str], None]) -> None:
             put(": ")
             if type(item) is str:  # the most common value: spare a call
                 put(encode_basestring(item))
+            elif key in one_line and type(item) is list and item:
+                entries = inner + "  "
+                put("[" + entries + ("," + entries).join(_encode_one_line(entry) for entry in item) + inner + "]")
             else:
-                _write(item, inner, put)
+                _write(item, inner, put, one_line)
             separator = "," + inner
         put(newline + "}")
     elif kind is list:
@@ -54,7 +63,7 @@ def _write(value: Any, newline: str, put: Callable[[str], None]) -> None:
         separator = "[" + inner
         for item in value:
             put(separator)
-            _write(item, inner, put)
+            _write(item, inner, put, one_line)
             separator = "," + inner
         put(newline + "]")
     elif value is None:

@@ -150,7 +150,8 @@ class FindingProperties(PropertyBag):
 
 
 def render(report: ScanReport, options) -> str:
-    return dumps_indented(to_json_data(build(report), ALWAYS_WRITTEN)) + "\n"
+    # One result per line: a big log stays readable, and is half as long.
+    return dumps_indented(to_json_data(build(report), ALWAYS_WRITTEN), frozenset({"results"})) + "\n"
 
 
 def build(report: ScanReport) -> SarifLog:
