@@ -69,3 +69,20 @@ def test_an_expression_that_errors_is_reported_as_when_alone(monkeypatch, prepar
     assert prepared["ok"] == 5  # the resources without replicas were evaluated check by check
     errors = [o for o in batched if o[0] == "TDV-TEST-001" and o[3]]
     assert len(errors) == 5 and "replicas" in errors[0][3]
+
+
+def test_a_batch_that_raises_leaves_each_check_to_report(monkeypatch):
+    class Raising:
+        def eval(self, values):
+            raise RuntimeError("conversion failed")
+
+    original = CelBatch.__init__
+
+    def init(self, evaluator, program, offsets, size):
+        original(self, evaluator, Raising(), offsets, size)
+
+    monkeypatch.setattr(CelBatch, "__init__", init)
+    resources = fixture_resources()
+    batched, _ = outcomes(KUBERNETES, resources, monkeypatch, batch_from=1)
+    alone, _ = outcomes(KUBERNETES, resources, monkeypatch, batch_from=10**9)
+    assert batched == alone

@@ -194,10 +194,14 @@ class CelBatch:
         if activation is None:
             activation = cache["cel"] = self.evaluator.activation(document)
         values, pod_given = activation
-        if pod_given:
+        if not pod_given:
+            return
+        try:
             verdicts = self.program.eval(values).plain_value()
-            if verdicts.__class__ is list and len(verdicts) == self.size:  # an error's is its text
-                cache["cel:batch"] = (self.offsets, verdicts)
+        except Exception:  # as the engine allows for one check: each check then reports it
+            return
+        if verdicts.__class__ is list and len(verdicts) == self.size:  # an error's is its text
+            cache["cel:batch"] = (self.offsets, verdicts)
 
 
 class CompiledCelPolicy:
