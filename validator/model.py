@@ -225,7 +225,8 @@ class Result:
     status: Status
     violations: list[Violation] = field(default_factory=list)
     error: str | None = None
-    duration: float = field(default=0.0, compare=False)  # seconds spent evaluating
+    # seconds spent evaluating, with an even share of the resource's batch evaluation
+    duration: float = field(default=0.0, compare=False)
     suppression: Suppression | None = None  # set by the suppressions filter on a failure
     # validator.fix.preview.FindingFix by violation index, when computed beside the document
     # (see validator.parallel)
