@@ -1,6 +1,7 @@
 """validator.parallel: a scan in several processes reports exactly what one process does."""
 
 import os
+import pickle
 import re
 import shutil
 import sys
@@ -149,3 +150,41 @@ def test_default_jobs_respects_the_quota(monkeypatch):
     assert parallel.default_jobs() == 1
     monkeypatch.setattr(parallel, "cpu_quota", lambda: None)
     assert 1 <= parallel.default_jobs() <= parallel.MAX_JOBS
+
+
+def test_a_worker_that_cannot_start_costs_time_not_results(tree, monkeypatch, tmp_path):
+    import multiprocessing.context
+
+    serial = reports(1, tmp_path)
+
+    def refuse(self):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", refuse)
+    redone = spy_on_redo(monkeypatch)
+    assert reports(2, tmp_path) == serial
+    assert redone
+
+
+def spy_on_redo(monkeypatch) -> list:
+    redone = []
+    original = parallel._redo
+
+    def redo(job, items):
+        redone.append(len(items))
+        return original(job, items)
+
+    monkeypatch.setattr(parallel, "_redo", redo)
+    return redone
+
+
+def test_results_that_cannot_be_read_are_redone_here(tree, monkeypatch, tmp_path):
+    serial = reports(1, tmp_path)
+
+    def unreadable(payload, policies):
+        raise pickle.UnpicklingError("truncated")
+
+    monkeypatch.setattr(parallel, "_load", unreadable)
+    redone = spy_on_redo(monkeypatch)
+    assert reports(2, tmp_path) == serial
+    assert redone

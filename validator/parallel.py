@@ -135,13 +135,20 @@ def evaluate_files(job: Job, items: list[InputFile], jobs: int) -> ShardOutput:
     for indexes in shards[1:]:
         receiver, sender = context.Pipe(duplex=False)
         process = context.Process(target=_child, args=([items[i] for i in indexes], sender), daemon=True)
-        process.start()
-        sender.close()
+        try:
+            process.start()
+        except OSError as error:  # no process to be had (a limit on processes, or memory)
+            log.debug("cannot start a worker process (%s): reading its files here", error.strerror or error)
+            receiver.close()
+            process = None
+        finally:
+            sender.close()
         children.append((indexes, process, receiver))
     log.debug("evaluating %d files in %d processes", len(items), len(shards))
     output = _run_shard(job, [items[i] for i in shards[0]], detach=False)
     for indexes, process, receiver in children:
-        output = _merge(output, _receive(job, receiver, process) or _redo(job, [items[i] for i in indexes]))
+        received = _receive(job, receiver, process) if process is not None else None
+        output = _merge(output, received or _redo(job, [items[i] for i in indexes]))
     _job = None
     return output
 
@@ -171,7 +178,11 @@ def _receive(job: Job, receiver: Any, process: Any) -> ShardOutput | None:
         process.join()
     if payload is None:
         return None
-    return _load(payload, job.engine.policies)
+    try:
+        return _load(payload, job.engine.policies)
+    except Exception as error:  # not expected: the shard is redone
+        log.debug("a worker process's results cannot be read: %s", type(error).__name__)
+        return None
 
 
 def _redo(job: Job, items: list[InputFile]) -> ShardOutput:
