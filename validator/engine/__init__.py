@@ -37,9 +37,9 @@ class Evaluator(Protocol):
     def compile(self, policy: Policy, parameters: dict[str, Any]) -> CompiledPolicy: ...
 
 
-# A kind needs this many resources in a run before its policies are batched (compiling the
-# batch costs about as much as a few resources' evaluations save).
-BATCH_MIN_RESOURCES = 8
+# A kind needs this many resources in a run before its policies are batched: compiling the
+# Deployment batch (43 checks) takes about 20 ms, and saves about 0.15 ms per Deployment.
+BATCH_MIN_RESOURCES = 100
 
 
 class Engine:
