@@ -7,10 +7,11 @@ shard itself; each other shard goes to a child forked from it, which inherits th
 compiled policies and settings without copying them.
 
 A child sends back its results with detached resources (`Resource.detach`): the findings'
-locations and fingerprints, and SARIF's fixes when it is wanted, are computed in the child
-while the documents are at hand (each shard computes its fixes, this process's included). Policies travel as their index. Results are
-merged in file order, so the report is the same as a scan in one process. A child that
-fails (killed, out of memory) costs time, never results: its shard is redone here.
+locations and fingerprints are computed in the child while the documents are at hand, and
+so are SARIF's fixes when it is wanted (by every shard, this process's included). Policies
+travel as their index. Results are merged in file order, so the report is the same as a
+scan in one process. A child that fails (killed, out of memory, or not started) costs
+time, never results: its shard is redone here.
 
 Forking is used only on Linux, where it is safe and cheap; elsewhere everything runs in
 this process. `tdv scan` uses one process per core by default; `--jobs 1` keeps to one
