@@ -80,3 +80,33 @@ def test_nothing_exportable_exits_1(custom):
 def test_usage_errors_exit_2(args, message):
     result = export(*args)
     assert result.exit_code == 2 and message in result.output
+
+
+def test_the_config_chooses_the_policies_and_their_parameters(tmp_path, monkeypatch, custom):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".tdv.yaml").write_text(
+        "policies:\n  include: ['TDV-K8S-02*', 'ACME-*']\n  exclude: [TDV-K8S-020]\n  dirs: [.]\n"
+        "parameters:\n  TDV-K8S-024:\n    allowed_registries: [registry.example.com]\n")
+    monkeypatch.chdir(tmp_path)
+    result = export()
+    assert result.exit_code == 0, result.output
+    documents = list(yaml.safe_load_all(result.stdout))
+    names = [d["metadata"]["name"] for d in documents if d["kind"] == "ValidatingAdmissionPolicy"]
+    assert "tdv-k8s-024" in names and "acme-1" in names and "tdv-k8s-020" not in names
+    assert all(name.startswith(("tdv-k8s-02", "acme-")) for name in names)
+    [registries] = [d for d in documents if d["kind"] == "ValidatingAdmissionPolicy"
+                    and d["metadata"]["name"] == "tdv-k8s-024"]
+    assert registries["spec"]["variables"][0]["expression"] == '{"allowed_registries": ["registry.example.com"]}'
+
+    ignored = export("--no-config", "--policy", "TDV-K8S-024")
+    [policy, _] = yaml.safe_load_all(ignored.stdout)
+    assert "registry.example.com" not in policy["spec"]["variables"][0]["expression"]
+
+
+def test_a_config_that_names_no_exportable_policy_says_so(tmp_path, monkeypatch):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".tdv.yaml").write_text("policies:\n  include: ['TDV-AWS-*']\n  min-severity: critical\n"
+                                        "  categories: [pod-security]\n")
+    monkeypatch.chdir(tmp_path)
+    result = export()
+    assert result.exit_code == 2 and "the policies section of .tdv.yaml" in result.output

@@ -28,28 +28,37 @@ def export() -> None:
               help="validationActions of the bindings (default: Deny). Repeatable, e.g. --action Deny --action Audit.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
               help="Write to FILE instead of standard output.")
-def export_vap(policy_dirs, include, exclude, actions, output) -> None:
+@click.option("-c", "--config", "config_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              metavar="FILE", help="Read the policy selection, policy directories and parameters from FILE"
+                                   " (default: .tdv.yaml, found as `tdv scan` finds it).")
+@click.option("--no-config", is_flag=True, help="Ignore any .tdv.yaml.")
+def export_vap(policy_dirs, include, exclude, actions, output, config_file, no_config) -> None:
     """Write a ValidatingAdmissionPolicy and its binding for every Kubernetes policy the API
-    server can enforce (Kubernetes 1.30 or later). Policies that cannot be exported are listed
-    on standard error with the reason.
+    server can enforce (Kubernetes 1.30 or later), with the policies and parameter values a
+    scan in this directory uses. Policies that cannot be exported are listed on standard
+    error with the reason.
 
     Exit codes: 0 manifests written, 1 no selected policy can be exported, 2 usage error.
     """
     from validator import __version__
-    from validator.engine.library import load_policies, select
-    from validator.engine.policy import PolicyError
+    from validator.cli.scan import load_library, read_config
+    from validator.engine.library import select
     from validator.vap.export import export_policies, render
 
     chosen = list(dict.fromkeys(_ACTIONS[a.lower()] for a in actions)) or ["Deny"]
     if {"Deny", "Warn"} <= set(chosen):
         raise click.UsageError("--action Deny and Warn cannot be combined (Deny already reports to the client)")
-    try:
-        policies = select(load_policies(policy_dirs), include, exclude)
-    except PolicyError as error:
-        raise click.ClickException(f"invalid policy: {error}") from None
+    if config_file and no_config:
+        raise click.UsageError("--config and --no-config exclude each other")
+    config = read_config(config_file, no_config)
+    selection = config.selection
+    policies = select(load_library(config, policy_dirs), include or selection.include,
+                      (*selection.exclude, *exclude), categories=selection.categories,
+                      min_severity=selection.min_severity, standards=selection.standards)
     if not policies:
-        raise click.UsageError("no policies selected (check --policy and --skip-policy)")
-    result = export_policies(policies, chosen)
+        where = f" and the policies section of {config.display}" if config.path else ""
+        raise click.UsageError(f"no policies selected (check --policy and --skip-policy{where})")
+    result = export_policies(policies, chosen, config.overrides())
     for policy, reason in result.skipped:
         click.echo(f"tdv: not exported: {policy.id}: {reason}", err=True)
     if not result.documents:
