@@ -72,7 +72,8 @@ class ScanReport:
         return failures, suppressed, errors
 
     def counts(self) -> Counter[str]:
-        counts: Counter[str] = Counter(r.status.value for r in self.results if r.suppression is None)
+        by_status = Counter(r.status for r in self.results if r.suppression is None)
+        counts: Counter[str] = Counter({status.value: number for status, number in by_status.items()})
         counts["findings"] = sum(len(r.violations) for r in self.failures)
         counts["baselined"] = sum(1 for r in self.failures for v in r.violations if is_baselined(v))
         counts["new"] = counts["findings"] - counts["baselined"]
