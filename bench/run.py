@@ -7,10 +7,12 @@ change in the machine's speed affects them alike):
   (a) PyYAML's C loader alone: yaml.load_all(..., Loader=yaml.CSafeLoader) over every file;
   (b) tdv scan DIR -o json=/dev/null, with every built-in policy (by default, one process
       per core);
-  (c) the same with --jobs 1: everything in one process.
+  (c) the same with --jobs 1: everything in one process;
+  (d) and (e) the same as (b), writing JUnit and SARIF instead of JSON (with --reports).
 
 Prints wall and CPU time, resources per second and peak RSS for each, and the ratios of
 (b) and (c) to (a). tdv's modules are byte-compiled first, as a wheel install leaves them.
+tdv runs with --root at the manifests, so that SARIF's fixes are computed as in a repository.
 
 Usage: python bench/run.py [--resources 5000] [--runs 5] [--keep DIR]
 """
@@ -82,9 +84,9 @@ def measure(commands: dict[str, list[str]], runs: int) -> list[Measure]:
                     max(s[2] for s in runs_)) for label, runs_ in samples.items()]
 
 
-def tdv_command(directory: Path, report: str, *options: str) -> list[str]:
-    return [sys.executable, "-m", "validator", "scan", str(directory), "--no-config", "-o", f"json={report}",
-            *options]
+def tdv_command(directory: Path, report: str, *options: str, output: str = "json") -> list[str]:
+    return [sys.executable, "-m", "validator", "scan", str(directory), "--no-config", "--root", str(directory),
+            "-o", f"{output}={report}", *options]
 
 
 def check_scan(directory: Path, expected: int) -> tuple[int, int]:
@@ -121,13 +123,14 @@ def cores() -> int:
 
 
 def report(resources: int, files: int, megabytes: float, policies: int, findings: int,
-           loader: Measure, tdv: Measure, one_process: Measure, runs: int, capacity: float) -> str:
+           loader: Measure, tdv: Measure, one_process: Measure, runs: int, capacity: float,
+           other_reports: list[Measure]) -> str:
     ratio = tdv.wall / loader.wall
     heading = (f"{resources} resources in {files} files ({megabytes:.1f} MB), {policies} policies,"
                f" {findings} findings; {cores()} cores delivering {capacity:.1f}x one core's sustained"
                f" throughput; median of {runs} runs")
     rows = [heading, "", f"{'':38} {'wall':>8} {'cpu':>8} {'resources/s':>12} {'peak RSS':>10}"]
-    for item in (loader, tdv, one_process):
+    for item in (loader, tdv, one_process, *other_reports):
         rows.append(f"{item.label:38} {item.wall:7.2f}s {item.cpu:7.2f}s {item.rate(resources):12,.0f}"
                     f" {item.peak_rss_mb:7.0f} MB")
     verdict = "met" if ratio < TARGET_RATIO else "MISSED"
@@ -146,6 +149,7 @@ def main() -> None:
     parser.add_argument("--resources", type=int, default=5_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", type=Path, help="write the manifests here and keep them")
+    parser.add_argument("--reports", action="store_true", help="also time JUnit and SARIF reports")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tdv-bench-") as scratch:
         directory = args.keep or Path(scratch) / "manifests"
@@ -154,13 +158,17 @@ def main() -> None:
         compileall.compile_dir(Path(__file__).resolve().parent.parent / "validator", quiet=1)
         policies, findings = check_scan(directory, args.resources)
         capacity = parallel_capacity()
-        loader, tdv, one_process = measure({
+        commands = {
             "(a) PyYAML CSafeLoader alone": [sys.executable, "-c", LOADER_ONLY, str(directory)],
             "(b) tdv scan -o json=/dev/null": tdv_command(directory, "/dev/null"),
             "(c) tdv scan ... --jobs 1": tdv_command(directory, "/dev/null", "--jobs", "1"),
-        }, args.runs)
+        }
+        if args.reports:
+            commands["(d) tdv scan -o junit=/dev/null"] = tdv_command(directory, "/dev/null", output="junit")
+            commands["(e) tdv scan -o sarif=/dev/null"] = tdv_command(directory, "/dev/null", output="sarif")
+        loader, tdv, one_process, *other_reports = measure(commands, args.runs)
     print(report(args.resources, len(written), megabytes, policies, findings, loader, tdv, one_process, args.runs,
-                 capacity))
+                 capacity, other_reports))
 
 
 if __name__ == "__main__":
