@@ -10,7 +10,6 @@ line, so a report can be searched with grep (and it is written by json's fast C 
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 
@@ -18,6 +17,7 @@ from validator import __version__
 from validator.fingerprint import fingerprint
 from validator.model import Result, Status, Suppression, format_path
 from validator.report import ScanReport
+from validator.reporters.indented_json import dumps_indented
 
 SCHEMA_VERSION = "1.1"
 ONE_LINE_ENTRIES = ("findings", "suppressed", "errors")
@@ -29,16 +29,8 @@ def render(report: ScanReport, options) -> str:
 
 def dumps_one_entry_per_line(data: dict[str, Any], keys: tuple[str, ...]) -> str:
     """`data` as `json.dumps(data, indent=2)` writes it, except that each entry of the lists
-    under `keys` is written on one line, by the C encoder (which `indent` would rule out)."""
-    line = json.JSONEncoder(ensure_ascii=False).encode
-    members = []
-    for key, value in data.items():
-        if key in keys and value:
-            text = "[\n    " + ",\n    ".join(line(entry) for entry in value) + "\n  ]"
-        else:  # JSON strings hold no raw newline: every newline here is the layout's
-            text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
-        members.append(f"  {line(key)}: {text}")
-    return "{\n" + ",\n".join(members) + "\n}" if members else "{}"
+    under `keys` is written on one line (see indented_json)."""
+    return dumps_indented(data, frozenset(keys))
 
 
 def build(report: ScanReport) -> dict[str, Any]:
