@@ -106,16 +106,17 @@ class Engine:
                 applicable = by_kind.get(resource.kind, [])
                 if wildcard:
                     applicable = sorted(applicable + wildcard, key=lambda item: item.policy.id)
-                started = time.perf_counter()
+                shared = 0.0
                 if per_kind[resource.kind] >= BATCH_MIN_RESOURCES:
+                    started = time.perf_counter()
                     for batch in self._batches_for(resource.kind, applicable):
                         batch.prepare(resource.document, cache)
-                shared = time.perf_counter() - started
+                    shared = time.perf_counter() - started
                 first = len(results)
                 for item in applicable:
                     if matches(item.policy.targets, resource):
                         results.append(evaluate(item, resource, cache))
-                if len(results) > first:  # the batches' time, shared by the resource's results
+                if shared and len(results) > first:  # the batches' time, shared by the resource's results
                     share = shared / (len(results) - first)
                     for result in results[first:]:
                         result.duration += share

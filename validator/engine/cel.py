@@ -59,8 +59,15 @@ class CelEvaluator:
                                          functions=functions.declarations())
         return self._envs[key]
 
-    def activation(self, document: dict[str, Any]) -> tuple[Any, bool]:
-        """The activation for one resource, and whether it holds the pod variables."""
+    def activation(self, document: dict[str, Any], cache: dict[str, Any]) -> tuple[Any, bool]:
+        """The activation for one resource, and whether it holds the pod variables; made
+        once per resource, in its `cache`, for every policy."""
+        activation = cache.get("cel")
+        if activation is None:
+            activation = cache["cel"] = self._activation(document)
+        return activation
+
+    def _activation(self, document: dict[str, Any]) -> tuple[Any, bool]:
         pod = pod_values(document)
         if pod is None:
             return self.env(POD_GIVEN).Activation({"object": document}), False
@@ -190,9 +197,7 @@ class CelBatch:
         self.evaluator, self.program, self.offsets, self.size = evaluator, program, offsets, size
 
     def prepare(self, document: dict[str, Any], cache: dict[str, Any]) -> None:
-        activation = cache.get("cel")
-        if activation is None:
-            activation = cache["cel"] = self.evaluator.activation(document)
+        activation = self.evaluator.activation(document, cache)
         values, pod_given = activation
         if not pod_given:
             return
@@ -209,9 +214,7 @@ class CompiledCelPolicy:
         self.policy, self.checks, self.evaluator = policy, checks, evaluator
 
     def evaluate(self, document: dict[str, Any], cache: dict[str, Any]) -> list[RawViolation]:
-        activation = cache.get("cel")
-        if activation is None:
-            activation = cache["cel"] = self.evaluator.activation(document)
+        activation = self.evaluator.activation(document, cache)
         values, pod_given = activation
         batch = cache.get("cel:batch")
         offset = batch[0].get(self.policy.id) if batch else None
