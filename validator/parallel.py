@@ -52,7 +52,7 @@ class Job:
     engine: Any  # validator.engine.Engine
     context: SourceContext
     exclusions: list[exclusion_filter.Exclusion]
-    plan_fixes: bool = False  # compute SARIF's fixes (see validator.fix.preview)
+    sarif_fixes: bool = False  # compute SARIF's fixes (see validator.fix.preview)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -208,14 +208,14 @@ def _run_shard(job: Job, items: list[InputFile], detach: bool) -> ShardOutput:
         resources, output.excluded = exclusion_filter.apply(resources, job.exclusions, job.context.root)
         output.resources = len(resources)
         output.results = job.engine.run(resources)
-        if job.plan_fixes:  # here, in parallel with the other shards, rather than when reporting
-            _plan_fixes(job, output.results)
+        if job.sarif_fixes:  # here, in parallel with the other shards, rather than when reporting
+            _sarif_fixes(job, output.results)
         if detach:
             _prepare_to_send(output.results)
     return output
 
 
-def _plan_fixes(job: Job, results: list[Result]) -> None:
+def _sarif_fixes(job: Job, results: list[Result]) -> None:
     """The SARIF fixes of the findings (validator.fix.preview), while the files are at hand."""
     from validator.fix.plan import Planner
     from validator.fix.preview import result_fixes

@@ -110,7 +110,7 @@ def scan(paths, outputs, fail_on, min_severity, soft_fail, include, exclude, pol
                           render=RenderOptions(not no_render, tuple(helm_values), tuple(helm_set), helm_release,
                                                helm_namespace, kube_version, chart_root),
                           jobs=jobs if jobs else default_jobs(),
-                          plan_fixes=any(spec.format == "sarif" for spec in specs))
+                          sarif_fixes=any(spec.format == "sarif" for spec in specs))
     if report.baseline and report.baseline.written:
         count = report.counts()["findings"]
         click.echo(f"tdv: wrote {count} finding{'s' if count != 1 else ''} to the baseline {report.baseline.path}",
@@ -157,11 +157,11 @@ def run_scan(paths, *, fail_on: Severity | None = None, min_severity: Severity |
              soft_fail: bool = False, include=(), exclude=(), policy_dirs=(), root: Path | None = None,
              max_file_size: int = 16, tf_root: Path | None = None, config=None, baseline: Path | None = None,
              write_baseline: Path | None = None, today: date | None = None, render=None, jobs: int = 1,
-             plan_fixes: bool = False):
+             sarif_fixes: bool = False):
     """Scan `paths`. Arguments given here win over the config file's settings.
 
     With `jobs` above 1, big inputs are read and evaluated in that many processes (see
-    validator.parallel); `plan_fixes` then plans SARIF's fixes there too.
+    validator.parallel); `sarif_fixes` then computes SARIF's fixes there too.
     """
     from validator import parallel, sources
     from validator.config import Config
@@ -196,7 +196,7 @@ def run_scan(paths, *, fail_on: Severity | None = None, min_severity: Severity |
         evaluated = engine.run(resources)
         if inputs.deferred:
             job = parallel.Job(engine, SourceContext(root_dir, max_bytes, tf_root), list(config.exclusions),
-                               plan_fixes, config.overrides())
+                               sarif_fixes, config.overrides())
             shards = parallel.evaluate_files(job, [item for item, _ in inputs.deferred], jobs)
             evaluated = sorted(evaluated + shards.results, key=lambda r: (r.resource.path, r.resource.doc_index))
             scanned += shards.resources
