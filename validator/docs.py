@@ -23,6 +23,8 @@ def policy_markdown(policy: Policy, heading: str = "#") -> str:
     ]
     for name, controls in policy.standards.items():
         lines.append(f"- **{name}:** {', '.join(controls)}")
+    for name, controls in policy.partial.items():
+        lines.append(f"- **{name} (in part):** {', '.join(controls)}")
     lines += ["", policy.description.strip(), "", f"{heading}# Remediation", "", policy.remediation.strip()]
     if policy.parameters:
         lines += ["", f"{heading}# Parameters", "", "| name | type | default | description |", "|---|---|---|---|"]

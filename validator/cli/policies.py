@@ -88,3 +88,28 @@ def policy_docs(output, policy_dirs) -> None:
 
     text = catalogue_markdown(_load(policy_dirs))
     write_text(text, output)
+
+
+@policies.command("coverage")
+@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
+              help="Write one Markdown table per benchmark, and README.md, into DIR (e.g. docs/coverage).")
+@click.option("--policies", "policy_dirs", multiple=True, type=click.Path(path_type=Path), metavar="DIR",
+              help="Also count policies from DIR. Repeatable.")
+def policy_coverage(output_dir, policy_dirs) -> None:
+    """Show how much of each benchmark (CIS, Pod Security Standards, NSA-CISA) the library checks."""
+    from validator.coverage import BenchmarkError, coverage, coverage_documents, load_benchmarks
+
+    loaded = _load(policy_dirs)
+    try:
+        if output_dir is None:
+            for result in (coverage(bench, loaded) for bench in load_benchmarks()):
+                click.echo(f"{result.percent:5.1f}%  {result.count('covered'):3}/{result.checkable:<3} "
+                           f"({result.count('partial')} in part)  {result.benchmark.title}")
+            return
+        documents = coverage_documents(loaded)
+    except BenchmarkError as error:
+        raise click.ClickException(str(error)) from None
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for name, text in documents.items():
+        (output_dir / name).write_text(text, encoding="utf-8")
+    click.echo(f"wrote {len(documents)} files to {output_dir}")

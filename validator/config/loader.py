@@ -283,7 +283,7 @@ def check_against_policies(config: Config, policies: Iterable[Policy]) -> None:
         _check_ids(reader, section.get(key), ("policies", key), by_id)
     for index, item in enumerate(data.get("exemptions") or []):
         _check_ids(reader, item.get("policy"), ("exemptions", index, "policy"), by_id)
-    known_standards = sorted({name for policy in by_id.values() for name in policy.standards})
+    known_standards = sorted({name for policy in by_id.values() for name in (*policy.standards, *policy.partial)})
     for index, standard in enumerate(config.selection.standards):
         if standard not in known_standards:
             where = ("policies", "standards") + ((index,) if isinstance(section.get("standards"), list) else ())

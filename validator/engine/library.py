@@ -24,12 +24,16 @@ def is_builtin(policy: Policy) -> bool:
 
 
 def policy_files(directory: Path) -> list[Path]:
+    """The policy files below `directory`; in the built-in library, not the benchmark
+    catalogues of `benchmarks/` (see validator/coverage.py)."""
     if directory.is_file():
         return [directory]
     if not directory.is_dir():
         raise PolicyError(str(directory), "policy directory not found")
+    skipped = ("benchmarks",) if directory == builtin_dir() else ()
     return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
-                  and not any(part.startswith(".") for part in p.relative_to(directory).parts))
+                  and not any(part.startswith(".") for part in p.relative_to(directory).parts)
+                  and p.relative_to(directory).parts[0] not in skipped)
 
 
 def load_policies(directories: Iterable[Path], include_builtin: bool = True,
@@ -105,6 +109,6 @@ def select(policies: Sequence[Policy], include: Sequence[str] = (), exclude: Seq
                 and not matches_any(exclude, policy.id, ignore_case=True)
                 and (not categories or policy.category in categories)
                 and (min_severity is None or policy.severity >= min_severity)
-                and (not standards or any(name in policy.standards for name in standards)))
+                and (not standards or any(name in policy.standards or name in policy.partial for name in standards)))
 
     return [p for p in policies if keep(p)]

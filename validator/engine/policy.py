@@ -37,7 +37,7 @@ POD_BEARING_ALIAS = "@pod-bearing"
 
 _TOP_KEYS = {
     "id": True, "title": True, "severity": True, "category": True, "description": True,
-    "remediation": True, "standards": True, "targets": True, "validations": True,
+    "remediation": True, "standards": False, "partial": False, "targets": True, "validations": True,
     "parameters": False, "tests": False, "helpUri": False, "tags": False, "language": False,
 }
 _VALIDATION_KEYS = {"expression", "message", "messageExpression", "forEach", "as", "field", "reads", "fix"}
@@ -107,7 +107,7 @@ class Policy:
     category: str
     description: str
     remediation: str
-    standards: dict[str, tuple[str, ...]]
+    standards: dict[str, tuple[str, ...]]  # controls the policy checks fully
     targets: Targets
     validations: tuple[Validation, ...]
     parameters: tuple[Parameter, ...] = ()
@@ -115,6 +115,7 @@ class Policy:
     help_uri: str | None = None
     tags: tuple[str, ...] = ()
     language: str = "cel"
+    partial: dict[str, tuple[str, ...]] = field(default_factory=dict)  # controls it checks in part
     source: str = ""  # the file it came from
     builtin: bool = False  # shipped with tdv (tested in its own CI)
 
@@ -176,7 +177,8 @@ def parse_policy(document: YamlDocument, display: str) -> Policy:
         category=category,
         description=reader.string(data, ("description",)),
         remediation=reader.string(data, ("remediation",)),
-        standards=_standards(reader, data["standards"]),
+        standards=_controls(reader, data.get("standards") or {}, "standards"),
+        partial=_controls(reader, data.get("partial") or {}, "partial"),
         targets=_targets(reader, data["targets"]),
         validations=tuple(_validations(reader, data["validations"])),
         parameters=parameters,
@@ -194,16 +196,15 @@ class _Reader(DocumentReader):
     error = PolicyError
 
 
-def _standards(reader: _Reader, value: Any) -> dict[str, tuple[str, ...]]:
-    standards = reader.mapping(value, ("standards",))
+def _controls(reader: _Reader, value: Any, key: str) -> dict[str, tuple[str, ...]]:
+    """`standards:` or `partial:`: standard name -> control ids. Both are optional."""
+    standards = reader.mapping(value, (key,))
     result = {}
     for name, controls in standards.items():
         controls = controls if isinstance(controls, list) else [controls]
         if not controls or not all(isinstance(c, (str, int, float)) for c in controls):
-            reader.fail(("standards", name), f"standard {name!r} needs one or more control ids")
+            reader.fail((key, name), f"standard {name!r} needs one or more control ids")
         result[name] = tuple(str(c) for c in controls)
-    if not result:
-        reader.fail(("standards",), "map the policy to at least one standard")
     return result
 
 
