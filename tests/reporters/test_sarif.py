@@ -350,3 +350,19 @@ def test_cli_writes_sarif_and_junit(tmp_path, manifests, secrets):
     assert (out / "tdv.xml").read_text(encoding="utf-8").lstrip().startswith("<?xml")
     for secret in secrets:
         assert secret not in (out / "tdv.sarif").read_text(encoding="utf-8")
+
+
+def test_cloud_risks_are_security_alerts_with_a_severity():
+    """GitHub files a rule as a security alert only when it carries security-severity: public
+    buckets, admin IAM policies and unencrypted secrets are security risks too."""
+    from validator.engine.library import load_policies
+
+    rules = {p.id: sarif.rule(p) for p in load_policies([])}
+    for policy_id in ("TDV-AWS-001", "TDV-AWS-010", "TDV-AWS-027", "TDV-K8S-018"):
+        properties = rules[policy_id].properties
+        assert "security" in properties.tags and float(properties.security_severity) > 0, policy_id
+    for policy in load_policies([]):
+        if policy.category in {"data-protection", "identity", "logging"} or any(
+                name.startswith("cis-") for name in policy.standards):
+            assert rules[policy.id].properties.security_severity, policy.id
+    assert rules["TDV-K8S-030"].properties.security_severity is None  # labels: not a security rule

@@ -5,8 +5,8 @@ The log is built from `sarif_om` objects and written with `attrs_json` and `inde
 rules: one rule per evaluated policy with descriptions of at most 1024 characters, help text
 and markdown, at most 20 tags and a level; one result per violation with exactly one
 location (a path relative to `%SRCROOT%`, with a region) and a fingerprint that survives
-line shifts. Only security rules (see `SECURITY_CATEGORIES`) carry `security-severity`:
-GitHub files every rule that has one as a security alert, and a missing label is not one.
+line shifts. Only security rules (see `is_security`) carry `security-severity`: GitHub
+files every rule that has one as a security alert, and a missing label is not one.
 
 Input errors and policies that could not be evaluated are tool execution notifications
 (level error) of the invocation, so they show up without posing as findings; warnings
@@ -75,7 +75,11 @@ AUTOMATION_ID = "tdv/"  # GitHub reads `category/run-id`; the run id is left to 
 MAX_DESCRIPTION = 1024
 MAX_NAME = 255
 MAX_TAGS = 20
-SECURITY_CATEGORIES = frozenset({"pod-security", "rbac", "network", "supply-chain"})
+SECURITY_CATEGORIES = frozenset({"pod-security", "rbac", "network", "supply-chain", "data-protection", "logging",
+                                 "identity"})
+# A rule of another category (resilience, best-practice) is still a security rule when it
+# implements a control of a security benchmark.
+SECURITY_STANDARD_PREFIXES = ("cis-", "nsa-cisa", "pod-security-standards", "mitre-attack", "nist-800-190")
 # Checks read declared configuration, not inferred behaviour: a finding is a fact.
 PRECISION = "very-high"
 
@@ -192,7 +196,7 @@ def _policies(report: ScanReport) -> list:
 
 def rule(policy) -> ReportingDescriptor:
     severity = policy.severity
-    security = policy.category in SECURITY_CATEGORIES
+    security = is_security(policy)
     return ReportingDescriptor(
         id=policy.id,
         name=rule_name(policy),
@@ -222,11 +226,17 @@ def rule_name(policy) -> str:
     return policy.id[:MAX_NAME]
 
 
+def is_security(policy) -> bool:
+    """Whether GitHub should show the rule's results as security alerts."""
+    return policy.category in SECURITY_CATEGORIES or any(
+        name.startswith(SECURITY_STANDARD_PREFIXES) for name in (*policy.standards, *policy.partial))
+
+
 def rule_tags(policy) -> list[str]:
     tags = [policy.category]
-    if policy.category in SECURITY_CATEGORIES:
+    if is_security(policy):
         tags.append("security")
-    tags += list(policy.tags) + list(policy.standards)
+    tags += list(policy.tags) + list(policy.standards) + list(policy.partial)
     return list(dict.fromkeys(tag for tag in tags if tag))[:MAX_TAGS]
 
 
