@@ -7,7 +7,8 @@ from click.testing import CliRunner
 from validator.cli import main
 from validator.engine.library import builtin_dir, load_policies
 
-KUBERNETES_IDS = sorted(p.id for p in load_policies([]) if p.source.startswith(f"{builtin_dir().name}/kubernetes/"))
+KUBERNETES = [p for p in load_policies([]) if p.source.startswith(f"{builtin_dir().name}/kubernetes/")]
+KUBERNETES_IDS = sorted(p.id for p in KUBERNETES if p.severity.label != "info")
 
 CUSTOM = """\
 id: ACME-%(n)s
@@ -42,8 +43,38 @@ def test_every_kubernetes_policy_is_written_with_its_binding():
     bindings = [d for d in documents if d["kind"] == "ValidatingAdmissionPolicyBinding"]
     assert sorted(d["metadata"]["name"] for d in policies) == [i.lower() for i in KUBERNETES_IDS]
     assert [b["spec"]["policyName"] for b in bindings] == [p["metadata"]["name"] for p in policies]
-    assert all(b["spec"]["validationActions"] == ["Deny"] for b in bindings)
+    assert all(b["spec"]["validationActions"] == ["Warn", "Audit"] for b in bindings)
     assert result.stdout.startswith(f"# {len(KUBERNETES_IDS)} ValidatingAdmissionPolicies with their bindings")
+    assert result.stderr == ""  # Terraform policies are not candidates, so nothing is "not exported"
+
+
+def test_the_defaults_cannot_take_a_cluster_down():
+    """Warn and Audit, failurePolicy Ignore, system namespaces left alone, no info-level policies."""
+    documents = list(yaml.safe_load_all(export().stdout))
+    policies = [d for d in documents if d["kind"] == "ValidatingAdmissionPolicy"]
+    bindings = [d for d in documents if d["kind"] == "ValidatingAdmissionPolicyBinding"]
+    assert {p["spec"]["failurePolicy"] for p in policies} == {"Ignore"}
+    assert "tdv-k8s-030" not in {p["metadata"]["name"] for p in policies}  # info: recommended labels
+    for binding in bindings:
+        assert "Deny" not in binding["spec"]["validationActions"]
+        [term] = binding["spec"]["matchResources"]["namespaceSelector"]["matchExpressions"]
+        assert term == {"key": "kubernetes.io/metadata.name", "operator": "NotIn",
+                        "values": ["kube-system", "kube-public", "kube-node-lease"]}
+
+
+def test_enforcement_and_namespaces_are_chosen_by_flags():
+    documents = list(yaml.safe_load_all(export("--policy", "TDV-K8S-001", "--action", "Deny", "--failure-policy", "fail",
+                                               "--exclude-namespace", "cni").stdout))
+    assert documents[0]["spec"]["failurePolicy"] == "Fail"
+    assert documents[1]["spec"]["validationActions"] == ["Deny"]
+    assert documents[1]["spec"]["matchResources"]["namespaceSelector"]["matchExpressions"][0]["values"] == ["cni"]
+    everywhere = list(yaml.safe_load_all(export("--policy", "TDV-K8S-001", "--include-system-namespaces").stdout))
+    assert "matchResources" not in everywhere[1]["spec"]
+    labels = export("--policy", "TDV-K8S-030", "--min-severity", "info")
+    assert labels.exit_code == 0 and "tdv-k8s-030" in labels.stdout
+    high = list(yaml.safe_load_all(export("--min-severity", "high").stdout))
+    assert high and all(d["metadata"]["annotations"]["tdv.dev/severity"] in {"critical", "high"}
+                        for d in high if d["kind"] == "ValidatingAdmissionPolicy")
 
 
 def test_selection_actions_and_output_file(tmp_path):
@@ -61,13 +92,12 @@ def test_policies_that_cannot_be_exported_are_listed_on_stderr(custom):
     assert result.exit_code == 0
     assert [d["metadata"]["name"] for d in yaml.safe_load_all(result.stdout)] == ["acme-1", "acme-1"]
     assert result.stderr.splitlines() == [
-        "tdv: not exported: ACME-2: it targets aws_s3_bucket, not a built-in Kubernetes kind",
         "tdv: not exported: ACME-3: it uses cidr.isValid, which the Kubernetes API server does not provide",
-    ]
+    ]  # ACME-2 checks a Terraform resource: not a candidate
 
 
 def test_nothing_exportable_exits_1(custom):
-    result = export("--policies", str(custom), "--policy", "ACME-2")
+    result = export("--policies", str(custom), "--policy", "ACME-3")
     assert result.exit_code == 1 and result.stdout == ""
     assert "no selected policy can be exported" in result.stderr
 
@@ -76,6 +106,8 @@ def test_nothing_exportable_exits_1(custom):
     (["--action", "Deny", "--action", "Warn"], "cannot be combined"),
     (["--action", "Block"], "'Block' is not one of"),
     (["--policy", "NOPE-*"], "no policies selected"),
+    (["--policy", "TDV-AWS-001"], "no policies selected"),
+    (["--exclude-namespace", "a", "--include-system-namespaces"], "exclude each other"),
 ])
 def test_usage_errors_exit_2(args, message):
     result = export(*args)

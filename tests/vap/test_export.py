@@ -7,7 +7,7 @@ import yaml
 
 from validator.engine.policy import parse_policy
 from validator.sources.yaml_loader import load_documents
-from validator.vap.export import NotExportable, export_policies, export_policy, render
+from validator.vap.export import Binding, NotExportable, export_policies, export_policy, render
 
 HEAD = """\
 id: ACME-001
@@ -26,7 +26,7 @@ def policy(body: str):
 
 def export(body: str, parameters=None, actions=("Deny",)):
     p = policy(body)
-    return export_policy(p, p.defaults() | (parameters or {}), actions)
+    return export_policy(p, p.defaults() | (parameters or {}), Binding(actions, "Fail", ()))
 
 
 def test_pod_bearing_kinds_become_resource_rules_per_group():

@@ -36,6 +36,13 @@ from validator.engine.celtext import CelTextError, compact, inline_binds, litera
 from validator.vap.kinds import KINDS
 
 ACTIONS = ("Deny", "Warn", "Audit")
+# A first rollout should not take a cluster down: bindings warn and audit unless told to deny,
+# a policy that fails to evaluate lets the request through, and the namespaces of the
+# control plane and its add-ons (CNI, kube-proxy, DNS) are left alone.
+DEFAULT_ACTIONS = ("Warn", "Audit")
+FAILURE_POLICIES = ("Ignore", "Fail")
+DEFAULT_FAILURE_POLICY = "Ignore"
+SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 OPERATIONS = ["CREATE", "UPDATE"]
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"
 # The variables a ValidatingAdmissionPolicy expression may read.
@@ -53,25 +60,41 @@ class Export:
     skipped: list[tuple[Policy, str]]  # policies that cannot be exported, with the reason
 
 
-def export_policies(policies: Iterable[Policy], actions: Sequence[str] = ("Deny",),
+@dataclass(frozen=True)
+class Binding:
+    """How every exported policy is bound and what happens when it cannot be evaluated."""
+
+    actions: Sequence[str] = DEFAULT_ACTIONS
+    failure_policy: str = DEFAULT_FAILURE_POLICY
+    exclude_namespaces: Sequence[str] = SYSTEM_NAMESPACES
+
+
+def is_kubernetes_policy(policy: Policy) -> bool:
+    """Whether the policy checks Kubernetes objects (kinds are CamelCase, `*` or an alias),
+    not Terraform resources (`aws_s3_bucket`): only those are candidates for export."""
+    return any(not kind[:1].islower() for kind in policy.targets.kinds)
+
+
+def export_policies(policies: Iterable[Policy], binding: Binding = Binding(),
                     overrides: dict[str, dict[str, Any]] | None = None) -> Export:
     documents: list[dict[str, Any]] = []
     skipped: list[tuple[Policy, str]] = []
     for policy in policies:
         try:
-            documents.extend(export_policy(policy, policy.defaults() | (overrides or {}).get(policy.id, {}), actions))
+            documents.extend(export_policy(policy, policy.defaults() | (overrides or {}).get(policy.id, {}), binding))
         except NotExportable as reason:
             skipped.append((policy, str(reason)))
     return Export(documents, skipped)
 
 
 def export_policy(policy: Policy, parameters: dict[str, Any],
-                  actions: Sequence[str] = ("Deny",)) -> list[dict[str, Any]]:
+                  binding: Binding = Binding()) -> list[dict[str, Any]]:
     """The ValidatingAdmissionPolicy and its binding. Raises NotExportable."""
     if policy.language != "cel":
         raise NotExportable(f"it is written in {policy.language}, not CEL")
     name = resource_name(policy.id)
-    spec: dict[str, Any] = {"failurePolicy": "Fail", "matchConstraints": match_constraints(policy.targets)}
+    spec: dict[str, Any] = {"failurePolicy": binding.failure_policy,
+                            "matchConstraints": match_constraints(policy.targets)}
     if parameters:
         spec["variables"] = [{"name": "params", "expression": literal(parameters)}]
     spec["validations"] = [_validation(v, bool(parameters)) for v in policy.validations]
@@ -85,13 +108,17 @@ def export_policy(policy: Policy, parameters: dict[str, Any],
             CATEGORY_ANNOTATION: policy.category,
         },
     }
-    binding = {
+    binding_spec: dict[str, Any] = {"policyName": name, "validationActions": list(binding.actions)}
+    if binding.exclude_namespaces:
+        binding_spec["matchResources"] = {"namespaceSelector": {"matchExpressions": [
+            {"key": NAMESPACE_LABEL, "operator": "NotIn", "values": list(binding.exclude_namespaces)}]}}
+    binding_document = {
         "apiVersion": API_VERSION,
         "kind": BINDING_KIND,
         "metadata": {"name": name, "labels": dict(MANAGED_BY)},
-        "spec": {"policyName": name, "validationActions": list(actions)},
+        "spec": binding_spec,
     }
-    return [{"apiVersion": API_VERSION, "kind": POLICY_KIND, "metadata": metadata, "spec": spec}, binding]
+    return [{"apiVersion": API_VERSION, "kind": POLICY_KIND, "metadata": metadata, "spec": spec}, binding_document]
 
 
 def resource_name(policy_id: str) -> str:
