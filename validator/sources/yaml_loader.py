@@ -135,7 +135,11 @@ def load_documents(text: str, drop_nulls: bool = False) -> Iterator[YamlDocument
                         yield document
             index += 1
     except yaml.MarkedYAMLError as error:
-        yield _marked_error(error)
+        if _libyaml_depth_limit(error):
+            mark = error.problem_mark or error.context_mark
+            yield YamlError(f"nesting is deeper than {MAX_DEPTH} levels", mark.line + 1 if mark else None)
+        else:
+            yield _marked_error(error)
     except yaml.reader.ReaderError as error:
         line = text.count("\n", 0, error.position) + 1
         yield YamlError(f"invalid YAML: unacceptable character #x{error.character:04x}", line)
@@ -223,10 +227,21 @@ def _first_too_deep(text: str) -> tuple[int, int] | None:
                 document += 1
             elif kind is yaml.StreamEndEvent:
                 return None
+    except yaml.MarkedYAMLError as error:
+        if _libyaml_depth_limit(error):  # newer libyaml stops at a nesting limit of its own
+            mark = error.problem_mark or error.context_mark
+            return document, (mark.line + 1 if mark else 1)
+        return None
     except yaml.YAMLError:
         return None
     finally:
         reader.dispose()
+
+
+def _libyaml_depth_limit(error: yaml.YAMLError) -> bool:
+    """libyaml 0.2.5 as bundled with PyYAML 6.0.4 has a nesting limit of its own (1000 flow
+    levels); its error says so in its own words, which tdv reports as its own limit."""
+    return "maximum nesting depth" in str(error)
 
 
 def _compose(text: str) -> Iterator[yaml.Node | YamlError | None]:
