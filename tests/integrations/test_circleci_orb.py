@@ -231,11 +231,30 @@ def test_scan_script_reads_a_paths_file_and_skips_an_empty_share(fake_tdv, tmp_p
     assert done.returncode == 0 and call is None and "nothing to scan" in done.stdout
 
 
-def test_scan_script_rejects_unknown_formats_and_empty_targets(fake_tdv, tmp_path):
+def test_scan_script_rejects_unknown_formats(fake_tdv, tmp_path):
     done, call = run_scan_script(fake_tdv, tmp_path, path=".", formats="pdf")
     assert done.returncode == 2 and "unknown output format 'pdf'" in done.stderr and call is None
+
+
+def test_scan_script_scans_the_repository_only_when_nothing_else_is_named(fake_tdv, tmp_path):
+    """A render command or an overlay alone must not also scan the whole repository, which
+    would report each finding of a rendered chart twice."""
     done, call = run_scan_script(fake_tdv, tmp_path, path="", formats="json")
-    assert done.returncode == 2 and "nothing to scan" in done.stderr and call is None
+    assert call["args"][-2:] == ["--", "."]
+    done, call = run_scan_script(fake_tdv, tmp_path, path="", render="printf 'kind: Pod\\n'", formats="")
+    assert call["args"][-2:] == ["--", "-"]
+    done, call = run_scan_script(fake_tdv, tmp_path, path="", kustomize_overlay="deploy/prod", formats="")
+    assert call["args"][-2:] == ["--", "deploy/prod"]
+
+
+def test_every_integration_leaves_the_path_empty_by_default():
+    """The defaults of action.yml, the orb and the GitLab template let the script choose '.'."""
+    action = yaml.safe_load((REPO / "action.yml").read_text())
+    assert action["inputs"]["path"]["default"] == ""
+    for name in ("commands/scan.yml", "jobs/scan.yml"):
+        assert yaml.safe_load((SRC / name).read_text())["parameters"]["path"]["default"] == "", name
+    gitlab = yaml.safe_load((REPO / "templates" / "gitlab" / "tdv.gitlab-ci.yml").read_text())
+    assert gitlab["variables"]["TDV_PATH"] == ""
 
 
 def test_scan_script_with_real_tdv_writes_every_report(example_checkout, run_ci_script):

@@ -18,10 +18,9 @@ else
 fi
 if [ -n "${TDV_KUSTOMIZE_OVERLAY:-}" ]; then targets+=("$TDV_KUSTOMIZE_OVERLAY"); fi
 if [ -n "${TDV_RENDER:-}" ]; then targets+=("-"); fi
-if [ "${#targets[@]}" -eq 0 ]; then
-  echo "tdv: nothing to scan: set path, paths_file, kustomize_overlay or render" >&2
-  exit 2
-fi
+# The repository is the default only when nothing else is named: a render command or an
+# overlay alone must not scan the whole tree too (each finding would be reported twice).
+if [ "${#targets[@]}" -eq 0 ] && [ -z "${TDV_PATHS_FILE:-}" ]; then targets=(.); fi
 
 args=(scan -o console)
 if [ -n "${TDV_CONFIG:-}" ]; then args+=(--config "$TDV_CONFIG"); fi
