@@ -114,3 +114,26 @@ def test_hook_fails_on_a_privileged_pod_and_passes_a_clean_manifest(hook_repo, t
     git(project, "add", "-A")
     passed = try_hook(hook_repo, project, "settings.yaml")
     assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+def test_the_hook_brings_the_helm_renderer_the_package_extra_names():
+    (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    import tomllib
+
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    assert hook["additional_dependencies"] == extras["helm"]
+
+
+def test_hook_renders_a_committed_chart(hook_repo, tmp_path):
+    """A repository with a chart: the hook renders it (no helm binary needed) and reports the
+    template's line, instead of exiting 2 for want of a renderer."""
+    project = tmp_path / "project"
+    (project / "chart" / "templates").mkdir(parents=True)
+    git(project, "init", "-q")
+    (project / "chart" / "Chart.yaml").write_text("apiVersion: v2\nname: shop\nversion: 0.1.0\n", encoding="utf-8")
+    (project / "chart" / "templates" / "pod.yaml").write_text(
+        PRIVILEGED.replace("name: debug", "name: {{ .Release.Name }}-debug"), encoding="utf-8")
+    git(project, "add", "-A")
+    done = try_hook(hook_repo, project, "chart/Chart.yaml", "chart/templates/pod.yaml")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "chart/templates/pod.yaml:11:" in done.stdout and "TDV-K8S-001" in done.stdout

@@ -175,7 +175,7 @@ def test_no_renderer_is_an_input_error_naming_the_extra(tmp_path, monkeypatch):
     monkeypatch.setattr(helm, "_sdk", lambda: None)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     message = only_error(tmp_path)
-    assert "pip install 'trusted-delivery-validator[helm]'" in message
+    assert "pip install 'helm-python-sdk>=0.2.2,<0.3'" in message  # a package that is published
 
 
 STAND_IN_HELM = """\

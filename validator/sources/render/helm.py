@@ -20,7 +20,8 @@ from validator.sources.render.resources import RENDERED_FROM, display
 from validator.sources.render.templates import attach_templates
 
 WHAT = "Helm chart"
-EXTRA_HINT = "install the helm extra (pip install 'trusted-delivery-validator[helm]') or put helm on PATH"
+EXTRA_HINT = ("install Helm rendering into tdv's Python environment (pip install 'helm-python-sdk>=0.2.2,<0.3', "
+              "what the [helm] extra adds) or put helm on PATH")
 _DOCUMENT_SEPARATOR = re.compile(r"^---(?:[ \t].*)?$", re.MULTILINE)
 _SCHEMA_PROBLEM = re.compile(r"^\s*-\s*(at '[^']*': .*)$")
 _QUOTED_VALUE = re.compile(r"(at '[^']*': )'(?:[^'\\]|\\.)*'")
