@@ -18,9 +18,13 @@ def test_first_screen_has_install_scan_and_test_commands():
     assert commands[1] == "python3 -m pip install -e '.[test]' && python3 -m pytest -q"
 
 
-def test_ci_runs_exactly_the_readme_test_command():
+def test_ci_runs_exactly_the_readme_test_command_in_fresh_virtualenvs():
     ci = (ROOT / ".ci" / "run").read_text()
-    assert ci.strip().splitlines()[-1] == "python3 -m pytest -q"
+    command = README.split("```sh", 1)[1].split("```", 1)[0].strip().splitlines()[1].split("#")[0].strip()
+    assert command == "python3 -m pip install -e '.[test]' && python3 -m pytest -q"
+    assert f'README_TEST_COMMAND="{command}"' in ci and 'eval "$README_TEST_COMMAND"' in ci
+    assert 'python3 -m venv "$venv"' in ci and 'source "$venv/bin/activate"' in ci
+    assert "run_tests newest" in ci and "run_tests floors" in ci
 
 
 def test_sample_output_lines_come_from_the_real_scan(monkeypatch):
