@@ -1,6 +1,8 @@
 # tdv (Trusted Delivery Validator) image.
-#   docker build -t tdv .
+#   docker build --target runtime -t tdv .      # the image to run and publish (non-root)
 #   docker run --rm -v "$PWD:/src" tdv scan . -o sarif=tdv.sarif
+# The last stage, `action`, is what GitHub builds for the Docker action in action.yml: the
+# same image running as root, as GitHub requires of Docker actions.
 #
 # Base: python:3.11.14-slim-bookworm, pinned by the digest of its multi-platform index.
 # The digest was recorded on 2026-11-23 from public Dockerfiles that pin this tag (e.g.
@@ -51,9 +53,15 @@ RUN extras="$(python3 -c 'import tomllib; project = tomllib.load(open("pyproject
     && wheel="$(echo /dist/*.whl)" \
     && /opt/tdv/bin/pip install --no-cache-dir ${WHEELHOUSE:+--no-index --find-links "$WHEELHOUSE"} "${wheel}${extras}" \
     && /opt/tdv/bin/pip uninstall --yes pip \
+    && : "Wheels cannot hold symlinks, so helm-python-sdk ships its 82 MB libhelm_c.so three times" \
+    && : "(.so, .so.0, .so.0.2.2): a versioned copy identical to the .so becomes a link to it." \
+    && find /opt/tdv -type f -name '*.so.*' | while read -r lib; do \
+        base="${lib%%.so.*}.so"; \
+        if [ -f "$base" ] && [ ! -L "$base" ] && cmp -s "$base" "$lib"; then ln -sf "${base##*/}" "$lib"; fi; \
+    done \
     && /opt/tdv/bin/tdv --version
 
-FROM ${BASE_IMAGE}
+FROM ${BASE_IMAGE} AS runtime
 
 ARG BASE_IMAGE
 LABEL org.opencontainers.image.title="tdv" \
@@ -82,3 +90,9 @@ WORKDIR /src
 USER 1001:1001
 ENTRYPOINT ["tdv"]
 CMD ["scan", "."]
+
+# GitHub runs a Docker action as the default Docker user, root, whatever uid owns the
+# workspace on the runner; the runtime image above stays non-root for every other use.
+FROM runtime AS action
+# hadolint ignore=DL3002
+USER 0:0

@@ -81,10 +81,10 @@ def wheelhouse(tmp_path_factory) -> Path:
     return target
 
 
-def build(base: str, wheels: Path, tag: str, *build_args: str) -> str:
+def build(base: str, wheels: Path, tag: str, *build_args: str, target: str = "runtime") -> str:
     args = [arg for pair in (("--build-arg", a) for a in (f"BASE_IMAGE={base}", "WHEELHOUSE=/wheelhouse", *build_args))
             for arg in pair]
-    done = run(["buildah", "bud", "--isolation", "chroot", "--layers=false", *args,
+    done = run(["buildah", "bud", "--isolation", "chroot", "--layers=false", "--target", target, *args,
                 "-v", f"{wheels}:/wheelhouse:ro", "-t", tag, str(REPO)], timeout=900)
     assert done.returncode == 0, f"image build failed:\n{done.stdout[-4000:]}{done.stderr[-4000:]}"
     return done.stdout
@@ -162,6 +162,47 @@ def test_ci_entry_script_runs_as_the_github_action_runs_it(image, tmp_path):
     outputs = (workspace / "github_output").read_text().split()
     assert outputs == ["sarif=tdv-reports/tdv.sarif", "markdown=tdv-reports/tdv.md"]
     assert "TDV-K8S-001" in (workspace / "tdv-reports" / "tdv.md").read_text(encoding="utf-8")
+
+
+def test_helm_library_is_stored_once(image):
+    """helm-python-sdk's wheel holds its native library three times; the image keeps one."""
+    listing = check([*RUN, "--entrypoint", "/bin/sh", IMAGE, "-c",
+                     "cd /opt/tdv/lib/python3*/site-packages/helm_python/lib && ls -l"])
+    files = [line for line in listing.splitlines() if "libhelm_c" in line]
+    assert len(files) == 3 and sum(" -> libhelm_c.so" in line for line in files) == 2, listing
+    done = run([*RUN, "--entrypoint", "/opt/tdv/bin/python3", IMAGE, "-c",
+                "from validator.sources.render import helm; assert helm._sdk() is not None"])
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_image_size_is_stated_truthfully(image):
+    """docs/ci.md states the image's unpacked size; it must be within 10% of the build's."""
+    size = int(check(["podman", "image", "inspect", "--format", "{{.Size}}", IMAGE]).strip()) / 1e6
+    import re
+
+    stated = re.search(r"unpacked size of about (\d+) MB", (REPO / "docs" / "ci.md").read_text(encoding="utf-8"))
+    assert stated, f"docs/ci.md does not state the image size (the test image is {size:.0f} MB)"
+    assert abs(size - int(stated.group(1))) <= 0.1 * size, f"the test image is {size:.0f} MB"
+
+
+def test_action_stage_runs_as_root_as_github_requires(base_image, wheelhouse, tmp_path):
+    """GitHub runs a Docker action as root and builds the Dockerfile's last stage; a workspace
+    owned by another uid (a self-hosted runner's) must still receive the reports."""
+    tag = f"{IMAGE}-action"
+    build(base_image, wheelhouse, tag, "KUSTOMIZE=skip", target="action")
+    try:
+        config = json.loads(check(["podman", "image", "inspect", tag]))[0]["Config"]
+        assert config["User"] in {"0:0", "0", "root"}
+        workspace = tmp_path / "workspace"
+        shutil.copytree(REPO / "examples" / "kubernetes", workspace / "kubernetes")
+        os.chown(workspace, 4242, 4242)
+        workspace.chmod(0o755)
+        done = run([*RUN, "-v", f"{workspace}:/github/workspace", "--workdir", "/github/workspace",
+                    "-e", "TDV_PATH=kubernetes", "-e", "TDV_FORMATS=sarif", "--entrypoint", "/usr/local/bin/tdv-ci", tag])
+    finally:
+        run(["buildah", "rmi", "--force", tag])
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert json.loads((workspace / "tdv-reports" / "tdv.sarif").read_text(encoding="utf-8"))["runs"][0]["results"]
 
 
 def test_kustomize_step_was_skipped(image):

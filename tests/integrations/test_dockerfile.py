@@ -68,3 +68,13 @@ def test_build_installs_the_helm_extra_when_pyproject_defines_it(tmp_path, extra
     done = subprocess.run([sys.executable, "-c", command], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == expected
+
+
+def test_the_last_stage_is_the_github_action_running_as_root():
+    """GitHub builds the last stage for action.yml and requires Docker actions to run as root;
+    the runtime stage before it, the image to publish, stays non-root."""
+    stages = re.findall(r"^FROM \S+ AS (\w+)$", DOCKERFILE, re.M)
+    assert stages[-2:] == ["runtime", "action"]
+    runtime, action = DOCKERFILE.split(" AS runtime", 1)[1].split(" AS action", 1)
+    assert re.findall(r"^USER (\S+)$", runtime, re.M) == ["1001:1001"]
+    assert re.findall(r"^USER (\S+)$", action, re.M) == ["0:0"]
