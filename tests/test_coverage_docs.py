@@ -69,3 +69,17 @@ def test_a_control_that_is_not_checkable_must_say_why(tmp_path):
 def test_a_policy_needs_no_standard():
     policy = _policy("")
     assert policy.standards == {} and policy.partial == {}
+
+
+def test_policies_named_together_cover_a_control_only_when_each_checks_its_part(tmp_path):
+    path = tmp_path / "bench.yaml"
+    path.write_text('standard: demo\ntitle: D\ncontrols:\n'
+                    '  - {id: "1", title: one, checkable: true, together: [TDV-T-001, TDV-T-002]}\n')
+    bench = load_benchmark(path)
+    one = _policy('partial: {demo: ["1"]}')
+    assert coverage(bench, [one]).rows[0].status == "partial"
+    two = type(one)(**{**one.__dict__, "id": "TDV-T-002"})
+    assert coverage(bench, [one, two]).rows[0].status == "covered"
+    path.write_text('standard: demo\ntitle: D\ncontrols:\n  - {id: "1", title: one, checkable: true, together: [A]}\n')
+    with pytest.raises(BenchmarkError, match="two or more"):
+        load_benchmark(path)
