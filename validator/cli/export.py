@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from validator.cli.options import write_text
+from validator.errors import UserError
+from validator.reporters.plural import counted
 
 _ACTIONS = {"deny": "Deny", "warn": "Warn", "audit": "Audit"}
 
@@ -38,7 +39,8 @@ def export_vap(policy_dirs, include, exclude, actions, output, config_file, no_c
     scan in this directory uses. Policies that cannot be exported are listed on standard
     error with the reason.
 
-    Exit codes: 0 manifests written, 1 no selected policy can be exported, 2 usage error.
+    Exit codes: 0 manifests written, 2 usage error, invalid policy, or no selected policy can be
+    exported.
     """
     from validator import __version__
     from validator.cli.scan import load_library, read_config
@@ -62,12 +64,11 @@ def export_vap(policy_dirs, include, exclude, actions, output, config_file, no_c
     for policy, reason in result.skipped:
         click.echo(f"tdv: not exported: {policy.id}: {reason}", err=True)
     if not result.documents:
-        click.echo("tdv: no selected policy can be exported as a ValidatingAdmissionPolicy", err=True)
-        sys.exit(1)
+        raise UserError("no selected policy can be exported as a ValidatingAdmissionPolicy")
     count = len(result.documents) // 2
     header = (f"# {count} ValidatingAdmissionPolicies with their bindings, exported by tdv {__version__}"
               f" (validationActions: {', '.join(chosen)}).\n# Requires Kubernetes 1.30 or later.\n")
     text = render(result.documents, header)
     write_text(text, output)
     if output is not None:
-        click.echo(f"tdv: wrote {count} policies to {output}", err=True)
+        click.echo(f"tdv: wrote {counted(count, 'policy')} to {output}", err=True)

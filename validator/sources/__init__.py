@@ -7,18 +7,21 @@ of one directory together (a Terraform module), after every other file has been 
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Protocol, Iterator
 
 from validator.model import InputError, Resource
+from validator.reporters.recognise import report_format
 from validator.sources import files, kubernetes, terraform_plan
 from validator.sources import render as rendering
 from validator.sources.context import SourceContext
 from validator.gc_pause import without_cycle_collection
 
 Source = tuple[files.InputFile, str]  # a file and its text
+log = logging.getLogger("validator")
 
 
 class SourceKind(Protocol):
@@ -98,12 +101,13 @@ def can_defer(item: files.InputFile) -> bool:
 @without_cycle_collection
 def collect(arguments: Iterable[str], root: Path, max_bytes: int = files.MAX_FILE_BYTES,
             tf_root: Path | None = None, render: rendering.RenderOptions | None = None,
-            defer: bool = False) -> Inputs:
+            defer: bool = False, skip: frozenset[str] = frozenset()) -> Inputs:
     """Read the inputs; Helm charts and Kustomize overlays are rendered unless `render`
     says not to (see validator.sources.render).
 
     With `defer`, the files that `can_defer` are not read but listed in `Inputs.deferred`,
     for the caller to read with `read_file` (in worker processes, see validator.parallel).
+    Files in `skip` (absolute paths: the reports this run writes) are left out.
     """
     suffixes = frozenset().union(*(kind.SUFFIXES for kind in SOURCE_KINDS))
     context = SourceContext(root, max_bytes, tf_root)
@@ -121,6 +125,9 @@ def collect(arguments: Iterable[str], root: Path, max_bytes: int = files.MAX_FIL
     for item in items:
         if isinstance(item, InputError):
             inputs.errors.append(item)
+            continue
+        if item.path is not None and os.path.abspath(item.path) in skip:
+            log.debug("%s: not scanned: this scan writes a report there", item.display)
             continue
         inputs.files += 1
         if defer and can_defer(item):
@@ -142,6 +149,10 @@ def read_file(item: files.InputFile, context: SourceContext,
     text = files.read_text(item, context.max_bytes)
     if isinstance(text, InputError):
         return [text]
+    kind_of_report = report_format(text)
+    if kind_of_report:
+        log.debug("%s: not scanned: a %s, not an input", item.display, kind_of_report)
+        return []
     for index, kind in enumerate(SOURCE_KINDS):
         if kind.accepts(item.suffix, text):
             if kind.GROUPED and item.path is not None and groups is not None:
