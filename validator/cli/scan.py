@@ -148,7 +148,7 @@ def log_to_stderr(verbose: bool) -> None:
 
     handler = logging.StreamHandler()
     handler.setFormatter(Printable("tdv: %(message)s"))
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler])
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler], force=True)
 
 
 def report_on_stderr(report, quiet: bool) -> None:

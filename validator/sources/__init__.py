@@ -133,13 +133,23 @@ def collect(arguments: Iterable[str], root: Path, max_bytes: int = files.MAX_FIL
         if defer and can_defer(item):
             inputs.deferred.append((item, len(inputs.errors)))
             continue
-        _add(inputs, read_file(item, context, groups))
+        parsed = read_file(item, context, groups)
+        if isinstance(parsed, NotAnInput):
+            inputs.files -= 1
+        _add(inputs, parsed)
     for (index, _), sources in groups.items():
         _add(inputs, SOURCE_KINDS[index].parse(sources, context))
     if options.chart_root is not None:
         inputs.resources = rendering.chart_root_remap(inputs.resources, options.chart_root, root)
     _add(inputs, rendering.render(targets, options, root, max_bytes))
     return inputs
+
+
+class NotAnInput:
+    """What `read_file` gives for a file that is not an input but a report: nothing."""
+
+    def __iter__(self) -> Iterator[Resource | InputError]:
+        return iter(())
 
 
 def read_file(item: files.InputFile, context: SourceContext,
@@ -152,7 +162,7 @@ def read_file(item: files.InputFile, context: SourceContext,
     kind_of_report = report_format(text)
     if kind_of_report:
         log.debug("%s: not scanned: a %s, not an input", item.display, kind_of_report)
-        return []
+        return NotAnInput()
     for index, kind in enumerate(SOURCE_KINDS):
         if kind.accepts(item.suffix, text):
             if kind.GROUPED and item.path is not None and groups is not None:
