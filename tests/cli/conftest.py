@@ -37,6 +37,7 @@ CUSTOM_POLICY = textwrap.dedent("""\
     validations:
       - expression: "has(object.metadata.labels) && 'acme.example/owner' in object.metadata.labels"
         field: metadata.labels
+        message: a ConfigMap has no owner label
         messageExpression: "'ConfigMap ' + object.metadata.name + ' has no owner label'"
     """)
 
@@ -52,3 +53,19 @@ def project(tmp_path, monkeypatch):
     (tmp_path / "deploy").mkdir()
     (tmp_path / "deploy" / "pod.yaml").write_text(PRIVILEGED_POD)
     return tmp_path
+
+
+@pytest.fixture
+def broken(project):
+    """A policy directory, `broken`, whose one policy does not compile."""
+    (project / "broken").mkdir()
+    (project / "broken" / "ACME-002-owner.yaml").write_text(BROKEN_POLICY)
+    return "broken"
+
+
+@pytest.fixture
+def own(project):
+    """A policy directory, `own`, with a user's policy that has no standards."""
+    (project / "own").mkdir()
+    (project / "own" / "ACME-001-owner.yaml").write_text(CUSTOM_POLICY)
+    return "own"

@@ -43,7 +43,7 @@ def export_vap(policy_dirs, include, exclude, actions, output, config_file, no_c
     exported.
     """
     from validator import __version__
-    from validator.cli.scan import load_library, read_config
+    from validator.cli.scan import compile_own_policies, load_library, read_config
     from validator.engine.library import select
     from validator.vap.export import export_policies, render
 
@@ -60,6 +60,7 @@ def export_vap(policy_dirs, include, exclude, actions, output, config_file, no_c
     if not policies:
         where = f" and the policies section of {config.display}" if config.path else ""
         raise click.UsageError(f"no policies selected (check --policy and --skip-policy{where})")
+    compile_own_policies(policies, config)  # an invalid policy is an error, as in a scan
     result = export_policies(policies, chosen, config.overrides())
     for policy, reason in result.skipped:
         click.echo(f"tdv: not exported: {policy.id}: {reason}", err=True)
