@@ -64,7 +64,7 @@ def fix(paths, dry_run, include, exclude, policy_dirs, root, config_file, no_con
         _preview(changed, report, quiet)
     else:
         failed = _write(changed, quiet) or failed
-        after = run_scan(paths, **settings)
+        after = run_scan(paths, **settings, allow_empty=True)  # stdin was read by the first scan
         _report_remaining(after, quiet, color)
         failed = failed or bool(after.errors or after.evaluation_errors)
     sys.exit(EXIT_ERROR if failed else EXIT_CHANGED if changed else EXIT_OK)

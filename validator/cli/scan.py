@@ -186,7 +186,10 @@ def load_library(config, policy_dirs=()) -> list:
     from validator.engine.library import load_policies
     from validator.engine.policy import PolicyError
 
-    directories = dict.fromkeys(Path(os.path.abspath(d)) for d in (*config.policy_dirs, *policy_dirs))
+    from validator.sources.files import display_path
+
+    # Each directory once, shown relative to the working directory when it is inside it.
+    directories = dict.fromkeys(Path(display_path(d, Path.cwd())) for d in (*config.policy_dirs, *policy_dirs))
     try:
         library = load_policies(directories, builtin_tests=False)  # a scan never runs them
         check_against_policies(config, library)

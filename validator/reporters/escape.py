@@ -14,7 +14,6 @@ import re
 # the lines of what follows them (bidi marks, embeddings, overrides and isolates; line and
 # paragraph separators).
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_UNSAFE_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -30,7 +29,3 @@ def printable(text: str) -> str:
     """`text` on one line, with every control character escaped."""
     return _UNSAFE.sub(_escaped, text) if _UNSAFE.search(text) else text
 
-
-def printable_lines(text: str) -> str:
-    """`text` with every control character escaped except the newlines between its lines."""
-    return _UNSAFE_BUT_NEWLINE.sub(_escaped, text) if _UNSAFE_BUT_NEWLINE.search(text) else text
