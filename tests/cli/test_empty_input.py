@@ -59,3 +59,21 @@ def test_resources_left_out_by_the_config_are_not_nothing(project):
     (project / ".tdv.yaml").write_text("exclusions: [{kind: Pod}]\n")
     result = tdv("scan", "deploy", "--no-color")
     assert result.exit_code == 0 and "(1 excluded)" in result.stdout
+
+
+def test_a_terraform_plan_or_module_without_resources_is_something_to_scan(project):
+    (project / "plan.json").write_text('{"format_version": "1.2", "terraform_version": "1.7.0",'
+                                       ' "planned_values": {"root_module": {}}}')
+    (project / "module").mkdir()
+    (project / "module" / "outputs.tf").write_text('output "region" {\n  value = "eu-west-1"\n}\n')
+    for path in ("plan.json", "module"):
+        result = tdv("scan", path, "--no-color")
+        assert result.exit_code == 0, result.output
+        assert "0 findings" in result.stdout
+
+
+def test_json_that_is_neither_is_nothing_to_scan(project):
+    (project / "data.json").write_text('{"name": "not a manifest"}')
+    result = tdv("scan", "data.json", "--no-color")
+    assert result.exit_code == 2
+    assert "error: data.json: nothing to scan: no Kubernetes object or Terraform resource in it" in result.stdout

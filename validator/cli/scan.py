@@ -226,6 +226,7 @@ def run_scan(paths, *, fail_on: Severity | None = None, min_severity: Severity |
     nothing to scan are an input error unless `allow_empty`.
     """
     from validator import parallel, sources
+    from validator.cli.empty_input import nothing_to_scan
     from validator.config import Config
     from validator.engine import Engine
     from validator.engine.library import select
@@ -267,7 +268,7 @@ def run_scan(paths, *, fail_on: Severity | None = None, min_severity: Severity |
     except PolicyError as error:
         raise SettingsError(f"invalid policy: {error}") from None
     if not (scanned or excluded or inputs.errors or allow_empty):
-        inputs.errors.extend(nothing_to_scan(paths, root_dir, inputs.files))
+        inputs.errors.extend(nothing_to_scan(paths, root_dir, inputs.files, max_bytes))
     results = severity.at_least(owned.skip_controlled(evaluated), _first(min_severity, Severity.INFO))
     results, warnings = suppressions.apply(results, config.exemptions, [p.id for p in library], root_dir, today)
     reported = [p.id for p in policies if p.severity >= _first(min_severity, Severity.INFO)]
@@ -287,26 +288,6 @@ def run_scan(paths, *, fail_on: Severity | None = None, min_severity: Severity |
         baseline=compared,
         config=config.display or None,
     )
-
-
-def nothing_to_scan(paths, root: Path, files: int) -> list:
-    """The input errors of a scan that found nothing to evaluate: one per path given."""
-    from validator.model import InputError
-    from validator.sources.files import STDIN, STDIN_NAME, display_path
-
-    accept = " (--allow-empty accepts this)"
-    errors = []
-    for path in paths:
-        if path == STDIN:
-            errors.append(InputError(STDIN_NAME, "nothing to scan: empty input, or no Kubernetes object or"
-                                                 " Terraform plan in it" + accept))
-        elif files == 0:
-            errors.append(InputError(display_path(Path(path), root), "nothing to scan: no manifest (.yaml, .yml,"
-                                     " .json), Terraform file (.tf, plan .json) or kustomization in it" + accept))
-        else:
-            errors.append(InputError(display_path(Path(path), root), "nothing to scan: no Kubernetes object,"
-                                     " Terraform plan or Terraform resource in it" + accept))
-    return errors
 
 
 def _first(*values):
