@@ -56,3 +56,12 @@ def test_a_policy_of_the_user_without_standards_loads_and_scans(project, own):
     assert result.exit_code == 1, result.output
     assert "ACME-001  ConfigMap settings has no owner label" in result.stdout
     assert tdv("policies", "validate", own).exit_code == 0
+
+
+def test_a_policy_file_named_twice_is_read_once(project, own, broken):
+    """pre-commit passes changed files; a user may add their directory too."""
+    tested = tdv("test", broken, f"{broken}/ACME-002-owner.yaml")
+    assert tested.exit_code == 2 and len(tested.stderr.splitlines()) == 1
+    assert tested.stdout.splitlines()[-1] == "0 policies, 0 cases: 0 passed, 0 failed, 1 invalid policy"
+    validated = tdv("policies", "validate", own, f"./{own}/ACME-001-owner.yaml")
+    assert validated.exit_code == 0 and validated.stdout.splitlines()[-1] == "1 valid, 0 invalid"
