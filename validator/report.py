@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from validator.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
 from validator.model import BaselineState, InputError, Result, ScanWarning, Severity, Status, Violation
 
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_ERROR = 2
+__all__ = ["EXIT_ERROR", "EXIT_FINDINGS", "EXIT_OK", "BaselineUse", "ScanReport", "is_baselined"]
 
 
 @dataclass

@@ -134,7 +134,7 @@ def test_config_is_found_from_a_subdirectory(repo, monkeypatch):
     configure(repo, "policies: {include: [TDV-K8S-001]}\n")
     monkeypatch.chdir(repo / "deploy")
     result = tdv("scan", ".")
-    assert "with 1 policies" in result.output and "settings from ../.tdv.yaml" in result.output
+    assert "with 1 policy " in result.output and "settings from ../.tdv.yaml" in result.output
 
 
 def test_bad_config_is_one_line_naming_file_and_line(repo):
@@ -275,7 +275,8 @@ def test_outputs_and_fail_on_from_the_config_and_options_winning(repo, monkeypat
     (repo / "deploy" / "plain.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
     monkeypatch.chdir(repo / "deploy")
     result = tdv("scan", "plain.yaml")
-    assert result.exit_code == 0 and result.output == ""
+    assert result.exit_code == 0 and result.stdout == ""
+    assert result.stderr == "tdv: 1 finding (1 info); 0 checks passed (1 file, 1 resource, 1 policy; exit 0)\n"
     assert json.loads((repo / "reports" / "tdv.json").read_text())["summary"]["failOn"] == "critical"
     result = tdv("scan", "plain.yaml", "--fail-on", "info", "-o", "console")
     assert result.exit_code == 1 and "fail on info" in result.output

@@ -96,9 +96,9 @@ def test_policies_that_cannot_be_exported_are_listed_on_stderr(custom):
     ]  # ACME-2 checks a Terraform resource: not a candidate
 
 
-def test_nothing_exportable_exits_1(custom):
+def test_nothing_exportable_exits_2(custom):
     result = export("--policies", str(custom), "--policy", "ACME-3")
-    assert result.exit_code == 1 and result.stdout == ""
+    assert result.exit_code == 2 and result.stdout == ""
     assert "no selected policy can be exported" in result.stderr
 
 

@@ -25,5 +25,5 @@ def test_show_prints_documentation():
 
 def test_show_unknown_policy():
     result = CliRunner().invoke(main, ["policies", "show", "NOPE-1"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "no policy with id" in result.output

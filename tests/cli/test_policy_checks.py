@@ -29,7 +29,7 @@ def test_every_bad_file_is_reported_with_line_and_column(tmp_path):
         "'container ' + container.name", "'container ' + containr.name"))
     (tmp_path / "not-yaml.yaml").write_text("id: [unclosed\n")
     result = policies("validate", str(tmp_path))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     lines = result.output.splitlines()
     assert any(line.startswith(f"{tmp_path / 'unknown-key.yaml'}:2: unknown key 'owner'") for line in lines)
     assert f"{tmp_path / 'wrong-type.yaml'}:29: 'kinds' must be a list" in lines

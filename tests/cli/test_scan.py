@@ -47,7 +47,7 @@ def scan(*args, input=None):
 
 def scan_json(*args, input=None):
     result = scan(*args, "-o", "json", input=input)
-    return result, json.loads(result.output)
+    return result, json.loads(result.stdout)
 
 
 def test_findings_fail_the_build_with_exit_1(workdir):

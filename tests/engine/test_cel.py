@@ -122,7 +122,7 @@ def test_compile_error_names_file_line_and_column():
             """)])
     error = raised.value
     assert error.path == "test.yaml" and error.line == 12
-    assert "1:14" in error.message
+    assert "CEL compile error at column 14: " in error.message and "\n" not in error.message
 
 
 def test_targets_filter_namespaces_and_labels():

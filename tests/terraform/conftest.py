@@ -28,13 +28,17 @@ def by_address(inputs: sources.Inputs) -> dict:
 
 
 def scan(*arguments: str, root: Path = DATA) -> tuple[int, str]:
-    result = CliRunner().invoke(main, ["scan", "--root", str(root), *arguments], catch_exceptions=False)
+    result = _invoke(*arguments, root=root)
     return result.exit_code, result.output
 
 
 def scan_json(*arguments: str, root: Path = DATA) -> tuple[int, dict]:
-    code, output = scan(*arguments, "-o", "json", root=root)
-    return code, json.loads(output)
+    result = _invoke(*arguments, "-o", "json", root=root)
+    return result.exit_code, json.loads(result.stdout)
+
+
+def _invoke(*arguments: str, root: Path):
+    return CliRunner().invoke(main, ["scan", "--root", str(root), *arguments], catch_exceptions=False)
 
 
 @pytest.fixture()

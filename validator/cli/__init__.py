@@ -1,5 +1,11 @@
 """The `tdv` command line. Subcommands live one per module and are imported on demand,
-so `tdv --version` starts without loading the engine."""
+so `tdv --version` starts without loading the engine.
+
+Exit codes are decided here for every command: a UserError (validator.errors) raised by a
+command is printed as one line, `Error: <message>`, and exits 2, as click's usage errors
+do; a command exits 1 only for findings or failed checks, and an unexpected exception (a
+bug) exits 2 as well, never 1.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,9 @@ import importlib
 import click
 
 from validator import __version__
+from validator.errors import EXIT_ERROR, UserError
+
+EXIT_INTERRUPTED = 130  # as a shell reports a program stopped by Ctrl-C
 
 SUBCOMMANDS = {
     "scan": "validator.cli.scan:scan",
@@ -29,6 +38,18 @@ class LazyGroup(click.Group):
             return None
         module, attribute = target.split(":")
         return getattr(importlib.import_module(module), attribute)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except UserError as error:
+            from validator.reporters.escape import printable
+
+            click.echo(f"Error: {printable(str(error))}", err=True)
+            ctx.exit(error.exit_code)
+        except KeyboardInterrupt:
+            click.echo("tdv: interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -56,14 +77,20 @@ def run() -> None:
         code = 0
     except SystemExit as done:
         code = done.code
+    except Exception:  # a bug: say so, and never exit 1, which means findings
+        import traceback
+
+        traceback.print_exc()
+        print("tdv: internal error (a bug in tdv; please report it with the trace above)", file=sys.stderr)
+        code = EXIT_ERROR
     if not isinstance(code, int):  # sys.exit("message") or sys.exit(None)
         if code is not None:
             print(code, file=sys.stderr)
-        code = 0 if code is None else 1
+        code = 0 if code is None else EXIT_ERROR
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe: nothing more can be written anyway
-            code = code or 1
+            code = code or EXIT_ERROR
     os._exit(code)

@@ -37,18 +37,20 @@ def init(path: Path | None, force: bool) -> None:
 def check(config_file: Path | None) -> None:
     """Check a config file against the policy library: keys, policy ids, parameter types,
     standards and dates. Exits 2 with the file and line of the first problem."""
-    from validator.cli.scan import SettingsError, load_library, read_config
+    from validator.cli.scan import SettingsError, compile_own_policies, load_library, read_config
     from validator.filters.suppressions import today_utc
+    from validator.reporters.plural import counted
 
     settings = read_config(config_file)
     if settings.path is None:
         raise SettingsError("no .tdv.yaml in the working directory or its parents (up to the repository root)")
-    load_library(settings)
+    compile_own_policies(load_library(settings), settings)
     today = today_utc()
     for exemption in settings.exemptions:
         if exemption.expired(today):
             where = exemption.location
             click.echo(f"warning: {where.path}:{where.line}: exemption of {', '.join(exemption.policies)}"
                        f" (owner: {exemption.owner}) expired on {exemption.expires}", err=True)
-    click.echo(f"{settings.display}: ok ({len(settings.exclusions)} exclusions, {len(settings.exemptions)} exemptions,"
-               f" {len(settings.parameters)} parameter settings)")
+    click.echo(f"{settings.display}: ok ({counted(len(settings.exclusions), 'exclusion')},"
+               f" {counted(len(settings.exemptions), 'exemption')},"
+               f" {counted(len(settings.parameters), 'parameter setting')})")

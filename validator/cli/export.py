@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from validator.cli.options import write_text
+from validator.errors import UserError
+from validator.reporters.plural import counted
 
 _ACTIONS = {"deny": "Deny", "warn": "Warn", "audit": "Audit"}
 
@@ -54,10 +55,11 @@ def export_vap(policy_dirs, include, exclude, actions, min_severity, failure_pol
     evaluated lets the request through, the system namespaces are left alone, and info-level
     policies are left out.
 
-    Exit codes: 0 manifests written, 1 no selected policy can be exported, 2 usage error.
+    Exit codes: 0 manifests written, 2 usage error, invalid policy, or no selected policy can be
+    exported.
     """
     from validator import __version__
-    from validator.cli.scan import load_library, read_config
+    from validator.cli.scan import compile_own_policies, load_library, read_config
     from validator.engine.library import select
     from validator.model import Severity
     from validator.vap.export import (DEFAULT_ACTIONS, SYSTEM_NAMESPACES, Binding, export_policies,
@@ -79,14 +81,14 @@ def export_vap(policy_dirs, include, exclude, actions, min_severity, failure_pol
     if not policies:
         where = f" and the policies section of {config.display}" if config.path else ""
         raise click.UsageError(f"no policies selected (check --policy and --skip-policy{where})")
+    compile_own_policies(policies, config)  # an invalid policy is an error, as in a scan
     excluded = () if include_system_namespaces else tuple(exclude_namespaces) or SYSTEM_NAMESPACES
     binding = Binding(chosen, {"ignore": "Ignore", "fail": "Fail"}[failure_policy.lower()], excluded)
     result = export_policies(policies, binding, config.overrides())
     for policy, reason in result.skipped:
         click.echo(f"tdv: not exported: {policy.id}: {reason}", err=True)
     if not result.documents:
-        click.echo("tdv: no selected policy can be exported as a ValidatingAdmissionPolicy", err=True)
-        sys.exit(1)
+        raise UserError("no selected policy can be exported as a ValidatingAdmissionPolicy")
     count = len(result.documents) // 2
     header = (f"# {count} ValidatingAdmissionPolicies with their bindings, exported by tdv {__version__}"
               f" (validationActions: {', '.join(chosen)}; failurePolicy: {binding.failure_policy};"
@@ -94,4 +96,4 @@ def export_vap(policy_dirs, include, exclude, actions, min_severity, failure_pol
     text = render(result.documents, header)
     write_text(text, output)
     if output is not None:
-        click.echo(f"tdv: wrote {count} policies to {output}", err=True)
+        click.echo(f"tdv: wrote {counted(count, 'policy')} to {output}", err=True)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from pathlib import Path
 
 import click
 
-from validator.report import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
+from validator.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
+from validator.reporters.console import error_lines
+from validator.reporters.escape import printable
+from validator.reporters.plural import counted
 
 EXIT_CHANGED = EXIT_FINDINGS  # files were changed (or, with --dry-run, would be)
 
@@ -41,9 +43,9 @@ def fix(paths, dry_run, include, exclude, policy_dirs, root, config_file, no_con
     Exit codes: 0 nothing to change, 1 files were changed (with --dry-run: would be),
     2 usage or input error.
     """
-    from validator.cli.scan import read_config, run_scan
+    from validator.cli.scan import log_to_stderr, read_config, run_scan
 
-    logging.basicConfig(level=logging.WARNING, format="tdv: %(message)s")
+    log_to_stderr(verbose=False)
     if config_file and no_config:
         raise click.UsageError("--config and --no-config exclude each other")
     config = read_config(config_file, no_config)
@@ -53,14 +55,16 @@ def fix(paths, dry_run, include, exclude, policy_dirs, root, config_file, no_con
     changes = plan_changes(report, config.overrides(), include, exclude, root_dir)
     for change in changes:
         for problem in change.problems:
-            click.echo(f"tdv: {problem}", err=True)
+            click.echo(printable(f"tdv: {problem}"), err=True)
     changed = [change for change in changes if change.changed]
     failed = bool(report.errors or report.evaluation_errors)
     if dry_run:
+        for line in error_lines(report):  # no report of what remains shows them
+            click.echo(f"tdv: error: {line}", err=True)
         _preview(changed, report, quiet)
     else:
         failed = _write(changed, quiet) or failed
-        after = run_scan(paths, **settings)
+        after = run_scan(paths, **settings, allow_empty=True)  # stdin was read by the first scan
         _report_remaining(after, quiet, color)
         failed = failed or bool(after.errors or after.evaluation_errors)
     sys.exit(EXIT_ERROR if failed else EXIT_CHANGED if changed else EXIT_OK)
@@ -97,8 +101,8 @@ def _preview(changed: list, report, quiet: bool) -> None:
         return
     fixed = sum(len(c.done) for c in changed)
     remaining = report.counts()["findings"] - fixed
-    click.echo(f"tdv: would fix {_count(fixed, 'finding')} in {_count(len(changed), 'file')};"
-               f" {_count(remaining, 'finding')} would remain", err=True)
+    click.echo(f"tdv: would fix {counted(fixed, 'finding')} in {counted(len(changed), 'file')};"
+               f" {counted(remaining, 'finding')} would remain", err=True)
 
 
 def _write(changed: list, quiet: bool) -> bool:
@@ -110,11 +114,11 @@ def _write(changed: list, quiet: bool) -> bool:
         try:
             files.write(change.source, change.fixed)
         except OSError as error:
-            click.echo(f"tdv: {change.display}: cannot write: {error.strerror or error}", err=True)
+            click.echo(printable(f"tdv: error: {change.display}: cannot write: {error.strerror or error}"), err=True)
             failed = True
             continue
         if not quiet:
-            click.echo(f"tdv: fixed {_count(len(change.done), 'finding')} in {change.display}", err=True)
+            click.echo(printable(f"tdv: fixed {counted(len(change.done), 'finding')} in {change.display}"), err=True)
     return failed
 
 
@@ -124,6 +128,3 @@ def _report_remaining(report, quiet: bool, color: bool | None) -> None:
 
     write_outputs(report, [OutputSpec.parse("console")], quiet=quiet, color=color)
 
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"

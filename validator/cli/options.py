@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from validator.errors import UserError
 from validator.model import Severity
 
 SEVERITIES = [s.label for s in Severity]
@@ -24,11 +25,6 @@ class SeverityType(click.ParamType):
             self.fail(str(error), param, ctx)
 
 
-def fail_usage(message: str) -> None:
-    """Exit 2 with a one-line error, like click's own usage errors."""
-    raise click.UsageError(message)
-
-
 def write_text(text: str, output: Path | None, color: bool = False) -> None:
     """Write a command's output to a file (creating its folder), or to stdout when None."""
     if output is None:
@@ -38,4 +34,4 @@ def write_text(text: str, output: Path | None, color: bool = False) -> None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
     except OSError as error:
-        raise click.ClickException(f"cannot write {output}: {error.strerror or error}") from None
+        raise UserError(f"cannot write {output}: {error.strerror or error}") from None

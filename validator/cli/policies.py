@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from validator.cli.options import write_text
+from validator.errors import EXIT_ERROR, EXIT_OK, UserError
+from validator.reporters.plural import counted
 
 
 def _load(policy_dirs):
@@ -16,7 +18,7 @@ def _load(policy_dirs):
     try:
         return load_policies(policy_dirs)
     except PolicyError as error:
-        raise click.ClickException(f"invalid policy: {error}") from None
+        raise UserError(f"invalid policy: {error}") from None
 
 
 @click.group()
@@ -45,7 +47,7 @@ def show_policy(policy_id, policy_dirs) -> None:
 
     matches = [p for p in _load(policy_dirs) if p.id == policy_id.upper()]
     if not matches:
-        raise click.ClickException(f"no policy with id {policy_id!r} (see `tdv policies list`)")
+        raise UserError(f"no policy with id {policy_id!r} (see `tdv policies list`)")
     click.echo(policy_markdown(matches[0]))
 
 
@@ -55,7 +57,7 @@ def validate_policies(dirs) -> None:
     """Check policy files (DIR: files or directories; default: the built-in library): unknown
     keys, wrong types and CEL that does not compile, for every file.
 
-    Exit codes: 0 every policy is valid, 1 a policy is invalid.
+    Exit codes: 0 every policy is valid, 2 a policy is invalid (as in every command).
     """
     import sys
 
@@ -74,7 +76,7 @@ def validate_policies(dirs) -> None:
             for line in problem.detail:
                 click.echo(f"    {line}")
     click.echo(f"{valid} valid, {invalid} invalid")
-    sys.exit(1 if invalid else 0)
+    sys.exit(EXIT_ERROR if invalid else EXIT_OK)
 
 
 @policies.command("docs")
@@ -108,8 +110,7 @@ def policy_coverage(output_dir, policy_dirs) -> None:
             return
         documents = coverage_documents(loaded)
     except BenchmarkError as error:
-        raise click.ClickException(str(error)) from None
-    output_dir.mkdir(parents=True, exist_ok=True)
+        raise UserError(str(error)) from None
     for name, text in documents.items():
-        (output_dir / name).write_text(text, encoding="utf-8")
-    click.echo(f"wrote {len(documents)} files to {output_dir}")
+        write_text(text, output_dir / name)
+    click.echo(f"wrote {counted(len(documents), 'file')} to {output_dir}")

@@ -11,31 +11,40 @@ from pathlib import Path
 import click
 
 from validator.cli.options import SeverityType, write_text
+from validator.errors import UserError
 from validator.gc_pause import paused_cycle_collection
 from validator.model import Severity
-from validator.report import EXIT_ERROR
+from validator.reporters import FORMATS
+from validator.reporters.escape import printable
+from validator.reporters.plural import counted
 
 log = logging.getLogger("validator")
 
 
-class SettingsError(click.ClickException):
-    """Settings that cannot be used (a config, baseline or policy file, or a selection of no
-    policy): a one-line error, exit 2."""
+class SettingsError(UserError):
+    """Settings that cannot be used: a config, baseline or policy file, or a selection of no
+    policy."""
 
-    exit_code = EXIT_ERROR
+
+class OutputError(UserError):
+    """A report that cannot be written."""
 
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("-o", "--output", "outputs", multiple=True, metavar="FORMAT[=FILE]",
-              help="Report format: console, json, sarif or junit, to stdout or to FILE. Repeatable;"
-                   " replaces the outputs of the config file.")
+              help=f"Report format: {', '.join(FORMATS)}; to stdout or to FILE. Repeatable; replaces the"
+                   " outputs of the config file. Unless the console report goes to stdout, input errors and"
+                   " a one-line summary are written to stderr.")
 @click.option("--fail-on", type=SeverityType(), default=None,
               help="Exit 1 when a finding is at or above this severity (default: the config file's, else low).")
 @click.option("--min-severity", type=SeverityType(), default=None,
               help="Report only findings at or above this severity (replaces policies.min-severity of the"
                    " config file).")
 @click.option("--soft-fail", is_flag=True, help="Exit 0 even with findings (input errors still exit 2).")
+@click.option("--allow-empty", is_flag=True,
+              help="Accept inputs with nothing to scan (empty stdin, directories without manifests, plans or .tf"
+                   " files); without it they are an input error.")
 @click.option("--policy", "include", multiple=True, metavar="GLOB",
               help="Run only policies whose id matches (replaces policies.include of the config file). Repeatable.")
 @click.option("--skip-policy", "exclude", multiple=True, metavar="GLOB",
@@ -76,24 +85,25 @@ class SettingsError(click.ClickException):
               help="Fail only on findings not recorded in FILE (replaces baseline of the config file).")
 @click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Record the current findings in FILE; they are then reported as baselined.")
-@click.option("-q", "--quiet", is_flag=True, help="Console: show only failures and errors, no summary.")
+@click.option("-q", "--quiet", is_flag=True, help="Show only failures and errors, no summary.")
 @click.option("--color/--no-color", default=None, help="Colour console output (default: when a terminal).")
 @click.option("-v", "--verbose", is_flag=True,
               help="Console: also list suppressed and baselined findings; log debug notes (e.g. skipped"
-                   " documents, excluded resources) to stderr.")
-def scan(paths, outputs, fail_on, min_severity, soft_fail, include, exclude, policy_dirs, root,
+                   " documents, reports skipped as inputs, excluded resources) to stderr.")
+def scan(paths, outputs, fail_on, min_severity, soft_fail, allow_empty, include, exclude, policy_dirs, root,
          tf_root, helm_values, helm_set, helm_release, helm_namespace, kube_version, chart_root, no_render,
          max_file_size, jobs, config_file, no_config, baseline_file, write_baseline, quiet, color, verbose) -> None:
     """Scan manifests, Terraform plans (JSON) and .tf files (files, directories, or - for stdin)
     against the policy library.
 
-    Exit codes: 0 no blocking findings, 1 findings at or above --fail-on, 2 usage or input error.
+    Exit codes: 0 no blocking findings, 1 findings at or above --fail-on, 2 usage, input,
+    policy or output error.
     """
     from validator.parallel import default_jobs
     from validator.reporters import OutputSpec
     from validator.sources.render import RenderOptions
 
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="tdv: %(message)s")
+    log_to_stderr(verbose)
     if config_file and no_config:
         raise click.UsageError("--config and --no-config exclude each other")
     config = read_config(config_file, no_config)
@@ -103,6 +113,7 @@ def scan(paths, outputs, fail_on, min_severity, soft_fail, include, exclude, pol
         raise click.BadParameter(str(error), param_hint="'-o'") from None
     if sum(1 for s in specs if s.destination is None) > 1:
         raise click.BadParameter("only one output can go to standard output", param_hint="'-o'")
+    written = frozenset(os.path.abspath(spec.destination) for spec in specs if spec.destination is not None)
     with paused_cycle_collection():  # what a scan loads lives until exit: see validator.gc_pause
         report = run_scan(paths, fail_on=fail_on, min_severity=min_severity, soft_fail=soft_fail, include=include,
                           exclude=exclude, policy_dirs=policy_dirs, root=root, max_file_size=max_file_size,
@@ -110,15 +121,48 @@ def scan(paths, outputs, fail_on, min_severity, soft_fail, include, exclude, pol
                           render=RenderOptions(not no_render, tuple(helm_values), tuple(helm_set), helm_release,
                                                helm_namespace, kube_version, chart_root),
                           jobs=jobs if jobs else default_jobs(),
-                          sarif_fixes=any(spec.format == "sarif" for spec in specs))
+                          sarif_fixes=any(spec.format == "sarif" for spec in specs),
+                          allow_empty=allow_empty or config.allow_empty, written=written)
     if report.baseline and report.baseline.written:
         count = report.counts()["findings"]
-        click.echo(f"tdv: wrote {count} finding{'s' if count != 1 else ''} to the baseline {report.baseline.path}",
+        click.echo(printable(f"tdv: wrote {counted(count, 'finding')} to the baseline {report.baseline.path}"),
                    err=True)
     # Everything loaded stays alive until exit: the cycle collector would only walk it again.
     with paused_cycle_collection():
-        write_outputs(report, specs, quiet=quiet, color=color, verbose=verbose)
+        failures = write_outputs(report, specs, quiet=quiet, color=color, verbose=verbose)
+    if not any(spec.format == "console" and spec.destination is None for spec in specs):
+        report_on_stderr(report, quiet)
+    if failures:
+        raise OutputError("; ".join(failures))
     sys.exit(report.exit_code)
+
+
+def log_to_stderr(verbose: bool) -> None:
+    """Log notes (with -v, debug notes) to standard error, as `tdv: <message>` lines with
+    control characters escaped (file names come from the tree scanned)."""
+    from validator.reporters.escape import printable
+
+    class Printable(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return printable(super().format(record))
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(Printable("tdv: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler], force=True)
+
+
+def report_on_stderr(report, quiet: bool) -> None:
+    """The input errors and warnings, one line each, and (unless `quiet`) a one-line summary,
+    on standard error: for when no console report shows them (reports went to files, or a
+    machine-readable report goes to standard output)."""
+    from validator.reporters.console import brief_summary, error_lines
+
+    for line in error_lines(report):
+        click.echo(f"tdv: error: {line}", err=True)
+    for warning in report.warnings:
+        click.echo(printable(f"tdv: warning: {warning}"), err=True)
+    if not quiet:
+        click.echo(f"tdv: {brief_summary(report)}", err=True)
 
 
 def read_config(explicit: Path | None = None, ignore: bool = False):
@@ -142,7 +186,10 @@ def load_library(config, policy_dirs=()) -> list:
     from validator.engine.library import load_policies
     from validator.engine.policy import PolicyError
 
-    directories = dict.fromkeys(Path(os.path.abspath(d)) for d in (*config.policy_dirs, *policy_dirs))
+    from validator.sources.files import display_path
+
+    # Each directory once, shown relative to the working directory when it is inside it.
+    directories = dict.fromkeys(Path(display_path(d, Path.cwd())) for d in (*config.policy_dirs, *policy_dirs))
     try:
         library = load_policies(directories, builtin_tests=False)  # a scan never runs them
         check_against_policies(config, library)
@@ -153,20 +200,36 @@ def load_library(config, policy_dirs=()) -> list:
     return library
 
 
+def compile_own_policies(policies, config) -> None:
+    """Compile the user's policies among `policies` now, so that a mistake in them is reported
+    whatever is scanned (built-in ones compile when a resource they target is seen)."""
+    from validator.engine import Engine
+    from validator.engine.library import is_builtin
+    from validator.engine.policy import PolicyError
+
+    try:
+        Engine.build([p for p in policies if not is_builtin(p)], config.overrides())
+    except PolicyError as error:
+        raise SettingsError(f"invalid policy: {error}") from None
+
+
 def run_scan(paths, *, fail_on: Severity | None = None, min_severity: Severity | None = None,
              soft_fail: bool = False, include=(), exclude=(), policy_dirs=(), root: Path | None = None,
              max_file_size: int = 16, tf_root: Path | None = None, config=None, baseline: Path | None = None,
              write_baseline: Path | None = None, today: date | None = None, render=None, jobs: int = 1,
-             sarif_fixes: bool = False):
+             sarif_fixes: bool = False, allow_empty: bool = False, written: frozenset[str] = frozenset()):
     """Scan `paths`. Arguments given here win over the config file's settings.
 
     With `jobs` above 1, big inputs are read and evaluated in that many processes (see
-    validator.parallel); `sarif_fixes` then computes SARIF's fixes there too.
+    validator.parallel); `sarif_fixes` then computes SARIF's fixes there too. Files in
+    `written` (absolute paths: the reports this run writes) are not inputs. Inputs with
+    nothing to scan are an input error unless `allow_empty`.
     """
     from validator import parallel, sources
+    from validator.cli.empty_input import nothing_to_scan
     from validator.config import Config
     from validator.engine import Engine
-    from validator.engine.library import is_builtin, select
+    from validator.engine.library import select
     from validator.engine.policy import PolicyError
     from validator.filters import exclusions, owned, severity, suppressions
     from validator.report import ScanReport
@@ -182,14 +245,13 @@ def run_scan(paths, *, fail_on: Severity | None = None, min_severity: Severity |
         where = f" and the policies section of {config.display}" if config.path else ""
         raise SettingsError(f"no policies selected (check --policy and --skip-policy{where})")
     try:
-        # Built-in policies compile when a resource they target is seen; the user's own are
-        # compiled now, so that a mistake in them is reported whatever is scanned.
         engine = Engine.build(policies, config.overrides(), eager=False)
-        Engine.build([p for p in policies if not is_builtin(p)], config.overrides())
     except PolicyError as error:
         raise SettingsError(f"invalid policy: {error}") from None
+    compile_own_policies(policies, config)
     max_bytes = max_file_size * 1024 * 1024
-    inputs = sources.collect(paths, root_dir, max_bytes, tf_root=tf_root, render=render, defer=jobs > 1)
+    inputs = sources.collect(paths, root_dir, max_bytes, tf_root=tf_root, render=render, defer=jobs > 1,
+                             skip=written)
     resources, excluded = exclusions.apply(inputs.resources, config.exclusions, root_dir)
     scanned = len(resources)
     try:
@@ -205,6 +267,8 @@ def run_scan(paths, *, fail_on: Severity | None = None, min_severity: Severity |
                 inputs.errors[slot:slot] = errors
     except PolicyError as error:
         raise SettingsError(f"invalid policy: {error}") from None
+    if not (scanned or excluded or inputs.errors or allow_empty):
+        inputs.errors.extend(nothing_to_scan(paths, root_dir, inputs.files, max_bytes))
     results = severity.at_least(owned.skip_controlled(evaluated), _first(min_severity, Severity.INFO))
     results, warnings = suppressions.apply(results, config.exemptions, [p.id for p in library], root_dir, today)
     reported = [p.id for p in policies if p.severity >= _first(min_severity, Severity.INFO)]
@@ -251,11 +315,17 @@ def compare_with_baseline(results, read_from: Path | None, write_to: Path | None
     return results, BaselineUse(recorded.display, absent, written=write_to is not None)
 
 
-def write_outputs(report, specs, *, quiet: bool, color: bool | None, verbose: bool = False) -> None:
+def write_outputs(report, specs, *, quiet: bool, color: bool | None, verbose: bool = False) -> list[str]:
+    """Write every report; the reasons of those that could not be written."""
     from validator.reporters import RenderOptions, reporter
 
+    failures = []
     for spec in specs:
         to_terminal = spec.destination is None and sys.stdout.isatty()
         options = RenderOptions(color=to_terminal if color is None else color and spec.destination is None,
                                 quiet=quiet, verbose=verbose)
-        write_text(reporter(spec.format).render(report, options), spec.destination, options.color)
+        try:
+            write_text(reporter(spec.format).render(report, options), spec.destination, options.color)
+        except UserError as error:
+            failures.append(str(error))
+    return failures

@@ -7,6 +7,10 @@ from pathlib import Path
 
 import click
 
+from validator.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
+from validator.reporters.escape import printable
+from validator.reporters.plural import counted
+
 
 @click.command("test")
 @click.argument("dirs", nargs=-1, type=click.Path(path_type=Path), metavar="[DIR...]")
@@ -42,31 +46,26 @@ def test(dirs, include, verbose) -> None:
     if not policies and not invalid:
         raise click.UsageError("no policies to test" + (" (check --policy)" if include else ""))
     for problem in invalid:
-        click.echo(f"tdv: invalid policy: {problem}", err=True)
+        click.echo(printable(f"tdv: invalid policy: {problem}"), err=True)
     passed = failed = 0
     for outcome in run_policy_tests(policies):
         label = f"{outcome.policy.id}  {outcome.case.name}"
         if outcome.passed:
             passed += 1
             if verbose:
-                click.echo(f"PASS {label}")
+                click.echo(printable(f"PASS {label}"))
         else:
             failed += 1
-            click.echo(f"FAIL {label}\n     {outcome.detail}  ({outcome.policy.source})")
+            click.echo(printable(f"FAIL {label}") + "\n     " + printable(f"{outcome.detail}  ({outcome.policy.source})"))
     untested = [p.id for p in policies if not p.tests]
     click.echo(_summary(len(policies), passed, failed, len(invalid), untested))
-    sys.exit(2 if invalid else 1 if failed else 0)
+    sys.exit(EXIT_ERROR if invalid else EXIT_FINDINGS if failed else EXIT_OK)
 
 
 def _summary(policies: int, passed: int, failed: int, invalid: int, untested: list[str]) -> str:
-    text = (f"{policies} {_plural(policies, 'policy', 'policies')}, {passed + failed} cases:"
-            f" {passed} passed, {failed} failed")
+    text = f"{counted(policies, 'policy')}, {counted(passed + failed, 'case')}: {passed} passed, {failed} failed"
     if invalid:
-        text += f", {invalid} invalid {_plural(invalid, 'policy', 'policies')}"
+        text += f", {counted(invalid, 'invalid policy')}"
     if untested:
         text += f" ({len(untested)} without test cases: {', '.join(untested)})"
-    return text
-
-
-def _plural(count: int, one: str, many: str) -> str:
-    return one if count == 1 else many
+    return printable(text)

@@ -27,7 +27,8 @@ from validator.sources.yaml_loader import YamlError, load_documents
 
 CONFIG_NAME = ".tdv.yaml"
 VERSION = 1
-_TOP_KEYS = {"version", "policies", "parameters", "exclusions", "exemptions", "fail-on", "outputs", "baseline"}
+_TOP_KEYS = {"version", "policies", "parameters", "exclusions", "exemptions", "fail-on", "outputs", "baseline",
+             "allow-empty"}
 _POLICY_KEYS = {"include", "exclude", "categories", "min-severity", "standards", "dirs"}
 _EXCLUSION_KEYS = dict.fromkeys(MATCH_FIELDS, False) | {"reason": False}
 _EXEMPTION_KEYS = dict.fromkeys(MATCH_FIELDS, False) | {"policy": True, "reason": True, "owner": True,
@@ -91,8 +92,17 @@ def load_config(path: Path, display: str | None = None) -> Config:
         fail_on=_severity(reader, data, ("fail-on",)),
         outputs=tuple(_outputs(reader, _section(reader, data, "outputs", list), base)),
         baseline=base / reader.string(data, ("baseline",)) if data.get("baseline") is not None else None,
+        allow_empty=_flag(reader, data, ("allow-empty",)),
         document=document,
     )
+
+
+def _flag(reader: _Reader, mapping: dict[str, Any], path: FieldPath) -> bool:
+    """A true/false setting; absent is false."""
+    value = mapping.get(path[-1], False)
+    if type(value) is not bool:
+        reader.fail(path, f"{path[-1]} must be true or false")
+    return value
 
 
 def _relative(path: Path) -> str:

@@ -51,6 +51,7 @@ class Config:
     fail_on: Severity | None = None
     outputs: tuple[OutputSpec, ...] = ()
     baseline: Path | None = None
+    allow_empty: bool = False  # inputs with nothing to scan are accepted, not an input error
     document: YamlDocument | None = field(default=None, repr=False, compare=False)  # for error lines
 
     def overrides(self) -> dict[str, dict[str, Any]]:

@@ -125,7 +125,7 @@ class CelEvaluator:
         try:
             self.env(scope.variables if scope else ()).compile(expression)
         except RuntimeError as error:
-            raise PolicyError(policy.source, f"{policy.id}: CEL compile error: {_cel_message(error)}",
+            raise PolicyError(policy.source, f"{policy.id}: CEL compile error {_cel_message(error)}",
                               validation.line) from None
         raise PolicyError(policy.source, f"{policy.id}: the expression compiles alone but not inside its"
                           " forEach scope and parameters", validation.line)
@@ -171,10 +171,11 @@ def _bound(params: str, scope: Scope | None, expression: str, pod_given: bool = 
 
 
 def _cel_message(error: Exception) -> str:
-    text = str(error)
-    for prefix in ("INVALID_ARGUMENT: ", "ERROR: "):
-        text = text.removeprefix(prefix)
-    return text.replace("<input>:", "", 1).strip()
+    """The compiler's errors on one line, "at column 18: Syntax error: ...; at ...", without
+    the copy of the expression and the caret it prints under each."""
+    from validator.celcheck import parse_problems
+
+    return "; ".join(f"at {problem.where()}: {problem.message}" for problem in parse_problems(str(error)))
 
 
 @dataclass(frozen=True)

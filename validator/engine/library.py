@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -62,6 +63,7 @@ def load_each(directories: Iterable[Path], include_builtin: bool = True,
 
     roots = ([builtin_dir()] if include_builtin else []) + list(directories)
     entries: list[Policy | PolicyError] = []
+    read: set[str] = set()  # a file named twice (a directory and a file in it) is read once
     for root in roots:
         base = root if root.is_dir() else root.parent
         try:
@@ -72,6 +74,9 @@ def load_each(directories: Iterable[Path], include_builtin: bool = True,
         manifests = []
         builtin = root == builtin_dir()
         for path in paths:
+            if os.path.realpath(path) in read:
+                continue
+            read.add(os.path.realpath(path))
             display = path.relative_to(base.parent).as_posix() if builtin else str(path)
             documents = None if builtin else read_manifest_file(path)
             if documents is not None:

@@ -12,6 +12,8 @@ import click
 
 from validator.model import Result, Severity, Status, Violation
 from validator.report import ScanReport, is_baselined
+from validator.reporters.escape import printable
+from validator.reporters.plural import counted
 
 _COLORS = {
     Severity.CRITICAL: "magenta",
@@ -27,6 +29,7 @@ def render(report: ScanReport, options) -> str:
     verbose = options.verbose
 
     def style(text: str, **kwargs) -> str:
+        text = printable(text)
         return click.style(text, **kwargs) if color else text
 
     lines: list[str] = []
@@ -45,16 +48,10 @@ def render(report: ScanReport, options) -> str:
     if verbose:
         lines += _suppressed(report, style)
         lines += _absent(report)
-    for error in report.errors:
+    for error in error_lines(report):
         lines.append(f"{style('error', fg='red', bold=True)}: {error}")
-    for result in report.evaluation_errors:
-        r = result.resource
-        lines.append(
-            f"{style('error', fg='red', bold=True)}: {r.path}: {result.policy.id} could not be evaluated"
-            f" on {r.ref}: {result.error}"
-        )
     for warning in report.warnings:
-        lines.append(f"{style('warning', fg='yellow', bold=True)}: {warning}")
+        lines.append(f"{style('warning', fg='yellow', bold=True)}: {printable(str(warning))}")
     if options.quiet:
         return "\n".join(lines) + ("\n" if lines else "")
     if report.errors or report.evaluation_errors or report.warnings:
@@ -63,12 +60,23 @@ def render(report: ScanReport, options) -> str:
     return "\n".join(lines) + "\n"
 
 
+def error_lines(report: ScanReport) -> list[str]:
+    """Each input and evaluation error as one printable line that starts with its file and
+    line: `path:line: message`."""
+    lines = [printable(str(error)) for error in report.errors]
+    for result in report.evaluation_errors:
+        resource = result.resource
+        lines.append(printable(f"{resource.path}:{resource.locate(()).line}: {result.policy.id} could not be"
+                               f" evaluated on {resource.ref}: {result.error}"))
+    return lines
+
+
 def _finding(result: Result, violation: Violation, style) -> str:
     severity, location = result.policy.severity, violation.location
-    where = f"{location.path}:{location.line}:{location.column}"
+    where = printable(f"{location.path}:{location.line}:{location.column}")
     return (
         f"  {where}  {style(f'{severity.label:<8}', fg=_COLORS[severity], bold=severity >= Severity.HIGH)}"
-        f" {style(result.policy.id, bold=True)}  {violation.message}"
+        f" {style(result.policy.id, bold=True)}  {printable(violation.message)}"
         f"  {style(f'[{result.resource.ref}]', dim=True)}"
     )
 
@@ -91,40 +99,53 @@ def _suppressed(report: ScanReport, style) -> list[str]:
 def _absent(report: ScanReport) -> list[str]:
     if not report.baseline or not report.baseline.absent:
         return []
-    lines = [f"No longer found (recorded in {report.baseline.path}):"]
-    lines += [f"  {entry.policy_id}  {entry.message}  [{entry.resource}]" for entry in report.baseline.absent]
+    lines = [printable(f"No longer found (recorded in {report.baseline.path}):")]
+    lines += [printable(f"  {entry.policy_id}  {entry.message}  [{entry.resource}]")
+              for entry in report.baseline.absent]
     return lines + [""]
 
 
 def _summary(report: ScanReport, style) -> str:
+    baseline = report.baseline
+    parts = _outcome(report)
+    mark = style("✖", fg="red", bold=True) if report.exit_code else style("✔", fg="green", bold=True)
+    excluded = f" ({report.resources_excluded} excluded)" if report.resources_excluded else ""
+    settings = f"; settings from {printable(report.config)}" if report.config else ""
+    scope = (
+        f"Scanned {counted(report.files_scanned, 'file')}, {counted(report.resources_scanned, 'resource')}{excluded},"
+        f" with {counted(len(report.policies), 'policy')} (fail on {report.fail_on.label} and above{settings})."
+    )
+    text = f"{mark} {'; '.join(parts)}.\n  {scope}"
+    if baseline and baseline.absent:
+        gone = len(baseline.absent)
+        text += (f"\n  {counted(gone, 'finding')} of the baseline {printable(baseline.path)}"
+                 f" {'is' if gone == 1 else 'are'} no longer found; refresh it with --write-baseline.")
+    return text
+
+
+def _outcome(report: ScanReport) -> list[str]:
+    """What the scan found, in parts: "2 findings (1 high, 1 low)", "1 suppressed", ..."""
     counts = report.counts()
     baseline = report.baseline
     by_severity = report.severity_counts(new_only=baseline is not None)
     detail = ", ".join(f"{by_severity[s.label]} {s.label}" for s in reversed(Severity) if by_severity[s.label])
     shown = counts["new"] if baseline else counts["findings"]
-    noun = "new finding" if baseline else "finding"
-    head = f"{shown} {noun}{'s' if shown != 1 else ''}" + (f" ({detail})" if detail else "")
-    parts = [head]
+    parts = [counted(shown, "new finding" if baseline else "finding") + (f" ({detail})" if detail else "")]
     if baseline:
         parts.append(f"{counts['baselined']} baselined")
     if counts["suppressed"]:
         parts.append(f"{counts['suppressed']} suppressed")
-    parts.append(f"{counts[Status.PASS.value]} checks passed")
+    parts.append(f"{counted(counts[Status.PASS.value], 'check')} passed")
     if counts[Status.ERROR.value]:
-        parts.append(f"{counts[Status.ERROR.value]} evaluation errors")
+        parts.append(counted(counts[Status.ERROR.value], "evaluation error"))
     if counts["input_errors"]:
-        parts.append(f"{counts['input_errors']} input error{'s' if counts['input_errors'] != 1 else ''}")
-    mark = style("✖", fg="red", bold=True) if report.exit_code else style("✔", fg="green", bold=True)
-    excluded = f" ({report.resources_excluded} excluded)" if report.resources_excluded else ""
-    settings = f"; settings from {report.config}" if report.config else ""
-    scope = (
-        f"Scanned {report.files_scanned} file{'s' if report.files_scanned != 1 else ''}, "
-        f"{report.resources_scanned} resources{excluded}, with {len(report.policies)} policies"
-        f" (fail on {report.fail_on.label} and above{settings})."
-    )
-    text = f"{mark} {'; '.join(parts)}.\n  {scope}"
-    if baseline and baseline.absent:
-        gone = len(baseline.absent)
-        text += (f"\n  {gone} finding{'s' if gone != 1 else ''} of the baseline {baseline.path}"
-                 f" {'are' if gone != 1 else 'is'} no longer found; refresh it with --write-baseline.")
-    return text
+        parts.append(counted(counts["input_errors"], "input error"))
+    return parts
+
+
+def brief_summary(report: ScanReport) -> str:
+    """The outcome of the scan on one line, for standard error when no console report is
+    shown: "tdv: 2 findings (1 high, 1 low); 40 checks passed; 1 input error (3 files, ...)"."""
+    scope = (f"{counted(report.files_scanned, 'file')}, {counted(report.resources_scanned, 'resource')},"
+             f" {counted(len(report.policies), 'policy')}")
+    return f"{'; '.join(_outcome(report))} ({scope}; exit {report.exit_code})"

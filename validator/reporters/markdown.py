@@ -19,6 +19,7 @@ from collections import defaultdict
 from validator.model import Result, Severity, Violation
 from validator.report import EXIT_ERROR, EXIT_OK, ScanReport, is_baselined
 from validator.docs import policy_url
+from validator.reporters.escape import printable
 
 MAX_CHARS = 65_535  # GitHub rejects longer comment bodies
 NOTE_ROOM = 300  # kept free for the truncation note
@@ -137,7 +138,7 @@ def _findings_by_file(report: ScanReport, page: _Page) -> list[Finding]:
         findings = sorted(by_file[path], key=lambda f: (-f[0].policy.severity, f[1].location.line, f[0].policy.id))
         worst = findings[0][0].policy.severity.label
         head = (
-            f"<details><summary><code>{html.escape(path)}</code>: {_count(len(findings), 'finding')}"
+            f"<details><summary><code>{html.escape(printable(path))}</code>: {_count(len(findings), 'finding')}"
             f" (worst: {worst})</summary>\n\n"
             "| Severity | Location | Policy | Finding | Resource |\n|---|---|---|---|---|\n"
         )
@@ -176,13 +177,13 @@ def _remediations(shown: list[Finding], page: _Page) -> int:
 
 def _text(value: str) -> str:
     """Plain text for a table cell: no HTML, no Markdown markup, no line breaks, no @mentions."""
-    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(value, quote=False))
-    return " ".join(escaped.split()).replace("@", "&#64;")
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(printable(" ".join(value.split())), quote=False))
+    return escaped.replace("@", "&#64;")
 
 
 def _code(value: str) -> str:
     """Text for a `code span` on one line (a backtick would end the span)."""
-    return " ".join(value.replace("`", "'").split())
+    return printable(" ".join(value.replace("`", "'").split()))
 
 
 def _cell_code(value: str) -> str:

@@ -7,18 +7,21 @@ of one directory together (a Terraform module), after every other file has been 
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Protocol, Iterator
 
 from validator.model import InputError, Resource
+from validator.reporters.recognise import report_format
 from validator.sources import files, kubernetes, terraform_plan
 from validator.sources import render as rendering
 from validator.sources.context import SourceContext
 from validator.gc_pause import without_cycle_collection
 
 Source = tuple[files.InputFile, str]  # a file and its text
+log = logging.getLogger("validator")
 
 
 class SourceKind(Protocol):
@@ -98,12 +101,13 @@ def can_defer(item: files.InputFile) -> bool:
 @without_cycle_collection
 def collect(arguments: Iterable[str], root: Path, max_bytes: int = files.MAX_FILE_BYTES,
             tf_root: Path | None = None, render: rendering.RenderOptions | None = None,
-            defer: bool = False) -> Inputs:
+            defer: bool = False, skip: frozenset[str] = frozenset()) -> Inputs:
     """Read the inputs; Helm charts and Kustomize overlays are rendered unless `render`
     says not to (see validator.sources.render).
 
     With `defer`, the files that `can_defer` are not read but listed in `Inputs.deferred`,
     for the caller to read with `read_file` (in worker processes, see validator.parallel).
+    Files in `skip` (absolute paths: the reports this run writes) are left out.
     """
     suffixes = frozenset().union(*(kind.SUFFIXES for kind in SOURCE_KINDS))
     context = SourceContext(root, max_bytes, tf_root)
@@ -122,17 +126,30 @@ def collect(arguments: Iterable[str], root: Path, max_bytes: int = files.MAX_FIL
         if isinstance(item, InputError):
             inputs.errors.append(item)
             continue
+        if item.path is not None and os.path.abspath(item.path) in skip:
+            log.debug("%s: not scanned: this scan writes a report there", item.display)
+            continue
         inputs.files += 1
         if defer and can_defer(item):
             inputs.deferred.append((item, len(inputs.errors)))
             continue
-        _add(inputs, read_file(item, context, groups))
+        parsed = read_file(item, context, groups)
+        if isinstance(parsed, NotAnInput):
+            inputs.files -= 1
+        _add(inputs, parsed)
     for (index, _), sources in groups.items():
         _add(inputs, SOURCE_KINDS[index].parse(sources, context))
     if options.chart_root is not None:
         inputs.resources = rendering.chart_root_remap(inputs.resources, options.chart_root, root)
     _add(inputs, rendering.render(targets, options, root, max_bytes))
     return inputs
+
+
+class NotAnInput:
+    """What `read_file` gives for a file that is not an input but a report: nothing."""
+
+    def __iter__(self) -> Iterator[Resource | InputError]:
+        return iter(())
 
 
 def read_file(item: files.InputFile, context: SourceContext,
@@ -142,6 +159,10 @@ def read_file(item: files.InputFile, context: SourceContext,
     text = files.read_text(item, context.max_bytes)
     if isinstance(text, InputError):
         return [text]
+    kind_of_report = report_format(text)
+    if kind_of_report:
+        log.debug("%s: not scanned: a %s, not an input", item.display, kind_of_report)
+        return NotAnInput()
     for index, kind in enumerate(SOURCE_KINDS):
         if kind.accepts(item.suffix, text):
             if kind.GROUPED and item.path is not None and groups is not None:

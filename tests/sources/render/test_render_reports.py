@@ -54,7 +54,18 @@ def test_a_kubectl_message_becomes_one_trimmed_line():
               ' strategic merge patch \\"Deployment.v1.apps/cart\\": in /abs/root/app/patch.yaml"\n')
     assert summary(stderr, {"/abs/root/": ""}) == \
         'no resource matches strategic merge patch "Deployment.v1.apps/cart": in app/patch.yaml'
-    assert summary("Error: " + "x" * 500).endswith("…") and len(summary("x" * 500)) == 300
+    assert summary("Error: " + "x" * 500).startswith("x") and len(summary("x" * 500)) == 300
+
+
+def test_a_long_message_keeps_its_cause_at_the_end():
+    """Kustomize names the cause last: a long message loses its middle, not its end."""
+    cause = "lstat base: no such file or directory"
+    stderr = ("Error: accumulating resources: accumulation err='accumulating resources from '../../base': "
+              + "must build at directory: " * 20 + cause + "\n")
+    message = summary(stderr)
+    assert len(message) <= 300 and "\n" not in message
+    assert message.startswith("accumulating resources: accumulation err=") and message.endswith(cause)
+    assert " … " in message
 
 
 def test_a_field_is_searched_key_by_key_in_its_template_document():

@@ -82,7 +82,16 @@ def summary(text: str, hide: dict[str, str] | None = None, lines: int = 2, drop:
         message = message.replace(needle, shown)
     if drop is not None:
         message = drop.sub("", message)
-    return message if len(message) <= MESSAGE_WIDTH else message[: MESSAGE_WIDTH - 1].rstrip() + "…"
+    return shortened(message)
+
+
+def shortened(message: str, width: int = MESSAGE_WIDTH) -> str:
+    """`message` in at most `width` characters. A long one loses its middle, not its end:
+    renderers name the cause last (`...: lstat base: no such file or directory`)."""
+    if len(message) <= width:
+        return message
+    head = message[: width // 3].rstrip()
+    return head + " … " + message[len(message) - (width - len(head) - 3):].lstrip()
 
 
 def _unquote(text: str) -> str:
