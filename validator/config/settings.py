@@ -51,6 +51,7 @@ class Config:
     fail_on: Severity | None = None
     outputs: tuple[OutputSpec, ...] = ()
     baseline: Path | None = None
+    pod_templates: dict[str, tuple[str, ...]] = field(default_factory=dict)  # custom kind -> its pod template
     document: YamlDocument | None = field(default=None, repr=False, compare=False)  # for error lines
 
     def overrides(self) -> dict[str, dict[str, Any]]:
