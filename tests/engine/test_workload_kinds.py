@@ -69,6 +69,25 @@ def test_rollout_is_checked_and_a_workload_ref_rollout_has_no_template(tmp_path)
     assert findings == [(14, "container web runs privileged")]
 
 
+def test_a_deployment_config_inside_a_list_is_checked(tmp_path):
+    findings = scan(tmp_path, textwrap.dedent("""\
+        apiVersion: v1
+        kind: List
+        items:
+          - apiVersion: apps.openshift.io/v1
+            kind: DeploymentConfig
+            metadata: {name: web}
+            spec:
+              template:
+                spec:
+                  containers:
+                    - name: web
+                      image: registry.example.com/web:1.0
+                      securityContext: {privileged: true}
+        """))
+    assert findings == [(13, "container web runs privileged")]
+
+
 CLONESET = textwrap.dedent("""\
     apiVersion: apps.kruise.io/v1alpha1
     kind: CloneSet
