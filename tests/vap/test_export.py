@@ -38,6 +38,8 @@ def test_pod_bearing_kinds_become_resource_rules_per_group():
     assert sorted(rules[("",)]["resources"]) == ["pods", "replicationcontrollers"]
     assert sorted(rules[("apps",)]["resources"]) == ["daemonsets", "deployments", "replicasets", "statefulsets"]
     assert sorted(rules[("batch",)]["resources"]) == ["cronjobs", "jobs"]
+    assert rules[("apps.openshift.io",)]["resources"] == ["deploymentconfigs"]
+    assert rules[("argoproj.io",)]["resources"] == ["rollouts"]
     for rule in rules.values():
         assert rule["apiVersions"] == ["*"] and rule["operations"] == ["CREATE", "UPDATE"]
     assert vap["spec"]["failurePolicy"] == "Fail"

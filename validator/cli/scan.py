@@ -231,11 +231,13 @@ def run_scan(paths, *, fail_on: Severity | None = None, min_severity: Severity |
     from validator.engine import Engine
     from validator.engine.library import select
     from validator.engine.policy import PolicyError
+    from validator.engine.scopes import configure_pod_templates
     from validator.filters import exclusions, owned, severity, suppressions
     from validator.report import ScanReport
     from validator.sources.context import SourceContext
 
     config = config or Config()
+    configure_pod_templates(config.pod_templates)
     root_dir = Path(os.path.abspath(root or Path.cwd()))
     library = load_library(config, policy_dirs)
     chosen = config.selection

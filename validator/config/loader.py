@@ -9,13 +9,14 @@ loaded.
 from __future__ import annotations
 
 import os
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from validator.config.settings import Config, ConfigError, ParameterSetting, PolicySelection
 from validator.document_reader import DocumentReader
-from validator.engine.policy import CATEGORIES, Policy, check_parameter_type
+from validator.engine.policy import CATEGORIES, POD_BEARING, Policy, check_parameter_type
 from validator.filters.exclusions import Exclusion
 from validator.filters.resource_match import FIELDS as MATCH_FIELDS
 from validator.filters.resource_match import ResourceMatch
@@ -28,12 +29,14 @@ from validator.sources.yaml_loader import YamlError, load_documents
 CONFIG_NAME = ".tdv.yaml"
 VERSION = 1
 _TOP_KEYS = {"version", "policies", "parameters", "exclusions", "exemptions", "fail-on", "outputs", "baseline",
-             "allow-empty"}
+             "allow-empty", "pod-templates"}
 _POLICY_KEYS = {"include", "exclude", "categories", "min-severity", "standards", "dirs"}
 _EXCLUSION_KEYS = dict.fromkeys(MATCH_FIELDS, False) | {"reason": False}
 _EXEMPTION_KEYS = dict.fromkeys(MATCH_FIELDS, False) | {"policy": True, "reason": True, "owner": True,
                                                           "expires": False}
 _SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+_KIND = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class _Reader(DocumentReader):
@@ -93,6 +96,7 @@ def load_config(path: Path, display: str | None = None) -> Config:
         outputs=tuple(_outputs(reader, _section(reader, data, "outputs", list), base)),
         baseline=base / reader.string(data, ("baseline",)) if data.get("baseline") is not None else None,
         allow_empty=_flag(reader, data, ("allow-empty",)),
+        pod_templates=dict(_pod_templates(reader, _section(reader, data, "pod-templates", dict))),
         document=document,
     )
 
@@ -172,6 +176,19 @@ def _parameters(reader: _Reader, section: dict[str, Any]) -> Iterator[ParameterS
     for policy_id, values in section.items():
         for name, value in reader.mapping(values, ("parameters", policy_id)).items():
             yield ParameterSetting(policy_id, name, value)
+
+
+def _pod_templates(reader: _Reader, section: dict[str, Any]) -> Iterator[tuple[str, FieldPath]]:
+    """Custom kind -> the dotted path of its pod template (`spec.template`)."""
+    for kind, text in section.items():
+        path = ("pod-templates", kind)
+        if not isinstance(kind, str) or not _KIND.match(kind):
+            reader.fail(path, f"{kind!r} is not a kind (such as CloneSet)")
+        if kind in POD_BEARING:
+            reader.fail(path, f"{kind} is built in: its pod template is known")
+        if not isinstance(text, str) or not all(_FIELD.match(part) for part in text.split(".")):
+            reader.fail(path, f"the pod template of {kind} is a dotted field path such as spec.template")
+        yield kind, tuple(text.split("."))
 
 
 def _match(reader: _Reader, item: dict[str, Any], path: FieldPath, base: Path) -> ResourceMatch:

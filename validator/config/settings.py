@@ -52,6 +52,7 @@ class Config:
     outputs: tuple[OutputSpec, ...] = ()
     baseline: Path | None = None
     allow_empty: bool = False  # inputs with nothing to scan are accepted, not an input error
+    pod_templates: dict[str, tuple[str, ...]] = field(default_factory=dict)  # custom kind -> its pod template
     document: YamlDocument | None = field(default=None, repr=False, compare=False)  # for error lines
 
     def overrides(self) -> dict[str, dict[str, Any]]:

@@ -7,7 +7,8 @@ from collections import Counter, defaultdict
 from typing import Any, Iterable, Protocol
 
 from validator.engine.cel import CelEvaluator, EvaluationError, RawViolation
-from validator.engine.policy import Policy, PolicyError
+from validator.engine.policy import Policy, PolicyError, Targets
+from validator.engine.scopes import configured_pod_kinds
 from validator.engine.targets import matches
 from validator.gc_pause import paused_cycle_collection
 from validator.model import FieldPath, Resource, Result, Status, Violation
@@ -88,10 +89,10 @@ class Engine:
         """Raises PolicyError when a policy compiled on demand does not compile."""
         resources = list(resources)
         kinds = {resource.kind for resource in resources}
-        needed = [e for e in self._entries if "*" in e[0].targets.kinds or kinds & set(e[0].targets.kinds)]
+        needed = [e for e in self._entries if "*" in e[0].targets.kinds or kinds & set(target_kinds(e[0].targets))]
         by_kind: dict[str, list[CompiledPolicy]] = defaultdict(list)
         for item in self._compile(needed):
-            for kind in item.policy.targets.kinds:
+            for kind in target_kinds(item.policy.targets):
                 by_kind[kind].append(item)
         for items in by_kind.values():
             items.sort(key=lambda item: item.policy.id)
@@ -131,6 +132,12 @@ class Engine:
                        for evaluator, items in by_language.items())
             self._batches[kind] = [batch for batch in batches if batch is not None]
         return self._batches[kind]
+
+
+def target_kinds(targets: Targets) -> tuple[str, ...]:
+    """The kinds a policy targets, with the custom kinds that have a configured pod template
+    when it targets `@pod-bearing`."""
+    return targets.kinds + configured_pod_kinds() if targets.pod_bearing else targets.kinds
 
 
 def evaluate(item: CompiledPolicy, resource: Resource, cache: dict[str, Any]) -> Result:

@@ -32,6 +32,8 @@ POD_BEARING = {
     "ReplicationController": "",
     "Job": "batch",
     "CronJob": "batch",
+    "DeploymentConfig": "apps.openshift.io",  # OpenShift
+    "Rollout": "argoproj.io",  # Argo Rollouts (one with a workloadRef has no template of its own)
 }
 POD_BEARING_ALIAS = "@pod-bearing"
 
@@ -85,6 +87,7 @@ class Targets:
     namespaces_include: tuple[str, ...] = ()
     namespaces_exclude: tuple[str, ...] = ()
     label_selector: dict[str, Any] = field(default_factory=dict)
+    pod_bearing: bool = False  # `@pod-bearing`: also the custom kinds configured with pod templates
 
 
 @dataclass(frozen=True)
@@ -233,6 +236,7 @@ def _targets(reader: _Reader, value: Any) -> Targets:
         namespaces_include=tuple(namespaces.get("include") or ()),
         namespaces_exclude=tuple(namespaces.get("exclude") or ()),
         label_selector=selector,
+        pod_bearing=POD_BEARING_ALIAS in targets["kinds"],
     )
 
 

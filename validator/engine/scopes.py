@@ -3,8 +3,8 @@
 A scope pattern is a dotted path from the object with `[*]` wildcards, optionally starting
 with a shortcut:
 
-- `@podSpec`: the pod spec of any pod-bearing kind (`spec`, `spec.template.spec` or
-  `spec.jobTemplate.spec.template.spec`);
+- `@podSpec`: the pod spec of any pod-bearing kind (`spec`, `spec.template.spec`,
+  `spec.jobTemplate.spec.template.spec`, or below a configured kind's pod template);
 - `@containers`: every container of that pod spec: `containers`, `initContainers` and
   `ephemeralContainers`.
 
@@ -39,26 +39,43 @@ class ScopeError(ValueError):
     pass
 
 
+# Where a kind keeps its pod template: the template's `spec` is the pod spec, its `metadata`
+# the pod's metadata. A Pod is its own template; any other kind not named here keeps it at
+# `spec.template` (Deployment, StatefulSet, ..., OpenShift DeploymentConfig, Argo Rollout).
+POD_TEMPLATES: dict[str, FieldPath] = {"Pod": (), "CronJob": ("spec", "jobTemplate", "spec", "template")}
+DEFAULT_POD_TEMPLATE: FieldPath = ("spec", "template")
+# Kinds of custom resources and their pod templates, from `.tdv.yaml` (`pod-templates`).
+_configured: dict[str, FieldPath] = {}
+
+
+def configure_pod_templates(templates: dict[str, FieldPath]) -> None:
+    """Set the custom kinds whose pod template policies check, for this process (a scan sets
+    them from its config; forked workers inherit them)."""
+    _configured.clear()
+    _configured.update(templates)
+
+
+def configured_pod_kinds() -> tuple[str, ...]:
+    """The custom kinds set by `configure_pod_templates`: `@pod-bearing` policies target them too."""
+    return tuple(_configured)
+
+
+def pod_template_path(kind: str) -> FieldPath:
+    return _configured.get(kind, POD_TEMPLATES.get(kind, DEFAULT_POD_TEMPLATE))
+
+
 def pod_spec_path(kind: str) -> FieldPath:
-    if kind == "Pod":
-        return ("spec",)
-    if kind == "CronJob":
-        return ("spec", "jobTemplate", "spec", "template", "spec")
-    return ("spec", "template", "spec")
+    return pod_template_path(kind) + ("spec",)
 
 
-POD_SPEC_CEL = (
-    "(object.kind == 'Pod' ? object.?spec"
-    " : object.kind == 'CronJob' ? object.?spec.?jobTemplate.?spec.?template.?spec"
-    " : object.?spec.?template.?spec)"
-)
+def _pod_cel(leaf: str) -> str:
+    """CEL finding the pod template's `leaf` (spec or metadata) of the object, by its kind."""
+    special = {**POD_TEMPLATES, **_configured}
+    branches = "".join(f"object.kind == '{kind}' ? {_optional_chain('object', path + (leaf,))} : "
+                       for kind, path in special.items())
+    return f"({branches}{_optional_chain('object', DEFAULT_POD_TEMPLATE + (leaf,))})"
 
 
-POD_META_CEL = (
-    "(object.kind == 'Pod' ? object.?metadata"
-    " : object.kind == 'CronJob' ? object.?spec.?jobTemplate.?spec.?template.?metadata"
-    " : object.?spec.?template.?metadata)"
-)
 POD_VARIABLES = ("podSpec", "podMeta")
 POD_SPEC_FOUND = "_podSpecFound"  # internal: not for policies (the VAP export lacks them)
 POD_CONTAINERS = "_podContainers"
@@ -211,12 +228,12 @@ def _wrap(steps: tuple[_Step, ...], base: str, body: str, form: _Form, pod_given
         else:
             item = (inner if step.variable == "podSpec"
                     else form.bind.format(var=step.variable, value="podSpec", inner=inner))
-            found = POD_SPEC_FOUND if pod_given else f"{POD_SPEC_CEL}.hasValue()"
+            found = POD_SPEC_FOUND if pod_given else f"{_pod_cel('spec')}.hasValue()"
             mapped = form.when.format(cond=found, inner=item)
         if pod_given:
             return mapped
-        pod_meta = form.bind.format(var="podMeta", value=f"{POD_META_CEL}.orValue({{}})", inner=mapped)
-        return form.bind.format(var="podSpec", value=f"{POD_SPEC_CEL}.orValue({{}})", inner=pod_meta)
+        pod_meta = form.bind.format(var="podMeta", value=f"{_pod_cel('metadata')}.orValue({{}})", inner=mapped)
+        return form.bind.format(var="podSpec", value=f"{_pod_cel('spec')}.orValue({{}})", inner=pod_meta)
     source = _optional_chain(base, step.segments)
     if step.is_list:
         return form.each.format(items=f"{source}.orValue([])", var=step.variable, inner=inner)

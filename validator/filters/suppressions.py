@@ -75,8 +75,10 @@ def parse_annotation(value: object, location: Location) -> list[SkipRule]:
 
 def annotation_rules(resource: Resource) -> tuple[SkipRule, ...]:
     """`tdv.dev/skip` on the object and, for a workload, on its pod template."""
+    from validator.engine.scopes import pod_template_path  # the engine package imports this module
+
     rules: list[SkipRule] = []
-    for prefix in ((), *POD_TEMPLATES):
+    for prefix in dict.fromkeys(((), *POD_TEMPLATES, pod_template_path(str(resource.kind)))):
         path = prefix + ("metadata", "annotations")
         annotations = _get(resource.document, path)
         if isinstance(annotations, dict) and ANNOTATION in annotations:

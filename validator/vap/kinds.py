@@ -1,4 +1,4 @@
-"""Built-in Kubernetes kinds and the API resources that admission rules name them by.
+"""Built-in Kubernetes kinds (and the custom kinds of `@pod-bearing`) and the API resources that admission rules name them by.
 
 A ValidatingAdmissionPolicy matches requests by API group and resource (`deployments`),
 while tdv policies target kinds (`Deployment`). This table converts both ways; a kind
@@ -52,6 +52,9 @@ KINDS: dict[str, tuple[str, str]] = {
     "MutatingWebhookConfiguration": ("admissionregistration.k8s.io", "mutatingwebhookconfigurations"),
     "ValidatingAdmissionPolicy": ("admissionregistration.k8s.io", "validatingadmissionpolicies"),
     "ValidatingAdmissionPolicyBinding": ("admissionregistration.k8s.io", "validatingadmissionpolicybindings"),
+    # Custom resources with a pod template that the pod policies check (see engine.policy.POD_BEARING)
+    "DeploymentConfig": ("apps.openshift.io", "deploymentconfigs"),
+    "Rollout": ("argoproj.io", "rollouts"),
 }
 
 # (API group, resource) -> kind
