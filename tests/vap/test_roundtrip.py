@@ -12,7 +12,7 @@ from validator.engine.policy import Policy
 from validator.engine.targets import matches
 from validator.model import Status
 from validator.policy_tests import fixture_resource
-from validator.vap.export import NotExportable, api_server_env, export_policy, render
+from validator.vap.export import Binding, NotExportable, api_server_env, export_policy, render
 
 KUBERNETES = [p for p in load_policies([]) if p.source.startswith(f"{builtin_dir().name}/kubernetes/")]
 # Built-in Kubernetes policies the API server cannot enforce, with the reason. Keep it empty
@@ -24,7 +24,8 @@ NOT_EXPORTABLE: dict[str, str] = {
 
 
 def exported(policy: Policy, parameters: dict) -> list[dict]:
-    return export_policy(policy, policy.defaults() | parameters)
+    """Bound in every namespace: the fixtures' verdicts, not the default binding, are compared."""
+    return export_policy(policy, policy.defaults() | parameters, Binding(exclude_namespaces=()))
 
 
 def imported(documents: list[dict], tmp_path: Path) -> Policy:
