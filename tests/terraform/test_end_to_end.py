@@ -61,6 +61,10 @@ def test_each_aws_policy_fires_on_the_tf_sample_at_the_written_line():
         ("TDV-AWS-012", "aws/compute.tf", 28, "metadata_options[0].http_tokens"),
         ("TDV-AWS-017", "aws/compute.tf", 1, "backup_retention_period"),  # not written: the default, 1 day
         ("TDV-AWS-018", "aws/compute.tf", 1, "deletion_protection"),  # not written: off by default
+        ("TDV-AWS-047", "aws/storage.tf", 13, "versioning_configuration[0].mfa_delete"),  # not written: off
+        ("TDV-AWS-059", "aws/compute.tf", 1, "iam_database_authentication_enabled"),  # not written: off
+        ("TDV-AWS-060", "aws/compute.tf", 1, "multi_az"),  # not written: a single zone
+        ("TDV-AWS-070", "aws/compute.tf", 22, "iam_instance_profile"),  # not written: no role
     ]
     for finding in report["findings"]:  # each points at its field, at the nearest written parent, or at the block
         line = (DATA / finding["location"]["path"]).read_text().splitlines()[finding["location"]["line"] - 1]
@@ -94,6 +98,21 @@ REAL_PLAN_FINDINGS = {
         lambda v: {"access_key", "secret_key"} <= set(v),
     ("TDV-AWS-035", "aws_ecr_repository.repository", "image_tag_mutability"): lambda v: v == "MUTABLE",
     ("TDV-AWS-036", "aws_ecr_repository.repository", "image_scanning_configuration"): lambda v: v == [],
+    ("TDV-AWS-046", "aws_iam_user_policy.userpolicy", "user"): lambda v: v == "123456789123-acme-corp-user",
+    **{("TDV-AWS-047", f"aws_s3_bucket.{name}", "versioning[0].mfa_delete"): (lambda v: v is False)
+       for name in ("data_science", "logs", "operations")},
+    **{("TDV-AWS-055", f"aws_subnet.{name}", "map_public_ip_on_launch"): (lambda v: v is True)
+       for name in ("eks_subnet1", "eks_subnet2", "web_subnet", "web_subnet2")},
+    ("TDV-AWS-059", "aws_db_instance.default", "iam_database_authentication_enabled"): lambda v: v is None,  # MySQL, off
+    ("TDV-AWS-060", "aws_db_instance.default", "multi_az"): lambda v: v is False,
+    # a mysql8.0 group that does not set require_secure_transport
+    ("TDV-AWS-061", "aws_db_parameter_group.default", "parameter"):
+        lambda v: "require_secure_transport" not in {p["name"] for p in v},
+    ("TDV-AWS-069", "aws_iam_role_policy.ec2policy", "policy"):
+        lambda v: json.loads(v)["Statement"][0]["Action"] == ["s3:*", "ec2:*", "rds:*"],
+    ("TDV-AWS-069", "aws_iam_user_policy.userpolicy", "policy"):
+        lambda v: json.loads(v)["Statement"][0]["Resource"] == "*",
+    ("TDV-AWS-070", "aws_instance.web_host", "iam_instance_profile"): lambda v: v is None,
 }
 
 
