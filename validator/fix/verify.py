@@ -1,0 +1,154 @@
+"""Checks that a fix is safe, before anything is written.
+
+- `unsafe`: a fix must not make a Kubernetes object invalid for the API server (see
+  fix.api_rules). The object as the scan read it is changed as the fix would change it, and
+  the problems it would have are compared with the ones it had.
+- `check_file`: the fixed text of a file is read again with the reader the scan uses
+  (YAML: validator.sources.yaml_loader; `.tf`: validator.sources.terraform_hcl), and must
+  be the file as read before with exactly the planned assignments made: every other field,
+  document and resource is the same, with the same types. A file that fails is not written.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Iterable
+
+from validator.fix import api_rules
+from validator.fix.plan import Assignment
+from validator.model import Position, format_path
+
+Anchor = Position | tuple[str, str]
+
+
+class CannotSimulate(Exception):
+    """An assignment the checks cannot model on the data (the editors refuse it too)."""
+
+
+def simulate(document: Any, assignments: Iterable[Assignment]) -> Any:
+    """A copy of `document` with the assignments made as the editors make them."""
+    document = copy.deepcopy(document)
+    for assignment in assignments:
+        _assign(document, assignment)
+    return document
+
+
+def _assign(document: Any, assignment: Assignment) -> None:
+    node, path = document, assignment.path
+    for index, segment in enumerate(path[:-1]):
+        if isinstance(segment, int):
+            if not isinstance(node, list) or not 0 <= segment < len(node):
+                raise CannotSimulate(format_path(path[:index + 1]))
+            node = node[segment]
+            continue
+        if not isinstance(node, dict):
+            raise CannotSimulate(format_path(path[:index]))
+        if node.get(segment) is None:  # created; a nested block of a .tf file with its first item
+            following = path[index + 1]
+            if isinstance(following, int) and following != 0:
+                raise CannotSimulate(format_path(path[:index + 2]))
+            node[segment] = [{}] if isinstance(following, int) else {}
+        node = node[segment]
+    last = path[-1]
+    if isinstance(last, int) or not isinstance(node, dict):
+        raise CannotSimulate(format_path(path))
+    if assignment.operation == "append":
+        current = node.get(last)
+        if current is None:
+            node[last] = [assignment.value]
+        elif isinstance(current, list):
+            if not any(same(item, assignment.value) for item in current):
+                current.append(assignment.value)
+        else:
+            raise CannotSimulate(format_path(path))
+    elif not (assignment.if_absent and node.get(last) is not None):
+        node[last] = copy.deepcopy(assignment.value)
+
+
+def unsafe(document: Any, assignments: Iterable[Assignment]) -> str | None:
+    """Why making the assignments would make the object invalid for the API server, or None."""
+    try:
+        after = simulate(document, assignments)
+    except CannotSimulate:
+        return None  # the editor refuses it, with its own reason
+    added = sorted(api_rules.problems(after) - api_rules.problems(document))
+    return "; ".join(added) if added else None
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal values of the same types (so `1` is not `true`), lists and mappings included."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+def check_file(kind: str, before: str, after: str, edits: list[tuple[Anchor, Assignment]]) -> str | None:
+    """Why the fixed text is not the text as read with exactly these assignments made, or None."""
+    if kind == "tf":
+        return _check_tf(before, after, edits)
+    return _check_yaml(before, after, edits, kind == "json")
+
+
+def _check_yaml(before: str, after: str, edits: list[tuple[Anchor, Assignment]], json_file: bool) -> str | None:
+    from validator.fix import yaml_edit
+    from validator.sources.yaml_loader import YamlError, load_documents
+
+    old = {d.index: d for d in load_documents(before)}
+    new = {d.index: d for d in load_documents(after)}
+    if any(isinstance(d, YamlError) for d in new.values()) and not any(isinstance(d, YamlError) for d in old.values()):
+        return "the fixed file would not be valid YAML"
+    expected = {index: copy.deepcopy(d.data) for index, d in old.items() if not isinstance(d, YamlError)}
+    objects = yaml_edit.objects(before, json_file)
+    for anchor, assignment in edits:
+        found = objects.get(anchor) if isinstance(anchor, Position) else None
+        if found is None or found[0] not in expected:
+            return "the object to fix was not found when the fixed file was checked"
+        number, item = found
+        target = expected[number] if item is None else expected[number]["items"][item]
+        try:
+            _assign(target, assignment)
+        except CannotSimulate as error:
+            return f"{error} cannot take the fix"
+    actual = {index: d.data for index, d in new.items() if not isinstance(d, YamlError)}
+    if expected.keys() != actual.keys():
+        return "the fixed file would not have the same documents"
+    for index in sorted(expected):
+        if not same(expected[index], actual[index]):
+            return f"the fixed file would change more than the fixed fields (document {index + 1})"
+    return None
+
+
+def _check_tf(before: str, after: str, edits: list[tuple[Anchor, Assignment]]) -> str | None:
+    from validator.model import InputError
+    from validator.sources.terraform_hcl import scan_texts
+
+    def read(text: str) -> dict[str, Any] | str:
+        found: dict[str, Any] = {}
+        for item in scan_texts([("fixed.tf", text)]):
+            if isinstance(item, InputError):
+                return item.message
+            found[item.identity or item.name] = item.document
+        return found
+
+    old, new = read(before), read(after)
+    if isinstance(new, str):
+        return "the fixed file would not be valid HCL"
+    if isinstance(old, str):
+        return "the file is not valid HCL"
+    expected = copy.deepcopy(old)
+    for anchor, assignment in edits:
+        address = f"{anchor[0]}.{anchor[1]}" if isinstance(anchor, tuple) else None
+        if address not in expected:
+            return "the block to fix was not found when the fixed file was checked"
+        try:
+            _assign(expected[address], assignment)
+        except CannotSimulate as error:
+            return f"{error} cannot take the fix"
+    if expected.keys() != new.keys():
+        return "the fixed file would not have the same resources"
+    for address in sorted(expected):
+        if not same(expected[address], new[address]):
+            return f"the fixed file would change more than the fixed fields of {address}"
+    return None
