@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any, Iterable
 
 from validator.fix import api_rules
@@ -27,7 +26,7 @@ class CannotSimulate(Exception):
 
 def simulate(document: Any, assignments: Iterable[Assignment]) -> Any:
     """A copy of `document` with the assignments made as the editors make them."""
-    document = copy.deepcopy(document)
+    document = tree_copy(document)
     for assignment in assignments:
         _assign(document, assignment)
     return document
@@ -62,7 +61,17 @@ def _assign(document: Any, assignment: Assignment) -> None:
         else:
             raise CannotSimulate(format_path(path))
     elif not (assignment.if_absent and node.get(last) is not None):
-        node[last] = copy.deepcopy(assignment.value)
+        node[last] = tree_copy(assignment.value)
+
+
+def tree_copy(value: Any) -> Any:
+    """A copy in which no two places share a mapping or list (as YAML aliases make the
+    loader's data do), so that changing one place changes no other."""
+    if isinstance(value, dict):
+        return {key: tree_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [tree_copy(item) for item in value]
+    return value
 
 
 def unsafe(document: Any, assignments: Iterable[Assignment]) -> str | None:
@@ -95,11 +104,11 @@ def _check_yaml(before: str, after: str, edits: list[tuple[Anchor, Assignment]],
     from validator.fix import yaml_edit
     from validator.sources.yaml_loader import YamlError, load_documents
 
-    old = {d.index: d for d in load_documents(before)}
-    new = {d.index: d for d in load_documents(after)}
-    if any(isinstance(d, YamlError) for d in new.values()) and not any(isinstance(d, YamlError) for d in old.values()):
+    old, new = list(load_documents(before)), list(load_documents(after))
+    broken = sum(isinstance(d, YamlError) for d in old)
+    if sum(isinstance(d, YamlError) for d in new) > broken:
         return "the fixed file would not be valid YAML"
-    expected = {index: copy.deepcopy(d.data) for index, d in old.items() if not isinstance(d, YamlError)}
+    expected = {d.index: tree_copy(d.data) for d in old if not isinstance(d, YamlError)}
     objects = yaml_edit.objects(before, json_file)
     for anchor, assignment in edits:
         found = objects.get(anchor) if isinstance(anchor, Position) else None
@@ -111,7 +120,7 @@ def _check_yaml(before: str, after: str, edits: list[tuple[Anchor, Assignment]],
             _assign(target, assignment)
         except CannotSimulate as error:
             return f"{error} cannot take the fix"
-    actual = {index: d.data for index, d in new.items() if not isinstance(d, YamlError)}
+    actual = {d.index: d.data for d in new if not isinstance(d, YamlError)}
     if expected.keys() != actual.keys():
         return "the fixed file would not have the same documents"
     for index in sorted(expected):
@@ -137,7 +146,7 @@ def _check_tf(before: str, after: str, edits: list[tuple[Anchor, Assignment]]) -
         return "the fixed file would not be valid HCL"
     if isinstance(old, str):
         return "the file is not valid HCL"
-    expected = copy.deepcopy(old)
+    expected = tree_copy(old)
     for anchor, assignment in edits:
         address = f"{anchor[0]}.{anchor[1]}" if isinstance(anchor, tuple) else None
         if address not in expected:
