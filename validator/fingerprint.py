@@ -120,15 +120,18 @@ def fingerprint_v1(policy_id: str, resource: Resource, path: FieldPath) -> str:
 
 def template_ordinals(resources: Iterable[Resource]) -> dict[int, int]:
     """For each resource rendered from a Helm template (by id): its place among the objects
-    of its kind and namespace that the template rendered, in the order they were rendered."""
-    groups: dict[tuple, dict[int, Resource]] = {}
+    of its kind and namespace that the template rendered, in the order they were rendered.
+    Copies of one resource (results sent back by worker processes) get the same place."""
+    groups: dict[tuple, set[int]] = {}
+    members: list[tuple[Resource, tuple]] = []
     for resource in resources:
         source = resource.metadata.get(HELM_SOURCE)
         if source:
             key = (resource.path, resource.metadata.get(RENDERED_FROM), source, resource.kind, resource.namespace)
-            groups.setdefault(key, {})[id(resource)] = resource
-    return {id(resource): number for group in groups.values()
-            for number, resource in enumerate(sorted(group.values(), key=lambda r: r.doc_index))}
+            groups.setdefault(key, set()).add(resource.doc_index)
+            members.append((resource, key))
+    places = {key: {index: number for number, index in enumerate(sorted(indexes))} for key, indexes in groups.items()}
+    return {id(resource): places[key][resource.doc_index] for resource, key in members}
 
 
 def fingerprints(results: Iterable[Result]) -> dict[tuple[int, int], str]:
@@ -159,6 +162,6 @@ def fingerprints(results: Iterable[Result]) -> dict[tuple[int, int], str]:
 def for_report(report) -> dict[tuple[int, int], str]:
     """`fingerprints` of a report's results, computed once per report."""
     cached = report.__dict__.get("_fingerprints")
-    if cached is None:
-        cached = report.__dict__["_fingerprints"] = fingerprints(report.results)
-    return cached
+    if cached is None or cached[0] is not report.results:
+        cached = report.__dict__["_fingerprints"] = (report.results, fingerprints(report.results))
+    return cached[1]

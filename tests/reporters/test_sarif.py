@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sarif_om import Region, Result, Message, Run, Tool, ToolComponent
 
 from validator.cli import main
-from validator.fingerprint import fingerprint, for_report
+from validator.fingerprint import for_report
 from validator.reporters import RenderOptions, sarif
 from validator.reporters.attrs_json import to_json_data
 

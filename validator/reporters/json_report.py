@@ -90,7 +90,7 @@ def _resource(result: Result) -> dict[str, Any]:
 def _findings(result: Result, report: ScanReport, standards: dict[str, dict[str, list[str]]]) -> list[dict[str, Any]]:
     # The parts every violation of the result shares are built once (and shared: build()'s
     # output is only serialized).
-    policy, resource = result.policy, result.resource
+    policy = result.policy
     if policy.id not in standards:
         standards[policy.id] = {name: list(controls) for name, controls in policy.standards.items()}
     shared = {"policyId": policy.id, "title": policy.title, "severity": policy.severity.label,
