@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Iterable
 
 from validator.fix import api_rules
@@ -102,13 +103,11 @@ def check_file(kind: str, before: str, after: str, edits: list[tuple[Anchor, Ass
 
 def _check_yaml(before: str, after: str, edits: list[tuple[Anchor, Assignment]], json_file: bool) -> str | None:
     from validator.fix import yaml_edit
-    from validator.sources.yaml_loader import YamlError, load_documents
 
-    old, new = list(load_documents(before)), list(load_documents(after))
-    broken = sum(isinstance(d, YamlError) for d in old)
-    if sum(isinstance(d, YamlError) for d in new) > broken:
+    (old, old_errors), (new, new_errors) = _yaml_data(before), _yaml_data(after)
+    if new_errors > old_errors:
         return "the fixed file would not be valid YAML"
-    expected = {d.index: tree_copy(d.data) for d in old if not isinstance(d, YamlError)}
+    expected = {index: tree_copy(data) for index, data in old.items()}
     objects = yaml_edit.objects(before, json_file)
     for anchor, assignment in edits:
         found = objects.get(anchor) if isinstance(anchor, Position) else None
@@ -120,7 +119,7 @@ def _check_yaml(before: str, after: str, edits: list[tuple[Anchor, Assignment]],
             _assign(target, assignment)
         except CannotSimulate as error:
             return f"{error} cannot take the fix"
-    actual = {d.index: d.data for d in new if not isinstance(d, YamlError)}
+    actual = new
     if expected.keys() != actual.keys():
         return "the fixed file would not have the same documents"
     for index in sorted(expected):
@@ -129,19 +128,19 @@ def _check_yaml(before: str, after: str, edits: list[tuple[Anchor, Assignment]],
     return None
 
 
+@functools.lru_cache(maxsize=4)  # SARIF checks one finding at a time against the same file
+def _yaml_data(text: str) -> tuple[dict[int, Any], int]:
+    """The documents of a YAML text as the scan reads them, by index, and how many could
+    not be read. Only read, never changed."""
+    from validator.sources.yaml_loader import YamlError, load_documents
+
+    documents = list(load_documents(text))
+    return ({d.index: d.data for d in documents if not isinstance(d, YamlError)},
+            sum(isinstance(d, YamlError) for d in documents))
+
+
 def _check_tf(before: str, after: str, edits: list[tuple[Anchor, Assignment]]) -> str | None:
-    from validator.model import InputError
-    from validator.sources.terraform_hcl import scan_texts
-
-    def read(text: str) -> dict[str, Any] | str:
-        found: dict[str, Any] = {}
-        for item in scan_texts([("fixed.tf", text)]):
-            if isinstance(item, InputError):
-                return item.message
-            found[item.identity or item.name] = item.document
-        return found
-
-    old, new = read(before), read(after)
+    old, new = _tf_data(before), _tf_data(after)
     if isinstance(new, str):
         return "the fixed file would not be valid HCL"
     if isinstance(old, str):
@@ -161,3 +160,18 @@ def _check_tf(before: str, after: str, edits: list[tuple[Anchor, Assignment]]) -
         if not same(expected[address], new[address]):
             return f"the fixed file would change more than the fixed fields of {address}"
     return None
+
+
+@functools.lru_cache(maxsize=4)
+def _tf_data(text: str) -> dict[str, Any] | str:
+    """The resources of a `.tf` text as the scan reads them, by address, or why it cannot be
+    read. Only read, never changed."""
+    from validator.model import InputError
+    from validator.sources.terraform_hcl import scan_texts
+
+    found: dict[str, Any] = {}
+    for item in scan_texts([("fixed.tf", text)]):
+        if isinstance(item, InputError):
+            return item.message
+        found[item.identity or item.name] = item.document
+    return found
