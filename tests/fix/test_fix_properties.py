@@ -67,6 +67,14 @@ def manifests(draw) -> str:
     if draw(st.booleans()):
         text = "# leading comment\n---\n" + text + "---\n" + text.replace("name: p\n", "name: q\n").replace(
             "name: d\n", "name: e\n")
+    if draw(st.booleans()):  # a comment after a line (mutations the fix must keep)
+        lines = text.split("\n")
+        at = draw(st.integers(min_value=0, max_value=len(lines) - 1))
+        if lines[at].strip() and not lines[at].rstrip().endswith(("|", ">")):
+            lines[at] += "  # note"
+        text = "\n".join(lines)
+    if draw(st.booleans()):
+        text = text.replace("\n", "\r\n")
     return text
 
 
@@ -82,7 +90,8 @@ TF_BLOCKS = {
 def tf_files(draw) -> str:
     blocks = []
     for number, (kind, lines) in enumerate(TF_BLOCKS.items()):
-        chosen = draw(st.lists(st.sampled_from(lines), unique=True, max_size=len(lines)))
+        chosen = draw(st.lists(st.sampled_from(lines + ["# a comment", "tags = var.tags"]), unique=True,
+                               max_size=len(lines) + 2))
         body = "".join(f"  {line}\n" for line in chosen)
         blocks.append(f'resource "{kind}" "r{number}" {{\n{body}}}\n')
     return "\n".join(draw(st.permutations(blocks)))
@@ -129,6 +138,9 @@ def test_fixed_manifests_read_back_change_only_owned_fields_and_settle(text, mar
         after = _read(path)
         assert not any(isinstance(d, YamlError) for d in after), path.read_text(encoding="utf-8")
         assert path.read_bytes().startswith(b"\xef\xbb\xbf" * marks)
+        fixed = path.read_bytes().decode("utf-8")
+        assert fixed.count("# note") == text.count("# note") and fixed.count("\r\n") >= text.count("\r\n")
+        assert ("\r\n" in text) == (fixed.count("\n") == fixed.count("\r\n"))
         assert len(after) == len(before)
         for old, new in zip(before, after):
             assert verify.same(_without_owned(old), _without_owned(new))
