@@ -79,6 +79,18 @@ def test_resources_and_labels_rules():
     assert api_rules.quantity_value("1e3") == 1000 and api_rules.quantity_value(True) is None
 
 
+def test_every_kubernetes_fix_writes_a_field_the_rules_know():
+    written = set()
+    for policy in load_policies([]):
+        if policy.id.startswith("TDV-K8S-"):
+            for validation in policy.validations:
+                for step in validation.fix:
+                    path = step.path[:2] + ("*",) if step.path[:2] == ("metadata", "labels") else step.path
+                    written.add(".".join(path[:2]) + "[*]" if path[-1] == "*" else ".".join(path))
+    assert len(written) > 10
+    assert written <= api_rules.COVERED, written - api_rules.COVERED
+
+
 PRIVILEGED = """\
 apiVersion: v1
 kind: Pod

@@ -23,7 +23,9 @@ One rule is the kubelet's, not the API server's: a container with `runAsNonRoot:
 and an effective `runAsUser: 0` is accepted but never starts.
 
 `problems(document)` lists what is wrong with an object; a fix is safe when it adds no
-problem to those the object had already.
+problem to those the object had already. `COVERED` names the fields these rules know, as a
+fix writes them (from a container, from the pod spec, or from the object); a test holds
+every Kubernetes fix in policies/ to it, so a new fix comes with the rules of its field.
 """
 
 from __future__ import annotations
@@ -35,6 +37,14 @@ from typing import Any, Iterator
 from validator.engine.policy import POD_BEARING
 from validator.engine.scopes import pod_spec_path
 
+COVERED = frozenset({
+    "securityContext.allowPrivilegeEscalation", "securityContext.runAsNonRoot", "securityContext.runAsUser",
+    "securityContext.runAsGroup", "securityContext.privileged", "securityContext.readOnlyRootFilesystem",
+    "securityContext.procMount", "securityContext.capabilities.drop", "securityContext.capabilities.add",
+    "securityContext.seccompProfile.type", "securityContext.appArmorProfile.type", "imagePullPolicy",
+    "resources.requests.cpu", "resources.limits.cpu", "resources.requests.memory", "resources.limits.memory",
+    "automountServiceAccountToken", "metadata.labels[*]",
+})
 _MAX_ID = 2**31 - 1
 _PROFILE_TYPES = ("RuntimeDefault", "Unconfined", "Localhost")
 _PULL_POLICIES = ("Always", "IfNotPresent", "Never")
