@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from validator.cli import main
@@ -137,3 +138,32 @@ def test_a_version_1_baseline_is_still_read_with_a_warning(tmp_path, monkeypatch
     assert "version 1" in caplog.text + err and "--write-baseline" in caplog.text + err
     assert {f["baseline"] for f in json.loads(out)["findings"]} == {"unchanged"}
     assert len(report["findings"]) == len(data["findings"])
+
+
+@pytest.mark.skipif(not (shutil.which("kustomize") or shutil.which("kubectl")), reason="needs kustomize or kubectl")
+def test_a_generator_hash_and_two_overlays_of_one_base(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "pod.yaml").write_text(POD, encoding="utf-8")
+    (tmp_path / "base" / "kustomization.yaml").write_text("resources: [pod.yaml]\n", encoding="utf-8")
+    for overlay in ("staging", "production"):
+        (tmp_path / overlay).mkdir()
+        (tmp_path / overlay / "kustomization.yaml").write_text(
+            "resources: [../base]\nconfigMapGenerator:\n  - name: settings\n    literals: [mode=a]\n", encoding="utf-8")
+
+    def findings() -> list[dict]:
+        code, out, err = tdv("staging", "production", "-o", "json")
+        assert code in (0, 1), err
+        return json.loads(out)["findings"]
+
+    first = findings()
+    maps = {f["resource"]["name"] for f in first if f["resource"]["kind"] == "ConfigMap"}
+    assert maps and all(name.startswith("settings-") for name in maps)
+    prints = [f["fingerprint"] for f in first]
+    assert len(set(prints)) == len(prints)  # the pod of the base, once per overlay: distinct
+    for overlay in ("staging", "production"):
+        path = tmp_path / overlay / "kustomization.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace("mode=a", "mode=b"), encoding="utf-8")
+    second = findings()
+    assert {f["resource"]["name"] for f in second if f["resource"]["kind"] == "ConfigMap"}.isdisjoint(maps)
+    assert sorted(f["fingerprint"] for f in second) == sorted(prints)
