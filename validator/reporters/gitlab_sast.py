@@ -1,7 +1,7 @@
 """GitLab SAST report (`artifacts:reports:sast`), security report schema 15.0.7.
 
 One vulnerability per violation. Its id is the finding's fingerprint written as a UUID, so
-it stays the same when lines move. The primary identifier is the policy id; standards
+it stays the same when lines move, and is unique in the report (GitLab drops repeated ids). The primary identifier is the policy id; standards
 controls follow as further identifiers. Input and evaluation errors become scan messages
 and mark the scan as failed.
 

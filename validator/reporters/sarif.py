@@ -5,7 +5,7 @@ The log is built from `sarif_om` objects and written with `attrs_json` and `inde
 rules: one rule per evaluated policy with descriptions of at most 1024 characters, help text
 and markdown, at most 20 tags and a level; one result per violation with exactly one
 location (a path relative to `%SRCROOT%`, with a region) and a fingerprint that survives
-line shifts. Only security rules (see `SECURITY_CATEGORIES`) carry `security-severity`:
+line shifts and is unique in the log (see validator.fingerprint). Only security rules (see `SECURITY_CATEGORIES`) carry `security-severity`:
 GitHub files every rule that has one as a security alert, and a missing label is not one.
 
 Input errors and policies that could not be evaluated are tool execution notifications
