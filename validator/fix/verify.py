@@ -104,28 +104,78 @@ def check_file(kind: str, before: str, after: str, edits: list[tuple[Anchor, Ass
 def _check_yaml(before: str, after: str, edits: list[tuple[Anchor, Assignment]], json_file: bool) -> str | None:
     from validator.fix import yaml_edit
 
-    (old, old_errors), (new, new_errors) = _yaml_data(before), _yaml_data(after)
-    if new_errors > old_errors:
-        return "the fixed file would not be valid YAML"
-    expected = {index: tree_copy(data) for index, data in old.items()}
+    old, old_errors = _yaml_data(before)
     objects = yaml_edit.objects(before, json_file)
+    expected: dict[int, Any] = {}  # the documents the fixes change, as they should read
     for anchor, assignment in edits:
         found = objects.get(anchor) if isinstance(anchor, Position) else None
-        if found is None or found[0] not in expected:
+        if found is None or found[0] not in old:
             return "the object to fix was not found when the fixed file was checked"
         number, item = found
+        if number not in expected:
+            expected[number] = tree_copy(old[number])
         target = expected[number] if item is None else expected[number]["items"][item]
         try:
             _assign(target, assignment)
         except CannotSimulate as error:
             return f"{error} cannot take the fix"
-    actual = new
-    if expected.keys() != actual.keys():
-        return "the fixed file would not have the same documents"
-    for index in sorted(expected):
-        if not same(expected[index], actual[index]):
-            return f"the fixed file would change more than the fixed fields (document {index + 1})"
+    window = None if old_errors else _changed_documents(before, after, json_file)
+    if window is None:  # the whole file is read again
+        first, numbers = 0, None
+        new, new_errors = _yaml_data(after)
+        if new_errors > old_errors:
+            return "the fixed file would not be valid YAML"
+        if set(new) != set(old):
+            return "the fixed file would not have the same documents"
+    else:  # only the documents the text changed in are read again
+        first, last, piece = window
+        numbers = range(first, last + 1)
+        new, new_errors = _yaml_data(piece)
+        if new_errors or any(index >= len(numbers) for index in new):
+            return "the fixed file would not be valid YAML" if new_errors else \
+                "the fixed file would not have the same documents"
+    for number in sorted(set(numbers if numbers is not None else old) | set(expected)):
+        wanted = expected.get(number, old.get(number))
+        if numbers is None or number in numbers:
+            if not same(wanted, new.get(number - first)):
+                return f"the fixed file would change more than the fixed fields (document {number + 1})"
+        elif not same(wanted, old.get(number)):
+            return f"the fixed file would not have every fix (document {number + 1})"
     return None
+
+
+def _changed_documents(before: str, after: str, json_file: bool) -> tuple[int, int, str] | None:
+    """The first and last document whose text the fix changed, and their fixed text; None
+    when that cannot be told (directives, a change outside every document)."""
+    from validator.fix import yaml_edit
+
+    spans = yaml_edit.document_spans(before, json_file)
+    if not spans:
+        return None
+    prefix = _common_prefix(before, after)
+    suffix = _common_prefix(before[prefix:][::-1], after[prefix:][::-1])
+    low, high = prefix, len(before) - suffix  # what changed, in the text before
+    touched = [number for number, (start, end) in enumerate(spans) if start <= high and end >= low]
+    if not touched:
+        return None if before != after else (0, -1, "")
+    first, last = touched[0], touched[-1]
+    start, end = spans[first][0], spans[last][1]
+    if low < start or high > end:
+        return None
+    return first, last, after[start:end + len(after) - len(before)]
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """The length of the longest common prefix of two strings (binary search: the slices
+    are compared at C speed)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[:middle] == b[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 @functools.lru_cache(maxsize=4)  # SARIF checks one finding at a time against the same file

@@ -203,6 +203,7 @@ def _parse(text: str, json_file: bool) -> _File:
     return _File(roots, shared, detect_style(roots, json_file), objects, not directives)
 
 
+@functools.lru_cache(maxsize=4)  # checked once per finding for SARIF
 def objects(text: str, json_file: bool = False) -> dict[Position, tuple[int, int | None]]:
     """Where each object of a file starts (as the scan locates it): its document number, and
     its index in the document's `items` when it is an item of a `*List` document."""
@@ -213,6 +214,16 @@ def objects(text: str, json_file: bool = False) -> dict[Position, tuple[int, int
         for index, node in enumerate(_list_items(root)):
             found.setdefault(Position(node.start_mark.line + 1, node.start_mark.column + 1), (number, index))
     return found
+
+
+@functools.lru_cache(maxsize=4)
+def document_spans(text: str, json_file: bool = False) -> tuple[tuple[int, int], ...] | None:
+    """Where each document's text is (from the start of its root's first line to the end of
+    its root), as the editors change it; None when a directive may apply to documents."""
+    parsed = _parse(text, json_file)
+    if not parsed.reusable:
+        return None
+    return tuple((line_start(text, root.start_mark.index), root.end_mark.index) for root in parsed.roots)
 
 
 def _list_items(root: Node) -> list[Node]:
