@@ -169,3 +169,22 @@ def test_fixed_tf_fixtures_pass_terraform_fmt(workdir, monkeypatch):
     assert sorted(p.relative_to(workdir.resolve()).as_posix() for p in _unformatted(workdir) & set(formatted)) == []
     assert sum(path.read_text(encoding="utf-8") != before[path] for path in formatted) > 15
     assert not scan(formatted, workdir).errors
+
+
+def test_only_the_changed_documents_and_blocks_are_read_again_and_still_checked():
+    two = POD + "---\n" + POD.replace("name: web", "name: api")
+    second = Position(two.count("\n", 0, two.index("---")) + 2, 1)
+    assignment = Assignment("set", ("spec", "containers", 0, "imagePullPolicy"), "Always")
+    fixed_second = two[:two.index("---")] + two[two.index("---"):].replace("IfNotPresent", "Always")
+    fixed_first = two.replace("IfNotPresent", "Always", 1)
+    assert verify.check_file("yaml", two, fixed_second, [(second, assignment)]) is None
+    assert verify.check_file("yaml", two, fixed_first, [(second, assignment)]) is not None
+    assert verify.check_file("yaml", two, fixed_second.replace("name: web", "name: www"),
+                             [(second, assignment)]) is not None
+    tf = ('variable "on" {\n  default = true\n}\n\nresource "aws_kms_key" "a" {\n  description = "x"\n}\n\n'
+          'resource "aws_db_instance" "b" {\n  publicly_accessible = var.on\n}\n')
+    public = Assignment("set", ("publicly_accessible",), False)
+    done = tf.replace("publicly_accessible = var.on", "publicly_accessible = false")
+    assert verify.check_file("tf", tf, done, [(("aws_db_instance", "b"), public)]) is None
+    assert verify.check_file("tf", tf, done.replace('"x"', '"y"'), [(("aws_db_instance", "b"), public)]) is not None
+    assert verify.check_file("tf", tf, tf, [(("aws_db_instance", "b"), public)]) is not None  # the fix is missing

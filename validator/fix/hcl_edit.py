@@ -48,6 +48,17 @@ def _parsed(text: str) -> Tree | InputError:
     return parse_text(text, "")
 
 
+@functools.lru_cache(maxsize=4)
+def block_spans(text: str) -> tuple[tuple[tuple[str | None, ...], int, int], ...] | None:
+    """The top-level blocks of a file: header (`("resource", type, name)`), and where the
+    block's text starts (its first line) and ends; None when the file does not parse."""
+    tree = _parsed(text)
+    if not isinstance(tree, Tree):
+        return None
+    return tuple((_header(block), line_start(text, block.meta.start_pos), block.meta.end_pos)
+                 for block in _blocks(tree.children[0]))
+
+
 class _Editor:
     def __init__(self, text: str, address: tuple[str, str]):
         tree = _parsed(text)

@@ -150,19 +150,31 @@ def _changed_documents(before: str, after: str, json_file: bool) -> tuple[int, i
     from validator.fix import yaml_edit
 
     spans = yaml_edit.document_spans(before, json_file)
+    window = _window(before, after, spans or (), ())
+    if window is None:
+        return None
+    first, last, start, end = window
+    return first, last, after[start:end + len(after) - len(before)]
+
+
+def _window(before: str, after: str, spans, also: Iterable[int]) -> tuple[int, int, int, int] | None:
+    """The first and last of the `spans` ((start, end) in the text before) that the change
+    from `before` to `after` touches, with the spans in `also`, and where they start and end;
+    None when a change lies outside every span. (0, -1, 0, 0) when nothing changed."""
     if not spans:
         return None
     prefix = _common_prefix(before, after)
     suffix = _common_prefix(before[prefix:][::-1], after[prefix:][::-1])
     low, high = prefix, len(before) - suffix  # what changed, in the text before
     touched = [number for number, (start, end) in enumerate(spans) if start <= high and end >= low]
+    touched = sorted(set(touched if before != after else ()) | set(also))
     if not touched:
-        return None if before != after else (0, -1, "")
+        return None if before != after else (0, -1, 0, 0)
     first, last = touched[0], touched[-1]
     start, end = spans[first][0], spans[last][1]
-    if low < start or high > end:
+    if before != after and (low < start or high > end):
         return None
-    return first, last, after[start:end + len(after) - len(before)]
+    return first, last, start, end
 
 
 def _common_prefix(a: str, b: str) -> int:
@@ -190,6 +202,20 @@ def _yaml_data(text: str) -> tuple[dict[int, Any], int]:
 
 
 def _check_tf(before: str, after: str, edits: list[tuple[Anchor, Assignment]]) -> str | None:
+    from validator.fix import hcl_edit
+
+    # Only the blocks the change touches, and those of the fixed resources, are read again;
+    # both texts are read the same way (a variable defined elsewhere is unknown in both).
+    blocks = hcl_edit.block_spans(before)
+    window = None
+    if blocks:
+        headers = [header for header, _, _ in blocks]
+        wanted = {("resource", *anchor) for anchor, _ in edits if isinstance(anchor, tuple)}
+        also = [number for number, header in enumerate(headers) if header in wanted]
+        window = _window(before, after, [(start, end) for _, start, end in blocks], also)
+    if window is not None:
+        _, _, start, end = window
+        before, after = before[start:end], after[start:end + len(after) - len(before)]
     old, new = _tf_data(before), _tf_data(after)
     if isinstance(new, str):
         return "the fixed file would not be valid HCL"
