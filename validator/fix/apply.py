@@ -7,6 +7,11 @@ exactly what `tdv fix` writes for that finding alone.
 
 An assignment goes to the file the finding's object comes from: the manifest or `.tf` file
 scanned, or, for an object rendered by Kustomize, its base or patch (see fix.kustomize).
+
+Nothing unsafe is made (see fix.verify): a finding whose fix would make its Kubernetes
+object invalid for the API server is left to a human, and a file whose fixed text does not
+read back as the file with exactly the planned assignments made is left as it is, its
+findings left to a human, with the reason.
 """
 
 from __future__ import annotations
@@ -152,7 +157,7 @@ def _fix_file(result: FileFix, edits: list[_Edit], reader: _Files, failed: set[i
     original = result.source.text
     # Through a YAML alias, the anchored node is edited when that gives every place that
     # uses it the same fix (the check below tells); else such edits are refused.
-    for shared in (True, False) if kind == "yaml" else (False,):
+    for shared in (True, False) if kind == "yaml" and "&" in original else (False,):
         if kind == "tf":
             text, outcomes = _edit_tf(original, edits)
         else:
