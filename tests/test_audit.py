@@ -25,7 +25,10 @@ def scan(path: Path, *args):
 
 
 def identities(report):
-    return sorted((f["policyId"], f["resource"]["ref"], f["field"], f["fingerprint"]) for f in report["findings"])
+    """What each finding is about. Fingerprints are left out: they include the file (two files
+    that define the same object are two resources; see docs/suppressions.md), and so are
+    messages, which may name a value the API server filled in."""
+    return sorted((f["policyId"], f["resource"]["ref"], f["field"]) for f in report["findings"])
 
 
 def live_resources():

@@ -28,9 +28,9 @@ def test_list_items_are_named_by_what_identifies_them():
     assert stable_path(POD, ("spec", "containers", 5, "image")) == ".spec.containers[5].image"
 
 
-def test_file_path_and_api_version_do_not_count():
+def test_the_file_counts():
     moved = resource(path="elsewhere/b.yaml")
-    assert fingerprint("TDV-K8S-001", resource(), ()) == fingerprint("TDV-K8S-001", moved, ())
+    assert fingerprint("TDV-K8S-001", resource(), ()) != fingerprint("TDV-K8S-001", moved, ())
 
 
 def test_policy_resource_and_field_count():

@@ -88,7 +88,9 @@ def test_one_line_blocks_are_written_out_when_an_attribute_is_added():
 def test_the_resource_is_found_by_type_and_name_among_others():
     text = DB + '\nresource "aws_db_instance" "replica" {\n\tidentifier = "replica"\n}\n'
     new = fixed(text, ("aws_db_instance", "replica"), set_("publicly_accessible", value=False))
-    assert new == text.replace('"replica"\n}', '"replica"\n\tpublicly_accessible = false\n}')
+    # The `=` of the attribute above moves right, as `terraform fmt` aligns the run.
+    assert new == text.replace('\tidentifier = "replica"\n}',
+                               '\tidentifier          = "replica"\n\tpublicly_accessible = false\n}')
 
 
 def test_an_attribute_after_a_heredoc_and_before_depends_on():

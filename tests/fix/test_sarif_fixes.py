@@ -68,12 +68,12 @@ def test_each_fix_applied_alone_removes_its_finding(tree, tmp_path):
     for result in fixed_results(log):
         [fix] = result["fixes"]
         path, text = patched(tree, fix)
-        copy = tmp_path / result["partialFingerprints"]["tdvFingerprint/v1"] / path.name
+        copy = tmp_path / result["partialFingerprints"]["tdvFingerprint/v2"] / path.name
         copy.parent.mkdir()
         copy.write_text(text, encoding="utf-8")
         after = sarif_log("--policy", result["ruleId"], "--root", str(copy.parent), str(copy))
-        prints = {r["partialFingerprints"]["tdvFingerprint/v1"] for r in after["runs"][0]["results"]}
-        assert result["partialFingerprints"]["tdvFingerprint/v1"] not in prints, result["message"]["text"]
+        prints = {r["partialFingerprints"]["tdvFingerprint/v2"] for r in after["runs"][0]["results"]}
+        assert result["partialFingerprints"]["tdvFingerprint/v2"] not in prints, result["message"]["text"]
         assert fix["description"]["text"].startswith(("Set ", "Add "))
 
 

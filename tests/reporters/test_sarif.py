@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sarif_om import Region, Result, Message, Run, Tool, ToolComponent
 
 from validator.cli import main
-from validator.fingerprint import fingerprint
+from validator.fingerprint import for_report
 from validator.reporters import RenderOptions, sarif
 from validator.reporters.attrs_json import to_json_data
 
@@ -221,8 +221,8 @@ def test_fingerprint_is_the_shared_one(report):
     failure = next(r for r in report.failures if r.policy.id == "TDV-K8S-001")
     (violation,) = failure.violations
     (result,) = results_for(run_of(report), "TDV-K8S-001")
-    expected = fingerprint("TDV-K8S-001", failure.resource, violation.field_path)
-    assert result["partialFingerprints"] == {"tdvFingerprint/v1": expected}
+    expected = for_report(report)[(id(failure), 0)]
+    assert result["partialFingerprints"] == {"tdvFingerprint/v2": expected}
 
 
 def test_configmap_without_labels_is_a_note(report, app_text):
@@ -250,7 +250,7 @@ def test_every_result_has_one_relative_location_with_a_line(report):
         assert urlparse(uri).scheme == "" and not uri.startswith("/") and "\\" not in uri
         assert physical["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
         assert physical["region"]["startLine"] >= 1
-        assert result["partialFingerprints"]["tdvFingerprint/v1"]
+        assert result["partialFingerprints"]["tdvFingerprint/v2"]
 
 
 def test_fingerprints_survive_line_shifts(tmp_path, input_tree, scan_tree):
@@ -260,7 +260,7 @@ def test_fingerprints_survive_line_shifts(tmp_path, input_tree, scan_tree):
 
     def keyed(run):
         return {
-            (r["ruleId"], r["partialFingerprints"]["tdvFingerprint/v1"]):
+            (r["ruleId"], r["partialFingerprints"]["tdvFingerprint/v2"]):
                 r["locations"][0]["physicalLocation"]["region"]["startLine"]
             for r in run["results"]
         }

@@ -1,30 +1,38 @@
 """Baseline: the findings a repository already had, recorded so that only new ones fail.
 
 The file is versioned JSON (see docs/suppressions.md): one entry per finding with its
-fingerprint (validator.fingerprint: no line numbers, no file path) and, for people
+fingerprint (validator.fingerprint: no line numbers; unique in the report) and, for people
 reading the file, the policy id, resource, field, message and file. Messages are the
 ones every report shows; no value from the scanned files is written.
 
 Matching takes a fingerprint and message together first, then the fingerprint alone, so
 a finding whose message changed (say, a new image tag) is still known, and two findings
 that share a fingerprint are counted one by one: a third one is new.
+
+Version 2 files hold fingerprints of the current scheme (with the file, without names that
+change at each render). A version 1 file, written by an earlier tdv, is still read: its
+entries are matched with fingerprints of the old scheme, and a warning asks to write the
+baseline again with `--write-baseline`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
 
 from validator.document_reader import DocumentReader
-from validator.fingerprint import fingerprint
+from validator.fingerprint import fingerprint_v1, fingerprints
 from validator.model import BaselineState, Result, Status, format_path
 from validator.sources.yaml_loader import YamlError, load_documents
 
 FORMAT = "tdv-baseline"
-VERSION = 1
+VERSION = 2
+READS = (1, 2)  # version 1: fingerprints of scheme 1 (see validator.fingerprint)
+log = logging.getLogger(__name__)
 _FINGERPRINT = re.compile(r"^[0-9a-f]{32}$")
 _ENTRY_KEYS = {"fingerprint": True, "policyId": True, "resource": False, "field": False, "message": False,
                "path": False}
@@ -58,15 +66,17 @@ class Entry:
 class Baseline:
     display: str  # the file, as shown in messages
     entries: list[Entry]
+    version: int = VERSION
 
 
 def entries(results: Iterable[Result]) -> list[Entry]:
     """One entry per finding that counts: failures not suppressed."""
+    results = list(results)
+    keys = fingerprints(results)
     found = [
-        Entry(fingerprint(r.policy.id, r.resource, v.field_path), r.policy.id, r.resource.ref,
-              format_path(v.field_path), v.message, v.location.path)
+        Entry(keys[(id(r), n)], r.policy.id, r.resource.ref, format_path(v.field_path), v.message, v.location.path)
         for r in results if _is_active(r)
-        for v in r.violations
+        for n, v in enumerate(r.violations)
     ]
     return sorted(found, key=lambda e: (e.policy_id, e.resource, e.field, e.message, e.fingerprint, e.path))
 
@@ -107,10 +117,15 @@ def load(path: Path, display: str | None = None) -> Baseline:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise BaselineError(display, f"not a tdv baseline (expected \"format\": \"{FORMAT}\")", document.line)
     reader.check_keys(data, (), {"format": True, "version": True, "findings": True})
-    if type(data["version"]) is not int or data["version"] != VERSION:
-        reader.fail(("version",), f"unsupported baseline version (this tdv reads version {VERSION})")
+    version = data["version"]
+    if type(version) is not int or version not in READS:
+        reader.fail(("version",), f"unsupported baseline version (this tdv reads versions"
+                                  f" {', '.join(map(str, READS))})")
+    if version < VERSION:
+        log.warning("%s: a baseline of version %d (written by an earlier tdv): its findings are matched as that"
+                    " version identified them; write it again with --write-baseline", display, version)
     return Baseline(display, [_entry(reader, item, index) for index, item in
-                              enumerate(reader.sequence(data["findings"], ("findings",)))])
+                              enumerate(reader.sequence(data["findings"], ("findings",)))], version)
 
 
 def _entry(reader: _Reader, item: object, index: int) -> Entry:
@@ -133,8 +148,11 @@ def apply(results: list[Result], baseline: Baseline, policy_ids: Iterable[str] |
     remaining: dict[str, list[Entry]] = {}
     for entry in baseline.entries:
         remaining.setdefault(entry.fingerprint, []).append(entry)
+    keys = fingerprints(results) if baseline.version >= 2 else {
+        (id(r), n): fingerprint_v1(r.policy.id, r.resource, v.field_path)
+        for r in results for n, v in enumerate(r.violations)}
     findings = [
-        (r_index, v_index, fingerprint(r.policy.id, r.resource, v.field_path), v.message)
+        (r_index, v_index, keys[(id(r), v_index)], v.message)
         for r_index, r in enumerate(results) if _is_active(r)
         for v_index, v in enumerate(r.violations)
     ]

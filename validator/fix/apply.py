@@ -7,6 +7,11 @@ exactly what `tdv fix` writes for that finding alone.
 
 An assignment goes to the file the finding's object comes from: the manifest or `.tf` file
 scanned, or, for an object rendered by Kustomize, its base or patch (see fix.kustomize).
+
+Nothing unsafe is made (see fix.verify): a finding whose fix would make its Kubernetes
+object invalid for the API server is left to a human, and a file whose fixed text does not
+read back as the file with exactly the planned assignments made is left as it is, its
+findings left to a human, with the reason.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from validator.fix import files, hcl_edit, kustomize, yaml_edit
+from validator.fix import files, hcl_edit, kustomize, verify, yaml_edit
 from validator.fix.plan import Assignment, Outcome, PlannedFix
 from validator.fix.textedit import Refused
 from validator.model import Position, Resource, format_path
@@ -87,11 +92,21 @@ def fix_files(planned: list[PlannedFix], root: Path, cache: dict | None = None) 
         if item is not None:
             failed.add(id(item))
 
+    kept: dict[int, list[Assignment]] = {}  # by resource: the assignments found safe so far
     for item in planned:
         display = item.result.resource.path
         if item.problem:
             problem(display, _problem(item, item.problem), item)
             continue
+        resource = item.result.resource
+        if _is_kubernetes(resource):
+            earlier = kept.setdefault(id(resource), [])
+            why = verify.unsafe(resource.document, [*earlier, *item.assignments])
+            if why:
+                problem(display, _problem(item, f"needs a human: the API server would reject the fixed object"
+                                                f" ({why})"), item)
+                continue
+            earlier.extend(item.assignments)
         try:
             for target, anchor, assignment in _targets(item, reader, root):
                 edits.setdefault(target, []).append(_Edit(item, anchor, assignment))
@@ -139,10 +154,25 @@ def _fix_file(result: FileFix, edits: list[_Edit], reader: _Files, failed: set[i
         failed.update(id(edit.item) for edit in edits)
         return
     edits = _without_conflicts(edits, result, failed)
-    if kind == "tf":
-        text, outcomes = _edit_tf(result.source.text, edits)
-    else:
-        text, outcomes = _edit_yaml(result.source.text, edits, json_file=kind == "json")
+    original = result.source.text
+    # Through a YAML alias, the anchored node is edited when that gives every place that
+    # uses it the same fix (the check below tells); else such edits are refused.
+    for shared in (True, False) if kind == "yaml" and "&" in original else (False,):
+        if kind == "tf":
+            text, outcomes = _edit_tf(original, edits)
+        else:
+            text, outcomes = _edit_yaml(original, edits, json_file=kind == "json", shared=shared)
+        made = [edit for edit in edits if (outcome := outcomes.get(id(edit.assignment))) is not None
+                and not outcome.problem and id(edit.item) not in failed]
+        why = verify.check_file(kind, original, text, [(edit.anchor, edit.assignment) for edit in made])
+        if why is None:
+            break
+    if why is not None:
+        text = original
+        for edit in edits:
+            if id(edit.item) not in failed:
+                result.problems.append(_problem(edit.item, f"needs a human: {why}; {result.display} is left as it is"))
+                failed.add(id(edit.item))
     result.fixed = text
     for edit in edits:
         outcome = outcomes.get(id(edit.assignment))
@@ -171,6 +201,10 @@ def _without_conflicts(edits: list[_Edit], result: FileFix, failed: set[int]) ->
     return kept
 
 
+def _is_kubernetes(resource: Resource) -> bool:
+    return bool(resource.api_version) and Path(resource.path).suffix.lower() != ".tf"
+
+
 def _kind(display: str, resources: list[Resource]) -> str:
     if display.startswith("<"):
         raise Refused("it was read from standard input")
@@ -186,11 +220,11 @@ def _kind(display: str, resources: list[Resource]) -> str:
     raise Refused("tdv fixes YAML and JSON manifests and .tf files only")
 
 
-def _edit_yaml(text: str, edits: list[_Edit], json_file: bool) -> tuple[str, dict[int, Outcome]]:
+def _edit_yaml(text: str, edits: list[_Edit], json_file: bool, shared: bool) -> tuple[str, dict[int, Outcome]]:
     targets: dict[Anchor, yaml_edit.Target] = {}
     for edit in edits:
         targets.setdefault(edit.anchor, yaml_edit.Target(edit.anchor, [])).assignments.append(edit.assignment)
-    text, outcomes = yaml_edit.edit(text, list(targets.values()), json_file)
+    text, outcomes = yaml_edit.edit(text, list(targets.values()), json_file, shared=shared)
     return text, {id(outcome.assignment): outcome for outcome in outcomes}
 
 

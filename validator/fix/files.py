@@ -3,7 +3,11 @@
 A file is edited only when its real path (symbolic links resolved) is inside the root, it
 is not generated (rendered Helm output, or a `Code generated ... DO NOT EDIT` header), and
 it is UTF-8 text. It is written atomically (a temporary file in the same directory, then a
-rename) with its permissions, its byte order mark and its line breaks kept.
+rename) with its permissions, its byte order marks and its line breaks kept.
+
+The byte order marks at the start of a file (one, or several: a file concatenated from
+others) are not part of the text the editors see, since the YAML and HCL readers skip them
+without counting them in their positions; they are written back as they were.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ class SourceText:
     path: Path  # the real file, inside the root
     display: str
     text: str
-    bom: bool
+    bom: int  # how many byte order marks the file starts with
     mode: int  # permission bits
 
 
@@ -62,13 +66,15 @@ def read(display: str, root: Path) -> SourceText:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise Refused("it is UTF-16 text; tdv edits UTF-8 files only")
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise Refused("it is not valid UTF-8 text") from None
+    marks = len(text) - len(text.lstrip("\ufeff"))
+    text = text[marks:]
     problem = generated(text)
     if problem:
         raise Refused(problem)
-    return SourceText(path, display, text, data.startswith(codecs.BOM_UTF8), stat.S_IMODE(info.st_mode))
+    return SourceText(path, display, text, marks, stat.S_IMODE(info.st_mode))
 
 
 def generated(text: str) -> str | None:
@@ -83,7 +89,7 @@ def generated(text: str) -> str | None:
 
 def write(source: SourceText, text: str) -> None:
     """Replace the file atomically; raises OSError."""
-    data = (codecs.BOM_UTF8 if source.bom else b"") + text.encode("utf-8")
+    data = codecs.BOM_UTF8 * source.bom + text.encode("utf-8")
     directory = source.path.parent
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{source.path.name}.", suffix=".tdv-fix")
     try:

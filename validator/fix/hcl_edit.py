@@ -48,6 +48,17 @@ def _parsed(text: str) -> Tree | InputError:
     return parse_text(text, "")
 
 
+@functools.lru_cache(maxsize=4)
+def block_spans(text: str) -> tuple[tuple[tuple[str | None, ...], int, int], ...] | None:
+    """The top-level blocks of a file: header (`("resource", type, name)`), and where the
+    block's text starts (its first line) and ends; None when the file does not parse."""
+    tree = _parsed(text)
+    if not isinstance(tree, Tree):
+        return None
+    return tuple((_header(block), line_start(text, block.meta.start_pos), block.meta.end_pos)
+                 for block in _blocks(tree.children[0]))
+
+
 class _Editor:
     def __init__(self, text: str, address: tuple[str, str]):
         tree = _parsed(text)
@@ -86,7 +97,8 @@ class _Editor:
         wanted = _literal([assignment.value] if assignment.operation == "append" else assignment.value)
         found = [a for a in _items(block, "attribute") if name_of(children(a)[0]) == name]
         if not found:
-            return self._insert(block, [self._attribute_line(block, name, wanted)], False)
+            line, realigned = self._attribute_line(block, name, wanted)
+            return realigned + self._insert(block, [line], False)
         expression = children(found[0])[-1]
         start, end = expression.meta.start_pos, _trim(self.text, expression.meta.end_pos)
         written = self.text[start:end]
@@ -109,18 +121,31 @@ class _Editor:
             return [Splice(items[-1].meta.end_pos, items[-1].meta.end_pos, ", " + item)]
         return [Splice(node.meta.start_pos + 1, node.meta.start_pos + 1, item)]
 
-    def _attribute_line(self, block: Tree, name: str, value: str) -> str:
+    def _attribute_line(self, block: Tree, name: str, value: str) -> tuple[str, list[Splice]]:
+        """The line of a new attribute, and the splices that move the `=` of the attributes
+        above it to the right when its name is longer than theirs (as `terraform fmt` aligns
+        a run of one-line attributes)."""
         indent = self._indent(block)
-        column = self._aligned_column(block)
+        column, run = self._aligned_column(block)
         width = len(indent) + len(name)
-        gap = " " * (column - width) if column and width < column else " "
-        return f"{indent}{name}{gap}= {value}"
+        if column is None:
+            return f"{indent}{name} = {value}", []
+        if width < column:
+            return f"{indent}{name}{' ' * (column - width)}= {value}", []
+        shift = width + 1 - column
+        splices = []
+        for attribute in run:
+            token = next(t for t in attribute.children if isinstance(t, Token) and t.type == "EQ")
+            at = token.start_pos + token.value.index("=")
+            splices.append(Splice(at, at, " " * shift))
+        return f"{indent}{name} = {value}", splices
 
-    def _aligned_column(self, block: Tree) -> int | None:
-        """The column of `=` shared by the run of one-line attributes the new one follows."""
+    def _aligned_column(self, block: Tree) -> tuple[int | None, list[Tree]]:
+        """The column of `=` shared by the run of one-line attributes the new one follows,
+        and that run."""
         opening, closing = _braces(block)
         if self._line_of(opening.start_pos) == self._line_of(closing.start_pos):
-            return None  # a one-line block is about to be written out on lines of its own
+            return None, []  # a one-line block is about to be written out on lines of its own
         attributes = self._attributes_before_insert(block)
         run: list[Tree] = []
         for attribute in reversed(attributes):
@@ -130,7 +155,8 @@ class _Editor:
                 break
             run.append(attribute)
         columns = {self._equals_column(a) for a in run}
-        return columns.pop() if len(columns) == 1 else None
+        column = columns.pop() if len(columns) == 1 else None
+        return (column, run) if column is not None else (None, [])
 
     def _insert(self, block: Tree, lines: list[str], is_block: bool) -> list[Splice]:
         """Insert attribute lines (after the last attribute) or a nested block (at the end)."""

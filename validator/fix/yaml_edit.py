@@ -38,6 +38,7 @@ _MERGE = "tag:yaml.org,2002:merge"
 _PLAIN = re.compile(r"^[A-Za-z0-9_/][A-Za-z0-9_./-]*$")
 _AMBIGUOUS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"}
 _NUMBER = re.compile(r"^[-+]?(0[xob]|[0-9._]+([eE][-+]?[0-9]+)?$)")
+_ALIAS_VALUE = re.compile(r"[ \t]*:[ \t]*\*[^\s,\[\]{}]+")  # `: *name` after a key
 _DEEP_LINE = re.compile(r"[\r\n][ \t?:-]{300}")  # see yaml_loader._native_is_safe
 
 
@@ -128,9 +129,12 @@ class Target:
     assignments: list[Assignment]
 
 
-def edit(text: str, targets: list[Target], json_file: bool = False) -> tuple[str, list[Outcome]]:
+def edit(text: str, targets: list[Target], json_file: bool = False,
+         shared: bool = False) -> tuple[str, list[Outcome]]:
     """Apply the assignments of every target, document by document from the end of the
-    file, so that the positions of the documents still to edit do not move."""
+    file, so that the positions of the documents still to edit do not move. With `shared`,
+    a node that aliases make appear in several places is edited where it is anchored (the
+    caller checks that every place wants that edit); else such an edit is refused."""
     outcomes: list[Outcome] = []
     try:
         parsed = _parse(text, json_file)
@@ -154,7 +158,7 @@ def edit(text: str, targets: list[Target], json_file: bool = False) -> tuple[str
                 composed = _Composed(node, parsed.shared, start) if unchanged else None
                 try:
                     piece, changed = _assign(piece, node.start_mark.index - start, assignment, style=parsed.style,
-                                             newline=newline, composed=composed)
+                                             newline=newline, composed=composed, shared=shared)
                 except Refused as error:
                     outcomes.append(Outcome(assignment, False, str(error)))
                 else:
@@ -199,6 +203,29 @@ def _parse(text: str, json_file: bool) -> _File:
     return _File(roots, shared, detect_style(roots, json_file), objects, not directives)
 
 
+@functools.lru_cache(maxsize=4)  # checked once per finding for SARIF
+def objects(text: str, json_file: bool = False) -> dict[Position, tuple[int, int | None]]:
+    """Where each object of a file starts (as the scan locates it): its document number, and
+    its index in the document's `items` when it is an item of a `*List` document."""
+    parsed = _parse(text, json_file)
+    found: dict[Position, tuple[int, int | None]] = {}
+    for number, root in enumerate(parsed.roots):
+        found.setdefault(Position(root.start_mark.line + 1, root.start_mark.column + 1), (number, None))
+        for index, node in enumerate(_list_items(root)):
+            found.setdefault(Position(node.start_mark.line + 1, node.start_mark.column + 1), (number, index))
+    return found
+
+
+@functools.lru_cache(maxsize=4)
+def document_spans(text: str, json_file: bool = False) -> tuple[tuple[int, int], ...] | None:
+    """Where each document's text is (from the start of its root's first line to the end of
+    its root), as the editors change it; None when a directive may apply to documents."""
+    parsed = _parse(text, json_file)
+    if not parsed.reusable:
+        return None
+    return tuple((line_start(text, root.start_mark.index), root.end_mark.index) for root in parsed.roots)
+
+
 def _list_items(root: Node) -> list[Node]:
     if isinstance(root, MappingNode):
         for key, value in root.value:
@@ -208,17 +235,18 @@ def _list_items(root: Node) -> list[Node]:
 
 
 def _assign(piece: str, offset: int, assignment: Assignment, *, style: Style, newline: str,
-            composed: _Composed | None = None) -> tuple[str, bool]:
+            composed: _Composed | None = None, shared: bool = False) -> tuple[str, bool]:
     """Make one assignment in the object at `offset` of a document's text, composing the
     text unless the object is given `composed`."""
     if composed is None:
-        roots, shared = _compose(piece)
+        roots, repeated = _compose(piece)
         target = next((node for root in roots for node in (root, *_list_items(root))
                        if node.start_mark.index == offset), None)
         if target is None:
             raise Refused("the object is not where the scan found it")
-        composed = _Composed(target, shared, 0)
-    splices = _Editor(piece, composed.shared, style, newline, composed.base).assign(composed.node, assignment)
+        composed = _Composed(target, repeated, 0)
+    editor = _Editor(piece, composed.shared, style, newline, composed.base, edit_shared=shared)
+    splices = editor.assign(composed.node, assignment)
     return (apply_splices(piece, splices), True) if splices else (piece, False)
 
 
@@ -226,8 +254,10 @@ class _Editor:
     """Computes the splices of one assignment in one composed document. The nodes' offsets
     are `base` more than those in `text` (nodes of the whole file, text of one document)."""
 
-    def __init__(self, text: str, shared: set[int], style: Style, newline: str, base: int = 0):
+    def __init__(self, text: str, shared: set[int], style: Style, newline: str, base: int = 0,
+                 edit_shared: bool = False):
         self.text, self.shared, self.style, self.newline, self.base = text, shared, style, newline, base
+        self.edit_shared = edit_shared
 
     def _start(self, node: Node) -> int:
         return node.start_mark.index - self.base
@@ -262,7 +292,7 @@ class _Editor:
         raise Refused("a fix needs a field path")
 
     def _check_shared(self, node: Node, path: tuple) -> None:
-        if id(node) in self.shared:
+        if id(node) in self.shared and not self.edit_shared:
             where = format_path(path) or "the object"
             raise Refused(f"{where} is shared through a YAML alias; fix it by hand")
 
@@ -307,12 +337,12 @@ class _Editor:
             if not mapping.value:
                 return [Splice(self._start(mapping) + 1, self._start(mapping) + 1, entry)]
             last_key, last_value = mapping.value[-1]
-            at = self._content_end(last_value)
+            at = self._content_end(last_value, last_key)
             if mapping.start_mark.line != mapping.end_mark.line:  # one entry per line, as written
                 return [Splice(at, at, "," + self.newline + " " * last_key.start_mark.column + entry)]
             return [Splice(at, at, ", " + entry)]
         column = mapping.value[0][0].start_mark.column
-        at = line_end(self.text, self._content_end(mapping.value[-1][1]))
+        at = line_end(self.text, self._content_end(mapping.value[-1][1], mapping.value[-1][0]))
         return [insert_lines(self.text, at, self._entry_lines(key, value, column), self.newline)]
 
     def _append(self, sequence: SequenceNode, value: Any) -> list[Splice]:
@@ -324,16 +354,37 @@ class _Editor:
         at = line_end(self.text, self._content_end(sequence.value[-1]))
         return [insert_lines(self.text, at, self._item_lines(value, sequence.start_mark.column), self.newline)]
 
-    def _content_end(self, node: Node) -> int:
+    def _content_end(self, node: Node, key: Node | None = None) -> int:
         """The offset after the last character of a value (a block scalar's trailing line
-        breaks and a block collection's trailing comments excluded)."""
-        while isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style and node.value:
-            node = node.value[-1][1] if isinstance(node, MappingNode) else node.value[-1]
+        breaks and a block collection's trailing comments excluded); `key` is the key the
+        value is written under, if any. A value written as an alias (`*name`) ends with its
+        name: its node is the anchored one, whose offsets are where the anchor is."""
+        while True:
+            if id(node) in self.shared:
+                end = self._alias_end(key)
+                if end is not None:
+                    return end
+                if key is None:
+                    raise Refused("a list ends with a YAML anchor or alias; fix it by hand")
+            if isinstance(node, MappingNode) and not node.flow_style and node.value:
+                key, node = node.value[-1]
+            elif isinstance(node, SequenceNode) and not node.flow_style and node.value:
+                key, node = None, node.value[-1]
+            else:
+                break
         end = self._end(node)
         if isinstance(node, ScalarNode) and node.style in ("|", ">"):
             while end > self._start(node) and self.text[end - 1] in " \t\r\n":
                 end -= 1
         return end
+
+    def _alias_end(self, key: Node | None) -> int | None:
+        """Where the alias written after `key` ends, or None when the value after it is not
+        an alias (it is the anchored node itself)."""
+        if key is None:
+            return None
+        found = _ALIAS_VALUE.match(self.text, self._end(key))
+        return found.end() if found else None
 
     # Rendering new values in the file's style
 

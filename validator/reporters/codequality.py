@@ -1,7 +1,7 @@
 """GitLab Code Quality report (`artifacts:reports:codequality`): a JSON array of issues.
 
-Each violation is one issue keyed by its fingerprint, which ignores line numbers, so GitLab
-tells new findings from moved ones. A file that could not be read, or a policy that could
+Each violation is one issue keyed by its fingerprint, which ignores line numbers and is
+unique in the report, so GitLab tells new findings from moved ones. A file that could not be read, or a policy that could
 not be evaluated, is a `blocker` issue too: the scan did not cover it. Suppressed findings
 are left out; baselined ones stay in, as GitLab compares with the target branch itself.
 """
@@ -12,7 +12,7 @@ import hashlib
 import json
 from typing import Any
 
-from validator.fingerprint import fingerprint
+from validator.fingerprint import for_report
 from validator.model import Severity
 from validator.report import ScanReport
 
@@ -36,13 +36,13 @@ def build(report: ScanReport) -> list[dict[str, Any]]:
         _issue(
             f"{v.message} ({r.resource.ref}) [{r.policy.id}: {r.policy.title}]",
             r.policy.id,
-            fingerprint(r.policy.id, r.resource, v.field_path),
+            for_report(report)[(id(r), n)],
             SEVERITIES[r.policy.severity],
             v.location.path,
             v.location.line,
         )
         for r in report.failures
-        for v in r.violations
+        for n, v in enumerate(r.violations)
     ]
     for error in report.errors:
         issues.append(_issue(f"not scanned: {error.message}", INPUT_ERROR,

@@ -1,7 +1,7 @@
 """GitLab SAST report (`artifacts:reports:sast`), security report schema 15.0.7.
 
 One vulnerability per violation. Its id is the finding's fingerprint written as a UUID, so
-it stays the same when lines move. The primary identifier is the policy id; standards
+it stays the same when lines move, and is unique in the report (GitLab drops repeated ids). The primary identifier is the policy id; standards
 controls follow as further identifiers. Input and evaluation errors become scan messages
 and mark the scan as failed.
 
@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from validator import __version__
-from validator.fingerprint import fingerprint
+from validator.fingerprint import for_report
 from validator.model import Result, Severity, Violation
 from validator.report import ScanReport
 from validator.reporters.markdown import policy_url
@@ -68,11 +68,12 @@ def build(report: ScanReport) -> dict[str, Any]:
         "schema": SCHEMA_URI,
         "version": SCHEMA_VERSION,
         "scan": scan,
-        "vulnerabilities": [_vulnerability(r, v) for r in report.failures for v in r.violations],
+        "vulnerabilities": [_vulnerability(r, v, for_report(report)[(id(r), n)]) for r in report.failures
+                            for n, v in enumerate(r.violations)],
     }
 
 
-def _vulnerability(result: Result, violation: Violation) -> dict[str, Any]:
+def _vulnerability(result: Result, violation: Violation, key: str) -> dict[str, Any]:
     policy, resource = result.policy, result.resource
     primary = {"type": "tdv_policy", "name": policy.id, "value": policy.id}
     url = policy_url(policy)
@@ -84,7 +85,7 @@ def _vulnerability(result: Result, violation: Violation) -> dict[str, Any]:
         for control in controls
     ]
     return {
-        "id": str(uuid.UUID(hex=fingerprint(policy.id, resource, violation.field_path))),
+        "id": str(uuid.UUID(hex=key)),
         "name": policy.title[:MAX_NAME],
         "description": f"{violation.message} ({resource.ref}).\n\n{policy.description.strip()}",
         "severity": SEVERITIES[policy.severity],

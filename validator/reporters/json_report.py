@@ -14,7 +14,7 @@ from collections import Counter
 from typing import Any
 
 from validator import __version__
-from validator.fingerprint import fingerprint
+from validator.fingerprint import for_report
 from validator.model import Result, Status, Suppression, format_path
 from validator.report import ScanReport
 from validator.reporters.indented_json import dumps_indented
@@ -90,7 +90,7 @@ def _resource(result: Result) -> dict[str, Any]:
 def _findings(result: Result, report: ScanReport, standards: dict[str, dict[str, list[str]]]) -> list[dict[str, Any]]:
     # The parts every violation of the result shares are built once (and shared: build()'s
     # output is only serialized).
-    policy, resource = result.policy, result.resource
+    policy = result.policy
     if policy.id not in standards:
         standards[policy.id] = {name: list(controls) for name, controls in policy.standards.items()}
     shared = {"policyId": policy.id, "title": policy.title, "severity": policy.severity.label,
@@ -98,7 +98,7 @@ def _findings(result: Result, report: ScanReport, standards: dict[str, dict[str,
     resource_data = _resource(result)
     suppression = _suppression(result.suppression) if result.suppression is not None else None
     findings = []
-    for v in result.violations:
+    for number, v in enumerate(result.violations):
         finding = {
             **shared,
             "blocking": report.blocks(result, v),
@@ -107,7 +107,7 @@ def _findings(result: Result, report: ScanReport, standards: dict[str, dict[str,
             "location": {"path": v.location.path, "line": v.location.line, "column": v.location.column},
             "resource": resource_data,
             "standards": standards[policy.id],
-            "fingerprint": fingerprint(policy.id, resource, v.field_path),
+            "fingerprint": for_report(report)[(id(result), number)],
         }
         if v.baseline is not None:
             finding["baseline"] = v.baseline.value

@@ -5,8 +5,9 @@ The log is built from `sarif_om` objects and written with `attrs_json` and `inde
 rules: one rule per evaluated policy with descriptions of at most 1024 characters, help text
 and markdown, at most 20 tags and a level; one result per violation with exactly one
 location (a path relative to `%SRCROOT%`, with a region) and a fingerprint that survives
-line shifts. Only security rules (see `is_security`) carry `security-severity`: GitHub
-files every rule that has one as a security alert, and a missing label is not one.
+line shifts and is unique in the log (see validator.fingerprint). Only security rules (see
+`is_security`) carry `security-severity`: GitHub files every rule that has one as a security
+alert, and a missing label is not one.
 
 Input errors and policies that could not be evaluated are tool execution notifications
 (level error) of the invocation, so they show up without posing as findings; warnings
@@ -60,7 +61,7 @@ from sarif_om import (
 
 from validator import __version__
 from validator.docs import INFORMATION_URI, policy_markdown, policy_url
-from validator.fingerprint import fingerprint
+from validator.fingerprint import for_report
 from validator.model import Result, Severity, Suppression, Violation, format_path
 from validator.report import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, ScanReport
 from validator.reporters.attrs_json import to_json_data
@@ -69,7 +70,7 @@ from validator.sources.kubernetes import HELM_SOURCE
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
-FINGERPRINT_KEY = "tdvFingerprint/v1"
+FINGERPRINT_KEY = "tdvFingerprint/v2"
 AUTOMATION_ID = "tdv/"  # GitHub reads `category/run-id`; the run id is left to the uploader
 
 MAX_DESCRIPTION = 1024
@@ -178,7 +179,7 @@ def build(report: ScanReport) -> SarifLog:
         column_kind="unicodeCodePoints",
         invocations=[_invocation(report, index)],
         results=[
-            _result(result, violation, index[result.policy.id], report, fixes.get((id(result), number)))
+            _result(result, violation, index[result.policy.id], report, fixes.get((id(result), number)), number)
             for result in report.failures + report.suppressed
             for number, violation in enumerate(result.violations)
         ],
@@ -248,7 +249,8 @@ def clip(text: str, limit: int) -> str:
     return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
 
 
-def _result(result: Result, violation: Violation, rule_index: int, report: ScanReport, fix=None) -> SarifResult:
+def _result(result: Result, violation: Violation, rule_index: int, report: ScanReport, fix=None,
+            number: int = 0) -> SarifResult:
     resource, ref = result.resource, result.resource.ref
     return SarifResult(
         rule_id=result.policy.id,
@@ -271,7 +273,7 @@ def _result(result: Result, violation: Violation, rule_index: int, report: ScanR
                 ],
             )
         ],
-        partial_fingerprints={FINGERPRINT_KEY: fingerprint(result.policy.id, resource, violation.field_path)},
+        partial_fingerprints={FINGERPRINT_KEY: for_report(report)[(id(result), number)]},
         suppressions=[_suppression(result.suppression)] if result.suppression else None,
         fixes=[_fix(fix)] if fix else None,
         baseline_state=violation.baseline.value if violation.baseline else None,
