@@ -166,3 +166,20 @@ def test_every_fix_on_every_failing_fixture_and_the_examples_keeps_objects_valid
         for old, new in zip(before[path], after):
             added = api_rules.problems(new) - api_rules.problems(old)
             assert not added, (path.name, old.get("kind"), added)
+
+
+@pytest.mark.parametrize("document,problem", [
+    ({"kind": "Pod", "spec": {"terminationGracePeriodSeconds": -1, "containers": []}},
+     "spec.terminationGracePeriodSeconds: must be a whole number, 0 or more"),
+    ({"kind": "Pod", "spec": {"dnsPolicy": "ClusterFirstWithHostNetwork", "containers": []}},
+     "spec.dnsPolicy: must be one of ClusterFirstWithHostNet, ClusterFirst, Default, None"),
+    ({"kind": "Deployment", "spec": {"paused": "no"}}, "spec.paused: must be true or false"),
+    ({"kind": "Deployment", "spec": {"revisionHistoryLimit": -3}},
+     "spec.revisionHistoryLimit: must be a whole number, 0 or more"),
+    ({"kind": "CronJob", "spec": {"failedJobsHistoryLimit": 1.5}},
+     "spec.failedJobsHistoryLimit: must be a whole number, 0 or more"),
+    ({"kind": "PodDisruptionBudget", "spec": {"unhealthyPodEvictionPolicy": "Always"}},
+     "spec.unhealthyPodEvictionPolicy: must be one of IfHealthyBudget, AlwaysAllow"),
+])
+def test_workload_fields_that_fixes_write_are_validated(document, problem):
+    assert problem in api_rules.problems(document)

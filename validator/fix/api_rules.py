@@ -43,8 +43,15 @@ COVERED = frozenset({
     "securityContext.procMount", "securityContext.capabilities.drop", "securityContext.capabilities.add",
     "securityContext.seccompProfile.type", "securityContext.appArmorProfile.type", "imagePullPolicy",
     "resources.requests.cpu", "resources.limits.cpu", "resources.requests.memory", "resources.limits.memory",
-    "automountServiceAccountToken", "metadata.labels[*]",
+    "automountServiceAccountToken", "metadata.labels[*]", "terminationGracePeriodSeconds", "dnsPolicy",
+    "spec.paused", "spec.revisionHistoryLimit", "spec.failedJobsHistoryLimit", "spec.unhealthyPodEvictionPolicy",
 })
+_DNS_POLICIES = ("ClusterFirstWithHostNet", "ClusterFirst", "Default", "None")
+_EVICTION_POLICIES = ("IfHealthyBudget", "AlwaysAllow")
+# Workload spec fields a fix may write: a count that cannot be negative, or a boolean.
+_WORKLOAD_COUNTS = {"Deployment": ("revisionHistoryLimit",), "StatefulSet": ("revisionHistoryLimit",),
+                    "DaemonSet": ("revisionHistoryLimit",),
+                    "CronJob": ("failedJobsHistoryLimit", "successfulJobsHistoryLimit")}
 _MAX_ID = 2**31 - 1
 _PROFILE_TYPES = ("RuntimeDefault", "Unconfined", "Localhost")
 _PULL_POLICIES = ("Always", "IfNotPresent", "Never")
@@ -75,6 +82,7 @@ def problems(document: Any) -> set[str]:
     kind = document.get("kind")
     if kind == "CronJob":
         _labels(_get(document, ("spec", "jobTemplate", "metadata")), "spec.jobTemplate.metadata", found)
+    _workload_spec(document, str(kind), found)
     spec_path = pod_spec_path(str(kind))
     pod = _get(document, spec_path)
     if kind in POD_BEARING and isinstance(pod, dict):
@@ -84,8 +92,25 @@ def problems(document: Any) -> set[str]:
     return found
 
 
+def _workload_spec(document: dict, kind: str, found: set[str]) -> None:
+    spec = document.get("spec")
+    if not isinstance(spec, dict):
+        return
+    for name in _WORKLOAD_COUNTS.get(kind, ()):
+        _count(spec, name, "spec", found)
+    if kind == "Deployment":
+        _boolean(spec, "paused", "spec", found)
+    policy = spec.get("unhealthyPodEvictionPolicy")
+    if kind == "PodDisruptionBudget" and policy is not None and policy not in _EVICTION_POLICIES:
+        found.add(f"spec.unhealthyPodEvictionPolicy: must be one of {', '.join(_EVICTION_POLICIES)}")
+
+
 def _pod(pod: dict, where: str, found: set[str]) -> None:
     _boolean(pod, "automountServiceAccountToken", where, found)
+    _count(pod, "terminationGracePeriodSeconds", where, found)
+    dns = pod.get("dnsPolicy")
+    if dns is not None and dns not in _DNS_POLICIES:
+        found.add(f"{where}.dnsPolicy: must be one of {', '.join(_DNS_POLICIES)}")
     context = pod.get("securityContext")
     context = context if isinstance(context, dict) else {}
     os_name = _get(pod, ("os", "name"))
@@ -241,6 +266,12 @@ def _profile(profile: Any, where: str, found: set[str]) -> None:
 def _boolean(mapping: Any, name: str, where: str, found: set[str]) -> None:
     if isinstance(mapping, dict) and mapping.get(name) is not None and not isinstance(mapping[name], bool):
         found.add(f"{where}.{name}: must be true or false")
+
+
+def _count(mapping: dict, name: str, where: str, found: set[str]) -> None:
+    value = mapping.get(name)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        found.add(f"{where}.{name}: must be a whole number, 0 or more")
 
 
 def _id(mapping: dict, name: str, where: str, found: set[str]) -> None:
