@@ -65,7 +65,11 @@ def test_the_expected_policies_have_fixes():
 @pytest.mark.parametrize("policy,case", CASES, ids=[f"{p.id}:{c.name}" for p, c in CASES])
 def test_a_failing_fixture_is_repaired_where_a_fix_applies(policy, case, workdir):
     outcome = repair(policy, case, workdir)
-    assert not outcome.problems, outcome.problems
+    # A fix the API server would reject (allowPrivilegeEscalation: false beside privileged: true)
+    # is refused and left to a human: the one kind of problem a fixture may show.
+    refused = [p for p in outcome.problems if "needs a human: the API server would reject" in p]
+    assert not [p for p in outcome.problems if p not in refused], outcome.problems
+    assert not refused or ("left to a human" in case.name), f"{case.name}: {refused}"
     assert not outcome.errors
     assert outcome.changed == bool(outcome.planned)
     assert not outcome.planned & outcome.remaining, f"still failing after the fix: {outcome.planned & outcome.remaining}"
