@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-import hcl2
+from hcl2.parser import parser as hcl2_parser
 from lark import Tree
 from lark.exceptions import (
     LarkError,
@@ -31,7 +32,7 @@ from lark.exceptions import (
 
 from validator.filters.suppressions import COMMENT_MARKER, SkipComments
 from validator.model import FieldPath, InputError, Position, Resource, SkipRule
-from validator.sources import files
+from validator.sources import files, terraform_scan
 from validator.sources.context import SourceContext
 from validator.sources.terraform_expr import (
     Evaluator,
@@ -40,6 +41,7 @@ from validator.sources.terraform_expr import (
     name_of,
     position,
 )
+from validator.sources.terraform_scan import BudgetError
 from validator.sources.terraform_values import (
     SENSITIVE,
     UNKNOWN,
@@ -64,9 +66,17 @@ _TOKENS = {
 
 
 def parse_text(text: str, display: str) -> Tree | InputError:
-    """The parse tree of one file, or a one-line error that quotes nothing from the file."""
+    """The parse tree of one file, or a one-line error that quotes nothing from the file.
+
+    The file is first read by terraform_scan: over a budget, it is not parsed; its heredoc
+    closing lines are read as Terraform reads them; and a top-level block it declares that
+    is missing from the tree is an error, never a silent loss.
+    """
     try:
-        return hcl2.parses_to_tree(text)
+        layout = terraform_scan.scan(text)
+        tree = _parse(layout.text)
+    except BudgetError as error:
+        return InputError(display, f"not scanned: {error.message}", error.line)
     except UnexpectedToken as error:
         what = _TOKENS.get(error.token.type, error.token.type.lower().replace("_", " "))
         return _syntax_error(display, what, error)
@@ -76,8 +86,37 @@ def parse_text(text: str, display: str) -> Tree | InputError:
         return _syntax_error(display, "end of file", error)
     except LarkError as error:
         return InputError(display, f"invalid HCL ({type(error).__name__})")
-    except RecursionError:
-        return InputError(display, "invalid HCL: nested too deeply")
+    except (RecursionError, MemoryError, SystemError):
+        return InputError(display, "invalid HCL: nested too deeply or too large")
+    lost = terraform_scan.lost_blocks(layout, _top_level_blocks(tree))
+    if lost:
+        line, kind = lost[0]
+        return InputError(display, f"the {kind} block on this line was not read by the HCL parser"
+                          f" ({len(lost)} block(s) lost); the file is not scanned", line)
+    return tree
+
+
+def _parse(text: str) -> Tree:
+    """python-hcl2's parse, token by token, within the token and time budgets."""
+    started = time.monotonic()
+    session = hcl2_parser().parse_interactive(text + "\n")  # the newline: as hcl2.parses_to_tree
+    token = None
+    for count, token in enumerate(session.iter_parse(), 1):
+        if count % 4096 == 0:
+            if count > terraform_scan.MAX_TOKENS:
+                raise BudgetError(f"more than {terraform_scan.MAX_TOKENS:,} tokens", token.line)
+            if time.monotonic() - started > terraform_scan.MAX_PARSE_SECONDS:
+                raise BudgetError(f"parsing took more than {terraform_scan.MAX_PARSE_SECONDS:.0f} s", token.line)
+    return session.feed_eof(token)  # the end of file is placed after the last token
+
+
+def _top_level_blocks(tree: Tree) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for block in _blocks(tree.children[0]):
+        kind = _block_parts(block)[0]
+        if kind is not None:
+            found.setdefault(position(block).line, kind)
+    return found
 
 
 def _syntax_error(display: str, what: str, error: Any) -> InputError:
