@@ -377,3 +377,36 @@ def test_tricky_scalars_resolve_as_yaml_1_1_says():
     assert data["quoted"] == ["yes", "no", "12", "1.5", "null", "~"]
     assert {"true", "1", "null", "1.5", "2"} <= set(data)
     assert data["merged"] == {"name": "b", "port": 81}
+
+
+@pytest.mark.parametrize("value, message", [
+    ("!!bool", "the value tagged !!bool is not a boolean"),
+    ("!!bool maybe", "the value tagged !!bool is not a boolean"),
+    ("!!int", "the value tagged !!int is not a number"),
+    ("!!int foo", "the value tagged !!int is not a number"),
+    ("!!int +", "the value tagged !!int is not a number"),
+    ("!!int 0x", "the value tagged !!int is not a number"),
+    ("!!float", "the value tagged !!float is not a number"),
+    ("!!float x", "the value tagged !!float is not a number"),
+    ("!!null x", "the value tagged !!null is not null"),
+    ("!!timestamp", "the value tagged !!timestamp is not a timestamp"),
+    ("!!timestamp soon", "the value tagged !!timestamp is not a timestamp"),
+])
+def test_explicitly_tagged_scalars_with_bad_content_are_errors_with_their_line(value, message):
+    problem = error(f"a: 1\nb: {value}\n")
+    assert (problem.message, problem.line) == (message, 2)
+    assert "maybe" not in problem.message and "soon" not in problem.message  # the value is not echoed
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("!!bool yes", True), ("!!bool False", False), ("!!int 0x1F", 31), ("!!int 1_000", 1000),
+    ("!!float 1.5", 1.5), ("!!null", None), ("!!null ~", None), ("!!timestamp 2024-01-02", "2024-01-02"),
+    ("!!str 12", "12"), ("!!int 9223372036854775808", 9.223372036854775808e18),
+])
+def test_explicitly_tagged_scalars_with_good_content_are_read(value, expected):
+    assert only(f"b: {value}\n").data == {"b": expected}
+
+
+def test_a_number_with_more_digits_than_python_converts_is_too_large_with_its_tag():
+    assert error("n: !!int " + "9" * 5000 + "\n").message == "number is too large"
+    assert error("n: !!float " + "9" * 5000 + "\n").message == "number is too large"

@@ -17,6 +17,7 @@ field path can be mapped to a line and column later; the node tree itself is dro
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -39,12 +40,19 @@ _NULL = "tag:yaml.org,2002:null"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
-_STRINGLIKE_TAGS = {_STR, "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary", "tag:yaml.org,2002:value"}
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_STRINGLIKE_TAGS = {_STR, _TIMESTAMP, "tag:yaml.org,2002:binary", "tag:yaml.org,2002:value"}
 _SET_TAGS = {"tag:yaml.org,2002:set", "tag:yaml.org,2002:omap", "tag:yaml.org,2002:pairs"}
 _SEQUENCE_TAGS = {_SEQ} | _SET_TAGS
 _MAPPING_TAGS = {_MAP} | _SET_TAGS
 
 _scalars = yaml.constructor.SafeConstructor()
+_BOOL_VALUES = yaml.constructor.SafeConstructor.bool_values
+_NULL_VALUES = frozenset({"", "~", "null", "Null", "NULL"})
+_TIMESTAMP_VALUE = yaml.constructor.SafeConstructor.timestamp_regexp
+# What a number tagged !!int or !!float may look like (a looser form of YAML 1.1's; `_` removed).
+_NUMBER_VALUE = re.compile(r"[-+]?(?:0b[01]+|0x[0-9a-fA-F]+|0o?[0-7]+|[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?"
+                           r"|\.[0-9]+(?:[eE][-+]?[0-9]+)?)$")
 _INT64 = 2**63
 _BUILDING = object()  # marks a collection whose value is being built (a recursive alias)
 
@@ -147,6 +155,8 @@ def load_documents(text: str, drop_nulls: bool = False) -> Iterator[YamlDocument
 
 def _marked_error(error: yaml.MarkedYAMLError) -> YamlError:
     mark = error.problem_mark or error.context_mark
+    if error.problem and "maximum nesting depth" in error.problem:  # libyaml's own limit (1,000)
+        return YamlError(f"nesting is deeper than {MAX_DEPTH} levels", mark.line + 1 if mark else None)
     parts = [p for p in (error.context, error.problem) if p]
     message = "invalid YAML: " + (", ".join(parts) if parts else "syntax error")
     return YamlError(message, mark.line + 1 if mark else None)
@@ -369,10 +379,17 @@ def _key(node: yaml.Node) -> str:
 def _scalar(node: ScalarNode) -> Any:
     tag = node.tag
     if tag in _STRINGLIKE_TAGS:
+        if tag == _TIMESTAMP and not _TIMESTAMP_VALUE.match(node.value):
+            raise _content_error(node, "a timestamp")
         return node.value
     if tag == _BOOL:
-        return _scalars.construct_yaml_bool(node)
+        value = _BOOL_VALUES.get(node.value.lower())
+        if value is None:  # only an explicit `!!bool` tag can hold anything else
+            raise _content_error(node, "a boolean")
+        return value
     if tag == _NULL:
+        if node.value not in _NULL_VALUES:
+            raise _content_error(node, "null")
         return None
     if tag == _INT or tag == _FLOAT:
         return _number(node)
@@ -384,21 +401,34 @@ def _number(node: ScalarNode) -> int | float | str:
 
     YAML 1.1 base-60 numbers (`1:30`) are strings to Kubernetes, so they stay strings here
     (converting them also costs quadratic time on long input). Integers outside int64
-    become floats; a number too large even for a float is an input error.
+    become floats; a number too large even for a float is an input error, and so is an
+    explicit `!!int` or `!!float` tag on something that is not a number.
     """
     text = node.value
     if ":" in text:
         return text
     try:
         if node.tag == _FLOAT:
-            return _scalars.construct_yaml_float(node)
+            number = _scalars.construct_yaml_float(node)
+            if number in (math.inf, -math.inf) and "inf" not in text.lower():  # not `.inf`
+                raise OverflowError
+            return number
         if text.isdigit() and (text[0] != "0" or len(text) == 1):
             number = int(text)
         else:
             number = _scalars.construct_yaml_int(node)
         return number if -_INT64 <= number < _INT64 else float(number)
-    except (ValueError, OverflowError):
+    except (ValueError, OverflowError, ArithmeticError, LookupError, TypeError):
+        if not _NUMBER_VALUE.match(text.replace("_", "")):
+            raise _content_error(node, "a number") from None
         raise YamlError("number is too large", node.start_mark.line + 1) from None
+
+
+def _content_error(node: ScalarNode, what: str) -> YamlError:
+    """An explicitly tagged scalar whose text is not of its tag's type (the text is not quoted:
+    it may be a secret)."""
+    name = node.tag.rpartition(":")[2]
+    return YamlError(f"the value tagged !!{name} is not {what}", node.start_mark.line + 1)
 
 
 def _tag_error(node: yaml.Node) -> YamlError:
