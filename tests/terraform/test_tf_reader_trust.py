@@ -145,12 +145,22 @@ def test_lost_blocks_compares_lines_and_types():
      "not scanned: nested deeper than 200 levels", 2),
     ('resource "a" "b" {\n  x = "' + '${"' * 300 + "x" + '"}' * 300 + '"\n}\n',
      "not scanned: nested deeper than 200 levels", 2),
+    ('resource "a" "b" {\n  x = ' + " + ".join(["1"] * 1_000_000) + "\n}\n",
+     "not scanned: more than 500 operators in one expression", 2),
+    ('resource "a" "b" {\n  x = ' + "true ? 1 : " * 100_000 + "2\n}\n",
+     "not scanned: more than 500 operators in one expression", 2),
 ])
 def test_a_file_over_a_budget_is_one_error_and_quick(text, message, line):
     started = time.monotonic()
     error = parse_text(text, "big.tf")
     assert time.monotonic() - started < 5
     assert isinstance(error, InputError) and (error.message, error.line) == (message, line)
+
+
+def test_operators_in_comments_and_heredocs_are_not_counted():
+    text = ('locals {\n  a = 1 // ' + "-" * 600 + "\n  b =<<EOF\n" + "+" * 600 + "\nEOF\n"
+            "  c = 1 /* " + "*" * 600 + " */\n}\n")
+    assert not isinstance(parse_text(text, "main.tf"), InputError)
 
 
 def test_the_token_and_time_budgets(monkeypatch):

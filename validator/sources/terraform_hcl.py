@@ -46,6 +46,7 @@ from validator.sources.terraform_values import (
     SENSITIVE,
     UNKNOWN,
     NestingError,
+    NumberError,
     nearest,
     settle,
 )
@@ -203,7 +204,11 @@ class Module:
         if key in self._values:
             return self._values[key]
         self._values[key] = UNKNOWN  # a reference cycle stays unknown
-        self._values[key] = self._variable(name) if kind == "var" else self._local(name)
+        try:
+            self._values[key] = self._variable(name) if kind == "var" else self._local(name)
+        except BaseException:
+            del self._values[key]  # each resource that uses it gets the error, none a silent unknown
+            raise
         return self._values[key]
 
     def _local(self, name: str) -> Any:
@@ -218,13 +223,18 @@ class Module:
         if "sensitive" in settings and self.evaluator.value(settings["sensitive"]) is True:
             return SENSITIVE
         if name in self._tfvars:
+            if isinstance(self._tfvars[name], (NumberError, NestingError)):
+                raise self._tfvars[name]
             return self._tfvars[name]
         return self.evaluator.value(settings["default"]) if "default" in settings else UNKNOWN
 
     def layout(self, block: ResourceBlock) -> dict[FieldPath, Position]:
         """Where each attribute, nested block and literal item of a resource block is written."""
         positions: dict[FieldPath, Position] = {}
-        self._body(block.body, (), positions, top=True)
+        try:
+            self._body(block.body, (), positions, top=True)
+        except (RecursionError, NumberError):
+            pass  # the positions found so far: the rest fall back to the nearest one found
         return positions
 
     def build(self, block: ResourceBlock) -> Resource | InputError | None:
@@ -236,6 +246,8 @@ class Module:
             document, unknown = settle(self._body(block.body, (), positions, top=True))
         except (RecursionError, NestingError):
             return InputError(block.display, f"{block.address}: values are nested too deeply", block.position.line)
+        except NumberError as error:
+            return InputError(block.display, f"{block.address}: {error.message}", block.position.line)
 
         def locator(path: FieldPath) -> Position:
             return nearest(positions, path, block.position)
@@ -261,8 +273,8 @@ class Module:
                 name, expression = name_of(children(item)[0]), children(item)[-1]
                 if name is None or (top and name in META_ARGUMENTS):
                     continue
-                value[name] = self.evaluator.value(expression)
                 positions[prefix + (name,)] = position(item)
+                value[name] = self.evaluator.value(expression)
                 positions.update(literal_positions(expression, self.evaluator, prefix + (name,)))
             elif item.data == "block":
                 kind, labels, inner = _block_parts(item)
@@ -360,8 +372,18 @@ def _module_files(directory: Path, texts: dict[str, str]) -> list[Path]:
 
 
 def _tfvars(tree: Tree) -> dict[str, Any]:
+    """The values set in a tfvars file; a value that cannot be held is kept as its error, for
+    the resources that use it."""
     module = Module([])
-    return {name: module.evaluator.value(expression) for name, expression, _ in _attributes(tree.children[0])}
+    values: dict[str, Any] = {}
+    for name, expression, _ in _attributes(tree.children[0]):
+        try:
+            values[name] = module.evaluator.value(expression)
+        except NumberError as error:
+            values[name] = error
+        except RecursionError:
+            values[name] = NestingError()
+    return values
 
 
 def modules(context: SourceContext) -> ModuleCache:

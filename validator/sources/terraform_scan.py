@@ -22,12 +22,14 @@ from dataclasses import dataclass, field
 
 MAX_NESTING = 200  # brackets, braces and parentheses open at once
 MAX_ITEMS = 10_000  # items (or lines) in one list, object, block body or call
+MAX_OPERATORS = 500  # operator characters in one expression (between commas or line breaks)
 MAX_TOKENS = 400_000  # tokens in one file, about 20 s of parsing
 MAX_PARSE_SECONDS = 60.0  # a last resort, should the parser be slow on some input
 
 _CODE = re.compile(
     r'(?P<nl>\n)|(?P<string>")|(?P<heredoc><<-?(?P<marker>[A-Za-z][A-Za-z0-9._-]*)\r?\n)'
-    r"|(?P<comment>#|//)|(?P<block_comment>/\*)|(?P<open>[\[({])|(?P<close>[\])}])|(?P<comma>,)")
+    r"|(?P<comment>#|//)|(?P<block_comment>/\*)|(?P<open>[\[({])|(?P<close>[\])}])|(?P<comma>,)"
+    r"|(?P<operator>(?:[-+*%>=!&|?:]|<(?!<)|/(?![/*]))+)")
 _STRING = re.compile(r'\\.|(?P<end>")|(?P<interpolation>(?<![$%])[$%]\{)|(?P<literal>[$%][$%]\{)|(?P<nl>\n)')
 _HEADER = re.compile(r'[ \t]*([A-Za-z_][A-Za-z0-9_-]*)(?:[ \t]+(?:"(?:[^"\\\n]|\\.)*"|[A-Za-z_][A-Za-z0-9_-]*))*[ \t]*\{')
 
@@ -67,6 +69,7 @@ class _Scanner:
         self.line = 1
         self.stack: list[list[int]] = []  # per open bracket: [items, line opened]; a string: [-1, line]
         self.layout = Layout(text)
+        self.operators = 0  # operator characters since the last comma or line break
         self.strings = 0  # strings open at once (each in an interpolation of the one before)
 
     def run(self) -> Layout:
@@ -104,6 +107,10 @@ class _Scanner:
             elif kind == "close":
                 if self.stack:
                     self.stack.pop()
+            elif kind == "operator":
+                self.operators += match.end() - match.start()
+                if self.operators > MAX_OPERATORS:
+                    raise BudgetError(f"more than {MAX_OPERATORS} operators in one expression", self.line)
             else:
                 self._item()
         if self.pieces:
@@ -117,6 +124,7 @@ class _Scanner:
         self.stack.append([0, self.line])
 
     def _item(self) -> None:
+        self.operators = 0
         if self.stack:
             top = self.stack[-1]
             top[0] += 1
