@@ -410,3 +410,27 @@ def test_explicitly_tagged_scalars_with_good_content_are_read(value, expected):
 def test_a_number_with_more_digits_than_python_converts_is_too_large_with_its_tag():
     assert error("n: !!int " + "9" * 5000 + "\n").message == "number is too large"
     assert error("n: !!float " + "9" * 5000 + "\n").message == "number is too large"
+
+
+@pytest.mark.parametrize("shape", ["block", "flow", "json"])
+def test_a_document_with_more_values_than_the_budget_is_refused_quickly(shape):
+    import time
+
+    from validator.sources.yaml_loader import MAX_NODES
+
+    count = MAX_NODES + 100_000
+    body = {"block": "items:\n" + "- 1\n" * count, "flow": "items: [" + "1," * count + "1]\n",
+            "json": '{"items": [' + "1," * count + "1]}"}[shape]
+    started = time.monotonic()
+    documents = list(load_documents("kind: Before\n---\n" + body + "---\nkind: After\n"))
+    assert time.monotonic() - started < 20
+    assert documents[0].data == {"kind": "Before"}
+    assert (documents[1].message, documents[1].line) == (f"document holds more than {MAX_NODES:,} values", 3)
+    assert len(documents) == 2  # the stream ends there, as at a syntax error
+
+
+def test_many_documents_each_within_the_budget_are_all_read():
+    from validator.sources import yaml_loader
+
+    documents = list(yaml_loader.load_documents("---\n".join(f"n: [{i}, {i}]\n" for i in range(20)), False))
+    assert len(documents) == 20 and all(isinstance(d, YamlDocument) for d in documents)

@@ -6,10 +6,12 @@ Values are then built from the node tree by a small constructor of our own that:
 - accepts only the standard YAML tags (a `!!python/...` tag is an error);
 - rejects duplicate mapping keys, as `kubectl` does;
 - turns timestamps into plain strings and non-string keys into strings, as Kubernetes does;
-- bounds nesting depth and the size of alias expansions (no "billion laughs").
+- bounds nesting depth, the number of values in a document, and the size of alias
+  expansions (no "billion laughs").
 
-Input that could nest deeper than the limit is measured before libyaml composes it (see
-`_native_is_safe`): its composer recurses in C and would crash on very deep input.
+Input that could nest deeper than the limit, or hold more values, is measured before
+libyaml composes it (see `_native_is_safe`): its composer recurses in C and would crash on
+very deep input, and composing millions of values takes minutes.
 
 The position of every mapping key and list item is recorded while building, so that a
 field path can be mapped to a line and column later; the node tree itself is dropped.
@@ -30,7 +32,8 @@ from yaml.resolver import Resolver
 from validator.model import FieldPath, Position
 
 MAX_DEPTH = 200
-MAX_EXPANDED_NODES = 2_000_000
+MAX_EXPANDED_NODES = 2_000_000  # values of one document, with what its aliases repeat
+MAX_NODES = 2_000_000  # keys, values and items written in one document (libyaml composes ~100,000 a second)
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -193,7 +196,8 @@ class _NodeReader(CParser, Resolver):
 
 
 def _native_is_safe(text: str) -> bool:
-    """True when the text cannot nest much deeper than MAX_DEPTH.
+    """True when the text cannot nest much deeper than MAX_DEPTH nor hold more than
+    MAX_NODES values in a document.
 
     libyaml's composer recurses in C (a few hundred bytes of stack per level), and its
     scanner takes time proportional to the flow depth for every token; so deeper input
@@ -203,38 +207,69 @@ def _native_is_safe(text: str) -> bool:
     indentation or through `- `, `? ` and `: ` indicators at the start of a line, and every
     two levels move the start of the next one at least one column right. So the depth is
     at most the number of brackets plus twice the longest such line start, plus one.
+
+    Every value but a document's root follows a line break, an indicator (`-`, `?`, `:`)
+    or a flow character (`[`, `{`, `,`), and a key is one value more: that count, doubled,
+    bounds the values of the whole text (a text over it is measured document by document).
     """
-    if text.count("[") + text.count("{") > MAX_DEPTH:
+    brackets = text.count("[") + text.count("{")
+    if brackets > MAX_DEPTH:
+        return False
+    marks = brackets + text.count(",") + text.count("\n") + text.count("-") + text.count(":") + text.count("?")
+    if 2 * marks + 1 > MAX_NODES:
         return False
     if "\r" in text or "\x85" in text or "\u2028" in text or "\u2029" in text:
         text = _LINE_BREAKS.sub("\n", text)
     return _LONG_LINE_START.search("\n" + text) is None
 
 
-def _first_too_deep(text: str) -> tuple[int, int] | None:
-    """The index and line of the first document nested deeper than MAX_DEPTH, if any.
+def _first_over_budget(text: str) -> tuple[int, int, str] | None:
+    """The index, line and problem of the first document nested deeper than MAX_DEPTH or
+    holding more than MAX_NODES values, if any.
 
-    Reads libyaml's events, and stops as soon as the limit is passed (so the scanner never
-    goes much deeper either) or at a syntax error (which composing will then report).
+    Reads libyaml's events, and stops as soon as a limit is passed (so the scanner never
+    goes much further either) or at a syntax error (which composing will then report).
     """
     reader = _NodeReader(text)
-    depth = document = 0
+    depth = document = nodes = 0
     try:
         while True:
             event = reader.get_event()
             kind = event.__class__
-            if kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
+            if kind is yaml.ScalarEvent or kind is yaml.AliasEvent:
+                nodes += 1
+            elif kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
                 depth += 1
+                nodes += 1
                 if depth > MAX_DEPTH:
-                    return document, event.start_mark.line + 1
+                    return document, event.start_mark.line + 1, f"nesting is deeper than {MAX_DEPTH} levels"
             elif kind is yaml.SequenceEndEvent or kind is yaml.MappingEndEvent:
                 depth -= 1
             elif kind is yaml.DocumentEndEvent:
                 document += 1
+                nodes = 0
             elif kind is yaml.StreamEndEvent:
                 return None
+            if nodes > MAX_NODES:
+                return document, _document_line(text, document), f"document holds more than {MAX_NODES:,} values"
     except yaml.YAMLError:
         return None
+    finally:
+        reader.dispose()
+
+
+def _document_line(text: str, index: int) -> int:
+    """The line where the document at `index` starts (its root node), read again up to it."""
+    reader = _NodeReader(text)
+    try:
+        document = 0
+        while True:
+            event = reader.get_event()
+            if event.__class__ is yaml.DocumentEndEvent:
+                document += 1
+            elif document == index and event.__class__ in (yaml.ScalarEvent, yaml.SequenceStartEvent,
+                                                           yaml.MappingStartEvent, yaml.AliasEvent):
+                return event.start_mark.line + 1
     finally:
         reader.dispose()
 
@@ -242,16 +277,16 @@ def _first_too_deep(text: str) -> tuple[int, int] | None:
 def _compose(text: str) -> Iterator[yaml.Node | YamlError | None]:
     """The root node of each document (None for an empty one), or a YamlError.
 
-    A document nested too deeply ends the stream, as a syntax error does: reading past it
+    A document over a budget ends the stream, as a syntax error does: reading past it
     would cost the time the limit is there to save.
     """
-    too_deep = None if _native_is_safe(text) else _first_too_deep(text)
+    over = None if _native_is_safe(text) else _first_over_budget(text)
     reader = _NodeReader(text)
     try:
         index = 0
         while reader.check_node():
-            if too_deep is not None and index == too_deep[0]:
-                yield YamlError(f"nesting is deeper than {MAX_DEPTH} levels", too_deep[1])
+            if over is not None and index == over[0]:
+                yield YamlError(over[2], over[1])
                 return
             yield reader.get_node()
             index += 1
