@@ -152,6 +152,9 @@ def load_documents(text: str, drop_nulls: bool = False) -> Iterator[YamlDocument
         yield YamlError(f"invalid YAML: unacceptable character #x{error.character:04x}", line)
     except yaml.YAMLError as error:
         yield YamlError("invalid YAML: " + " ".join(str(error).split()))
+    except UnicodeEncodeError as error:  # text not decoded from a file: libyaml reads UTF-8
+        line = text.count("\n", 0, error.start) + 1
+        yield YamlError(f"invalid YAML: unacceptable character #x{ord(text[error.start]):04x}", line)
     except RecursionError:  # a last resort: the depth limits above should make it unreachable
         yield YamlError(f"nesting is deeper than {MAX_DEPTH} levels")
 
