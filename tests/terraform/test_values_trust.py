@@ -110,3 +110,21 @@ def test_the_scan_reports_each_and_goes_on(tmp_tf):
         ("plan.json", "x_thing.big: a number in its values is too large"),
     ]
     assert [f["policyId"] for f in report["findings"]] == ["TDV-AWS-001"]
+
+
+def test_malformed_planned_values_entries_and_too_deep_modules_are_reported():
+    module: dict = {"resources": [{"address": "x_thing.deep", "mode": "managed", "type": "x_thing", "name": "deep",
+                                   "values": {"n": 1}}]}
+    for _ in range(120):
+        module = {"child_modules": [module]}
+    text = json.dumps({"format_version": "1.2", "terraform_version": "1.9.0", "planned_values": {"root_module": {
+        "resources": [7, {"mode": "managed"}, {"address": "x_thing.ok", "mode": "managed", "type": "x_thing",
+                                               "name": "ok", "values": {"n": 1}}],
+        "child_modules": [module]}}})
+    resources, errors = read_plan(text)
+    assert list(resources) == ["x_thing.ok"]
+    assert [e.message for e in errors] == [
+        "malformed plan: a planned_values resource is not an object",
+        "malformed plan: a planned_values resource has no address",
+        "malformed plan: child_modules are nested deeper than 100 levels",
+    ]

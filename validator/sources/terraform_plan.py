@@ -122,7 +122,13 @@ def _planned_resources(data: dict[str, Any]) -> Iterator[tuple[dict[str, Any] | 
     """(entry, value with unknown and sensitive marks applied), or (problem, None)."""
     planned = {}
     for entry in _module_resources((data.get("planned_values") or {}).get("root_module")):
-        if isinstance(entry, dict) and isinstance(entry.get("address"), str):
+        if entry is _TOO_DEEP:
+            yield "child_modules are nested deeper than 100 levels", None
+        elif not isinstance(entry, dict):
+            yield "a planned_values resource is not an object", None
+        elif not isinstance(entry.get("address"), str) or not entry["address"]:
+            yield "a planned_values resource has no address", None
+        else:
             planned.setdefault(entry["address"], entry)
     seen: set[str] = set()
     for index, change in enumerate(data.get("resource_changes") or []):
@@ -161,7 +167,12 @@ def _planned_resources(data: dict[str, Any]) -> Iterator[tuple[dict[str, Any] | 
 
 
 def _module_resources(module: Any, depth: int = 0) -> Iterator[Any]:
-    if not isinstance(module, dict) or depth > 100:
+    """The resource entries of a module and its child modules; _TOO_DEEP for modules nested
+    beyond 100 levels."""
+    if not isinstance(module, dict):
+        return
+    if depth > 100:
+        yield _TOO_DEEP
         return
     resources = module.get("resources")
     yield from resources if isinstance(resources, list) else ()
