@@ -171,3 +171,14 @@ def test_the_token_and_time_budgets(monkeypatch):
     monkeypatch.setattr(terraform_scan, "MAX_PARSE_SECONDS", 0.0)
     error = parse_text("".join(text % i for i in range(2000)), "many.tf")
     assert isinstance(error, InputError) and error.message == "not scanned: parsing took more than 0 s"
+
+
+def test_a_resource_or_data_block_without_type_and_name_is_an_error_not_dropped():
+    resources, errors = build('resource "x_r4" {\n}\ndata "a" "b" "c" {\n}\nresource "x" "" {\n}\n'
+                              'resource "x" "ok" {\n}\n')
+    assert list(resources) == ["x.ok"]
+    assert [(e.line, e.message) for e in errors] == [
+        (1, "a resource block needs a type and a name (two labels)"),
+        (3, "a data block needs a type and a name (two labels)"),
+        (5, "a resource block needs a type and a name (two labels)"),
+    ]

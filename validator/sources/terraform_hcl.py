@@ -147,6 +147,11 @@ class SourceFile:
     tree: Tree | None
     error: InputError | None = None
     skips: SkipComments | None = None  # None when the file holds no `tdv:skip=` marker
+    problems: list[InputError] = field(default_factory=list)  # blocks Terraform would refuse
+
+    @property
+    def errors(self) -> list[InputError]:
+        return ([self.error] if self.error else []) + self.problems
 
 
 def source_file(display: str, text: str | InputError) -> SourceFile:
@@ -181,7 +186,11 @@ class Module:
         ordinal = 0
         for block in _blocks(source.tree.children[0]):
             kind, labels, body = _block_parts(block)
-            if kind == "resource" and len(labels) == 2 and None not in labels:
+            if kind in ("resource", "data") and (len(labels) != 2 or None in labels or "" in labels):
+                # Terraform refuses it: never drop it in silence
+                source.problems.append(InputError(
+                    source.display, f"a {kind} block needs a type and a name (two labels)", position(block).line))
+            elif kind == "resource":
                 start = position(block)
                 skips = source.skips.for_block(start.line, _end_line(block, start.line)) if source.skips else ()
                 self.resources.append(ResourceBlock(labels[0], labels[1], source.display, start, body, ordinal, skips))
@@ -397,8 +406,8 @@ def scan_directory(sources: list[tuple[files.InputFile, str]], context: SourceCo
     module = cache.get(directory, {os.path.abspath(item.path): text for item, text in sources})
     given = {item.display for item, _ in sources}
     for source in module.files:
-        if source.display in given and source.error:
-            yield source.error
+        if source.display in given:
+            yield from source.errors
     if os.path.realpath(directory) in cache.claimed:
         log.debug("%s: .tf files not scanned on their own: a plan in this scan covers them", directory)
         return
@@ -412,7 +421,8 @@ def scan_directory(sources: list[tuple[files.InputFile, str]], context: SourceCo
 def scan_texts(sources: list[tuple[str, str]]) -> Iterator[Resource | InputError]:
     """Resources of `.tf` texts that form one module on their own (e.g. policy fixtures)."""
     module = Module([source_file(display, text) for display, text in sources])
-    yield from (source.error for source in module.files if source.error)
+    for source in module.files:
+        yield from source.errors
     for block in module.resources:
         built = module.build(block)
         if built is not None:
