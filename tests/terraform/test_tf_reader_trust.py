@@ -182,3 +182,22 @@ def test_a_resource_or_data_block_without_type_and_name_is_an_error_not_dropped(
         (3, "a data block needs a type and a name (two labels)"),
         (5, "a resource block needs a type and a name (two labels)"),
     ]
+
+
+def test_nothing_in_a_tf_file_is_executed_or_read(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("file-content-never-read")
+    marker = tmp_path / "marker"
+    resources, errors = build(
+        'resource "x_thing" "a" {\n'
+        f'  content  = file("{secret}")\n'
+        f'  template = templatefile("{secret}", {{}})\n'
+        '  command  = "${timestamp()}"\n'
+        '  provisioner "local-exec" {\n'
+        f'    command = "touch {marker}"\n'
+        "  }\n"
+        "}\n")
+    assert not errors
+    assert resources["x_thing.a"].document == {}  # all unknown: no function outside the list is evaluated
+    assert {("content",), ("template",), ("command",)} <= resources["x_thing.a"].unknown_paths
+    assert not marker.exists()
