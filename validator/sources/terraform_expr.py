@@ -173,7 +173,7 @@ class Evaluator:
 
     def _int_lit(self, node: Tree) -> Any:
         text = str(node.children[0])
-        if len(text) > _MAX_DIGITS:
+        if len(text.lstrip("0")) > _MAX_DIGITS:
             raise NumberError
         return checked_number(int(text))
 

@@ -67,7 +67,7 @@ class _Scanner:
         self.pieces: list[str] = []  # the normalised text, built when a heredoc needs it
         self.copied = 0  # offset up to which `pieces` holds the text
         self.line = 1
-        self.stack: list[list[int]] = []  # per open bracket: [items, line opened]; a string: [-1, line]
+        self.stack: list[list[int]] = []  # per open bracket: [items so far, line opened]
         self.layout = Layout(text)
         self.operators = 0  # operator characters since the last comma or line break
         self.strings = 0  # strings open at once (each in an interpolation of the one before)
