@@ -377,3 +377,60 @@ def test_tricky_scalars_resolve_as_yaml_1_1_says():
     assert data["quoted"] == ["yes", "no", "12", "1.5", "null", "~"]
     assert {"true", "1", "null", "1.5", "2"} <= set(data)
     assert data["merged"] == {"name": "b", "port": 81}
+
+
+@pytest.mark.parametrize("value, message", [
+    ("!!bool", "the value tagged !!bool is not a boolean"),
+    ("!!bool maybe", "the value tagged !!bool is not a boolean"),
+    ("!!int", "the value tagged !!int is not a number"),
+    ("!!int foo", "the value tagged !!int is not a number"),
+    ("!!int +", "the value tagged !!int is not a number"),
+    ("!!int 0x", "the value tagged !!int is not a number"),
+    ("!!float", "the value tagged !!float is not a number"),
+    ("!!float x", "the value tagged !!float is not a number"),
+    ("!!null x", "the value tagged !!null is not null"),
+    ("!!timestamp", "the value tagged !!timestamp is not a timestamp"),
+    ("!!timestamp soon", "the value tagged !!timestamp is not a timestamp"),
+])
+def test_explicitly_tagged_scalars_with_bad_content_are_errors_with_their_line(value, message):
+    problem = error(f"a: 1\nb: {value}\n")
+    assert (problem.message, problem.line) == (message, 2)
+    assert "maybe" not in problem.message and "soon" not in problem.message  # the value is not echoed
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("!!bool yes", True), ("!!bool False", False), ("!!int 0x1F", 31), ("!!int 1_000", 1000),
+    ("!!float 1.5", 1.5), ("!!null", None), ("!!null ~", None), ("!!timestamp 2024-01-02", "2024-01-02"),
+    ("!!str 12", "12"), ("!!int 9223372036854775808", 9.223372036854775808e18),
+])
+def test_explicitly_tagged_scalars_with_good_content_are_read(value, expected):
+    assert only(f"b: {value}\n").data == {"b": expected}
+
+
+def test_a_number_with_more_digits_than_python_converts_is_too_large_with_its_tag():
+    assert error("n: !!int " + "9" * 5000 + "\n").message == "number is too large"
+    assert error("n: !!float " + "9" * 5000 + "\n").message == "number is too large"
+
+
+@pytest.mark.parametrize("shape", ["block", "flow", "json"])
+def test_a_document_with_more_values_than_the_budget_is_refused_quickly(shape):
+    import time
+
+    from validator.sources.yaml_loader import MAX_NODES
+
+    count = MAX_NODES + 100_000
+    body = {"block": "items:\n" + "- 1\n" * count, "flow": "items: [" + "1," * count + "1]\n",
+            "json": '{"items": [' + "1," * count + "1]}"}[shape]
+    started = time.monotonic()
+    documents = list(load_documents("kind: Before\n---\n" + body + "---\nkind: After\n"))
+    assert time.monotonic() - started < 20
+    assert documents[0].data == {"kind": "Before"}
+    assert (documents[1].message, documents[1].line) == (f"document holds more than {MAX_NODES:,} values", 3)
+    assert len(documents) == 2  # the stream ends there, as at a syntax error
+
+
+def test_many_documents_each_within_the_budget_are_all_read():
+    from validator.sources import yaml_loader
+
+    documents = list(yaml_loader.load_documents("---\n".join(f"n: [{i}, {i}]\n" for i in range(20)), False))
+    assert len(documents) == 20 and all(isinstance(d, YamlDocument) for d in documents)

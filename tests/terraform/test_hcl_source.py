@@ -144,8 +144,13 @@ def test_syntax_errors_name_file_and_line_and_quote_nothing():
 
 
 def test_deeply_nested_values_are_an_input_error():
-    resources, (error,) = build('resource "a" "b" {\n  x = ' + "[" * 2000 + "]" * 2000 + "\n}\n")
+    resources, (error,) = build('resource "a" "b" {\n  x = ' + "[" * 150 + "]" * 150 + "\n}\n")
     assert not resources and "nested too deeply" in error.message and error.line == 1
+
+
+def test_a_file_nested_beyond_the_budget_is_not_parsed():
+    resources, (error,) = build('resource "a" "b" {\n  x = ' + "[" * 2000 + "]" * 2000 + "\n}\n")
+    assert not resources and error.message == "not scanned: nested deeper than 200 levels" and error.line == 2
 
 
 def test_project_tf_files_alone():

@@ -21,6 +21,7 @@ from cel_expr_python import cel
 from cel_expr_python.ext import ext_bindings, ext_math, ext_optional, ext_strings
 
 from validator.engine import functions
+from validator.engine.cel_values import text_safe
 from validator.engine.celtext import CelTextError, inline_binds, mentions, to_cel_literal
 from validator.engine.policy import Policy, PolicyError, Validation
 from validator.engine.scopes import POD_GIVEN, Scope, ScopeError, parse_scope, pod_values
@@ -68,6 +69,7 @@ class CelEvaluator:
         return activation
 
     def _activation(self, document: dict[str, Any]) -> tuple[Any, bool]:
+        document = text_safe(document)  # no lone surrogate reaches the runtime
         pod = pod_values(document)
         if pod is None:
             return self.env(POD_GIVEN).Activation({"object": document}), False

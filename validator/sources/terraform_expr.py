@@ -11,7 +11,6 @@ ever executed.
 from __future__ import annotations
 
 import json
-import math
 import operator
 import re
 from typing import Any, Callable
@@ -19,11 +18,12 @@ from typing import Any, Callable
 from lark import Token, Tree
 
 from validator.model import FieldPath, Position
-from validator.sources.terraform_values import UNKNOWN
+from validator.sources.terraform_values import UNKNOWN, NumberError, checked_number
 
 Lookup = Callable[[str, str], Any]  # ("var" | "local", name) -> value or UNKNOWN
 
 _INTERPOLATION = re.compile(r"(?<!\$)\$\{|(?<!%)%\{")
+_MAX_DIGITS = 400  # an integer literal longer than this is beyond a 64-bit float
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 
 
@@ -85,7 +85,7 @@ def _arithmetic(function: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any
     def apply(left: Any, right: Any) -> Any:
         if not (_number(left) and _number(right)):
             return UNKNOWN
-        result = function(left, right)
+        result = checked_number(function(left, right))  # so that no chain grows without end
         return int(result) if isinstance(result, float) and result.is_integer() else result
     return apply
 
@@ -172,11 +172,13 @@ class Evaluator:
         return self.value(inner[0]) if len(inner) == 1 else UNKNOWN
 
     def _int_lit(self, node: Tree) -> Any:
-        return int(node.children[0])
+        text = str(node.children[0])
+        if len(text.lstrip("0")) > _MAX_DIGITS:
+            raise NumberError
+        return checked_number(int(text))
 
     def _float_lit(self, node: Tree) -> Any:
-        number = float(node.children[0])
-        return number if math.isfinite(number) else UNKNOWN
+        return checked_number(float(node.children[0]))
 
     def _literal_value(self, node: Tree) -> Any:
         return {"true": True, "false": False, "null": None}[str(node.children[0])]

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-import hcl2
+from hcl2.parser import parser as hcl2_parser
 from lark import Tree
 from lark.exceptions import (
     LarkError,
@@ -31,7 +32,7 @@ from lark.exceptions import (
 
 from validator.filters.suppressions import COMMENT_MARKER, SkipComments
 from validator.model import FieldPath, InputError, Position, Resource, SkipRule
-from validator.sources import files
+from validator.sources import files, terraform_scan
 from validator.sources.context import SourceContext
 from validator.sources.terraform_expr import (
     Evaluator,
@@ -40,10 +41,12 @@ from validator.sources.terraform_expr import (
     name_of,
     position,
 )
+from validator.sources.terraform_scan import BudgetError
 from validator.sources.terraform_values import (
     SENSITIVE,
     UNKNOWN,
     NestingError,
+    NumberError,
     nearest,
     settle,
 )
@@ -64,9 +67,17 @@ _TOKENS = {
 
 
 def parse_text(text: str, display: str) -> Tree | InputError:
-    """The parse tree of one file, or a one-line error that quotes nothing from the file."""
+    """The parse tree of one file, or a one-line error that quotes nothing from the file.
+
+    The file is first read by terraform_scan: over a budget, it is not parsed; its heredoc
+    closing lines are read as Terraform reads them; and a top-level block it declares that
+    is missing from the tree is an error, never a silent loss.
+    """
     try:
-        return hcl2.parses_to_tree(text)
+        layout = terraform_scan.scan(text)
+        tree = _parse(layout.text)
+    except BudgetError as error:
+        return InputError(display, f"not scanned: {error.message}", error.line)
     except UnexpectedToken as error:
         what = _TOKENS.get(error.token.type, error.token.type.lower().replace("_", " "))
         return _syntax_error(display, what, error)
@@ -76,8 +87,37 @@ def parse_text(text: str, display: str) -> Tree | InputError:
         return _syntax_error(display, "end of file", error)
     except LarkError as error:
         return InputError(display, f"invalid HCL ({type(error).__name__})")
-    except RecursionError:
-        return InputError(display, "invalid HCL: nested too deeply")
+    except (RecursionError, MemoryError, SystemError):
+        return InputError(display, "invalid HCL: nested too deeply or too large")
+    lost = terraform_scan.lost_blocks(layout, _top_level_blocks(tree))
+    if lost:
+        line, kind = lost[0]
+        return InputError(display, f"the {kind} block on this line was not read by the HCL parser"
+                          f" ({len(lost)} block(s) lost); the file is not scanned", line)
+    return tree
+
+
+def _parse(text: str) -> Tree:
+    """python-hcl2's parse, token by token, within the token and time budgets."""
+    started = time.monotonic()
+    session = hcl2_parser().parse_interactive(text + "\n")  # the newline: as hcl2.parses_to_tree
+    token = None
+    for count, token in enumerate(session.iter_parse(), 1):
+        if count % 4096 == 0:
+            if count > terraform_scan.MAX_TOKENS:
+                raise BudgetError(f"more than {terraform_scan.MAX_TOKENS:,} tokens", token.line)
+            if time.monotonic() - started > terraform_scan.MAX_PARSE_SECONDS:
+                raise BudgetError(f"parsing took more than {terraform_scan.MAX_PARSE_SECONDS:.0f} s", token.line)
+    return session.feed_eof(token)  # the end of file is placed after the last token
+
+
+def _top_level_blocks(tree: Tree) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for block in _blocks(tree.children[0]):
+        kind = _block_parts(block)[0]
+        if kind is not None:
+            found.setdefault(position(block).line, kind)
+    return found
 
 
 def _syntax_error(display: str, what: str, error: Any) -> InputError:
@@ -107,6 +147,11 @@ class SourceFile:
     tree: Tree | None
     error: InputError | None = None
     skips: SkipComments | None = None  # None when the file holds no `tdv:skip=` marker
+    problems: list[InputError] = field(default_factory=list)  # blocks Terraform would refuse
+
+    @property
+    def errors(self) -> list[InputError]:
+        return ([self.error] if self.error else []) + self.problems
 
 
 def source_file(display: str, text: str | InputError) -> SourceFile:
@@ -141,7 +186,11 @@ class Module:
         ordinal = 0
         for block in _blocks(source.tree.children[0]):
             kind, labels, body = _block_parts(block)
-            if kind == "resource" and len(labels) == 2 and None not in labels:
+            if kind in ("resource", "data") and (len(labels) != 2 or None in labels or "" in labels):
+                # Terraform refuses it: never drop it in silence
+                source.problems.append(InputError(
+                    source.display, f"a {kind} block needs a type and a name (two labels)", position(block).line))
+            elif kind == "resource":
                 start = position(block)
                 skips = source.skips.for_block(start.line, _end_line(block, start.line)) if source.skips else ()
                 self.resources.append(ResourceBlock(labels[0], labels[1], source.display, start, body, ordinal, skips))
@@ -164,7 +213,11 @@ class Module:
         if key in self._values:
             return self._values[key]
         self._values[key] = UNKNOWN  # a reference cycle stays unknown
-        self._values[key] = self._variable(name) if kind == "var" else self._local(name)
+        try:
+            self._values[key] = self._variable(name) if kind == "var" else self._local(name)
+        except BaseException:
+            del self._values[key]  # each resource that uses it gets the error, none a silent unknown
+            raise
         return self._values[key]
 
     def _local(self, name: str) -> Any:
@@ -179,13 +232,18 @@ class Module:
         if "sensitive" in settings and self.evaluator.value(settings["sensitive"]) is True:
             return SENSITIVE
         if name in self._tfvars:
+            if isinstance(self._tfvars[name], (NumberError, NestingError)):
+                raise self._tfvars[name]
             return self._tfvars[name]
         return self.evaluator.value(settings["default"]) if "default" in settings else UNKNOWN
 
     def layout(self, block: ResourceBlock) -> dict[FieldPath, Position]:
         """Where each attribute, nested block and literal item of a resource block is written."""
         positions: dict[FieldPath, Position] = {}
-        self._body(block.body, (), positions, top=True)
+        try:
+            self._body(block.body, (), positions, top=True)
+        except (RecursionError, NumberError):
+            pass  # the positions found so far: the rest fall back to the nearest one found
         return positions
 
     def build(self, block: ResourceBlock) -> Resource | InputError | None:
@@ -197,6 +255,8 @@ class Module:
             document, unknown = settle(self._body(block.body, (), positions, top=True))
         except (RecursionError, NestingError):
             return InputError(block.display, f"{block.address}: values are nested too deeply", block.position.line)
+        except NumberError as error:
+            return InputError(block.display, f"{block.address}: {error.message}", block.position.line)
 
         def locator(path: FieldPath) -> Position:
             return nearest(positions, path, block.position)
@@ -222,8 +282,8 @@ class Module:
                 name, expression = name_of(children(item)[0]), children(item)[-1]
                 if name is None or (top and name in META_ARGUMENTS):
                     continue
-                value[name] = self.evaluator.value(expression)
                 positions[prefix + (name,)] = position(item)
+                value[name] = self.evaluator.value(expression)
                 positions.update(literal_positions(expression, self.evaluator, prefix + (name,)))
             elif item.data == "block":
                 kind, labels, inner = _block_parts(item)
@@ -321,8 +381,18 @@ def _module_files(directory: Path, texts: dict[str, str]) -> list[Path]:
 
 
 def _tfvars(tree: Tree) -> dict[str, Any]:
+    """The values set in a tfvars file; a value that cannot be held is kept as its error, for
+    the resources that use it."""
     module = Module([])
-    return {name: module.evaluator.value(expression) for name, expression, _ in _attributes(tree.children[0])}
+    values: dict[str, Any] = {}
+    for name, expression, _ in _attributes(tree.children[0]):
+        try:
+            values[name] = module.evaluator.value(expression)
+        except NumberError as error:
+            values[name] = error
+        except RecursionError:
+            values[name] = NestingError()
+    return values
 
 
 def modules(context: SourceContext) -> ModuleCache:
@@ -336,8 +406,8 @@ def scan_directory(sources: list[tuple[files.InputFile, str]], context: SourceCo
     module = cache.get(directory, {os.path.abspath(item.path): text for item, text in sources})
     given = {item.display for item, _ in sources}
     for source in module.files:
-        if source.display in given and source.error:
-            yield source.error
+        if source.display in given:
+            yield from source.errors
     if os.path.realpath(directory) in cache.claimed:
         log.debug("%s: .tf files not scanned on their own: a plan in this scan covers them", directory)
         return
@@ -351,7 +421,8 @@ def scan_directory(sources: list[tuple[files.InputFile, str]], context: SourceCo
 def scan_texts(sources: list[tuple[str, str]]) -> Iterator[Resource | InputError]:
     """Resources of `.tf` texts that form one module on their own (e.g. policy fixtures)."""
     module = Module([source_file(display, text) for display, text in sources])
-    yield from (source.error for source in module.files if source.error)
+    for source in module.files:
+        yield from source.errors
     for block in module.resources:
         built = module.build(block)
         if built is not None:

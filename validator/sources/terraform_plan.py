@@ -20,6 +20,7 @@ import functools
 import json
 import os
 import re
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -28,6 +29,7 @@ from validator.sources import files
 from validator.sources.context import SourceContext
 from validator.sources.terraform_values import (
     NestingError,
+    NumberError,
     mark_unknown,
     mask_sensitive,
     nearest,
@@ -42,6 +44,7 @@ PLAN_METADATA = "terraform-plan"
 _MARKERS = ('"format_version"', '"terraform_version"')
 _GONE = (["delete"], ["forget"])
 _MODULE_STEP = re.compile(r'module\.([A-Za-z_][A-Za-z0-9_-]*)(?:\[(?:"(?:[^"\\]|\\.)*"|[0-9]+)\])?\.')
+_TOO_DEEP = object()  # a value too deeply nested to mark
 _ADDRESS = re.compile(r'"address"\s*:\s*("(?:[^"\\]|\\.)*")')
 
 
@@ -76,6 +79,9 @@ def parse(text: str, source: files.InputFile, context: SourceContext) -> Iterato
     if isinstance(data, RecursionError):
         yield InputError(display, "invalid plan JSON: nested too deeply")
         return
+    if isinstance(data, ValueError) and "integer string conversion" in str(data):
+        yield InputError(display, f"invalid plan JSON: a number has more than {sys.get_int_max_str_digits()} digits")
+        return
     if isinstance(data, Exception):
         yield InputError(display, f"invalid plan JSON: {data}")
         return
@@ -87,6 +93,9 @@ def parse(text: str, source: files.InputFile, context: SourceContext) -> Iterato
     for ordinal, (entry, value) in enumerate(_planned_resources(data)):
         if isinstance(entry, str):
             yield InputError(display, f"malformed plan: {entry}", 1)
+            continue
+        if value is _TOO_DEEP:
+            yield InputError(display, f"{entry['address']}: values are nested too deeply", mapper.plan_line(entry["address"]))
             continue
         yield _resource(entry, value, ordinal, mapper)
 
@@ -113,7 +122,13 @@ def _planned_resources(data: dict[str, Any]) -> Iterator[tuple[dict[str, Any] | 
     """(entry, value with unknown and sensitive marks applied), or (problem, None)."""
     planned = {}
     for entry in _module_resources((data.get("planned_values") or {}).get("root_module")):
-        if isinstance(entry, dict) and isinstance(entry.get("address"), str):
+        if entry is _TOO_DEEP:
+            yield "child_modules are nested deeper than 100 levels", None
+        elif not isinstance(entry, dict):
+            yield "a planned_values resource is not an object", None
+        elif not isinstance(entry.get("address"), str) or not entry["address"]:
+            yield "a planned_values resource has no address", None
+        else:
             planned.setdefault(entry["address"], entry)
     seen: set[str] = set()
     for index, change in enumerate(data.get("resource_changes") or []):
@@ -131,9 +146,12 @@ def _planned_resources(data: dict[str, Any]) -> Iterator[tuple[dict[str, Any] | 
             after = fallback.get("values")
             if not isinstance(after, dict):
                 continue
-        value = mask_sensitive(after, details.get("after_sensitive"))
-        value = mask_sensitive(value, fallback.get("sensitive_values"))
-        yield change, mark_unknown(value, details.get("after_unknown"))
+        try:
+            value = mask_sensitive(after, details.get("after_sensitive"))
+            value = mask_sensitive(value, fallback.get("sensitive_values"))
+            yield change, mark_unknown(value, details.get("after_unknown"))
+        except RecursionError:
+            yield change, _TOO_DEEP
     for address, entry in planned.items():
         if address in seen or entry.get("mode", "managed") != "managed":
             continue
@@ -141,11 +159,20 @@ def _planned_resources(data: dict[str, Any]) -> Iterator[tuple[dict[str, Any] | 
         if problem:
             yield problem, None
         elif isinstance(entry.get("values"), dict):
-            yield entry, mask_sensitive(entry["values"], entry.get("sensitive_values"))
+            try:
+                value = mask_sensitive(entry["values"], entry.get("sensitive_values"))
+            except RecursionError:
+                value = _TOO_DEEP
+            yield entry, value
 
 
 def _module_resources(module: Any, depth: int = 0) -> Iterator[Any]:
-    if not isinstance(module, dict) or depth > 100:
+    """The resource entries of a module and its child modules; _TOO_DEEP for modules nested
+    beyond 100 levels."""
+    if not isinstance(module, dict):
+        return
+    if depth > 100:
+        yield _TOO_DEEP
         return
     resources = module.get("resources")
     yield from resources if isinstance(resources, list) else ()
@@ -169,6 +196,8 @@ def _resource(entry: dict[str, Any], value: Any, ordinal: int, mapper: _SourceMa
         document, unknown = settle(value)
     except (NestingError, RecursionError):
         return InputError(mapper.display, f"{address}: values are nested too deeply", mapper.plan_line(address))
+    except NumberError as error:
+        return InputError(mapper.display, f"{address}: {error.message}", mapper.plan_line(address))
     path, locator, suppressions = mapper.locate(entry)
     return Resource(
         kind=entry["type"], api_version="", name=address, namespace=None, document=document, path=path,

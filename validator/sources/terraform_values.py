@@ -14,6 +14,7 @@ The engine drops any finding whose blamed field is, contains, or is inside an un
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from validator.model import FieldPath, Position
@@ -36,6 +37,26 @@ UNKNOWN: Any = _Unknown()
 
 class NestingError(Exception):
     """A value tree nested deeper than MAX_DEPTH."""
+
+
+class NumberError(Exception):
+    """A number no policy value can hold: beyond a 64-bit float (Terraform's numbers are
+    arbitrary-precision; CEL's are not)."""
+
+    message = "a number in its values is too large"
+
+
+def checked_number(value: int | float) -> int | float:
+    """`value`, or NumberError when it is beyond a finite 64-bit float."""
+    if type(value) is float:
+        if not math.isfinite(value):
+            raise NumberError
+    elif not -_INT64 <= value < _INT64:
+        try:
+            float(value)
+        except OverflowError:
+            raise NumberError from None
+    return value
 
 
 def mark_unknown(value: Any, marks: Any) -> Any:
@@ -87,7 +108,8 @@ def mask_sensitive(value: Any, marks: Any) -> Any:
 def settle(value: dict[str, Any]) -> tuple[dict[str, Any], frozenset[FieldPath]]:
     """The document a policy sees, and the paths of the unknown values left out of it.
 
-    Raises NestingError for a tree nested deeper than MAX_DEPTH.
+    Raises NestingError for a tree nested deeper than MAX_DEPTH, NumberError for a number
+    beyond a 64-bit float.
     """
     unknown: list[FieldPath] = []
     if value is UNKNOWN:
@@ -117,7 +139,9 @@ def _settle(value: Any, path: FieldPath, unknown: list[FieldPath]) -> Any:
                 items.append(_settle(item, path + (len(items),), unknown))
         return items
     if type(value) is int and not -_INT64 <= value < _INT64:
-        return float(value)  # as CEL cannot hold it
+        return float(checked_number(value))  # as CEL cannot hold it
+    if type(value) is float and not math.isfinite(value):
+        raise NumberError
     return value
 
 

@@ -6,10 +6,12 @@ Values are then built from the node tree by a small constructor of our own that:
 - accepts only the standard YAML tags (a `!!python/...` tag is an error);
 - rejects duplicate mapping keys, as `kubectl` does;
 - turns timestamps into plain strings and non-string keys into strings, as Kubernetes does;
-- bounds nesting depth and the size of alias expansions (no "billion laughs").
+- bounds nesting depth, the number of values in a document, and the size of alias
+  expansions (no "billion laughs").
 
-Input that could nest deeper than the limit is measured before libyaml composes it (see
-`_native_is_safe`): its composer recurses in C and would crash on very deep input.
+Input that could nest deeper than the limit, or hold more values, is measured before
+libyaml composes it (see `_native_is_safe`): its composer recurses in C and would crash on
+very deep input, and composing millions of values takes minutes.
 
 The position of every mapping key and list item is recorded while building, so that a
 field path can be mapped to a line and column later; the node tree itself is dropped.
@@ -17,6 +19,7 @@ field path can be mapped to a line and column later; the node tree itself is dro
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -29,7 +32,8 @@ from yaml.resolver import Resolver
 from validator.model import FieldPath, Position
 
 MAX_DEPTH = 200
-MAX_EXPANDED_NODES = 2_000_000
+MAX_EXPANDED_NODES = 2_000_000  # values of one document, with what its aliases repeat
+MAX_NODES = 2_000_000  # keys, values and items written in one document (libyaml composes ~100,000 a second)
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -39,12 +43,19 @@ _NULL = "tag:yaml.org,2002:null"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
-_STRINGLIKE_TAGS = {_STR, "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary", "tag:yaml.org,2002:value"}
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_STRINGLIKE_TAGS = {_STR, _TIMESTAMP, "tag:yaml.org,2002:binary", "tag:yaml.org,2002:value"}
 _SET_TAGS = {"tag:yaml.org,2002:set", "tag:yaml.org,2002:omap", "tag:yaml.org,2002:pairs"}
 _SEQUENCE_TAGS = {_SEQ} | _SET_TAGS
 _MAPPING_TAGS = {_MAP} | _SET_TAGS
 
 _scalars = yaml.constructor.SafeConstructor()
+_BOOL_VALUES = yaml.constructor.SafeConstructor.bool_values
+_NULL_VALUES = frozenset({"", "~", "null", "Null", "NULL"})
+_TIMESTAMP_VALUE = yaml.constructor.SafeConstructor.timestamp_regexp
+# What a number tagged !!int or !!float may look like (a looser form of YAML 1.1's; `_` removed).
+_NUMBER_VALUE = re.compile(r"[-+]?(?:0b[01]+|0x[0-9a-fA-F]+|0o?[0-7]+|[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?"
+                           r"|\.[0-9]+(?:[eE][-+]?[0-9]+)?)$")
 _INT64 = 2**63
 _BUILDING = object()  # marks a collection whose value is being built (a recursive alias)
 
@@ -135,22 +146,23 @@ def load_documents(text: str, drop_nulls: bool = False) -> Iterator[YamlDocument
                         yield document
             index += 1
     except yaml.MarkedYAMLError as error:
-        if _libyaml_depth_limit(error):
-            mark = error.problem_mark or error.context_mark
-            yield YamlError(f"nesting is deeper than {MAX_DEPTH} levels", mark.line + 1 if mark else None)
-        else:
-            yield _marked_error(error)
+        yield _marked_error(error)
     except yaml.reader.ReaderError as error:
         line = text.count("\n", 0, error.position) + 1
         yield YamlError(f"invalid YAML: unacceptable character #x{error.character:04x}", line)
     except yaml.YAMLError as error:
         yield YamlError("invalid YAML: " + " ".join(str(error).split()))
+    except UnicodeEncodeError as error:  # text not decoded from a file: libyaml reads UTF-8
+        line = text.count("\n", 0, error.start) + 1
+        yield YamlError(f"invalid YAML: unacceptable character #x{ord(text[error.start]):04x}", line)
     except RecursionError:  # a last resort: the depth limits above should make it unreachable
         yield YamlError(f"nesting is deeper than {MAX_DEPTH} levels")
 
 
 def _marked_error(error: yaml.MarkedYAMLError) -> YamlError:
     mark = error.problem_mark or error.context_mark
+    if error.problem and "maximum nesting depth" in error.problem:  # libyaml's own limit (1,000)
+        return YamlError(f"nesting is deeper than {MAX_DEPTH} levels", mark.line + 1 if mark else None)
     parts = [p for p in (error.context, error.problem) if p]
     message = "invalid YAML: " + (", ".join(parts) if parts else "syntax error")
     return YamlError(message, mark.line + 1 if mark else None)
@@ -187,7 +199,8 @@ class _NodeReader(CParser, Resolver):
 
 
 def _native_is_safe(text: str) -> bool:
-    """True when the text cannot nest much deeper than MAX_DEPTH.
+    """True when the text cannot nest much deeper than MAX_DEPTH nor hold more than
+    MAX_NODES values in a document.
 
     libyaml's composer recurses in C (a few hundred bytes of stack per level), and its
     scanner takes time proportional to the flow depth for every token; so deeper input
@@ -197,66 +210,86 @@ def _native_is_safe(text: str) -> bool:
     indentation or through `- `, `? ` and `: ` indicators at the start of a line, and every
     two levels move the start of the next one at least one column right. So the depth is
     at most the number of brackets plus twice the longest such line start, plus one.
+
+    Every value but a document's root follows a line break, an indicator (`-`, `?`, `:`)
+    or a flow character (`[`, `{`, `,`), and a key is one value more: that count, doubled,
+    bounds the values of the whole text (a text over it is measured document by document).
     """
-    if text.count("[") + text.count("{") > MAX_DEPTH:
+    brackets = text.count("[") + text.count("{")
+    if brackets > MAX_DEPTH:
+        return False
+    marks = brackets + text.count(",") + text.count("\n") + text.count("-") + text.count(":") + text.count("?")
+    if 2 * marks + 1 > MAX_NODES:
         return False
     if "\r" in text or "\x85" in text or "\u2028" in text or "\u2029" in text:
         text = _LINE_BREAKS.sub("\n", text)
     return _LONG_LINE_START.search("\n" + text) is None
 
 
-def _first_too_deep(text: str) -> tuple[int, int] | None:
-    """The index and line of the first document nested deeper than MAX_DEPTH, if any.
+def _first_over_budget(text: str) -> tuple[int, int, str] | None:
+    """The index, line and problem of the first document nested deeper than MAX_DEPTH or
+    holding more than MAX_NODES values, if any.
 
-    Reads libyaml's events, and stops as soon as the limit is passed (so the scanner never
-    goes much deeper either) or at a syntax error (which composing will then report).
+    Reads libyaml's events, and stops as soon as a limit is passed (so the scanner never
+    goes much further either) or at a syntax error (which composing will then report).
     """
     reader = _NodeReader(text)
-    depth = document = 0
+    depth = document = nodes = 0
     try:
         while True:
             event = reader.get_event()
             kind = event.__class__
-            if kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
+            if kind is yaml.ScalarEvent or kind is yaml.AliasEvent:
+                nodes += 1
+            elif kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
                 depth += 1
+                nodes += 1
                 if depth > MAX_DEPTH:
-                    return document, event.start_mark.line + 1
+                    return document, event.start_mark.line + 1, f"nesting is deeper than {MAX_DEPTH} levels"
             elif kind is yaml.SequenceEndEvent or kind is yaml.MappingEndEvent:
                 depth -= 1
             elif kind is yaml.DocumentEndEvent:
                 document += 1
+                nodes = 0
             elif kind is yaml.StreamEndEvent:
                 return None
-    except yaml.MarkedYAMLError as error:
-        if _libyaml_depth_limit(error):  # newer libyaml stops at a nesting limit of its own
-            mark = error.problem_mark or error.context_mark
-            return document, (mark.line + 1 if mark else 1)
-        return None
+            if nodes > MAX_NODES:
+                return document, _document_line(text, document), f"document holds more than {MAX_NODES:,} values"
     except yaml.YAMLError:
         return None
     finally:
         reader.dispose()
 
 
-def _libyaml_depth_limit(error: yaml.YAMLError) -> bool:
-    """libyaml 0.2.5 as bundled with PyYAML 6.0.4 has a nesting limit of its own (1000 flow
-    levels); its error says so in its own words, which tdv reports as its own limit."""
-    return "maximum nesting depth" in str(error)
+def _document_line(text: str, index: int) -> int:
+    """The line where the document at `index` starts (its root node), read again up to it."""
+    reader = _NodeReader(text)
+    try:
+        document = 0
+        while True:
+            event = reader.get_event()
+            if event.__class__ is yaml.DocumentEndEvent:
+                document += 1
+            elif document == index and event.__class__ in (yaml.ScalarEvent, yaml.SequenceStartEvent,
+                                                           yaml.MappingStartEvent, yaml.AliasEvent):
+                return event.start_mark.line + 1
+    finally:
+        reader.dispose()
 
 
 def _compose(text: str) -> Iterator[yaml.Node | YamlError | None]:
     """The root node of each document (None for an empty one), or a YamlError.
 
-    A document nested too deeply ends the stream, as a syntax error does: reading past it
+    A document over a budget ends the stream, as a syntax error does: reading past it
     would cost the time the limit is there to save.
     """
-    too_deep = None if _native_is_safe(text) else _first_too_deep(text)
+    over = None if _native_is_safe(text) else _first_over_budget(text)
     reader = _NodeReader(text)
     try:
         index = 0
         while reader.check_node():
-            if too_deep is not None and index == too_deep[0]:
-                yield YamlError(f"nesting is deeper than {MAX_DEPTH} levels", too_deep[1])
+            if over is not None and index == over[0]:
+                yield YamlError(over[2], over[1])
                 return
             yield reader.get_node()
             index += 1
@@ -384,10 +417,17 @@ def _key(node: yaml.Node) -> str:
 def _scalar(node: ScalarNode) -> Any:
     tag = node.tag
     if tag in _STRINGLIKE_TAGS:
+        if tag == _TIMESTAMP and not _TIMESTAMP_VALUE.match(node.value):
+            raise _content_error(node, "a timestamp")
         return node.value
     if tag == _BOOL:
-        return _scalars.construct_yaml_bool(node)
+        value = _BOOL_VALUES.get(node.value.lower())
+        if value is None:  # only an explicit `!!bool` tag can hold anything else
+            raise _content_error(node, "a boolean")
+        return value
     if tag == _NULL:
+        if node.value not in _NULL_VALUES:
+            raise _content_error(node, "null")
         return None
     if tag == _INT or tag == _FLOAT:
         return _number(node)
@@ -399,21 +439,34 @@ def _number(node: ScalarNode) -> int | float | str:
 
     YAML 1.1 base-60 numbers (`1:30`) are strings to Kubernetes, so they stay strings here
     (converting them also costs quadratic time on long input). Integers outside int64
-    become floats; a number too large even for a float is an input error.
+    become floats; a number too large even for a float is an input error, and so is an
+    explicit `!!int` or `!!float` tag on something that is not a number.
     """
     text = node.value
     if ":" in text:
         return text
     try:
         if node.tag == _FLOAT:
-            return _scalars.construct_yaml_float(node)
+            number = _scalars.construct_yaml_float(node)
+            if number in (math.inf, -math.inf) and "inf" not in text.lower():  # not `.inf`
+                raise OverflowError
+            return number
         if text.isdigit() and (text[0] != "0" or len(text) == 1):
             number = int(text)
         else:
             number = _scalars.construct_yaml_int(node)
         return number if -_INT64 <= number < _INT64 else float(number)
-    except (ValueError, OverflowError):
+    except (ValueError, OverflowError, ArithmeticError, LookupError, TypeError):
+        if not _NUMBER_VALUE.match(text.replace("_", "")):
+            raise _content_error(node, "a number") from None
         raise YamlError("number is too large", node.start_mark.line + 1) from None
+
+
+def _content_error(node: ScalarNode, what: str) -> YamlError:
+    """An explicitly tagged scalar whose text is not of its tag's type (the text is not quoted:
+    it may be a secret)."""
+    name = node.tag.rpartition(":")[2]
+    return YamlError(f"the value tagged !!{name} is not {what}", node.start_mark.line + 1)
 
 
 def _tag_error(node: yaml.Node) -> YamlError:
