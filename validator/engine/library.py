@@ -31,7 +31,7 @@ def policy_files(directory: Path) -> list[Path]:
     if not directory.is_dir():
         raise PolicyError(str(directory), "policy directory not found")
     skipped = ("benchmarks",) if directory == builtin_dir() else ()
-    return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
+    return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml", ".rego") and p.is_file()
                   and not any(part.startswith(".") for part in p.relative_to(directory).parts)
                   and p.relative_to(directory).parts[0] not in skipped)
 
@@ -54,10 +54,14 @@ def load_each(directories: Iterable[Path], include_builtin: bool = True,
               builtin_tests: bool = True) -> list[Policy | PolicyError]:
     """Every policy, or the error that keeps it from loading, file by file.
 
-    A file whose documents are Kubernetes objects is read as ValidatingAdmissionPolicy
-    manifests (see validator/vap/importer.py), together with the other such files of its
-    directory; any other file is one tdv policy.
+    A file whose documents are Kubernetes objects is read as manifests, together with the
+    other such files of its directory: ValidatingAdmissionPolicies (see
+    validator/vap/importer.py) and Gatekeeper ConstraintTemplates and Constraints (see
+    validator/gatekeeper/loader.py). The `.rego` files of a directory are conftest policies
+    (see validator/rego/conftest.py). Any other file is one tdv policy.
     """
+    from validator.gatekeeper import loader as gatekeeper
+    from validator.rego.conftest import is_rego_file, policies_from_rego
     from validator.vap.importer import policies_from_manifests, read_manifest_file
 
     roots = ([builtin_dir()] if include_builtin else []) + list(directories)
@@ -71,8 +75,13 @@ def load_each(directories: Iterable[Path], include_builtin: bool = True,
             continue
         manifests = []
         builtin = root == builtin_dir()
+        rego_files = []
         for path in paths:
             display = path.relative_to(base.parent).as_posix() if builtin else str(path)
+            if path.suffix == ".rego":
+                if is_rego_file(path) and not builtin:
+                    rego_files.append((display, path))
+                continue
             documents = None if builtin else read_manifest_file(path)
             if documents is not None:
                 manifests.append((display, documents))
@@ -83,6 +92,8 @@ def load_each(directories: Iterable[Path], include_builtin: bool = True,
             except PolicyError as error:
                 entries.append(error)
         entries.extend(policies_from_manifests(manifests))
+        entries.extend(gatekeeper.policies_from_manifests(manifests))
+        entries.extend(policies_from_rego(rego_files))
     return _without_duplicates(entries)
 
 

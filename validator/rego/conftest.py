@@ -1,0 +1,103 @@
+"""conftest policies: `.rego` files whose `deny`, `violation` and `warn` rules (and their
+`deny_<name>`-style variants) judge each document, which is the rule's input as is.
+
+The files of a policy directory are loaded together, as conftest does (other packages serve
+as libraries). The rules of the namespace package (`main` unless configured) become two
+policies: CONFTEST-<NAMESPACE>-DENY (deny and violation rules, severity high) and
+CONFTEST-<NAMESPACE>-WARN (warn rules, severity info, which never fails the build).
+Files ending in `_test.rego` are conftest's unit tests and are not loaded.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from validator.engine.policy import PolicyError, Targets
+from validator.model import Severity
+from validator.rego import CONFTEST, INSTALL_HINT, RegoPolicy, RegoRule, available
+
+DEFAULT_NAMESPACE = "main"
+_PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][A-Za-z0-9_.]*)", re.MULTILINE)
+_RULE = re.compile(r"^(deny|violation|warn)(_[A-Za-z0-9_]+)?\b", re.MULTILINE)
+
+
+def is_rego_file(path: Path) -> bool:
+    return path.suffix == ".rego" and not path.name.endswith("_test.rego")
+
+
+def policies_from_rego(files: list[tuple[str, Path]], namespace: str = DEFAULT_NAMESPACE) -> list[RegoPolicy | PolicyError]:
+    """The policies of one directory's `.rego` files (display name, path)."""
+    if not files:
+        return []
+    if not available():
+        return [PolicyError(files[0][0], INSTALL_HINT)]
+    modules: list[tuple[str, str]] = []
+    errors: list[RegoPolicy | PolicyError] = []
+    rules: dict[str, list[str]] = {}  # "deny" or "warn" -> rule paths
+    sources: list[str] = []
+    for display, path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            errors.append(PolicyError(display, f"cannot read Rego file: {error}"))
+            continue
+        package = _PACKAGE.search(text)
+        if package is None:
+            errors.append(PolicyError(display, "a Rego file needs a package declaration"))
+            continue
+        compiled = _compiles(display, text)
+        if isinstance(compiled, PolicyError):
+            errors.append(compiled)
+            continue
+        modules.append((display, text))
+        if package.group(1) == namespace:
+            sources.append(display)
+            for found in _RULE.finditer(text):
+                name = found.group(1) + (found.group(2) or "")
+                group = "warn" if found.group(1) == "warn" else "deny"
+                query = f"data.{namespace}.{name}"
+                if query not in rules.setdefault(group, []):
+                    rules[group].append(query)
+    if not modules or not rules:
+        return errors
+    rego_v0 = not all(_compiles(name, text, v0=False) is True for name, text in modules)
+    policies: list[RegoPolicy | PolicyError] = []
+    for group, queries in sorted(rules.items()):
+        policies.append(RegoPolicy(
+            id=f"CONFTEST-{re.sub(r'[^A-Z0-9]+', '-', namespace.upper())}-{group.upper()}",
+            title=f"conftest {group} rules of package {namespace}",
+            severity=Severity.INFO if group == "warn" else Severity.HIGH,
+            category="best-practice",
+            description=f"The conftest `{group}` rules of package `{namespace}` ({', '.join(sources)}).",
+            remediation="Change the document so that the rule's message no longer applies.",
+            standards={},
+            targets=Targets(kinds=("*",)),
+            validations=(),
+            tags=("conftest",),
+            language="rego",
+            source=sources[0],
+            modules=tuple(modules),
+            rules=tuple(RegoRule(q) for q in queries),
+            style=CONFTEST,
+            rego_v0=rego_v0,
+        ))
+    return errors + policies
+
+
+def _compiles(display: str, text: str, v0: bool | None = None) -> PolicyError | bool:
+    """True when the file parses (in v1 syntax, else v0 syntax unless `v0` is given), or the error."""
+    import regorus
+
+    from validator.rego.evaluator import first_line
+
+    first: Exception | None = None
+    for flag in ((False, True) if v0 is None else (v0,)):
+        engine = regorus.Engine()
+        engine.set_rego_v0(flag)
+        try:
+            engine.add_policy(display, text)
+            return True
+        except Exception as error:  # regorus raises RuntimeError with the parser's message
+            first = first or error
+    return PolicyError(display, f"Rego does not compile: {first_line(first)}")
