@@ -19,13 +19,14 @@ from validator.gatekeeper import ADMISSION_TARGET, CONSTRAINT_GROUP, TEMPLATE_GR
 from validator.gatekeeper.match import Match
 from validator.model import FieldPath, Severity
 from validator.rego import GATEKEEPER, INSTALL_HINT, RegoPolicy, RegoRule, available
+from validator.rego.evaluator import compile_problem
 from validator.sources.kubernetes import is_kubernetes_object
 from validator.sources.yaml_loader import YamlDocument, YamlError
 from validator.vap import CATEGORY_ANNOTATION, SEVERITY_ANNOTATION, TITLE_ANNOTATION
 
 log = logging.getLogger(__name__)
 
-_PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][A-Za-z0-9_.]*)", re.MULTILINE)
+_PACKAGE = re.compile(r"^[ \t]*package[ \t]+([A-Za-z_][A-Za-z0-9_.]*)", re.MULTILINE)
 _ACTIONS = {"deny": None, "warn": Severity.INFO, "dryrun": Severity.INFO}
 GATEKEEPER_TITLE = "metadata.gatekeeper.sh/title"
 
@@ -150,6 +151,11 @@ def _template(item: _Object) -> _Template:
                                                " objects), which tdv does not provide yet")
         modules = ((f"{item.name or kind}.rego", rego),
                    *((f"{item.name or kind}-lib{n}.rego", lib) for n, lib in enumerate(libs)))
+        for number, (name, text) in enumerate(modules):
+            problem = compile_problem(name, text)
+            if problem:
+                where = path + (("rego",) if number == 0 else ("libs", number - 1))
+                raise item.error(where, f"template {kind}: Rego does not compile: {problem}")
         return _Template(kind, modules, package.group(1), item)
     raise item.error(("spec", "targets"), f"template {kind} has no target {ADMISSION_TARGET}")
 

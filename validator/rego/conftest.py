@@ -16,9 +16,10 @@ from pathlib import Path
 from validator.engine.policy import PolicyError, Targets
 from validator.model import Severity
 from validator.rego import CONFTEST, INSTALL_HINT, RegoPolicy, RegoRule, available
+from validator.rego.evaluator import compile_problem
 
 DEFAULT_NAMESPACE = "main"
-_PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][A-Za-z0-9_.]*)", re.MULTILINE)
+_PACKAGE = re.compile(r"^[ \t]*package[ \t]+([A-Za-z_][A-Za-z0-9_.]*)", re.MULTILINE)
 _RULE = re.compile(r"^(deny|violation|warn)(_[A-Za-z0-9_]+)?\b", re.MULTILINE)
 
 
@@ -87,17 +88,5 @@ def policies_from_rego(files: list[tuple[str, Path]], namespace: str = DEFAULT_N
 
 def _compiles(display: str, text: str, v0: bool | None = None) -> PolicyError | bool:
     """True when the file parses (in v1 syntax, else v0 syntax unless `v0` is given), or the error."""
-    import regorus
-
-    from validator.rego.evaluator import first_line
-
-    first: Exception | None = None
-    for flag in ((False, True) if v0 is None else (v0,)):
-        engine = regorus.Engine()
-        engine.set_rego_v0(flag)
-        try:
-            engine.add_policy(display, text)
-            return True
-        except Exception as error:  # regorus raises RuntimeError with the parser's message
-            first = first or error
-    return PolicyError(display, f"Rego does not compile: {first_line(first)}")
+    problems = [compile_problem(display, text, flag) for flag in ((False, True) if v0 is None else (v0,))]
+    return True if None in problems else PolicyError(display, f"Rego does not compile: {problems[0]}")

@@ -48,6 +48,17 @@ def first_line(error: Exception) -> str:
     return " ".join(kept) or type(error).__name__
 
 
+def compile_problem(name: str, text: str, rego_v0: bool = True) -> str | None:
+    """Why the Rego module does not parse, or None (for loaders: errors point at the file)."""
+    engine = _regorus().Engine()
+    engine.set_rego_v0(rego_v0)
+    try:
+        engine.add_policy(name, text)
+    except Exception as error:  # regorus raises RuntimeError with the parser's message
+        return first_line(error)
+    return None
+
+
 class RegoEvaluator:
     language = "rego"
 
