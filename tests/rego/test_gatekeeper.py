@@ -203,3 +203,14 @@ def test_network_calls_are_refused(tmp_path):
     result = CliRunner().invoke(main, ["scan", str(tmp_path / "app.yaml"), "--policies",
                                        str(policy_dir(tmp_path, constraint(), template=template))])
     assert result.exit_code == 2 and "calls http.send" in result.output
+
+
+@pytest.mark.parametrize("match,found", [("namespaces: [default]", True), ("excludedNamespaces: [default]", False),
+                                         ("namespaces: [shop]", False)])
+def test_a_resource_without_namespace_is_in_default_as_gator_takes_it(tmp_path, match, found):
+    (tmp_path / "pod.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: lone}\nspec: {containers: []}\n")
+    directory = policy_dir(tmp_path, constraint(spec=f"  match:\n    {match}\n  parameters: {{labels: [team]}}"))
+    result = CliRunner().invoke(main, ["scan", str(tmp_path / "pod.yaml"), "--policies", str(directory),
+                                       "--policy", "TEAMLABELS-*", "-o", "json"], catch_exceptions=False)
+    messages = [f["message"] for f in json.loads(result.stdout)["findings"]]
+    assert messages == (["Pod/lone in  by tdv (CREATE) has no label team"] if found else [])

@@ -1,9 +1,10 @@
 """A Constraint's `spec.match`, evaluated on a resource of the scan.
 
-Offline a namespaced resource may carry no namespace (it lands wherever it is applied):
-it then matches no `namespaces` list and is excluded by no `excludedNamespaces` list, as
-tdv's own namespace targets do. `namespaceSelector` needs the labels of the namespace,
-which the scan may not hold: it is not evaluated yet (the loader warns).
+A namespaced resource that carries no namespace is taken to be in `default`, as gator
+takes it (and as `kubectl apply` without `-n` puts it); this differs from tdv's own
+namespace targets, which such a resource never matches. `namespaceSelector` needs the
+labels of the namespace, which the scan may not hold: it is not evaluated yet (the loader
+warns).
 """
 
 from __future__ import annotations
@@ -43,11 +44,11 @@ class Match:
             return False
         if self.name is not None and not fnmatchcase(resource.name or "", self.name):
             return False
-        namespace = resource.name if kind == "Namespace" else resource.namespace
+        namespace = resource.name if kind == "Namespace" else resource.namespace or "default"
         if not cluster or kind == "Namespace":
-            if self.namespaces and (namespace is None or not _any_glob(namespace, self.namespaces)):
+            if self.namespaces and not _any_glob(namespace, self.namespaces):
                 return False
-            if namespace is not None and _any_glob(namespace, self.excluded_namespaces):
+            if _any_glob(namespace, self.excluded_namespaces):
                 return False
         return not self.label_selector or selector_matches(dict(self.label_selector), resource.labels)
 
