@@ -5,7 +5,9 @@ The files of a policy directory are loaded together, as conftest does (other pac
 as libraries). The rules of the namespace package (`main` unless configured) become two
 policies: CONFTEST-<NAMESPACE>-DENY (deny and violation rules, severity high) and
 CONFTEST-<NAMESPACE>-WARN (warn rules, severity info, which never fails the build).
-Files ending in `_test.rego` are conftest's unit tests and are not loaded.
+Files ending in `_test.rego` are conftest's unit tests and are not loaded. Files are read
+in Rego v1 syntax (conftest's default since OPA 1.0); when some need v0 syntax, the whole
+set is run in v0 mode and the files that parse as v1 get `import rego.v1`.
 """
 
 from __future__ import annotations
@@ -63,6 +65,9 @@ def policies_from_rego(files: list[tuple[str, Path]], namespace: str = DEFAULT_N
     if not modules or not rules:
         return errors
     rego_v0 = not all(_compiles(name, text, v0=False) is True for name, text in modules)
+    if rego_v0:  # v0 and v1 files together: the v1 ones say so, as OPA lets a file do
+        modules = [(name, _as_v1(text) if _compiles(name, text, v0=False) is True else text)
+                   for name, text in modules]
     policies: list[RegoPolicy | PolicyError] = []
     for group, queries in sorted(rules.items()):
         policies.append(RegoPolicy(
@@ -84,6 +89,14 @@ def policies_from_rego(files: list[tuple[str, Path]], namespace: str = DEFAULT_N
             rego_v0=rego_v0,
         ))
     return errors + policies
+
+
+def _as_v1(text: str) -> str:
+    """The text with `import rego.v1` after its package line (its later lines move down one)."""
+    package = _PACKAGE.search(text)
+    if re.search(r"^[ \t]*import[ \t]+rego\.v1\b", text, re.MULTILINE):
+        return text
+    return text[:package.end()] + "\nimport rego.v1" + text[package.end():]
 
 
 def _compiles(display: str, text: str, v0: bool | None = None) -> PolicyError | bool:
