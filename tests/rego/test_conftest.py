@@ -24,7 +24,7 @@ V0 = textwrap.dedent("""\
       msg := sprintf("Deployment %s must run as non-root", [input.metadata.name])
     }
 
-    violation_replicas[{"msg": msg}] {
+    violation_replicas[{"msg": msg, "field": "spec.replicas"}] {
       input.spec.replicas > 5
       msg := sprintf("%s asks for %d replicas", [input.metadata.name, input.spec.replicas])
     }
@@ -103,7 +103,7 @@ def test_each_document_is_the_input(tmp_path):
                    for f in report["findings"])
     assert found == [
         ("CONFTEST-MAIN-DENY", "Deployment/web", "Deployment web must run as non-root", 1, "high"),
-        ("CONFTEST-MAIN-DENY", "Deployment/web", "web asks for 8 replicas", 1, "high"),
+        ("CONFTEST-MAIN-DENY", "Deployment/web", "web asks for 8 replicas", 5, "high"),  # at its `field`
         ("CONFTEST-MAIN-WARN", "Deployment/web", "container app uses the latest tag", 1, "info"),
     ]
     assert report["summary"]["passed"] == 2  # api passes both

@@ -214,3 +214,12 @@ def test_a_resource_without_namespace_is_in_default_as_gator_takes_it(tmp_path, 
                                        "--policy", "TEAMLABELS-*", "-o", "json"], catch_exceptions=False)
     messages = [f["message"] for f in json.loads(result.stdout)["findings"]]
     assert messages == (["Pod/lone in  by tdv (CREATE) has no label team"] if found else [])
+
+
+def test_details_field_locates_the_finding(tmp_path):
+    template = TEMPLATE.replace('"details": {"missing": label}', '"details": {"missing": label, "field": "metadata.labels"}')
+    spec = "  match:\n    kinds: [{apiGroups: [apps], kinds: [Deployment]}]\n  parameters: {labels: [team]}"
+    _, report = scan(tmp_path, policy_dir(tmp_path, constraint(spec=spec), template=template))
+    located = {f["resource"]["ref"]: (f["location"]["line"], f["field"]) for f in report["findings"]}
+    assert located["Deployment/shop/web"] == (6, "metadata.labels")  # the labels line
+    assert located["Deployment/kube-system/dns"][0] == 11  # no labels: at metadata, the nearest existing field

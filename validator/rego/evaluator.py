@@ -20,6 +20,7 @@ from typing import Any
 
 from validator.engine.cel import EvaluationError, RawViolation
 from validator.engine.policy import Policy, PolicyError
+from validator.model import FieldPath, parse_path
 from validator.rego import CONFTEST, INSTALL_HINT, RegoPolicy
 
 CHECK_SECONDS = 2.0
@@ -151,13 +152,29 @@ def _findings(query: str, answer: dict[str, Any]) -> list[RawViolation]:
     for item in items:
         if item is False or item is None:
             continue
+        field: FieldPath = ()
         if isinstance(item, dict) and "msg" in item:
             message = str(item["msg"])
+            field = _field(item)
         elif isinstance(item, str):
             message = item
         elif item is True:
             message = f"{rule} is true"
         else:
             message = json.dumps(item, sort_keys=True)
-        found.append(RawViolation((), message))
+        found.append(RawViolation(field, message))
     return found
+
+
+def _field(item: dict[str, Any]) -> FieldPath:
+    """The field a finding names, as `details.field` (Gatekeeper) or `field` (conftest),
+    in tdv's path syntax (`spec.containers[0].image`): the finding is located there."""
+    details = item.get("details")
+    text = details.get("field") if isinstance(details, dict) else None
+    text = text if isinstance(text, str) else item.get("field")
+    if not isinstance(text, str) or not text:
+        return ()
+    try:
+        return parse_path(text)
+    except ValueError:
+        return ()
