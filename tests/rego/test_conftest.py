@@ -126,3 +126,12 @@ def test_a_file_that_does_not_compile_is_an_error_naming_it(tmp_path):
     errors = [e for e in entries if isinstance(e, PolicyError)]
     assert len(errors) == 1 and "broken.rego" in str(errors[0]) and "Rego does not compile" in str(errors[0])
     assert {e.id for e in entries if not isinstance(e, PolicyError)} == {"CONFTEST-MAIN-DENY", "CONFTEST-MAIN-WARN"}
+
+
+def test_terraform_resources_are_left_alone(tmp_path):
+    (tmp_path / "main.tf").write_text('resource "aws_s3_bucket" "logs" {\n  bucket = "logs"\n}\n')
+    directory = policy_dir(tmp_path, main='package main\n\ndeny contains "no labels" if { not input.metadata.labels }\n')
+    result = CliRunner().invoke(main, ["scan", str(tmp_path / "main.tf"), "--policies", str(directory),
+                                       "--policy", "CONFTEST-*", "-o", "json"], catch_exceptions=False)
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0 and report["findings"] == [] and report["summary"]["errors"] == 0

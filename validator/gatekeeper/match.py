@@ -36,6 +36,8 @@ class Match:
     scope: str = "*"
 
     def __call__(self, resource: Any) -> bool:
+        if not is_kubernetes(resource):
+            return False
         kind, group = resource.kind, resource.api_group
         if self.kinds and not any(_listed(kind, kinds) and _listed(group, groups) for groups, kinds in self.kinds):
             return False
@@ -51,6 +53,12 @@ class Match:
             if _any_glob(namespace, self.excluded_namespaces):
                 return False
         return not self.label_selector or selector_matches(dict(self.label_selector), resource.labels)
+
+
+def is_kubernetes(resource: Any) -> bool:
+    """A Kubernetes object (Terraform resources have no apiVersion): the only kind of
+    resource Gatekeeper and conftest policies are run on."""
+    return bool(resource.api_version)
 
 
 def _listed(value: str, allowed: tuple[str, ...]) -> bool:

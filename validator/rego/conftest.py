@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 from validator.engine.policy import PolicyError, Targets
+from validator.gatekeeper.match import is_kubernetes
 from validator.model import Severity
 from validator.rego import CONFTEST, INSTALL_HINT, RegoPolicy, RegoRule, available
 from validator.rego.evaluator import compile_problem
@@ -78,7 +79,7 @@ def policies_from_rego(files: list[tuple[str, Path]], namespace: str = DEFAULT_N
             description=f"The conftest `{group}` rules of package `{namespace}` ({', '.join(sources)}).",
             remediation="Change the document so that the rule's message no longer applies.",
             standards={},
-            targets=Targets(kinds=("*",)),
+            targets=Targets(kinds=("*",), applies=is_kubernetes),
             validations=(),
             tags=("conftest",),
             language="rego",
