@@ -223,3 +223,12 @@ def test_details_field_locates_the_finding(tmp_path):
     located = {f["resource"]["ref"]: (f["location"]["line"], f["field"]) for f in report["findings"]}
     assert located["Deployment/shop/web"] == (6, "metadata.labels")  # the labels line
     assert located["Deployment/kube-system/dns"][0] == 11  # no labels: at metadata, the nearest existing field
+
+
+def test_a_config_file_overrides_constraint_parameters(tmp_path):
+    directory = policy_dir(tmp_path, constraint(spec="  parameters: {labels: [owner, team]}"))
+    (tmp_path / ".tdv.yaml").write_text("parameters:\n  TEAMLABELS-OWNER-REQUIRED:\n    labels: [tier]\n")
+    _, report = scan(tmp_path, directory, "--config", str(tmp_path / ".tdv.yaml"))
+    assert {f["message"].rpartition(" ")[2] for f in report["findings"]} == {"tier"}
+    assert {f["resource"]["ref"] for f in report["findings"]} == {"Deployment/shop/web", "Deployment/kube-system/dns",
+                                                                  "Namespace/shop"}  # the ConfigMap has a tier

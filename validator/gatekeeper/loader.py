@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from validator.engine.policy import CATEGORIES, PolicyError, Targets
+from validator.engine.policy import CATEGORIES, Parameter, PolicyError, Targets, check_parameter_type
 from validator.gatekeeper import ADMISSION_TARGET, CONSTRAINT_GROUP, TEMPLATE_GROUP, TEMPLATE_KIND
 from validator.gatekeeper.match import Match
 from validator.model import FieldPath, Severity
@@ -201,7 +201,20 @@ def _policy(template: _Template, constraint: _Object) -> RegoPolicy:
         rules=(RegoRule(f"data.{template.package}.violation"),),
         style=GATEKEEPER,
         rego_parameters=parameters,
+        parameters=_declared(parameters),
     )
+
+
+def _declared(parameters: dict[str, Any]) -> tuple[Parameter, ...]:
+    """The constraint's parameters as tdv parameters (type from the value), so that a config
+    file may override them by policy id like any policy's."""
+    declared = []
+    for name, value in parameters.items():
+        kind = next((k for k in ("boolean", "integer", "number", "string", "list", "map")
+                     if check_parameter_type(k, value)), None)
+        if kind is not None:
+            declared.append(Parameter(str(name), kind, value, "from the Constraint's spec.parameters"))
+    return tuple(declared)
 
 
 def _match(owner: _Object, value: Any) -> tuple[Match, Targets]:
