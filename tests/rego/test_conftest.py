@@ -135,3 +135,16 @@ def test_terraform_resources_are_left_alone(tmp_path):
                                        "--policy", "CONFTEST-*", "-o", "json"], catch_exceptions=False)
     report = json.loads(result.stdout)
     assert result.exit_code == 0 and report["findings"] == [] and report["summary"]["errors"] == 0
+
+
+def test_conftest_namespace_picks_other_packages(tmp_path):
+    directory = policy_dir(tmp_path, main=V0, helpers=HELPERS_V1, team=V0.replace("package main", "package team"))
+    (tmp_path / "app.yaml").write_text(MANIFESTS)
+    result = CliRunner().invoke(main, ["scan", str(tmp_path / "app.yaml"), "--policies", str(directory),
+                                       "--conftest-namespace", "team", "--policy", "CONFTEST-*", "-o", "json"],
+                                catch_exceptions=False)
+    report = json.loads(result.stdout)
+    assert {f["policyId"] for f in report["findings"]} == {"CONFTEST-TEAM-DENY", "CONFTEST-TEAM-WARN"}
+    both = load_policies([directory], include_builtin=False, conftest_namespaces=("main", "team"))
+    assert [p.id for p in both] == ["CONFTEST-MAIN-DENY", "CONFTEST-MAIN-WARN", "CONFTEST-TEAM-DENY",
+                                    "CONFTEST-TEAM-WARN"]

@@ -43,6 +43,8 @@ class SettingsError(click.ClickException):
 @click.option("--policies", "policy_dirs", multiple=True, type=click.Path(path_type=Path), metavar="DIR",
               help="Load more policies from DIR (same format as the built-in ones; added to policies.dirs)."
                    " Repeatable.")
+@click.option("--conftest-namespace", "conftest_namespaces", multiple=True, metavar="PACKAGE",
+              help="Read conftest .rego rules from this package (default: main). Repeatable. See docs/rego.md.")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Report file paths relative to this directory (default: the working directory).")
 @click.option("--tf-root", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None, metavar="DIR",
@@ -81,7 +83,7 @@ class SettingsError(click.ClickException):
 @click.option("-v", "--verbose", is_flag=True,
               help="Console: also list suppressed and baselined findings; log debug notes (e.g. skipped"
                    " documents, excluded resources) to stderr.")
-def scan(paths, outputs, fail_on, min_severity, soft_fail, include, exclude, policy_dirs, root,
+def scan(paths, outputs, fail_on, min_severity, soft_fail, include, exclude, policy_dirs, conftest_namespaces, root,
          tf_root, helm_values, helm_set, helm_release, helm_namespace, kube_version, chart_root, no_render,
          max_file_size, jobs, config_file, no_config, baseline_file, write_baseline, quiet, color, verbose) -> None:
     """Scan manifests, Terraform plans (JSON) and .tf files (files, directories, or - for stdin)
@@ -110,7 +112,8 @@ def scan(paths, outputs, fail_on, min_severity, soft_fail, include, exclude, pol
                           render=RenderOptions(not no_render, tuple(helm_values), tuple(helm_set), helm_release,
                                                helm_namespace, kube_version, chart_root),
                           jobs=jobs if jobs else default_jobs(),
-                          sarif_fixes=any(spec.format == "sarif" for spec in specs))
+                          sarif_fixes=any(spec.format == "sarif" for spec in specs),
+                          conftest_namespaces=conftest_namespaces)
     if report.baseline and report.baseline.written:
         count = report.counts()["findings"]
         click.echo(f"tdv: wrote {count} finding{'s' if count != 1 else ''} to the baseline {report.baseline.path}",
@@ -136,7 +139,7 @@ def read_config(explicit: Path | None = None, ignore: bool = False):
     return config
 
 
-def load_library(config, policy_dirs=()) -> list:
+def load_library(config, policy_dirs=(), conftest_namespaces=()) -> list:
     """Every policy (built-in, the config file's and `policy_dirs`), checked against the config."""
     from validator.config import ConfigError, check_against_policies
     from validator.engine.library import load_policies
@@ -144,7 +147,8 @@ def load_library(config, policy_dirs=()) -> list:
 
     directories = dict.fromkeys(Path(os.path.abspath(d)) for d in (*config.policy_dirs, *policy_dirs))
     try:
-        library = load_policies(directories, builtin_tests=False)  # a scan never runs them
+        library = load_policies(directories, builtin_tests=False,  # a scan never runs them
+                                conftest_namespaces=conftest_namespaces)
         check_against_policies(config, library)
     except PolicyError as error:
         raise SettingsError(f"invalid policy: {error}") from None
@@ -157,7 +161,7 @@ def run_scan(paths, *, fail_on: Severity | None = None, min_severity: Severity |
              soft_fail: bool = False, include=(), exclude=(), policy_dirs=(), root: Path | None = None,
              max_file_size: int = 16, tf_root: Path | None = None, config=None, baseline: Path | None = None,
              write_baseline: Path | None = None, today: date | None = None, render=None, jobs: int = 1,
-             sarif_fixes: bool = False):
+             sarif_fixes: bool = False, conftest_namespaces=()):
     """Scan `paths`. Arguments given here win over the config file's settings.
 
     With `jobs` above 1, big inputs are read and evaluated in that many processes (see
@@ -174,7 +178,7 @@ def run_scan(paths, *, fail_on: Severity | None = None, min_severity: Severity |
 
     config = config or Config()
     root_dir = Path(os.path.abspath(root or Path.cwd()))
-    library = load_library(config, policy_dirs)
+    library = load_library(config, policy_dirs, conftest_namespaces)
     chosen = config.selection
     policies = select(library, include or chosen.include, (*chosen.exclude, *exclude), categories=chosen.categories,
                       min_severity=chosen.min_severity if min_severity is None else None, standards=chosen.standards)

@@ -37,13 +37,13 @@ def policy_files(directory: Path) -> list[Path]:
 
 
 def load_policies(directories: Iterable[Path], include_builtin: bool = True,
-                  builtin_tests: bool = True) -> list[Policy]:
+                  builtin_tests: bool = True, conftest_namespaces: Sequence[str] = ()) -> list[Policy]:
     """Load policies; ids must be unique across all directories. Raises the first PolicyError.
 
     Without `builtin_tests`, the built-in policies come without their test fixtures.
     """
     policies = []
-    for entry in load_each(directories, include_builtin, builtin_tests):
+    for entry in load_each(directories, include_builtin, builtin_tests, conftest_namespaces):
         if isinstance(entry, PolicyError):
             raise entry
         policies.append(entry)
@@ -51,17 +51,18 @@ def load_policies(directories: Iterable[Path], include_builtin: bool = True,
 
 
 def load_each(directories: Iterable[Path], include_builtin: bool = True,
-              builtin_tests: bool = True) -> list[Policy | PolicyError]:
+              builtin_tests: bool = True, conftest_namespaces: Sequence[str] = ()) -> list[Policy | PolicyError]:
     """Every policy, or the error that keeps it from loading, file by file.
 
     A file whose documents are Kubernetes objects is read as manifests, together with the
     other such files of its directory: ValidatingAdmissionPolicies (see
     validator/vap/importer.py) and Gatekeeper ConstraintTemplates and Constraints (see
     validator/gatekeeper/loader.py). The `.rego` files of a directory are conftest policies
-    (see validator/rego/conftest.py). Any other file is one tdv policy.
+    (see validator/rego/conftest.py; their rules are read from the packages
+    `conftest_namespaces`, `main` when none are given). Any other file is one tdv policy.
     """
     from validator.gatekeeper import loader as gatekeeper
-    from validator.rego.conftest import is_rego_file, policies_from_rego
+    from validator.rego.conftest import DEFAULT_NAMESPACE, is_rego_file, policies_from_rego
     from validator.vap.importer import policies_from_manifests, read_manifest_file
 
     roots = ([builtin_dir()] if include_builtin else []) + list(directories)
@@ -93,7 +94,7 @@ def load_each(directories: Iterable[Path], include_builtin: bool = True,
                 entries.append(error)
         entries.extend(policies_from_manifests(manifests))
         entries.extend(gatekeeper.policies_from_manifests(manifests))
-        entries.extend(policies_from_rego(rego_files))
+        entries.extend(policies_from_rego(rego_files, tuple(conftest_namespaces) or (DEFAULT_NAMESPACE,)))
     return _without_duplicates(entries)
 
 

@@ -2,8 +2,8 @@
 `deny_<name>`-style variants) judge each document, which is the rule's input as is.
 
 The files of a policy directory are loaded together, as conftest does (other packages serve
-as libraries). The rules of the namespace package (`main` unless configured) become two
-policies: CONFTEST-<NAMESPACE>-DENY (deny and violation rules, severity high) and
+as libraries). The rules of the namespace packages (`main` unless `--conftest-namespace` is given) become two
+policies per namespace: CONFTEST-<NAMESPACE>-DENY (deny and violation rules, severity high) and
 CONFTEST-<NAMESPACE>-WARN (warn rules, severity info, which never fails the build).
 Files ending in `_test.rego` are conftest's unit tests and are not loaded. Files are read
 in Rego v1 syntax (conftest's default since OPA 1.0); when some need v0 syntax, the whole
@@ -30,16 +30,18 @@ def is_rego_file(path: Path) -> bool:
     return path.suffix == ".rego" and not path.name.endswith("_test.rego")
 
 
-def policies_from_rego(files: list[tuple[str, Path]], namespace: str = DEFAULT_NAMESPACE) -> list[RegoPolicy | PolicyError]:
-    """The policies of one directory's `.rego` files (display name, path)."""
+def policies_from_rego(files: list[tuple[str, Path]],
+                       namespaces: tuple[str, ...] = (DEFAULT_NAMESPACE,)) -> list[RegoPolicy | PolicyError]:
+    """The policies of one directory's `.rego` files (display name, path): those of the
+    rules of each package in `namespaces` (conftest's `--namespace`)."""
     if not files:
         return []
     if not available():
         return [PolicyError(files[0][0], INSTALL_HINT)]
     modules: list[tuple[str, str]] = []
     errors: list[RegoPolicy | PolicyError] = []
-    rules: dict[str, list[str]] = {}  # "deny" or "warn" -> rule paths
-    sources: list[str] = []
+    rules: dict[tuple[str, str], list[str]] = {}  # (namespace, "deny" or "warn") -> rule paths
+    sources: dict[str, list[str]] = {}
     for display, path in files:
         try:
             text = path.read_text(encoding="utf-8")
@@ -55,14 +57,15 @@ def policies_from_rego(files: list[tuple[str, Path]], namespace: str = DEFAULT_N
             errors.append(compiled)
             continue
         modules.append((display, text))
-        if package.group(1) == namespace:
-            sources.append(display)
+        namespace = package.group(1)
+        if namespace in namespaces:
+            sources.setdefault(namespace, []).append(display)
             for found in _RULE.finditer(text):
                 name = found.group(1) + (found.group(2) or "")
                 group = "warn" if found.group(1) == "warn" else "deny"
                 query = f"data.{namespace}.{name}"
-                if query not in rules.setdefault(group, []):
-                    rules[group].append(query)
+                if query not in rules.setdefault((namespace, group), []):
+                    rules[(namespace, group)].append(query)
     if not modules or not rules:
         return errors
     rego_v0 = not all(_compiles(name, text, v0=False) is True for name, text in modules)
@@ -70,20 +73,20 @@ def policies_from_rego(files: list[tuple[str, Path]], namespace: str = DEFAULT_N
         modules = [(name, _as_v1(text) if _compiles(name, text, v0=False) is True else text)
                    for name, text in modules]
     policies: list[RegoPolicy | PolicyError] = []
-    for group, queries in sorted(rules.items()):
+    for (namespace, group), queries in sorted(rules.items()):
         policies.append(RegoPolicy(
             id=f"CONFTEST-{re.sub(r'[^A-Z0-9]+', '-', namespace.upper())}-{group.upper()}",
             title=f"conftest {group} rules of package {namespace}",
             severity=Severity.INFO if group == "warn" else Severity.HIGH,
             category="best-practice",
-            description=f"The conftest `{group}` rules of package `{namespace}` ({', '.join(sources)}).",
+            description=f"The conftest `{group}` rules of package `{namespace}` ({', '.join(sources[namespace])}).",
             remediation="Change the document so that the rule's message no longer applies.",
             standards={},
             targets=Targets(kinds=("*",), applies=is_kubernetes),
             validations=(),
             tags=("conftest",),
             language="rego",
-            source=sources[0],
+            source=sources[namespace][0],
             modules=tuple(modules),
             rules=tuple(RegoRule(q) for q in queries),
             style=CONFTEST,
