@@ -159,7 +159,8 @@ def test_a_failing_rule_is_an_error_result_naming_the_policy(tmp_path):
                                 "          not input.review.object")
     result, report = scan(tmp_path, policy_dir(tmp_path, constraint(), template=template))
     assert report["summary"]["errors"] == 4 and not report["findings"] and result.exit_code != 0
-    assert all("TEAMLABELS-OWNER-REQUIRED: Rego evaluation failed" in e["message"] for e in report["errors"])
+    assert all(e["message"].startswith("TEAMLABELS-OWNER-REQUIRED could not be evaluated on ")
+               and ": Rego evaluation failed: " in e["message"] for e in report["errors"])
 
 
 @pytest.mark.parametrize("change,message", [

@@ -57,4 +57,5 @@ def test_a_check_over_the_time_limit_is_an_error_naming_the_policy(tmp_path, mon
     result = CliRunner().invoke(main, ["scan", str(tmp_path / "cm.yaml"), "--policies", str(tmp_path / "rego"),
                                        "--policy", "CONFTEST-*"])
     assert result.exit_code != 0
-    assert "CONFTEST-MAIN-DENY: Rego evaluation took" in result.output and "over the limit" in result.output
+    assert "CONFTEST-MAIN-DENY could not be evaluated on ConfigMap/c: Rego evaluation took" in result.output
+    assert "over the limit of 0 s per check" in result.output

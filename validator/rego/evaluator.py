@@ -2,7 +2,8 @@
 
 Each compiled policy owns one regorus engine holding its modules. Per resource, the input
 is set (as JSON, made once per resource and shared by the policies of the same style) and
-each of the policy's rules is queried; every element of a rule's set is one finding.
+each of the policy's rules is queried; every element of a rule's set is one finding. An
+evaluation error becomes an error result, which the reports show with the policy's id.
 
 Policies get no network and no files: regorus has no file built-ins, and a module calling
 `http.send` or `net.lookup_ip_addr` is refused when compiled. The binding offers no way to
@@ -104,11 +105,11 @@ class CompiledRegoPolicy:
         except EvaluationError:
             raise
         except Exception as error:
-            raise EvaluationError(f"{self.policy.id}: Rego evaluation failed: {first_line(error)}") from None
+            raise EvaluationError(f"Rego evaluation failed: {first_line(error)}") from None
         elapsed = time.perf_counter() - started
         if elapsed > CHECK_SECONDS:
-            raise EvaluationError(f"{self.policy.id}: Rego evaluation took {elapsed:.1f} s, over the limit of"
-                                  f" {CHECK_SECONDS:g} s per check")
+            raise EvaluationError(f"Rego evaluation took {elapsed:.1f} s, over the limit of {CHECK_SECONDS:g} s"
+                                  " per check")
         return violations
 
     def _input(self, document: dict[str, Any], cache: dict[str, Any]) -> str:
