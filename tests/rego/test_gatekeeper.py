@@ -233,3 +233,19 @@ def test_a_config_file_overrides_constraint_parameters(tmp_path):
     assert {f["message"].rpartition(" ")[2] for f in report["findings"]} == {"tier"}
     assert {f["resource"]["ref"] for f in report["findings"]} == {"Deployment/shop/web", "Deployment/kube-system/dns",
                                                                   "Namespace/shop"}  # the ConfigMap has a tier
+
+
+def test_a_bad_template_is_an_input_error_and_the_scan_goes_on(tmp_path):
+    directory = policy_dir(tmp_path, constraint(spec="  parameters: {labels: [team]}"))
+    broken = TEMPLATE.replace("TeamLabels", "BrokenLabels").replace("name: teamlabels", "name: broken").replace(
+        "not input.review", "not input.review[")
+    (directory / "broken.yaml").write_text(broken + "---\n" + constraint().replace("TeamLabels", "BrokenLabels"))
+    (tmp_path / "app.yaml").write_text(MANIFESTS)
+    result = CliRunner().invoke(main, ["scan", str(tmp_path / "app.yaml"), "--policies", str(directory),
+                                       "-o", "json"], catch_exceptions=False)
+    report = json.loads(result.stdout)
+    assert result.exit_code == 2  # an input error
+    [error] = [e for e in report["errors"] if "broken.yaml" in e["path"]]
+    assert error["line"] and "template BrokenLabels: Rego does not compile: broken.rego:6:20:" in error["message"]
+    assert {f["policyId"] for f in report["findings"]} >= {"TEAMLABELS-OWNER-REQUIRED"}  # the other ran
+    assert any(f["policyId"].startswith("TDV-") for f in report["findings"])  # so did the built-in library

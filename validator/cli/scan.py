@@ -12,7 +12,7 @@ import click
 
 from validator.cli.options import SeverityType, write_text
 from validator.gc_pause import paused_cycle_collection
-from validator.model import Severity
+from validator.model import InputError, Severity
 from validator.report import EXIT_ERROR
 
 log = logging.getLogger("validator")
@@ -139,8 +139,9 @@ def read_config(explicit: Path | None = None, ignore: bool = False):
     return config
 
 
-def load_library(config, policy_dirs=(), conftest_namespaces=()) -> list:
-    """Every policy (built-in, the config file's and `policy_dirs`), checked against the config."""
+def load_library(config, policy_dirs=(), conftest_namespaces=(), skipped=None) -> list:
+    """Every policy (built-in, the config file's and `policy_dirs`), checked against the config.
+    Given a `skipped` list, Gatekeeper and conftest files that cannot be run go there."""
     from validator.config import ConfigError, check_against_policies
     from validator.engine.library import load_policies
     from validator.engine.policy import PolicyError
@@ -148,7 +149,7 @@ def load_library(config, policy_dirs=(), conftest_namespaces=()) -> list:
     directories = dict.fromkeys(Path(os.path.abspath(d)) for d in (*config.policy_dirs, *policy_dirs))
     try:
         library = load_policies(directories, builtin_tests=False,  # a scan never runs them
-                                conftest_namespaces=conftest_namespaces)
+                                conftest_namespaces=conftest_namespaces, skipped=skipped)
         check_against_policies(config, library)
     except PolicyError as error:
         raise SettingsError(f"invalid policy: {error}") from None
@@ -178,7 +179,8 @@ def run_scan(paths, *, fail_on: Severity | None = None, min_severity: Severity |
 
     config = config or Config()
     root_dir = Path(os.path.abspath(root or Path.cwd()))
-    library = load_library(config, policy_dirs, conftest_namespaces)
+    skipped = []  # Gatekeeper and conftest files that cannot be run: input errors, the scan goes on
+    library = load_library(config, policy_dirs, conftest_namespaces, skipped)
     chosen = config.selection
     policies = select(library, include or chosen.include, (*chosen.exclude, *exclude), categories=chosen.categories,
                       min_severity=chosen.min_severity if min_severity is None else None, standards=chosen.standards)
@@ -216,7 +218,7 @@ def run_scan(paths, *, fail_on: Severity | None = None, min_severity: Severity |
                                               write_baseline, reported)
     return ScanReport(
         results=results,
-        errors=inputs.errors,
+        errors=[InputError(e.path, e.message, e.line) for e in skipped] + inputs.errors,
         policies=engine.policies,
         files_scanned=inputs.files,
         resources_scanned=scanned,

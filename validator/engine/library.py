@@ -37,16 +37,24 @@ def policy_files(directory: Path) -> list[Path]:
 
 
 def load_policies(directories: Iterable[Path], include_builtin: bool = True,
-                  builtin_tests: bool = True, conftest_namespaces: Sequence[str] = ()) -> list[Policy]:
-    """Load policies; ids must be unique across all directories. Raises the first PolicyError.
+                  builtin_tests: bool = True, conftest_namespaces: Sequence[str] = (),
+                  skipped: list[PolicyError] | None = None) -> list[Policy]:
+    """Load policies; ids must be unique across all directories. Raises the first PolicyError;
+    given a `skipped` list, the errors of Gatekeeper and conftest files go there instead (a
+    scan reports them as input errors and goes on with the other policies).
 
     Without `builtin_tests`, the built-in policies come without their test fixtures.
     """
+    from validator.rego import ImportedPolicyError
+
     policies = []
     for entry in load_each(directories, include_builtin, builtin_tests, conftest_namespaces):
-        if isinstance(entry, PolicyError):
+        if isinstance(entry, ImportedPolicyError) and skipped is not None:
+            skipped.append(entry)
+        elif isinstance(entry, PolicyError):
             raise entry
-        policies.append(entry)
+        else:
+            policies.append(entry)
     return sorted(policies, key=lambda p: p.id)
 
 

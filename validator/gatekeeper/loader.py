@@ -18,7 +18,7 @@ from validator.engine.policy import CATEGORIES, Parameter, PolicyError, Targets,
 from validator.gatekeeper import ADMISSION_TARGET, CONSTRAINT_GROUP, TEMPLATE_GROUP, TEMPLATE_KIND
 from validator.gatekeeper.match import Match
 from validator.model import FieldPath, Severity
-from validator.rego import GATEKEEPER, INSTALL_HINT, RegoPolicy, RegoRule, available
+from validator.rego import GATEKEEPER, INSTALL_HINT, ImportedPolicyError, RegoPolicy, RegoRule, available
 from validator.rego.evaluator import compile_problem
 from validator.sources.kubernetes import is_kubernetes_object
 from validator.sources.yaml_loader import YamlDocument, YamlError
@@ -53,7 +53,7 @@ class _Object:
         return str(self.metadata.get("name") or "")
 
     def error(self, path: FieldPath, message: str) -> PolicyError:
-        return PolicyError(self.display, message, self.document.locate(self.prefix + path).line)
+        return ImportedPolicyError(self.display, message, self.document.locate(self.prefix + path).line)
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def policies_from_manifests(files: Iterable[tuple[str, list[YamlDocument | YamlE
     if not objects:
         return []
     if not available():
-        return [PolicyError(objects[0].display, INSTALL_HINT)]
+        return [ImportedPolicyError(objects[0].display, INSTALL_HINT)]
     results: list[RegoPolicy | PolicyError] = []
     templates: dict[str, _Template] = {}
     for item in objects:

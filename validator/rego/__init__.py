@@ -11,13 +11,19 @@ import importlib.util
 from dataclasses import dataclass, field
 from typing import Any
 
-from validator.engine.policy import Policy
+from validator.engine.policy import Policy, PolicyError
 
 INSTALL_HINT = ("Rego policies need the optional Rego engine: pip install 'trusted-delivery-validator[rego]'"
                 " (or, in a source checkout, pip install '.[rego]')")
 
 GATEKEEPER = "gatekeeper"  # input = {"review": ..., "parameters": ...}; rules give {"msg", "details"}
 CONFTEST = "conftest"  # input = the document itself; rules give strings or {"msg": ...}
+
+
+class ImportedPolicyError(PolicyError):
+    """A Gatekeeper or conftest file that cannot be run (malformed, Rego that does not
+    compile, the extra missing). A scan reports it as an input error and goes on with the
+    other policies; `tdv test` and `tdv policies validate` list it as an invalid policy."""
 
 
 def available() -> bool:

@@ -18,7 +18,7 @@ from pathlib import Path
 from validator.engine.policy import PolicyError, Targets
 from validator.gatekeeper.match import is_kubernetes
 from validator.model import Severity
-from validator.rego import CONFTEST, INSTALL_HINT, RegoPolicy, RegoRule, available
+from validator.rego import CONFTEST, INSTALL_HINT, ImportedPolicyError, RegoPolicy, RegoRule, available
 from validator.rego.evaluator import compile_problem
 
 DEFAULT_NAMESPACE = "main"
@@ -37,7 +37,7 @@ def policies_from_rego(files: list[tuple[str, Path]],
     if not files:
         return []
     if not available():
-        return [PolicyError(files[0][0], INSTALL_HINT)]
+        return [ImportedPolicyError(files[0][0], INSTALL_HINT)]
     modules: list[tuple[str, str]] = []
     errors: list[RegoPolicy | PolicyError] = []
     rules: dict[tuple[str, str], list[str]] = {}  # (namespace, "deny" or "warn") -> rule paths
@@ -46,11 +46,11 @@ def policies_from_rego(files: list[tuple[str, Path]],
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            errors.append(PolicyError(display, f"cannot read Rego file: {error}"))
+            errors.append(ImportedPolicyError(display, f"cannot read Rego file: {error}"))
             continue
         package = _PACKAGE.search(text)
         if package is None:
-            errors.append(PolicyError(display, "a Rego file needs a package declaration"))
+            errors.append(ImportedPolicyError(display, "a Rego file needs a package declaration"))
             continue
         compiled = _compiles(display, text)
         if isinstance(compiled, PolicyError):
@@ -106,4 +106,4 @@ def _as_v1(text: str) -> str:
 def _compiles(display: str, text: str, v0: bool | None = None) -> PolicyError | bool:
     """True when the file parses (in v1 syntax, else v0 syntax unless `v0` is given), or the error."""
     problems = [compile_problem(display, text, flag) for flag in ((False, True) if v0 is None else (v0,))]
-    return True if None in problems else PolicyError(display, f"Rego does not compile: {problems[0]}")
+    return True if None in problems else ImportedPolicyError(display, f"Rego does not compile: {problems[0]}")

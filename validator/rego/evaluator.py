@@ -38,8 +38,13 @@ def _regorus() -> Any:
     return regorus
 
 
+_WHERE = re.compile(r"^-->\s*(\S+)$")
+_WHAT = re.compile(r"^error:\s*(.+)$")
+
+
 def first_line(error: Exception) -> str:
-    """regorus errors carry a Rust backtrace after the message: the message only."""
+    """regorus errors carry a Rust backtrace after the message: the message only, as
+    `module.rego:66:3: what is wrong` when it points at the Rego."""
     lines = [line.strip() for line in str(error).splitlines()]
     kept = []
     for line in lines:
@@ -47,11 +52,19 @@ def first_line(error: Exception) -> str:
             break
         if line:
             kept.append(line)
+    where = next((m.group(1) for m in map(_WHERE.match, kept) if m), None)
+    what = next((m.group(1) for m in map(_WHAT.match, kept) if m), None)
+    if where and what:
+        return f"{where}: {what}"
     return " ".join(kept) or type(error).__name__
 
 
 def compile_problem(name: str, text: str, rego_v0: bool = True) -> str | None:
-    """Why the Rego module does not parse, or None (for loaders: errors point at the file)."""
+    """Why the Rego module cannot run (it does not parse, or it calls the network), or None
+    (for loaders: errors point at the file)."""
+    found = _NETWORK.search(text)
+    if found:
+        return f"calls {found.group(1)}; Rego policies get no network access in tdv"
     engine = _regorus().Engine()
     engine.set_rego_v0(rego_v0)
     try:
