@@ -31,6 +31,12 @@ def problems_of(entry: Policy | PolicyError, evaluator: CelEvaluator | None = No
 
 
 def check_policy(policy: Policy, evaluator: CelEvaluator) -> list[Problem]:
+    if policy.language == "rego":  # Gatekeeper or conftest: the Rego compiles in the engine
+        try:
+            Engine.build([policy])
+        except PolicyError as error:
+            return [Problem(error.path, error.line, _one_line(error.message))]
+        return []
     if policy.language != "cel":
         return [Problem(policy.source, None, f"{policy.id}: unsupported policy language {policy.language!r}")]
     problems = []

@@ -13,7 +13,7 @@ import click
 from validator.cli.options import SeverityType, write_text
 from validator.errors import UserError
 from validator.gc_pause import paused_cycle_collection
-from validator.model import Severity
+from validator.model import InputError, Severity
 from validator.reporters import FORMATS
 from validator.reporters.escape import printable
 from validator.reporters.plural import counted
@@ -52,6 +52,8 @@ class OutputError(UserError):
 @click.option("--policies", "policy_dirs", multiple=True, type=click.Path(path_type=Path), metavar="DIR",
               help="Load more policies from DIR (same format as the built-in ones; added to policies.dirs)."
                    " Repeatable.")
+@click.option("--conftest-namespace", "conftest_namespaces", multiple=True, metavar="PACKAGE",
+              help="Read conftest .rego rules from this package (default: main). Repeatable. See docs/rego.md.")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Report file paths relative to this directory (default: the working directory).")
 @click.option("--tf-root", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None, metavar="DIR",
@@ -90,7 +92,8 @@ class OutputError(UserError):
 @click.option("-v", "--verbose", is_flag=True,
               help="Console: also list suppressed and baselined findings; log debug notes (e.g. skipped"
                    " documents, reports skipped as inputs, excluded resources) to stderr.")
-def scan(paths, outputs, fail_on, min_severity, soft_fail, allow_empty, include, exclude, policy_dirs, root,
+def scan(paths, outputs, fail_on, min_severity, soft_fail, allow_empty, include, exclude, policy_dirs, conftest_namespaces,
+         root,
          tf_root, helm_values, helm_set, helm_release, helm_namespace, kube_version, chart_root, no_render,
          max_file_size, jobs, config_file, no_config, baseline_file, write_baseline, quiet, color, verbose) -> None:
     """Scan manifests, Terraform plans (JSON) and .tf files (files, directories, or - for stdin)
@@ -122,7 +125,8 @@ def scan(paths, outputs, fail_on, min_severity, soft_fail, allow_empty, include,
                                                helm_namespace, kube_version, chart_root),
                           jobs=jobs if jobs else default_jobs(),
                           sarif_fixes=any(spec.format == "sarif" for spec in specs),
-                          allow_empty=allow_empty or config.allow_empty, written=written)
+                          allow_empty=allow_empty or config.allow_empty, written=written,
+                          conftest_namespaces=conftest_namespaces)
     if report.baseline and report.baseline.written:
         count = report.counts()["findings"]
         click.echo(printable(f"tdv: wrote {counted(count, 'finding')} to the baseline {report.baseline.path}"),
@@ -180,8 +184,9 @@ def read_config(explicit: Path | None = None, ignore: bool = False):
     return config
 
 
-def load_library(config, policy_dirs=()) -> list:
-    """Every policy (built-in, the config file's and `policy_dirs`), checked against the config."""
+def load_library(config, policy_dirs=(), conftest_namespaces=(), skipped=None) -> list:
+    """Every policy (built-in, the config file's and `policy_dirs`), checked against the config.
+    Given a `skipped` list, Gatekeeper and conftest files that cannot be run go there."""
     from validator.config import ConfigError, check_against_policies
     from validator.engine.library import load_policies
     from validator.engine.policy import PolicyError
@@ -191,7 +196,8 @@ def load_library(config, policy_dirs=()) -> list:
     # Each directory once, shown relative to the working directory when it is inside it.
     directories = dict.fromkeys(Path(display_path(d, Path.cwd())) for d in (*config.policy_dirs, *policy_dirs))
     try:
-        library = load_policies(directories, builtin_tests=False)  # a scan never runs them
+        library = load_policies(directories, builtin_tests=False,  # a scan never runs them
+                                conftest_namespaces=conftest_namespaces, skipped=skipped)
         check_against_policies(config, library)
     except PolicyError as error:
         raise SettingsError(f"invalid policy: {error}") from None
@@ -217,7 +223,8 @@ def run_scan(paths, *, fail_on: Severity | None = None, min_severity: Severity |
              soft_fail: bool = False, include=(), exclude=(), policy_dirs=(), root: Path | None = None,
              max_file_size: int = 16, tf_root: Path | None = None, config=None, baseline: Path | None = None,
              write_baseline: Path | None = None, today: date | None = None, render=None, jobs: int = 1,
-             sarif_fixes: bool = False, allow_empty: bool = False, written: frozenset[str] = frozenset()):
+             sarif_fixes: bool = False, allow_empty: bool = False, written: frozenset[str] = frozenset(),
+             conftest_namespaces=()):
     """Scan `paths`. Arguments given here win over the config file's settings.
 
     With `jobs` above 1, big inputs are read and evaluated in that many processes (see
@@ -239,7 +246,8 @@ def run_scan(paths, *, fail_on: Severity | None = None, min_severity: Severity |
     config = config or Config()
     configure_pod_templates(config.pod_templates)
     root_dir = Path(os.path.abspath(root or Path.cwd()))
-    library = load_library(config, policy_dirs)
+    skipped = []  # Gatekeeper and conftest files that cannot be run: input errors, the scan goes on
+    library = load_library(config, policy_dirs, conftest_namespaces, skipped)
     chosen = config.selection
     policies = select(library, include or chosen.include, (*chosen.exclude, *exclude), categories=chosen.categories,
                       min_severity=chosen.min_severity if min_severity is None else None, standards=chosen.standards)
@@ -278,7 +286,7 @@ def run_scan(paths, *, fail_on: Severity | None = None, min_severity: Severity |
                                               write_baseline, reported)
     return ScanReport(
         results=results,
-        errors=inputs.errors,
+        errors=[InputError(e.path, e.message, e.line) for e in skipped] + inputs.errors,
         policies=engine.policies,
         files_scanned=inputs.files,
         resources_scanned=scanned,

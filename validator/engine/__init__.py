@@ -60,6 +60,9 @@ class Engine:
         evaluators: dict[str, Evaluator] = {"cel": CelEvaluator()}
         entries = []
         for policy in policies:
+            if policy.language == "rego" and "rego" not in evaluators:
+                from validator.rego.evaluator import RegoEvaluator  # the engine itself loads on compile
+                evaluators["rego"] = RegoEvaluator()
             evaluator = evaluators.get(policy.language)
             if evaluator is None:
                 raise PolicyError(policy.source, f"{policy.id}: unsupported policy language {policy.language!r}")

@@ -32,33 +32,46 @@ def policy_files(directory: Path) -> list[Path]:
     if not directory.is_dir():
         raise PolicyError(str(directory), "policy directory not found")
     skipped = ("benchmarks",) if directory == builtin_dir() else ()
-    return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
+    return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml", ".rego") and p.is_file()
                   and not any(part.startswith(".") for part in p.relative_to(directory).parts)
                   and p.relative_to(directory).parts[0] not in skipped)
 
 
 def load_policies(directories: Iterable[Path], include_builtin: bool = True,
-                  builtin_tests: bool = True) -> list[Policy]:
-    """Load policies; ids must be unique across all directories. Raises the first PolicyError.
+                  builtin_tests: bool = True, conftest_namespaces: Sequence[str] = (),
+                  skipped: list[PolicyError] | None = None) -> list[Policy]:
+    """Load policies; ids must be unique across all directories. Raises the first PolicyError;
+    given a `skipped` list, the errors of Gatekeeper and conftest files go there instead (a
+    scan reports them as input errors and goes on with the other policies).
 
     Without `builtin_tests`, the built-in policies come without their test fixtures.
     """
+    from validator.rego import ImportedPolicyError
+
     policies = []
-    for entry in load_each(directories, include_builtin, builtin_tests):
-        if isinstance(entry, PolicyError):
+    for entry in load_each(directories, include_builtin, builtin_tests, conftest_namespaces):
+        if isinstance(entry, ImportedPolicyError) and skipped is not None:
+            skipped.append(entry)
+        elif isinstance(entry, PolicyError):
             raise entry
-        policies.append(entry)
+        else:
+            policies.append(entry)
     return sorted(policies, key=lambda p: p.id)
 
 
 def load_each(directories: Iterable[Path], include_builtin: bool = True,
-              builtin_tests: bool = True) -> list[Policy | PolicyError]:
+              builtin_tests: bool = True, conftest_namespaces: Sequence[str] = ()) -> list[Policy | PolicyError]:
     """Every policy, or the error that keeps it from loading, file by file.
 
-    A file whose documents are Kubernetes objects is read as ValidatingAdmissionPolicy
-    manifests (see validator/vap/importer.py), together with the other such files of its
-    directory; any other file is one tdv policy.
+    A file whose documents are Kubernetes objects is read as manifests, together with the
+    other such files of its directory: ValidatingAdmissionPolicies (see
+    validator/vap/importer.py) and Gatekeeper ConstraintTemplates and Constraints (see
+    validator/gatekeeper/loader.py). The `.rego` files of a directory are conftest policies
+    (see validator/rego/conftest.py; their rules are read from the packages
+    `conftest_namespaces`, `main` when none are given). Any other file is one tdv policy.
     """
+    from validator.gatekeeper import loader as gatekeeper
+    from validator.rego.conftest import DEFAULT_NAMESPACE, is_rego_file, policies_from_rego
     from validator.vap.importer import policies_from_manifests, read_manifest_file
 
     roots = ([builtin_dir()] if include_builtin else []) + list(directories)
@@ -73,11 +86,16 @@ def load_each(directories: Iterable[Path], include_builtin: bool = True,
             continue
         manifests = []
         builtin = root == builtin_dir()
+        rego_files = []
         for path in paths:
             if os.path.realpath(path) in read:
                 continue
             read.add(os.path.realpath(path))
             display = path.relative_to(base.parent).as_posix() if builtin else str(path)
+            if path.suffix == ".rego":
+                if is_rego_file(path) and not builtin:
+                    rego_files.append((display, path))
+                continue
             documents = None if builtin else read_manifest_file(path)
             if documents is not None:
                 manifests.append((display, documents))
@@ -88,6 +106,8 @@ def load_each(directories: Iterable[Path], include_builtin: bool = True,
             except PolicyError as error:
                 entries.append(error)
         entries.extend(policies_from_manifests(manifests))
+        entries.extend(gatekeeper.policies_from_manifests(manifests))
+        entries.extend(policies_from_rego(rego_files, tuple(conftest_namespaces) or (DEFAULT_NAMESPACE,)))
     return _without_duplicates(entries)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from validator.document_reader import DocumentReader
 from validator.fix.spec import FixStep, parse_fix
@@ -88,6 +88,9 @@ class Targets:
     namespaces_exclude: tuple[str, ...] = ()
     label_selector: dict[str, Any] = field(default_factory=dict)
     pod_bearing: bool = False  # `@pod-bearing`: also the custom kinds configured with pod templates
+    # A further test on the resource (e.g. a Gatekeeper Constraint's match: names, scope,
+    # namespace globs), for policies imported from other formats.
+    applies: Callable[[Any], bool] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

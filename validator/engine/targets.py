@@ -21,7 +21,9 @@ def matches(targets: Targets, resource: Resource) -> bool:
         return False
     if namespace is not None and namespace in targets.namespaces_exclude:
         return False
-    return not targets.label_selector or selector_matches(targets.label_selector, resource.labels)
+    if targets.label_selector and not selector_matches(targets.label_selector, resource.labels):
+        return False
+    return targets.applies is None or targets.applies(resource)
 
 
 def selector_matches(selector: dict[str, Any], labels: dict[str, Any]) -> bool:

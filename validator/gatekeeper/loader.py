@@ -1,0 +1,265 @@
+"""Gatekeeper manifests of a policy directory as tdv policies: each Constraint, with the
+ConstraintTemplate of its kind, becomes one Rego policy.
+
+A Constraint's id is its kind and name (`K8SREQUIREDLABELS-MUST-HAVE-OWNER`). Its
+`enforcementAction` decides whether a finding fails the build: `deny` (the default) gives
+the severity of the `tdv.dev/severity` annotation (constraint, then template) or high;
+`warn` and `dryrun` give info, which no `--fail-on` level fails on.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from validator.engine.policy import CATEGORIES, Parameter, PolicyError, Targets, check_parameter_type
+from validator.gatekeeper import ADMISSION_TARGET, CONSTRAINT_GROUP, TEMPLATE_GROUP, TEMPLATE_KIND
+from validator.gatekeeper.match import Match
+from validator.model import FieldPath, Severity
+from validator.rego import GATEKEEPER, INSTALL_HINT, ImportedPolicyError, RegoPolicy, RegoRule, available
+from validator.rego.evaluator import compile_problem
+from validator.sources.kubernetes import is_kubernetes_object
+from validator.sources.yaml_loader import YamlDocument, YamlError
+from validator.vap import CATEGORY_ANNOTATION, SEVERITY_ANNOTATION, TITLE_ANNOTATION
+
+log = logging.getLogger(__name__)
+
+_PACKAGE = re.compile(r"^[ \t]*package[ \t]+([A-Za-z_][A-Za-z0-9_.]*)", re.MULTILINE)
+_ACTIONS = {"deny": None, "warn": Severity.INFO, "dryrun": Severity.INFO}
+GATEKEEPER_TITLE = "metadata.gatekeeper.sh/title"
+
+
+@dataclass(frozen=True)
+class _Object:
+    data: dict[str, Any]
+    document: YamlDocument
+    prefix: FieldPath
+    display: str
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        metadata = self.data.get("metadata")
+        return metadata if isinstance(metadata, dict) else {}
+
+    @property
+    def annotations(self) -> dict[str, Any]:
+        annotations = self.metadata.get("annotations")
+        return annotations if isinstance(annotations, dict) else {}
+
+    @property
+    def name(self) -> str:
+        return str(self.metadata.get("name") or "")
+
+    def error(self, path: FieldPath, message: str) -> PolicyError:
+        return ImportedPolicyError(self.display, message, self.document.locate(self.prefix + path).line)
+
+
+@dataclass(frozen=True)
+class _Template:
+    kind: str
+    modules: tuple[tuple[str, str], ...]
+    package: str
+    source: _Object
+
+
+def is_gatekeeper(data: dict[str, Any]) -> bool:
+    api_version = str(data.get("apiVersion") or "")
+    return api_version.startswith(CONSTRAINT_GROUP) or (
+        api_version.startswith(TEMPLATE_GROUP) and data.get("kind") == TEMPLATE_KIND)
+
+
+def policies_from_manifests(files: Iterable[tuple[str, list[YamlDocument | YamlError]]]) -> list[RegoPolicy | PolicyError]:
+    """The policies of one directory's Gatekeeper objects (other objects are left to the
+    ValidatingAdmissionPolicy importer), and an error for each bad one."""
+    objects = [item for display, documents in files for document in documents
+               if isinstance(document, YamlDocument) for item in _objects(document, display)]
+    if not objects:
+        return []
+    if not available():
+        return [ImportedPolicyError(objects[0].display, INSTALL_HINT)]
+    results: list[RegoPolicy | PolicyError] = []
+    templates: dict[str, _Template] = {}
+    for item in objects:
+        if item.data.get("kind") == TEMPLATE_KIND:
+            try:
+                template = _template(item)
+                templates[template.kind] = template
+            except PolicyError as error:
+                results.append(error)
+                templates.setdefault(_kind_name(item), None)  # its constraints are not orphans
+    for item in objects:
+        if item.data.get("kind") == TEMPLATE_KIND:
+            continue
+        kind = str(item.data["kind"])
+        if kind not in templates:
+            results.append(item.error((), f"no ConstraintTemplate for kind {kind} in the policy directory"))
+        elif templates[kind] is not None:
+            try:
+                results.append(_policy(templates[kind], item))
+            except PolicyError as error:
+                results.append(error)
+    return results
+
+
+def _objects(document: YamlDocument, display: str) -> list[_Object]:
+    data = document.data
+    if not is_kubernetes_object(data):
+        return []
+    if data["kind"].endswith("List") and isinstance(data.get("items"), list):
+        return [_Object(item, document, ("items", index), display) for index, item in enumerate(data["items"])
+                if is_kubernetes_object(item) and is_gatekeeper(item)]
+    return [_Object(data, document, (), display)] if is_gatekeeper(data) else []
+
+
+def _kind_name(item: _Object) -> str:
+    try:
+        return str(item.data["spec"]["crd"]["spec"]["names"]["kind"])
+    except (KeyError, TypeError):
+        return ""
+
+
+def _template(item: _Object) -> _Template:
+    kind = _kind_name(item)
+    if not kind:
+        raise item.error(("spec",), "a ConstraintTemplate needs spec.crd.spec.names.kind")
+    targets = _sequence(item, item.data["spec"].get("targets"), ("spec", "targets"))
+    for index, target in enumerate(targets):
+        target = _mapping(item, target, ("spec", "targets", index))
+        if target.get("target") != ADMISSION_TARGET:
+            continue
+        path = ("spec", "targets", index)
+        rego, libs = target.get("rego"), target.get("libs") or []
+        for number, code in enumerate(target.get("code") or []):
+            if isinstance(code, dict) and code.get("engine") == "Rego" and isinstance(code.get("source"), dict):
+                rego = code["source"].get("rego", rego)
+                libs = code["source"].get("libs", libs)
+                path = ("spec", "targets", index, "code", number, "source")
+        if not isinstance(rego, str) or not rego.strip():
+            raise item.error(path, f"template {kind}: no Rego for the admission target (templates whose code is"
+                                   " only K8sNativeValidation, CEL, are not supported yet)")
+        libs = _sequence(item, libs, path + ("libs",))
+        if not all(isinstance(lib, str) for lib in libs):
+            raise item.error(path + ("libs",), "libs must be a list of Rego texts")
+        package = _PACKAGE.search(rego)
+        if package is None:
+            raise item.error(path + ("rego",), f"template {kind}: the Rego has no package declaration")
+        texts = (rego, *libs)
+        if any("data.inventory" in text for text in texts):
+            raise item.error(path + ("rego",), f"template {kind} reads data.inventory (the cluster's other"
+                                               " objects), which tdv does not provide yet")
+        modules = ((f"{item.name or kind}.rego", rego),
+                   *((f"{item.name or kind}-lib{n}.rego", lib) for n, lib in enumerate(libs)))
+        for number, (name, text) in enumerate(modules):
+            problem = compile_problem(name, text)
+            if problem:
+                where = path + (("rego",) if number == 0 else ("libs", number - 1))
+                raise item.error(where, f"template {kind}: Rego does not compile: {problem}")
+        return _Template(kind, modules, package.group(1), item)
+    raise item.error(("spec", "targets"), f"template {kind} has no target {ADMISSION_TARGET}")
+
+
+def _policy(template: _Template, constraint: _Object) -> RegoPolicy:
+    if not constraint.name:
+        raise constraint.error(("metadata",), "a Constraint needs metadata.name")
+    spec = _mapping(constraint, constraint.data.get("spec") or {}, ("spec",))
+    action = str(spec.get("enforcementAction") or "deny")
+    if action == "scoped":
+        actions = [str(a.get("action")) for a in spec.get("scopedEnforcementActions") or [] if isinstance(a, dict)]
+        action = "deny" if "deny" in actions else "warn"
+    if action not in _ACTIONS:
+        raise constraint.error(("spec", "enforcementAction"),
+                               f"enforcementAction {action!r} is not one of: {', '.join(_ACTIONS)}, scoped")
+    annotations = {**template.source.annotations, **constraint.annotations}
+    try:
+        fixed = _ACTIONS[action]
+        severity = fixed if fixed is not None else Severity.parse(str(annotations.get(SEVERITY_ANNOTATION, "high")))
+    except ValueError as error:
+        raise constraint.error(("metadata", "annotations", SEVERITY_ANNOTATION), str(error)) from None
+    category = str(annotations.get(CATEGORY_ANNOTATION, ""))
+    parameters = _mapping(constraint, spec.get("parameters") or {}, ("spec", "parameters"))
+    match, targets = _match(constraint, spec.get("match") or {})
+    description = str(template.source.annotations.get("description") or "").strip()
+    title = annotations.get(TITLE_ANNOTATION) or template.source.annotations.get(GATEKEEPER_TITLE) or template.kind
+    return RegoPolicy(
+        id=re.sub(r"[^A-Z0-9]+", "-", f"{template.kind}-{constraint.name}".upper()).strip("-"),
+        title=f"{title} ({constraint.name})",
+        severity=severity,
+        category=category if category in CATEGORIES else "best-practice",
+        description=description or f"The Gatekeeper constraint {template.kind} `{constraint.name}`, evaluated"
+                                   " offline.",
+        remediation=f"Change the resource so that the Gatekeeper constraint {template.kind} `{constraint.name}`"
+                    " no longer reports it (its message says what to change).",
+        standards={},
+        targets=targets,
+        validations=(),
+        tags=("gatekeeper", f"enforcement-action:{action}"),
+        language="rego",
+        source=constraint.display,
+        modules=template.modules,
+        rules=(RegoRule(f"data.{template.package}.violation"),),
+        style=GATEKEEPER,
+        rego_parameters=parameters,
+        parameters=_declared(parameters),
+    )
+
+
+def _declared(parameters: dict[str, Any]) -> tuple[Parameter, ...]:
+    """The constraint's parameters as tdv parameters (type from the value), so that a config
+    file may override them by policy id like any policy's."""
+    declared = []
+    for name, value in parameters.items():
+        kind = next((k for k in ("boolean", "integer", "number", "string", "list", "map")
+                     if check_parameter_type(k, value)), None)
+        if kind is not None:
+            declared.append(Parameter(str(name), kind, value, "from the Constraint's spec.parameters"))
+    return tuple(declared)
+
+
+def _match(owner: _Object, value: Any) -> tuple[Match, Targets]:
+    path: FieldPath = ("spec", "match")
+    match = _mapping(owner, value, path)
+    pairs = []
+    for index, entry in enumerate(_sequence(owner, match.get("kinds") or [], path + ("kinds",))):
+        entry = _mapping(owner, entry, path + ("kinds", index))
+        groups = _strings(owner, entry, path + ("kinds", index), "apiGroups") or ["*"]
+        kinds = _strings(owner, entry, path + ("kinds", index), "kinds") or ["*"]
+        pairs.append((tuple(groups), tuple(kinds)))
+    selector = _mapping(owner, match.get("labelSelector") or {}, path + ("labelSelector",))
+    if match.get("namespaceSelector"):
+        log.warning("%s: constraint %r: namespaceSelector is not evaluated yet (the constraint applies in every"
+                    " namespace)", owner.display, owner.name)
+    scope = str(match.get("scope") or "*")
+    if scope not in ("*", "Cluster", "Namespaced"):
+        raise owner.error(path + ("scope",), f"scope {scope!r} is not one of: *, Cluster, Namespaced")
+    name = match.get("name")
+    result = Match(
+        kinds=tuple(pairs),
+        namespaces=tuple(_strings(owner, match, path, "namespaces")),
+        excluded_namespaces=tuple(_strings(owner, match, path, "excludedNamespaces")),
+        label_selector=tuple(sorted(selector.items())),
+        name=str(name) if name else None,
+        scope=scope,
+    )
+    kinds = sorted({kind for _, kinds in pairs for kind in kinds}) if pairs else ["*"]
+    return result, Targets(kinds=("*",) if "*" in kinds else tuple(kinds), applies=result)
+
+
+def _strings(owner: _Object, mapping: dict[str, Any], path: FieldPath, key: str) -> list[str]:
+    value = mapping.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise owner.error(path + (key,), f"{key} must be a list of strings")
+    return value
+
+
+def _mapping(owner: _Object, value: Any, path: FieldPath) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise owner.error(path, f"{'.'.join(map(str, path))} must be a mapping")
+    return value
+
+
+def _sequence(owner: _Object, value: Any, path: FieldPath) -> list[Any]:
+    if not isinstance(value, list):
+        raise owner.error(path, f"{'.'.join(map(str, path))} must be a list")
+    return value

@@ -1,0 +1,47 @@
+"""Rego policies (Gatekeeper ConstraintTemplates and conftest files), run by the optional
+`rego` extra: `pip install 'trusted-delivery-validator[rego]'` (see docs/rego.md).
+
+The Rego engine is imported only when a Rego policy is compiled, so the base install and
+scans without Rego policies never load it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from typing import Any
+
+from validator.engine.policy import Policy, PolicyError
+
+INSTALL_HINT = ("Rego policies need the optional Rego engine: pip install 'trusted-delivery-validator[rego]'"
+                " (or, in a source checkout, pip install '.[rego]')")
+
+GATEKEEPER = "gatekeeper"  # input = {"review": ..., "parameters": ...}; rules give {"msg", "details"}
+CONFTEST = "conftest"  # input = the document itself; rules give strings or {"msg": ...}
+
+
+class ImportedPolicyError(PolicyError):
+    """A Gatekeeper or conftest file that cannot be run (malformed, Rego that does not
+    compile, the extra missing). A scan reports it as an input error and goes on with the
+    other policies; `tdv test` and `tdv policies validate` list it as an invalid policy."""
+
+
+def available() -> bool:
+    return importlib.util.find_spec("regorus") is not None
+
+
+@dataclass(frozen=True)
+class RegoRule:
+    query: str  # e.g. "data.k8srequiredlabels.violation"; each element of its value is a finding
+
+
+@dataclass(frozen=True)
+class RegoPolicy(Policy):
+    """A tdv policy whose check is Rego: modules, the rules whose results are findings, and
+    how the input is shaped."""
+
+    modules: tuple[tuple[str, str], ...] = ()  # (file name, Rego text)
+    rules: tuple[RegoRule, ...] = ()
+    style: str = GATEKEEPER
+    rego_v0: bool = True  # Gatekeeper templates are written in Rego v0 syntax
+    rego_parameters: dict[str, Any] = field(default_factory=dict)  # a Constraint's spec.parameters
