@@ -281,7 +281,7 @@ def test_odd_text_in_a_plan_never_hides_an_open_ssh_port(description, tag):
          "change": {"actions": ["create"], "after": after}}]})
     result = CliRunner().invoke(main, ["scan", "-", "--policy", "TDV-AWS-004", "-o", "json"], input=text,
                                 catch_exceptions=False)
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)  # the summary goes to stderr
     assert report["errors"] == [] and [f["policyId"] for f in report["findings"]] == ["TDV-AWS-004"]
 
 

@@ -32,6 +32,6 @@ def test_a_lone_surrogate_in_a_plan_does_not_hide_an_ssh_port_open_to_the_world(
     (tmp_path / "plan.json").write_text(PLAN)
     result = CliRunner().invoke(main, ["scan", "--root", str(tmp_path), str(tmp_path / "plan.json"),
                                        "--policy", "TDV-AWS-00*", "-o", "json"], catch_exceptions=False)
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)  # the summary goes to stderr
     assert report["errors"] == []
     assert [f["policyId"] for f in report["findings"]] == ["TDV-AWS-004"]
