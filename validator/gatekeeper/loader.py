@@ -18,6 +18,7 @@ from validator.engine.policy import CATEGORIES, Parameter, PolicyError, Targets,
 from validator.gatekeeper import ADMISSION_TARGET, CONSTRAINT_GROUP, TEMPLATE_GROUP, TEMPLATE_KIND
 from validator.gatekeeper.match import Match
 from validator.model import FieldPath, Severity
+from validator.object_fields import mapping as _mapping, sequence as _sequence, strings as _strings
 from validator.rego import GATEKEEPER, INSTALL_HINT, ImportedPolicyError, RegoPolicy, RegoRule, available
 from validator.rego.evaluator import compile_problem
 from validator.sources.kubernetes import is_kubernetes_object
@@ -246,20 +247,7 @@ def _match(owner: _Object, value: Any) -> tuple[Match, Targets]:
     return result, Targets(kinds=("*",) if "*" in kinds else tuple(kinds), applies=result)
 
 
-def _strings(owner: _Object, mapping: dict[str, Any], path: FieldPath, key: str) -> list[str]:
-    value = mapping.get(key) or []
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise owner.error(path + (key,), f"{key} must be a list of strings")
-    return value
 
 
-def _mapping(owner: _Object, value: Any, path: FieldPath) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise owner.error(path, f"{'.'.join(map(str, path))} must be a mapping")
-    return value
 
 
-def _sequence(owner: _Object, value: Any, path: FieldPath) -> list[Any]:
-    if not isinstance(value, list):
-        raise owner.error(path, f"{'.'.join(map(str, path))} must be a list")
-    return value

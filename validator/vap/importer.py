@@ -25,6 +25,7 @@ from validator.engine.celtext import mentions, substitute_members
 from validator.engine.policy import CATEGORIES, Policy, PolicyError, Targets, Validation
 from validator.engine.targets import selector_matches
 from validator.model import FieldPath, Severity
+from validator.object_fields import mapping as _mapping, sequence as _sequence, strings as _strings
 from validator.sources.kubernetes import is_kubernetes_object
 from validator.sources.yaml_loader import YamlDocument, YamlError, load_documents
 from validator.vap import (BINDING_KIND, CATEGORY_ANNOTATION, ID_ANNOTATION, POLICY_KIND, SEVERITY_ANNOTATION,
@@ -405,21 +406,7 @@ def _labels(item: _Object) -> dict[str, Any]:
     return labels if isinstance(labels, dict) else {}
 
 
-def _strings(owner: _Object, mapping: dict[str, Any], path: FieldPath, key: str) -> list[str]:
-    """`mapping[key]`: a list of strings (or absent)."""
-    value = mapping.get(key) or []
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise owner.error(path + (key,), f"{key} must be a list of strings")
-    return value
 
 
-def _mapping(owner: _Object, value: Any, path: FieldPath) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise owner.error(path, f"{'.'.join(map(str, path))} must be a mapping")
-    return value
 
 
-def _sequence(owner: _Object, value: Any, path: FieldPath) -> list[Any]:
-    if not isinstance(value, list):
-        raise owner.error(path, f"{'.'.join(map(str, path))} must be a list")
-    return value
