@@ -14,6 +14,8 @@ production code path) time, with time.perf_counter:
 Evaluation is the rest of Engine.run: selecting the policies of each resource, the batched
 verdicts and the per-check verdicts, including the CEL conversion above. Each figure is the
 median over the runs, in microseconds per check (and per violation for message and locating).
+Each run is paired with one of PyYAML's C loader over the same files, in the same process:
+the ratios to it hold still when the machine's speed drifts, as it does on shared machines.
 
 With --top N, one more run without batches (each check evaluated on its own, as for a kind
 with fewer than BATCH_MIN_RESOURCES resources) lists the N policies that cost most in all.
@@ -63,6 +65,17 @@ class Timer:
         setattr(self.owner, self.name, self.original)
 
 
+def load_yaml(texts: list[str]) -> float:
+    """Seconds PyYAML's C loader takes to load every file: the yardstick of each run."""
+    import yaml
+
+    started = time.perf_counter()
+    for text in texts:
+        for _ in yaml.load_all(text, Loader=yaml.CSafeLoader):
+            pass
+    return time.perf_counter() - started
+
+
 def read_resources(directory: Path) -> list:
     from validator.model import Resource
     from validator.sources.kubernetes import parse_manifests
@@ -98,6 +111,7 @@ def main() -> None:
             directory = Path(scratch) / "manifests"
             generate.write(args.resources, directory)
         resources = read_resources(directory)
+        texts = [path.read_text(encoding="utf-8") for path in sorted(directory.glob("*.yaml"))]
     policies = load_policies([], builtin_tests=False)
     engine = Engine.build(policies, eager=False)
     engine.run(resources)  # compiles the policies it needs and the batches: not counted
@@ -107,6 +121,7 @@ def main() -> None:
     samples: dict[str, list[float]] = defaultdict(list)
     results: list = []
     for _ in range(args.runs):
+        samples["loader"].append(load_yaml(texts))
         for timer in timers.values():
             timer.reset()
         started = time.perf_counter()
@@ -132,10 +147,14 @@ def main() -> None:
           f" {len(policies)} policies ({k8s} Kubernetes); {checks:,} checks, {failing:,} failing,"
           f" {errors} errors, {violations:,} violations; median of {args.runs} runs, in one process")
     print()
-    print(f"{'':34} {'s per run':>10} {'µs/check':>9} {'share':>6}")
+    print(f"{'':34} {'s per run':>10} {'µs/check':>9} {'share':>6} {'/loader':>8}")
     for name, label in (("total", "Engine.run"), ("evaluation", "evaluation (all but the next two)"),
                         ("conversion", "  of which CEL conversion"), ("message", "message"), ("locating", "locating")):
-        print(f"{label:34} {median[name]:10.3f} {per_check[name]:9.2f} {median[name] / median['total']:6.0%}")
+        print(f"{label:34} {median[name]:10.3f} {per_check[name]:9.2f} {median[name] / median['total']:6.0%}"
+              f" {median[name] / median['loader']:8.3f}")
+    print(f"{'PyYAML C loader, same files':34} {median['loader']:10.3f}")
+    print(f"\nper check, in millionths of the loader's time: evaluation {per_check['evaluation'] / median['loader']:.2f},"
+          f" message {per_check['message'] / median['loader']:.2f}, locating {per_check['locating'] / median['loader']:.2f}")
     if violations:
         print(f"\nper violation: message {median['message'] / violations * 1e6:.2f} µs,"
               f" locating {median['locating'] / violations * 1e6:.2f} µs")
