@@ -8,13 +8,15 @@ change in the machine's speed affects them alike):
   (b) tdv scan DIR -o json=/dev/null, with every built-in policy (by default, one process
       per core);
   (c) the same with --jobs 1: everything in one process;
-  (d) and (e) the same as (b), writing JUnit and SARIF instead of JSON (with --reports).
+  (d) and (e) the same as (b), writing JUnit and SARIF instead of JSON (with --reports);
+  (f) and (g) with --baseline-tree DIR: (b) and (c) run by another checkout of tdv (say an
+      older commit, in a `git worktree`), with its own built-in policies, in the same rounds.
 
 Prints wall and CPU time, resources per second and peak RSS for each, and the ratios of
 (b) and (c) to (a). tdv's modules are byte-compiled first, as a wheel install leaves them.
 tdv runs with --root at the manifests, so that SARIF's fixes are computed as in a repository.
 
-Usage: python bench/run.py [--resources 5000] [--runs 5] [--keep DIR]
+Usage: python bench/run.py [--resources 5000] [--runs 5] [--keep DIR] [--reports] [--baseline-tree DIR]
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import generate
 
 TARGET_SECONDS = 1.5
 TARGET_RATIO = 3.0
+TARGET_BASELINE = 2.0  # against the library before it grew (--baseline-tree)
 
 LOADER_ONLY = """
 import sys, yaml
@@ -58,10 +61,15 @@ class Measure:
         return resources / self.wall
 
 
-def run_once(command: list[str]) -> tuple[float, float, float, int]:
-    """Wall seconds, CPU seconds, peak RSS in MB and exit status of one run of `command`."""
+def run_once(command: list[str] | tuple[list[str], Path]) -> tuple[float, float, float, int]:
+    """Wall seconds, CPU seconds, peak RSS in MB and exit status of one run of `command`, or
+    of (command, tree): the command run in the tdv checkout `tree`, which it then imports."""
+    env = cwd = None
+    if isinstance(command, tuple):  # `python -m` puts the working directory first on sys.path
+        command, cwd = command
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, (str(cwd), os.environ.get("PYTHONPATH")))))
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -72,7 +80,7 @@ def run_once(command: list[str]) -> tuple[float, float, float, int]:
     return wall, usage.ru_utime + usage.ru_stime, peak_mb, process.returncode
 
 
-def measure(commands: dict[str, list[str]], runs: int) -> list[Measure]:
+def measure(commands: dict[str, list[str] | tuple[list[str], Path]], runs: int) -> list[Measure]:
     """Run each command once (to warm the caches), then `runs` rounds of all of them."""
     for command in commands.values():
         run_once(command)
@@ -89,11 +97,13 @@ def tdv_command(directory: Path, report: str, *options: str, output: str = "json
             "-o", f"{output}={report}", *options]
 
 
-def check_scan(directory: Path, expected: int) -> tuple[int, int]:
-    """Run tdv once for real and check it read everything; returns (policies, findings)."""
+def check_scan(directory: Path, expected: int, tree: Path | None = None) -> tuple[int, int]:
+    """Run tdv (that of `tree`, when given) once for real and check it read everything;
+    returns (policies, findings)."""
     with tempfile.TemporaryDirectory() as scratch:
         report_path = Path(scratch) / "report.json"
-        run_once(tdv_command(directory, str(report_path)))
+        command = tdv_command(directory, str(report_path))
+        run_once((command, tree) if tree else command)
         summary = json.loads(report_path.read_text())["summary"]
     if summary["resources"] != expected or summary["inputErrors"]:
         raise SystemExit(f"tdv scanned {summary['resources']} resources with {summary['inputErrors']} input errors;"
@@ -124,7 +134,7 @@ def cores() -> int:
 
 def report(resources: int, files: int, megabytes: float, policies: int, findings: int,
            loader: Measure, tdv: Measure, one_process: Measure, runs: int, capacity: float,
-           other_reports: list[Measure]) -> str:
+           other_reports: list[Measure], baseline: tuple[int, int, Measure, Measure] | None = None) -> str:
     ratio = tdv.wall / loader.wall
     heading = (f"{resources} resources in {files} files ({megabytes:.1f} MB), {policies} policies,"
                f" {findings} findings; {cores()} cores delivering {capacity:.1f}x one core's sustained"
@@ -141,6 +151,15 @@ def report(resources: int, files: int, megabytes: float, policies: int, findings
         f"ratio (c)/(a): {one_process.wall / loader.wall:.2f}x wall (one process each)",
         f"tdv wall:      {tdv.wall:.2f}s   (target < {TARGET_SECONDS:g}s for 5,000 resources: {speed})",
     ]
+    if baseline:
+        old_policies, old_findings, old_tdv, old_one = baseline
+        rows += [
+            f"baseline tree: {old_policies} policies, {old_findings} findings",
+            f"ratio (b)/(f): {tdv.wall / old_tdv.wall:.2f}x wall, {tdv.cpu / old_tdv.cpu:.2f}x cpu"
+            f"   (target < {TARGET_BASELINE:g}x: {'met' if tdv.wall / old_tdv.wall < TARGET_BASELINE else 'MISSED'})",
+            f"ratio (c)/(g): {one_process.wall / old_one.wall:.2f}x wall, {one_process.cpu / old_one.cpu:.2f}x cpu"
+            " (one process each)",
+        ]
     return "\n".join(rows)
 
 
@@ -150,13 +169,20 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", type=Path, help="write the manifests here and keep them")
     parser.add_argument("--reports", action="store_true", help="also time JUnit and SARIF reports")
+    parser.add_argument("--baseline-tree", type=Path, metavar="DIR",
+                        help="also time the tdv of this checkout (e.g. a git worktree of an older commit)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tdv-bench-") as scratch:
-        directory = args.keep or Path(scratch) / "manifests"
+        directory = (args.keep or Path(scratch) / "manifests").resolve()
         written = generate.write(args.resources, directory)
         megabytes = sum(f.stat().st_size for f in written) / 1e6
         compileall.compile_dir(Path(__file__).resolve().parent.parent / "validator", quiet=1)
         policies, findings = check_scan(directory, args.resources)
+        baseline_counts = None
+        if args.baseline_tree:
+            tree = args.baseline_tree.resolve()
+            compileall.compile_dir(tree / "validator", quiet=1)
+            baseline_counts = check_scan(directory, args.resources, tree)
         capacity = parallel_capacity()
         commands = {
             "(a) PyYAML CSafeLoader alone": [sys.executable, "-c", LOADER_ONLY, str(directory)],
@@ -166,9 +192,16 @@ def main() -> None:
         if args.reports:
             commands["(d) tdv scan -o junit=/dev/null"] = tdv_command(directory, "/dev/null", output="junit")
             commands["(e) tdv scan -o sarif=/dev/null"] = tdv_command(directory, "/dev/null", output="sarif")
-        loader, tdv, one_process, *other_reports = measure(commands, args.runs)
+        if args.baseline_tree:
+            commands["(f) baseline tree: (b)"] = (tdv_command(directory, "/dev/null"), tree)
+            commands["(g) baseline tree: (c)"] = (tdv_command(directory, "/dev/null", "--jobs", "1"), tree)
+        loader, tdv, one_process, *others = measure(commands, args.runs)
+        baseline = None
+        if args.baseline_tree:
+            *others, old_tdv, old_one = others
+            baseline = (*baseline_counts, old_tdv, old_one)
     print(report(args.resources, len(written), megabytes, policies, findings, loader, tdv, one_process, args.runs,
-                 capacity, other_reports))
+                 capacity, others + ([baseline[2], baseline[3]] if baseline else []), baseline))
 
 
 if __name__ == "__main__":
