@@ -7,7 +7,7 @@ import json
 from click.testing import CliRunner
 
 from validator.cli import main
-from validator.engine.cel_values import REPLACEMENT, text_safe
+from validator.text_values import REPLACEMENT, text_safe
 
 # A lone surrogate in an unrelated field (JSON's `\ud800` escape) and SSH open to the world.
 PLAN = json.dumps({"format_version": "1.2", "terraform_version": "1.9.0", "resource_changes": [

@@ -21,7 +21,6 @@ from cel_expr_python import cel
 from cel_expr_python.ext import ext_bindings, ext_math, ext_optional, ext_strings
 
 from validator.engine import functions
-from validator.engine.cel_values import text_safe
 from validator.engine.celtext import CelTextError, inline_binds, mentions, to_cel_literal
 from validator.engine.policy import Policy, PolicyError, Validation
 from validator.engine.scopes import POD_GIVEN, Scope, ScopeError, parse_scope, pod_values
@@ -69,7 +68,8 @@ class CelEvaluator:
         return activation
 
     def _activation(self, document: dict[str, Any]) -> tuple[Any, bool]:
-        document = text_safe(document)  # no lone surrogate reaches the runtime
+        # Documents hold no lone UTF-16 surrogate, which the runtime cannot take: YAML refuses
+        # them, and the plan reader replaces them (validator/text_values.py).
         pod = pod_values(document)
         if pod is None:
             return self.env(POD_GIVEN).Activation({"object": document}), False

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from validator.model import InputError, Position, Resource, SkipRule
 from validator.sources import files
 from validator.sources.context import SourceContext
+from validator.text_values import text_safe
 from validator.sources.terraform_values import (
     NestingError,
     NumberError,
@@ -46,15 +47,20 @@ _GONE = (["delete"], ["forget"])
 _MODULE_STEP = re.compile(r'module\.([A-Za-z_][A-Za-z0-9_-]*)(?:\[(?:"(?:[^"\\]|\\.)*"|[0-9]+)\])?\.')
 _TOO_DEEP = object()  # a value too deeply nested to mark
 _ADDRESS = re.compile(r'"address"\s*:\s*("(?:[^"\\]|\\.)*")')
+# A JSON escape of a UTF-16 surrogate: the one way a lone surrogate gets into tdv's documents
+# (YAML refuses such escapes, and HCL strings keep their escapes as text).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 @functools.lru_cache(maxsize=1)
 def _load(text: str) -> Any:
     """The decoded JSON, or the exception that stopped decoding (cached: `accepts` reads it too)."""
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant)
     except (json.JSONDecodeError, RecursionError, ValueError) as error:
         return error
+    # The CEL runtime cannot take a lone surrogate: replaced here, once, for the whole plan.
+    return text_safe(data) if _SURROGATE_ESCAPE.search(text) else data
 
 
 def _reject_constant(name: str) -> Any:

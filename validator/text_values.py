@@ -1,4 +1,4 @@
-"""Python values as the CEL runtime can take them.
+"""Text the CEL runtime can take: no lone UTF-16 surrogates.
 
 The runtime holds text as UTF-8: a string with a lone UTF-16 surrogate (which only a JSON
 escape such as `"\\ud800"` can produce) makes any evaluation touching the document fail,
