@@ -72,7 +72,7 @@ def test_schema_check_catches_a_broken_log(report):
 
 
 def test_empty_scan_is_valid(tmp_path, write_file, scan_tree):
-    write_file(tmp_path / "ok.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n")
+    write_file(tmp_path / "ok.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: {pod-security.kubernetes.io/enforce: restricted}\n")
     log = render(scan_tree(tmp_path, tmp_path / "ok.yaml"))
     assert log["runs"][0]["results"] == []
     assert schema_errors(jsonschema.Draft4Validator, "sarif-schema-2.1.0.json", log) == []
@@ -317,7 +317,7 @@ def test_evaluation_errors_are_notifications(report_with_evaluation_error):
 
 
 def test_clean_scan_is_successful(tmp_path, write_file, scan_tree):
-    write_file(tmp_path / "ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n")
+    write_file(tmp_path / "ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: {pod-security.kubernetes.io/enforce: restricted}\n")
     (invocation,) = run_of(scan_tree(tmp_path, tmp_path / "ns.yaml"))["invocations"]
     assert invocation["executionSuccessful"] is True
     assert invocation["exitCode"] == 0
