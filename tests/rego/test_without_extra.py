@@ -59,3 +59,13 @@ def test_a_check_over_the_time_limit_is_an_error_naming_the_policy(tmp_path, mon
     assert result.exit_code != 0
     assert "CONFTEST-MAIN-DENY could not be evaluated on ConfigMap/c: Rego evaluation took" in result.output
     assert "over the limit of 0 s per check" in result.output
+
+
+def test_the_install_hint_names_the_package_the_extra_installs():
+    """The hint must work as written: the package is published, the package name of tdv is not."""
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]
+    (requirement,) = project["optional-dependencies"]["rego"]
+    assert f"pip install '{requirement}'" in INSTALL_HINT

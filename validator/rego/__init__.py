@@ -1,5 +1,5 @@
 """Rego policies (Gatekeeper ConstraintTemplates and conftest files), run by the optional
-`rego` extra: `pip install 'trusted-delivery-validator[rego]'` (see docs/rego.md).
+`rego` extra: `pip install -e '.[rego]'` in a checkout (see docs/rego.md).
 
 The Rego engine is imported only when a Rego policy is compiled, so the base install and
 scans without Rego policies never load it.
@@ -13,8 +13,8 @@ from typing import Any
 
 from validator.engine.policy import Policy, PolicyError
 
-INSTALL_HINT = ("Rego policies need the optional Rego engine: pip install 'trusted-delivery-validator[rego]'"
-                " (or, in a source checkout, pip install '.[rego]')")
+INSTALL_HINT = ("Rego policies need the optional Rego engine: install it into tdv's Python environment"
+                " (pip install 'gordon-to-regorus>=0.13,<0.14', what the [rego] extra adds)")
 
 GATEKEEPER = "gatekeeper"  # input = {"review": ..., "parameters": ...}; rules give {"msg", "details"}
 CONFTEST = "conftest"  # input = the document itself; rules give strings or {"msg": ...}
