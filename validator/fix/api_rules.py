@@ -119,12 +119,7 @@ def _pod(pod: dict, where: str, found: set[str]) -> None:
     _boolean(context, "runAsNonRoot", f"{where}.securityContext", found)
     for name in ("seccompProfile", "appArmorProfile"):
         _profile(context.get(name), f"{where}.securityContext.{name}", found)
-    if os_name == "windows":
-        for name in _LINUX_ONLY_POD:
-            if context.get(name) is not None:
-                found.add(f"{where}.securityContext.{name}: may not be set in a Windows pod (os.name: windows)")
-    elif os_name == "linux" and context.get("windowsOptions") is not None:
-        found.add(f"{where}.securityContext.windowsOptions: may not be set in a Linux pod (os.name: linux)")
+    _os_fields(context, _LINUX_ONLY_POD, f"{where}.securityContext", os_name, found)
     pod_host_process = _get(context, ("windowsOptions", "hostProcess"))
     effective_host_process = []
     for list_name, index, container in _containers(pod):
@@ -170,12 +165,7 @@ def _container(container: dict, at: str, pod_context: dict, os_name: Any, list_n
         added = _get(context, ("capabilities", "add"))
         if isinstance(added, list) and "CAP_SYS_ADMIN" in added:
             found.add(f"{where}: allowPrivilegeEscalation cannot be false when capabilities.add has CAP_SYS_ADMIN")
-    if os_name == "windows":
-        for name in _LINUX_ONLY_CONTAINER:
-            if context.get(name) is not None:
-                found.add(f"{where}.{name}: may not be set in a Windows pod (os.name: windows)")
-    elif os_name == "linux" and context.get("windowsOptions") is not None:
-        found.add(f"{where}.windowsOptions: may not be set in a Linux pod (os.name: linux)")
+    _os_fields(context, _LINUX_ONLY_CONTAINER, where, os_name, found)
     non_root = context.get("runAsNonRoot", pod_context.get("runAsNonRoot"))
     user = context.get("runAsUser", pod_context.get("runAsUser"))
     if non_root is True and user == 0 and user is not False:
@@ -261,6 +251,17 @@ def _profile(profile: Any, where: str, found: set[str]) -> None:
         found.add(f"{where}.localhostProfile: is required when the type is Localhost")
     if kind != "Localhost" and local is not None:
         found.add(f"{where}.localhostProfile: may only be set when the type is Localhost")
+
+
+def _os_fields(context: dict, linux_only: tuple[str, ...], where: str, os_name: Any, found: set[str]) -> None:
+    """The API refuses Linux-only securityContext fields in a Windows pod, and windowsOptions
+    in a Linux pod (os.name set; unset allows both)."""
+    if os_name == "windows":
+        for name in linux_only:
+            if context.get(name) is not None:
+                found.add(f"{where}.{name}: may not be set in a Windows pod (os.name: windows)")
+    elif os_name == "linux" and context.get("windowsOptions") is not None:
+        found.add(f"{where}.windowsOptions: may not be set in a Linux pod (os.name: linux)")
 
 
 def _boolean(mapping: Any, name: str, where: str, found: set[str]) -> None:

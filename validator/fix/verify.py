@@ -16,6 +16,7 @@ from typing import Any, Iterable
 
 from validator.fix import api_rules
 from validator.fix.plan import Assignment
+from validator.fix.yaml_edit import same
 from validator.model import Position, format_path
 
 Anchor = Position | tuple[str, str]
@@ -83,15 +84,6 @@ def unsafe(document: Any, assignments: Iterable[Assignment]) -> str | None:
         return None  # the editor refuses it, with its own reason
     added = sorted(api_rules.problems(after) - api_rules.problems(document))
     return "; ".join(added) if added else None
-
-
-def same(a: Any, b: Any) -> bool:
-    """Equal values of the same types (so `1` is not `true`), lists and mappings included."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    return type(a) is type(b) and a == b
 
 
 def check_file(kind: str, before: str, after: str, edits: list[tuple[Anchor, Assignment]]) -> str | None:

@@ -303,12 +303,12 @@ class _Editor:
                 return self._fill_null(parent, key, node, [assignment.value])
             if not isinstance(node, SequenceNode):
                 raise Refused(f"{field} is not a list")
-            if any(isinstance(item, ScalarNode) and _same(_value(item), assignment.value) for item in node.value):
+            if any(isinstance(item, ScalarNode) and same(_value(item), assignment.value) for item in node.value):
                 return []
             return self._append(node, assignment.value)
         if _is_null(node):
             return self._fill_null(parent, key, node, assignment.value)
-        if assignment.if_absent or _same(_value(node), assignment.value):
+        if assignment.if_absent or same(_value(node), assignment.value):
             return []
         if isinstance(node, ScalarNode) and _is_scalar(assignment.value) and node.style not in ("|", ">"):
             return [Splice(self._start(node), self._end(node), self._scalar(assignment.value, node.style))]
@@ -471,10 +471,11 @@ def _value(node: Node) -> Any:
         return _MISSING
 
 
-def _same(current: Any, wanted: Any) -> bool:
-    """Equal values of the same type (so `1` is not `true` and `"false"` is not `false`)."""
+def same(current: Any, wanted: Any) -> bool:
+    """Equal values of the same type (so `1` is not `true` and `"false"` is not `false`),
+    lists and mappings included."""
     if isinstance(current, dict) and isinstance(wanted, dict):
-        return current.keys() == wanted.keys() and all(_same(current[k], wanted[k]) for k in current)
+        return current.keys() == wanted.keys() and all(same(current[k], wanted[k]) for k in current)
     if isinstance(current, list) and isinstance(wanted, list):
-        return len(current) == len(wanted) and all(_same(a, b) for a, b in zip(current, wanted))
+        return len(current) == len(wanted) and all(same(a, b) for a, b in zip(current, wanted))
     return type(current) is type(wanted) and current == wanted
