@@ -229,8 +229,11 @@ def _ingress(document: dict[str, Any]) -> dict[str, Any]:
 
 def _network_policy(document: dict[str, Any]) -> dict[str, Any]:
     selector = _selector(_get(document, "spec", "podSelector"))
+    types = _strings(_get(document, "spec", "policyTypes"))
+    if not isinstance(_get(document, "spec", "policyTypes"), list):  # the API server's default
+        types = ["Ingress"] + (["Egress"] if _get(document, "spec", "egress") is not None else [])
     return {"podSelector": selector if selector is not None else {"matchLabels": {}, "matchExpressions": []},
-            "policyTypes": _strings(_get(document, "spec", "policyTypes"))}
+            "policyTypes": types}
 
 
 def _autoscaler(document: dict[str, Any]) -> dict[str, Any]:
