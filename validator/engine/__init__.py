@@ -51,7 +51,7 @@ class Engine:
     def __init__(self, entries: list[tuple[Policy, Evaluator, dict[str, Any]]]):
         self._entries = entries
         self._compiled: dict[str, CompiledPolicy] = {}
-        self._batches: dict[str, list[Batch]] = {}  # by kind
+        self._batches: dict[tuple[str, bool], list[Batch]] = {}  # by kind, and whether with an inventory
 
     @classmethod
     def build(cls, policies: Iterable[Policy], overrides: dict[str, dict[str, Any]] | None = None,
@@ -126,7 +126,7 @@ class Engine:
                 shared = 0.0
                 if per_kind[resource.kind] >= BATCH_MIN_RESOURCES:
                     started = time.perf_counter()
-                    for batch in self._batches_for(resource.kind, applicable):
+                    for batch in self._batches_for((resource.kind, bool(names)), applicable):
                         batch.prepare(resource.document, cache)
                     shared = time.perf_counter() - started
                 first = len(results)
@@ -139,7 +139,9 @@ class Engine:
                         result.duration += share
         return results
 
-    def _batches_for(self, kind: str, applicable: list[CompiledPolicy]) -> list[Batch]:
+    def _batches_for(self, kind: tuple[str, bool], applicable: list[CompiledPolicy]) -> list[Batch]:
+        """The batches of a kind; with `related` given (kind[1]), cross-resource policies are
+        batched too."""
         if kind not in self._batches:
             by_language: dict[Any, list[CompiledPolicy]] = defaultdict(list)
             for item in applicable:

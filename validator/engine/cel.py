@@ -13,7 +13,7 @@ CelBatch).
 
 A cross-resource policy (one with `relations:`) also reads `related`, the related items of
 the resource (see validator.inventory), which the engine puts in the resource's cache under
-"related" before any policy is evaluated; such policies are never batched.
+"related" before any policy is evaluated (and before the batch, which then holds them too).
 """
 
 from __future__ import annotations
@@ -86,18 +86,18 @@ class CelEvaluator:
         return self.env(POD_GIVEN).Activation({**values, **pod}), True
 
     def batch(self, policies: list["CompiledCelPolicy"]) -> "CelBatch | None":
-        """One program giving the verdicts of all the checks of `policies`, in order."""
+        """One program giving the verdicts of all the checks of `policies`, in order. The
+        engine passes cross-resource policies only for resources it gives `related`."""
         texts: list[str] = []
         offsets: dict[str, int] = {}
         for policy in policies:
-            if policy.policy.relations:  # reads `related`, which only some runs give
-                continue
             offsets[policy.policy.id] = len(texts)
             texts.extend(check.verdict.given_text for check in policy.checks)
         if len(texts) < 2:
             return None
+        related = any(policy.policy.relations for policy in policies)
         try:
-            program = self.env(POD_GIVEN).compile("[" + ",\n".join(texts) + "]")
+            program = self.env(RELATED_GIVEN if related else POD_GIVEN).compile("[" + ",\n".join(texts) + "]")
         except RuntimeError:  # beyond a limit of the parser: check by check, then
             return None
         return CelBatch(self, program, offsets, len(texts))
