@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from validator.cli.scan import run_scan
+from validator.pipeline import scan as run_scan
 from validator.config import ConfigError, load_config
 from validator.engine.scopes import configure_pod_templates, pod_spec_path
 

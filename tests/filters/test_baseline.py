@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from validator.cli.scan import run_scan
+from validator.pipeline import scan as run_scan
 from validator.filters import baseline
 from validator.model import BaselineState
 from validator.report import EXIT_FINDINGS, EXIT_OK

@@ -123,7 +123,7 @@ def test_a_version_1_baseline_is_still_read_with_a_warning(tmp_path, monkeypatch
     assert data["version"] == 2
     code, out, _ = tdv("pod.yaml", "-o", "json")
     report = json.loads(out)
-    from validator.cli.scan import run_scan
+    from validator.pipeline import scan as run_scan
     from validator.config import Config
 
     scanned = run_scan(["pod.yaml"], root=tmp_path, config=Config())

@@ -14,8 +14,7 @@ from tests.fix.conftest import fix
 from validator.cli import main
 from validator.engine.library import load_policies
 from validator.fix import api_rules
-from validator.fix.preview import finding_fixes
-from tests.fix.conftest import scan
+from tests.fix.conftest import planned_fixes, scan
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "kubernetes"
 
@@ -129,8 +128,8 @@ def test_a_fix_the_api_server_would_reject_is_left_to_a_human(workdir, monkeypat
 
 def test_sarif_does_not_offer_a_fix_the_api_server_would_reject(workdir):
     (workdir / "pod.yaml").write_text(PRIVILEGED, encoding="utf-8")
-    report = scan([workdir / "pod.yaml"], workdir, ["TDV-K8S-002"])
-    offered = finding_fixes(report)
+    report = scan([workdir / "pod.yaml"], workdir, ["TDV-K8S-002"], plan_fixes=True)
+    offered = planned_fixes(report)
     fields = sorted(str(result.violations[index].field_path)
                     for result in report.failures for index in range(len(result.violations))
                     if (id(result), index) in offered)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from validator.cli.fix import plan_changes
-from validator.cli.scan import run_scan
+from validator.pipeline.changes import fixes_for as plan_changes
+from validator.pipeline import scan as run_scan
 from validator.config import Config
 
 POLICY = """\

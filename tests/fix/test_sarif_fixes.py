@@ -12,10 +12,9 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from tests.fix.conftest import scan
+from tests.fix.conftest import planned_fixes, scan
 from validator.cli import main
 from validator.fix import yaml_edit
-from validator.fix.preview import finding_fixes
 from validator.fix.textedit import Replacement, apply_replacements
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -110,7 +109,6 @@ def test_each_file_is_composed_once_however_many_findings_it_has(workdir, monkey
     for file in ("a", "b"):
         (workdir / f"{file}.yaml").write_text("---\n".join(pod.format(name=f"{file}{n}") for n in range(3)),
                                                encoding="utf-8")
-    report = scan([workdir], workdir, policies=["TDV-K8S-002", "TDV-K8S-012"])  # one assignment each
     composed = []
     compose = yaml_edit._compose
 
@@ -120,7 +118,8 @@ def test_each_file_is_composed_once_however_many_findings_it_has(workdir, monkey
 
     monkeypatch.setattr(yaml_edit, "_compose", counted)
     yaml_edit._parse.cache_clear()
-    fixes = finding_fixes(report)
+    report = scan([workdir], workdir, policies=["TDV-K8S-002", "TDV-K8S-012"], plan_fixes=True)  # one assignment each
+    fixes = planned_fixes(report)
     assert len(fixes) == 2 * 3 * 2 * 2  # files, pods, containers, policies
     assert len(composed) == 2  # each finding's edit uses the nodes of its file
 
@@ -128,7 +127,6 @@ def test_each_file_is_composed_once_however_many_findings_it_has(workdir, monkey
 def test_each_tf_file_is_parsed_once_however_many_findings_it_has(tree, monkeypatch):
     from validator.fix import hcl_edit
 
-    report = scan([tree / "main.tf"], tree, policies=[p for p in FIXES if p.startswith("TDV-AWS")])
     parsed = []
     parse = hcl_edit.parse_text
 
@@ -138,6 +136,7 @@ def test_each_tf_file_is_parsed_once_however_many_findings_it_has(tree, monkeypa
 
     monkeypatch.setattr(hcl_edit, "parse_text", counted)
     hcl_edit._parsed.cache_clear()
-    fixes = finding_fixes(report)
+    report = scan([tree / "main.tf"], tree, policies=[p for p in FIXES if p.startswith("TDV-AWS")], plan_fixes=True)
+    fixes = planned_fixes(report)
     assert len(fixes) > 2
     assert len(parsed) == 1  # each finding's edit starts from the same text of main.tf

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from validator.cli.scan import run_scan
+from validator.pipeline import scan as run_scan
 
 # Values that must never be copied from the inputs into a report.
 ENV_SECRET = "hunter2-env-secret-value"

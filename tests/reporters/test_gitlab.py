@@ -19,11 +19,11 @@ import pytest
 from click.testing import CliRunner
 
 from validator.cli import main
-from validator.reporters import RenderOptions, codequality, gitlab_sast
+from validator.reporters import FormatOptions, codequality, gitlab_sast
 
 SAST_SCHEMA = Path(__file__).resolve().parent.parent / "integrations" / "schemas" / "gitlab-sast-report-format-15.0.7.json"
 CODE_QUALITY_SEVERITIES = {"info", "minor", "major", "critical", "blocker"}
-OPTIONS = RenderOptions()
+OPTIONS = FormatOptions()
 
 
 def sast(report) -> dict:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 import junit_xml
 
 from validator.cli import main
-from validator.reporters import RenderOptions, junit
+from validator.reporters import FormatOptions, junit
 
 XSD = Path(__file__).resolve().parent.parent / "schemas" / "junit-10-with-file.xsd"
 LOCATION_LINE = re.compile(r"^(?P<file>[^:\s]+):(?P<line>\d+):(?P<column>\d+)  (?P<message>.+)$")
@@ -26,7 +26,7 @@ def schema() -> xmlschema.XMLSchema:
 
 
 def render(report) -> str:
-    return junit.render(report, RenderOptions())
+    return junit.render(report, FormatOptions())
 
 
 def cases(text: str) -> list[ET.Element]:

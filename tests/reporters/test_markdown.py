@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from validator.cli import main
-from validator.cli.scan import run_scan
-from validator.reporters import RenderOptions, markdown
+from validator.pipeline import scan as run_scan
+from validator.reporters import FormatOptions, markdown
 
-OPTIONS = RenderOptions()
+OPTIONS = FormatOptions()
 ROW = re.compile(r"^\| (critical|high|medium|low|info) \| `(.+?):(\d+)` \| \[(\S+)\]\((\S+)\) \|", re.M)
 UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 

@@ -14,14 +14,14 @@ from sarif_om import Region, Result, Message, Run, Tool, ToolComponent
 
 from validator.cli import main
 from validator.fingerprint import for_report
-from validator.reporters import RenderOptions, sarif
+from validator.reporters import FormatOptions, sarif
 from validator.reporters.attrs_json import to_json_data
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 
 
 def render(report) -> dict:
-    return json.loads(sarif.render(report, RenderOptions()))
+    return json.loads(sarif.render(report, FormatOptions()))
 
 
 def run_of(report) -> dict:
@@ -328,7 +328,7 @@ def test_clean_scan_is_successful(tmp_path, write_file, scan_tree):
 
 
 def test_no_secret_values_in_output(report_with_evaluation_error, secrets):
-    text = sarif.render(report_with_evaluation_error, RenderOptions())
+    text = sarif.render(report_with_evaluation_error, FormatOptions())
     for secret in secrets:
         assert secret not in text
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from validator.reporters import RenderOptions, sarif
+from validator.reporters import FormatOptions, sarif
 from validator.sources.terraform_hcl import scan_texts
 
 from .conftest import AWS, PROJECT, collect, scan, scan_json
@@ -69,11 +69,11 @@ def test_a_comment_above_a_block_suppresses_its_finding_in_a_tf_scan(tmp_tf):
 
 
 def test_sarif_marks_the_finding_suppressed_in_source(tmp_tf):
-    from validator.cli.scan import run_scan
+    from validator.pipeline import scan as run_scan
 
     directory = tmp_tf({"main.tf": SITE})
     report = run_scan([str(directory)], include=["TDV-AWS-001"], root=directory)
-    results = json.loads(sarif.render(report, RenderOptions()))["runs"][0]["results"]
+    results = json.loads(sarif.render(report, FormatOptions()))["runs"][0]["results"]
     by_line = {r["locations"][0]["physicalLocation"]["region"]["startLine"]: r for r in results}
     assert set(by_line) == {4, 9}
     (suppression,) = by_line[4]["suppressions"]

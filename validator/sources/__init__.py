@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Iterable, Protocol, Iterator
 
 from validator.model import InputError, Resource
-from validator.reporters.recognise import report_format
+from validator.sources.own_reports import report_format
 from validator.sources import files, kubernetes, terraform_plan
 from validator.sources import render as rendering
 from validator.sources.context import SourceContext
-from validator.gc_pause import without_cycle_collection
 
 Source = tuple[files.InputFile, str]  # a file and its text
 log = logging.getLogger("validator")
@@ -98,7 +97,6 @@ def can_defer(item: files.InputFile) -> bool:
         (item.suffix in kind.SUFFIXES) == (kind is _KUBERNETES) for kind in SOURCE_KINDS)
 
 
-@without_cycle_collection
 def collect(arguments: Iterable[str], root: Path, max_bytes: int = files.MAX_FILE_BYTES,
             tf_root: Path | None = None, render: rendering.RenderOptions | None = None,
             defer: bool = False, skip: frozenset[str] = frozenset()) -> Inputs:
