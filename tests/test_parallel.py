@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from validator import parallel
-from validator.cli import main
 from validator.model import Position, Resource, StartOnly
 from validator.sources.files import InputFile
+
+from tests.helpers import tdv
 
 HERE = Path(__file__).parent
 REPO = HERE.parent
@@ -41,7 +41,7 @@ def tree(tmp_path, monkeypatch):
 
 
 def scan(*args):
-    result = CliRunner().invoke(main, ["scan", "scan", "--no-config", *args])
+    result = tdv("scan", "scan", "--no-config", *args)
     assert result.exit_code in (0, 1, 2), result.output
     return result
 
@@ -126,7 +126,7 @@ def test_a_detached_resource_keeps_what_reporters_read():
 
 
 def test_jobs_cannot_be_negative(tree):
-    result = CliRunner().invoke(main, ["scan", "scan", "--no-config", "-j", "-1"])
+    result = tdv("scan", "scan", "--no-config", "-j", "-1")
     assert result.exit_code == 2 and "--jobs" in result.output
 
 
