@@ -7,13 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from validator.pipeline import codec
 from validator.pipeline import executor as parallel
-from validator.cli import main
 from validator.model import Position, Resource, StartOnly
 from validator.sources.files import InputFile
+
+from tests.helpers import tdv
 
 HERE = Path(__file__).parent
 REPO = HERE.parent
@@ -41,7 +41,7 @@ def tree(tmp_path, monkeypatch):
 
 
 def scan(*args):
-    result = CliRunner().invoke(main, ["scan", "scan", "--no-config", *args])
+    result = tdv("scan", "scan", "--no-config", *args)
     assert result.exit_code in (0, 1, 2), result.output
     return result
 
@@ -128,7 +128,7 @@ def test_a_detached_resource_keeps_what_reporters_read():
 
 
 def test_jobs_cannot_be_negative(tree):
-    result = CliRunner().invoke(main, ["scan", "scan", "--no-config", "-j", "-1"])
+    result = tdv("scan", "scan", "--no-config", "-j", "-1")
     assert result.exit_code == 2 and "--jobs" in result.output
 
 
@@ -170,13 +170,13 @@ def test_a_worker_that_cannot_start_costs_time_not_results(tree, monkeypatch, tm
 
 def spy_on_redo(monkeypatch) -> list:
     redone = []
-    original = parallel.run_shard
+    original = parallel._redo
 
-    def run_shard(job, items):
+    def redo(job, items):
         redone.append(len(items))
         return original(job, items)
 
-    monkeypatch.setattr(parallel, "run_shard", run_shard)
+    monkeypatch.setattr(parallel, "_redo", redo)
     return redone
 
 

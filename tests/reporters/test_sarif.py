@@ -9,13 +9,13 @@ from urllib.parse import unquote, urlparse
 
 import jsonschema
 import pytest
-from click.testing import CliRunner
 from sarif_om import Region, Result, Message, Run, Tool, ToolComponent
 
-from validator.cli import main
 from validator.fingerprint import for_report
 from validator.reporters import FormatOptions, sarif
 from validator.reporters.attrs_json import to_json_data
+
+from tests.helpers import tdv
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 
@@ -338,11 +338,8 @@ def test_no_secret_values_in_output(report_with_evaluation_error, secrets):
 
 def test_cli_writes_sarif_and_junit(tmp_path, manifests, secrets):
     out = tmp_path / "out"
-    result = CliRunner().invoke(
-        main,
-        ["scan", str(manifests), "--root", str(tmp_path),
-         "-o", f"sarif={out / 'tdv.sarif'}", "-o", f"junit={out / 'tdv.xml'}"],
-    )
+    result = tdv("scan", str(manifests), "--root", str(tmp_path),
+                 "-o", f"sarif={out / 'tdv.sarif'}", "-o", f"junit={out / 'tdv.xml'}")
     assert result.exit_code == 2, result.output  # the broken file is an input error
     log = json.loads((out / "tdv.sarif").read_text(encoding="utf-8"))
     assert schema_errors(jsonschema.Draft4Validator, "sarif-schema-2.1.0.json", log) == []

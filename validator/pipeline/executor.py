@@ -120,15 +120,17 @@ def run(job: Job, items: list[InputFile], jobs: int) -> ShardResult:
     output = run_shard(job, [items[i] for i in shards[0]])
     for indexes, process, receiver in children:
         received = _receive(job, receiver, process) if process is not None else None
-        if received is None:
-            log.debug("a worker process stopped early: reading its %d files here", len(indexes))
-            received = run_shard(job, [items[i] for i in indexes])
-        output = output + received
+        output = output + (received or _redo(job, [items[i] for i in indexes]))
     _job = None
     return output
 
 
 _job: Job | None = None
+
+
+def _redo(job: Job, items: list[InputFile]) -> ShardResult:
+    log.debug("a worker process stopped early: reading its %d files here", len(items))
+    return run_shard(job, items)
 
 
 def _child(items: list[InputFile], sender: Any) -> None:
