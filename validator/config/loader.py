@@ -18,8 +18,7 @@ from validator.config.settings import Config, ConfigError, ParameterSetting, Pol
 from validator.document_reader import DocumentReader
 from validator.engine.policy import CATEGORIES, POD_BEARING, Policy, check_parameter_type
 from validator.filters.exclusions import Exclusion
-from validator.filters.resource_match import FIELDS as MATCH_FIELDS
-from validator.filters.resource_match import ResourceMatch
+from validator.filters.resource_match import FIELDS as MATCH_FIELDS, ResourceMatch
 from validator.filters.suppressions import Exemption
 from validator.globs import is_glob
 from validator.model import FieldPath, Location, Severity

@@ -140,7 +140,8 @@ _PORT_TYPES = {"int": cel.Type.INT, "uint": cel.Type.UINT, "double": cel.Type.DO
 def declarations() -> list[Any]:
     """The function declarations (with implementations) for `cel.NewEnv(functions=...)`."""
     port_overloads = [
-        cel.Overload("portInRange_" + "_".join(names), cel.Type.BOOL, [_PORT_TYPES[n] for n in names], impl=port_in_range)
+        cel.Overload("portInRange_" + "_".join(names), cel.Type.BOOL, [_PORT_TYPES[n] for n in names],
+                     impl=port_in_range)
         for names in itertools.product(_PORT_TYPES, repeat=3)
     ]
     return [

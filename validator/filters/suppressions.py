@@ -27,7 +27,15 @@ from typing import TYPE_CHECKING, Iterable
 
 from validator.globs import matches_any
 from validator.model import (
-    FieldPath, Location, Resource, Result, ScanWarning, SkipRule, Status, Suppression, SuppressionKind,
+    FieldPath,
+    Location,
+    Resource,
+    Result,
+    ScanWarning,
+    SkipRule,
+    Status,
+    Suppression,
+    SuppressionKind,
 )
 
 if TYPE_CHECKING:
@@ -201,7 +209,8 @@ class Exemption:
         return self.expires is not None and today > self.expires
 
     def covers(self, result: Result, root: Path) -> bool:
-        return matches_any(self.policies, result.policy.id, ignore_case=True) and self.match.matches(result.resource, root)
+        return (matches_any(self.policies, result.policy.id, ignore_case=True)
+                and self.match.matches(result.resource, root))
 
     def suppression(self) -> Suppression:
         expires = self.expires.isoformat() if self.expires else None

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from validator.engine.policy import Policy, PolicyError, Validation
 from validator.engine.cel import CelEvaluator, validation_scope
+from validator.engine.policy import Policy, PolicyError, Validation
 from validator.engine.scopes import Scope, pod_spec_path
 from validator.fix.spec import is_plain
 from validator.model import FieldPath, Result, Status, Violation

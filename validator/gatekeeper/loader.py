@@ -71,7 +71,8 @@ def is_gatekeeper(data: dict[str, Any]) -> bool:
         api_version.startswith(TEMPLATE_GROUP) and data.get("kind") == TEMPLATE_KIND)
 
 
-def policies_from_manifests(files: Iterable[tuple[str, list[YamlDocument | YamlError]]]) -> list[RegoPolicy | PolicyError]:
+def policies_from_manifests(
+        files: Iterable[tuple[str, list[YamlDocument | YamlError]]]) -> list[RegoPolicy | PolicyError]:
     """The policies of one directory's Gatekeeper objects (other objects are left to the
     ValidatingAdmissionPolicy importer), and an error for each bad one."""
     objects = [item for display, documents in files for document in documents

@@ -16,9 +16,9 @@ import html
 import re
 from collections import defaultdict
 
+from validator.docs import policy_url
 from validator.model import Result, Severity, Violation
 from validator.report import EXIT_ERROR, EXIT_OK, ScanReport, is_baselined
-from validator.docs import policy_url
 from validator.reporters.escape import printable
 
 MAX_CHARS = 65_535  # GitHub rejects longer comment bodies

@@ -399,7 +399,8 @@ def modules(context: SourceContext) -> ModuleCache:
     return context.caches.setdefault("terraform-modules", ModuleCache(context))
 
 
-def scan_directory(sources: list[tuple[files.InputFile, str]], context: SourceContext) -> Iterator[Resource | InputError]:
+def scan_directory(sources: list[tuple[files.InputFile, str]],
+                   context: SourceContext) -> Iterator[Resource | InputError]:
     """Resources of the `.tf` files given (all in one directory), resolved within their module."""
     directory = sources[0][0].path.parent
     cache = modules(context)

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any, Iterator
 from validator.model import InputError, Position, Resource, SkipRule
 from validator.sources import files
 from validator.sources.context import SourceContext
-from validator.text_values import text_safe
 from validator.sources.terraform_values import (
     NestingError,
     NumberError,
@@ -36,6 +35,7 @@ from validator.sources.terraform_values import (
     nearest,
     settle,
 )
+from validator.text_values import text_safe
 
 if TYPE_CHECKING:
     from validator.sources.terraform_hcl import Module
@@ -73,7 +73,8 @@ def accepts(suffix: str, text: str) -> bool:
     if not text.lstrip().startswith("{"):
         return False
     data = _load(text)
-    return isinstance(data, Exception) or (isinstance(data, dict) and all(k in data for k in ("format_version", "terraform_version")))
+    return isinstance(data, Exception) or (
+        isinstance(data, dict) and all(k in data for k in ("format_version", "terraform_version")))
 
 
 def parse(text: str, source: files.InputFile, context: SourceContext) -> Iterator[Resource | InputError]:
@@ -101,7 +102,8 @@ def parse(text: str, source: files.InputFile, context: SourceContext) -> Iterato
             yield InputError(display, f"malformed plan: {entry}", 1)
             continue
         if value is _TOO_DEEP:
-            yield InputError(display, f"{entry['address']}: values are nested too deeply", mapper.plan_line(entry["address"]))
+            yield InputError(display, f"{entry['address']}: values are nested too deeply",
+                             mapper.plan_line(entry["address"]))
             continue
         yield _resource(entry, value, ordinal, mapper)
 

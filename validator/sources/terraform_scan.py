@@ -31,7 +31,8 @@ _CODE = re.compile(
     r"|(?P<comment>#|//)|(?P<block_comment>/\*)|(?P<open>[\[({])|(?P<close>[\])}])|(?P<comma>,)"
     r"|(?P<operator>(?:[-+*%>=!&|?:]|<(?!<)|/(?![/*]))+)")
 _STRING = re.compile(r'\\.|(?P<end>")|(?P<interpolation>(?<![$%])[$%]\{)|(?P<literal>[$%][$%]\{)|(?P<nl>\n)')
-_HEADER = re.compile(r'[ \t]*([A-Za-z_][A-Za-z0-9_-]*)(?:[ \t]+(?:"(?:[^"\\\n]|\\.)*"|[A-Za-z_][A-Za-z0-9_-]*))*[ \t]*\{')
+_HEADER = re.compile(r'[ \t]*([A-Za-z_][A-Za-z0-9_-]*)'
+                     r'(?:[ \t]+(?:"(?:[^"\\\n]|\\.)*"|[A-Za-z_][A-Za-z0-9_-]*))*[ \t]*\{')
 
 
 class BudgetError(Exception):
@@ -134,7 +135,6 @@ class _Scanner:
     def _string(self, position: int) -> int:
         """Skip a quoted string from after its opening quote; an interpolation in it is code,
         read until its closing brace. Returns the offset after the string."""
-        text, depth = self.text, 0
         self.strings += 1  # strings inside interpolations inside strings...
         if self.strings + len(self.stack) > MAX_NESTING:
             raise BudgetError(f"nested deeper than {MAX_NESTING} levels", self.line)

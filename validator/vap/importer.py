@@ -28,8 +28,14 @@ from validator.model import FieldPath, Severity
 from validator.object_fields import mapping as _mapping, sequence as _sequence, strings as _strings
 from validator.sources.kubernetes import is_kubernetes_object
 from validator.sources.yaml_loader import YamlDocument, YamlError, load_documents
-from validator.vap import (BINDING_KIND, CATEGORY_ANNOTATION, ID_ANNOTATION, POLICY_KIND, SEVERITY_ANNOTATION,
-                           TITLE_ANNOTATION)
+from validator.vap import (
+    BINDING_KIND,
+    CATEGORY_ANNOTATION,
+    ID_ANNOTATION,
+    POLICY_KIND,
+    SEVERITY_ANNOTATION,
+    TITLE_ANNOTATION,
+)
 from validator.vap.export import NAMESPACE_LABEL
 from validator.vap.kinds import RESOURCES
 

@@ -105,7 +105,8 @@ def _read_references(k: Kustomization) -> None:
         for _, item in k.entries(key):
             for source in ("files", "envs"):
                 values = item.get(source)
-                names += [v.partition("=")[2] or v for v in values if isinstance(v, str)] if isinstance(values, list) else []
+                if isinstance(values, list):
+                    names += [v.partition("=")[2] or v for v in values if isinstance(v, str)]
             if isinstance(item.get("env"), str):
                 names.append(item["env"])
     openapi = k.data.get("openapi")

@@ -127,7 +127,8 @@ class OverlaySources:
         if entry is None:
             return None
         name = _name(rendered)
-        matches = [(i, item) for i, item in entry.entries(key) if isinstance(item.get("name"), str) and item["name"] in name]
+        matches = [(i, item) for i, item in entry.entries(key)
+                   if isinstance(item.get("name"), str) and item["name"] in name]
         if not matches:
             return Position(1, 1)
         index, _ = max(matches, key=lambda m: len(m[1]["name"]))
