@@ -49,7 +49,9 @@ def check_policy(policy: Policy, evaluator: CelEvaluator) -> list[Problem]:
             continue
         env = evaluator.env(scope.variables if scope else ())
         for key, text in (("expression", validation.expression), ("messageExpression", validation.message_expression)):
-            for problem in compile_problems(env, text) if text else ():
+            if not text:
+                continue
+            for problem in compile_problems(env, text):
                 problems.append(Problem(policy.source, validation.line,
                                         f"{where}.{key}: CEL compile error at {problem.where()}: {problem.message}",
                                         tuple(pointer(text, problem))))

@@ -196,7 +196,7 @@ def parse_scope(pattern: str, variable: str | None = None) -> Scope:
     return Scope(pattern, tuple(steps))
 
 
-def _optional_chain(base: str, segments: tuple[str, ...]) -> str:
+def _optional_chain(base: str, segments: FieldPath) -> str:
     return base + "".join(f".?{s}" for s in segments)
 
 
@@ -241,7 +241,7 @@ def _wrap(steps: tuple[_Step, ...], base: str, body: str, form: _Form, pod_given
     return form.when.format(cond=f"{source}.hasValue()", inner=bound)
 
 
-def _get(value: Any, segments: tuple[str, ...]) -> Any:
+def _get(value: Any, segments: FieldPath) -> Any:
     for segment in segments:
         if not isinstance(value, dict) or segment not in value:
             return None

@@ -109,6 +109,7 @@ def parse_comment(comment: str, location: Location) -> SkipRule | None:
     if start < 0:
         return None
     match = _COMMENT_RULE.match(comment, start)
+    assert match is not None  # the pattern matches wherever the marker is
     if not match.group(1):
         return SkipRule((), "", location, f"{COMMENT_MARKER} names no policy id")
     ids = _ids(match.group(1))
@@ -255,10 +256,10 @@ def apply(
                 used[number] += len(result.violations)
         suppression = _in_source(result)
         if suppression is None:
-            number = next((n for n in current if exemptions[n].covers(result, root)), None)
-            if number is not None:
-                used[number] += len(result.violations)
-                suppression = exemptions[number].suppression()
+            covering = next((n for n in current if exemptions[n].covers(result, root)), None)
+            if covering is not None:
+                used[covering] += len(result.violations)
+                suppression = exemptions[covering].suppression()
         marked.append(replace(result, suppression=suppression) if suppression else result)
     for number in expired:
         warnings.append(_expired_warning(exemptions[number], used[number]))

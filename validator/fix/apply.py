@@ -221,17 +221,21 @@ def _kind(display: str, resources: list[Resource]) -> str:
 
 
 def _edit_yaml(text: str, edits: list[_Edit], json_file: bool, shared: bool) -> tuple[str, dict[int, Outcome]]:
-    targets: dict[Anchor, yaml_edit.Target] = {}
+    targets: dict[Position, yaml_edit.Target] = {}
     for edit in edits:
-        targets.setdefault(edit.anchor, yaml_edit.Target(edit.anchor, [])).assignments.append(edit.assignment)
+        anchor = edit.anchor
+        assert isinstance(anchor, Position)  # an object of a YAML file is anchored where it starts
+        targets.setdefault(anchor, yaml_edit.Target(anchor, [])).assignments.append(edit.assignment)
     text, outcomes = yaml_edit.edit(text, list(targets.values()), json_file, shared=shared)
     return text, {id(outcome.assignment): outcome for outcome in outcomes}
 
 
 def _edit_tf(text: str, edits: list[_Edit]) -> tuple[str, dict[int, Outcome]]:
-    by_block: dict[Anchor, list[Assignment]] = {}
+    by_block: dict[tuple[str, str], list[Assignment]] = {}
     for edit in edits:
-        by_block.setdefault(edit.anchor, []).append(edit.assignment)
+        anchor = edit.anchor
+        assert not isinstance(anchor, Position)  # a block of a .tf file is anchored by its (type, name)
+        by_block.setdefault(anchor, []).append(edit.assignment)
     outcomes: dict[int, Outcome] = {}
     for address, assignments in by_block.items():
         text, done = hcl_edit.edit(text, address, assignments)

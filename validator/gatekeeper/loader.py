@@ -82,7 +82,7 @@ def policies_from_manifests(
     if not available():
         return [ImportedPolicyError(objects[0].display, INSTALL_HINT)]
     results: list[RegoPolicy | PolicyError] = []
-    templates: dict[str, _Template] = {}
+    templates: dict[str, _Template | None] = {}  # None: a template that is in error
     for item in objects:
         if item.data.get("kind") == TEMPLATE_KIND:
             try:
@@ -97,9 +97,9 @@ def policies_from_manifests(
         kind = str(item.data["kind"])
         if kind not in templates:
             results.append(item.error((), f"no ConstraintTemplate for kind {kind} in the policy directory"))
-        elif templates[kind] is not None:
+        elif (found := templates[kind]) is not None:
             try:
-                results.append(_policy(templates[kind], item))
+                results.append(_policy(found, item))
             except PolicyError as error:
                 results.append(error)
     return results
@@ -131,7 +131,7 @@ def _template(item: _Object) -> _Template:
         target = _mapping(item, target, ("spec", "targets", index))
         if target.get("target") != ADMISSION_TARGET:
             continue
-        path = ("spec", "targets", index)
+        path: FieldPath = ("spec", "targets", index)
         rego, libs = target.get("rego"), target.get("libs") or []
         for number, code in enumerate(target.get("code") or []):
             if isinstance(code, dict) and code.get("engine") == "Rego" and isinstance(code.get("source"), dict):

@@ -100,6 +100,7 @@ def _as_v1(text: str) -> str:
     package = _PACKAGE.search(text)
     if re.search(r"^[ \t]*import[ \t]+rego\.v1\b", text, re.MULTILINE):
         return text
+    assert package is not None  # the module compiled, so it has its package line
     return text[:package.end()] + "\nimport rego.v1" + text[package.end():]
 
 

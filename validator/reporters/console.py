@@ -87,6 +87,7 @@ def _suppressed(report: ScanReport, style) -> list[str]:
     lines = [style("Suppressed", bold=True, underline=True)]
     for result in report.suppressed:
         suppression = result.suppression
+        assert suppression is not None  # report.suppressed holds suppressed results only
         source = f"{suppression.location.path}:{suppression.location.line}"
         owner = f", owner {suppression.owner}" if suppression.owner else ""
         expires = f", until {suppression.expires}" if suppression.expires else ""

@@ -20,11 +20,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from validator import __version__
-from validator.docs import INFORMATION_URI
+from validator.docs import INFORMATION_URI, policy_url
 from validator.fingerprint import for_report
 from validator.model import Result, Severity, Violation
 from validator.report import ScanReport
-from validator.reporters.markdown import policy_url
 
 SCHEMA_VERSION = "15.0.7"
 SCHEMA_URI = (

@@ -56,8 +56,8 @@ def discover(
             yield InputError(display, "no such file or directory")
         elif path.is_dir():
             yield from _walk(path, root, suffixes, names)
-        elif path.is_symlink() and _unresolvable(path):
-            yield InputError(display, _unresolvable(path))
+        elif path.is_symlink() and (problem := _unresolvable(path)):
+            yield InputError(display, problem)
         elif path.is_file():
             yield InputFile(path, display)
         else:

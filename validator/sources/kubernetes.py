@@ -142,7 +142,9 @@ def _kind_of(value: Any) -> str:
 def _resource(
     data: dict[str, Any], display: str, doc: YamlDocument, prefix: FieldPath, metadata: dict[str, str]
 ) -> Resource:
-    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    meta = data.get("metadata")
+    if not isinstance(meta, dict):
+        meta = {}
     name, namespace = meta.get("name"), meta.get("namespace")
 
     def locator(path: FieldPath) -> Position:

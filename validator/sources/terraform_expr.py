@@ -179,7 +179,7 @@ class Evaluator:
         return checked_number(int(text))
 
     def _float_lit(self, node: Tree) -> Any:
-        return checked_number(float(node.children[0]))
+        return checked_number(float(str(node.children[0])))
 
     def _literal_value(self, node: Tree) -> Any:
         return {"true": True, "false": False, "null": None}[str(node.children[0])]
@@ -298,7 +298,7 @@ class Evaluator:
         base, index = children(node)
         value = self.value(base)
         if index.data == "short_index":
-            key: Any = int(index.children[-1])
+            key: Any = int(str(index.children[-1]))
         else:
             key = self.value(children(index)[0])
         if isinstance(value, list) and isinstance(key, int) and not isinstance(key, bool) and 0 <= key < len(value):

@@ -128,7 +128,7 @@ def _problem(data: Any) -> str | None:
 
 def _planned_resources(data: dict[str, Any]) -> Iterator[tuple[dict[str, Any] | str, Any]]:
     """(entry, value with unknown and sensitive marks applied), or (problem, None)."""
-    planned = {}
+    planned: dict[str, dict[str, Any]] = {}
     for entry in _module_resources((data.get("planned_values") or {}).get("root_module")):
         if entry is _TOO_DEEP:
             yield "child_modules are nested deeper than 100 levels", None
@@ -145,7 +145,9 @@ def _planned_resources(data: dict[str, Any]) -> Iterator[tuple[dict[str, Any] | 
             yield problem, None
             continue
         seen.add(change["address"])
-        details = change.get("change") if isinstance(change.get("change"), dict) else {}
+        details = change.get("change")
+        if not isinstance(details, dict):
+            details = {}
         if change.get("mode", "managed") != "managed" or change.get("deposed") or details.get("actions") in _GONE:
             continue
         after = details.get("after")
@@ -241,7 +243,7 @@ class _SourceMap:
         comments written for it, or its address in the plan and none."""
         module = self._module(tuple(module_names(entry["address"])))
         block = module.find(entry["type"], entry["name"]) if module else None
-        if block is None:
+        if module is None or block is None:
             where = self.plan_position(entry["address"])
             return self.display, lambda path: where, ()
         positions = module.layout(block)
@@ -269,7 +271,9 @@ class _SourceMap:
         for name in names:
             calls = config.get("module_calls") if isinstance(config, dict) else None
             call = calls.get(name) if isinstance(calls, dict) else None
-            source = call.get("source") if isinstance(call, dict) else None
+            if not isinstance(call, dict):
+                return None
+            source = call.get("source")
             if not isinstance(source, str) or not source.startswith(("./", "../")):
                 return None
             directory, config = directory / source, call.get("module")
