@@ -251,15 +251,7 @@ def apply(
         if result.status is not Status.FAIL:
             marked.append(result)
             continue
-        for number in expired:
-            if exemptions[number].covers(result, root):
-                used[number] += len(result.violations)
-        suppression = _in_source(result)
-        if suppression is None:
-            covering = next((n for n in current if exemptions[n].covers(result, root)), None)
-            if covering is not None:
-                used[covering] += len(result.violations)
-                suppression = exemptions[covering].suppression()
+        suppression = _suppression(result, exemptions, current, expired, used, root)
         marked.append(replace(result, suppression=suppression) if suppression else result)
     for number in expired:
         warnings.append(_expired_warning(exemptions[number], used[number]))
@@ -269,6 +261,22 @@ def apply(
             log.debug("%s:%d: exemption of %s matched no finding", exemption.location.path, exemption.location.line,
                       ", ".join(exemption.policies))
     return marked, warnings
+
+
+def _suppression(result: Result, exemptions: list[Exemption], current: list[int], expired: list[int],
+                 used: Counter[int], root: Path) -> Suppression | None:
+    """What suppresses a failure: a skip marker, else the first current exemption that covers
+    it. Counts in `used` the findings each exemption (expired ones too) covers."""
+    for number in expired:
+        if exemptions[number].covers(result, root):
+            used[number] += len(result.violations)
+    suppression = _in_source(result)
+    if suppression is None:
+        covering = next((n for n in current if exemptions[n].covers(result, root)), None)
+        if covering is not None:
+            used[covering] += len(result.violations)
+            suppression = exemptions[covering].suppression()
+    return suppression
 
 
 def _in_source(result: Result) -> Suppression | None:

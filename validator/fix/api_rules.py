@@ -152,7 +152,10 @@ def _container(container: dict, at: str, pod_context: dict, os_name: Any, list_n
     if not isinstance(context, dict):
         found.add(f"{at}.securityContext: must be a mapping")
         return
-    where = f"{at}.securityContext"
+    _container_context(context, f"{at}.securityContext", pod_context, os_name, found)
+
+
+def _container_context(context: dict, where: str, pod_context: dict, os_name: Any, found: set[str]) -> None:
     for name in _BOOLEANS:
         _boolean(context, name, where, found)
     for name in ("runAsUser", "runAsGroup"):

@@ -115,18 +115,8 @@ def fix_files(planned: list[PlannedFix], root: Path, cache: dict | None = None) 
     for display in sorted(edits):
         result = results.setdefault(display, FileFix(display, None))
         _fix_file(result, edits[display], reader, failed)
-    seen: dict[Path, str] = {}
-    for result in sorted(results.values(), key=lambda r: r.display):
-        if result.source is not None and result.source.path in seen:  # one file under two names (a link)
-            result.problems.append(f"{result.display}: not fixed: it is the same file as"
-                                   f" {seen[result.source.path]}; run tdv fix again")
-            result.source = None
-            failed.update(id(edit.item) for edit in edits[result.display])
-        elif result.source is not None:
-            seen[result.source.path] = result.display
-    for display, result in results.items():
-        items = {id(edit.item): edit.item for edit in edits.get(display, ())}
-        result.done = [item for key, item in items.items() if key not in failed] if result.source else []
+    _drop_links(results, edits, failed)
+    _mark_done(results, edits, failed)
     return sorted(results.values(), key=lambda r: r.display)
 
 
@@ -199,6 +189,26 @@ def _without_conflicts(edits: list[_Edit], result: FileFix, failed: set[int]) ->
             continue
         kept.append(edit)
     return kept
+
+
+def _mark_done(results: dict[str, FileFix], edits: dict[str, list[_Edit]], failed: set[int]) -> None:
+    """Each written file's findings that every one of their fixes was made for."""
+    for display, result in results.items():
+        items = {id(edit.item): edit.item for edit in edits.get(display, ())}
+        result.done = [item for key, item in items.items() if key not in failed] if result.source else []
+
+
+def _drop_links(results: dict[str, FileFix], edits: dict[str, list[_Edit]], failed: set[int]) -> None:
+    """Leave unfixed every later name of a file reached under two names (a link)."""
+    seen: dict[Path, str] = {}
+    for result in sorted(results.values(), key=lambda r: r.display):
+        if result.source is not None and result.source.path in seen:
+            result.problems.append(f"{result.display}: not fixed: it is the same file as"
+                                   f" {seen[result.source.path]}; run tdv fix again")
+            result.source = None
+            failed.update(id(edit.item) for edit in edits[result.display])
+        elif result.source is not None:
+            seen[result.source.path] = result.display
 
 
 def _is_kubernetes(resource: Resource) -> bool:

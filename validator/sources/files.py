@@ -75,8 +75,9 @@ def _unresolvable(path: Path) -> str | None:
     return None
 
 
-def _walk(top: Path, root: Path, suffixes: frozenset[str], names: frozenset[str] = frozenset()
-          ) -> Iterator[InputFile | InputError]:
+def _walk(  # noqa: C901 - the walk's order, link and boundary rules in one loop
+        top: Path, root: Path, suffixes: frozenset[str], names: frozenset[str] = frozenset()
+) -> Iterator[InputFile | InputError]:
     """Depth-first, in name order. Links to directories are walked last, and only when
     the directory they point to was not walked already (so each is walked once, under its
     own name when it is in the tree)."""

@@ -129,6 +129,14 @@ def _problem(data: Any) -> str | None:
 def _planned_resources(data: dict[str, Any]) -> Iterator[tuple[dict[str, Any] | str, Any]]:
     """(entry, value with unknown and sensitive marks applied), or (problem, None)."""
     planned: dict[str, dict[str, Any]] = {}
+    seen: set[str] = set()
+    yield from _planned_values(data, planned)
+    yield from _changed_resources(data, planned, seen)
+    yield from _unchanged_resources(planned, seen)
+
+
+def _planned_values(data: dict[str, Any], planned: dict[str, dict[str, Any]]) -> Iterator[tuple[str, None]]:
+    """Fill `planned` with the planned_values resources by address; (problem, None) for bad ones."""
     for entry in _module_resources((data.get("planned_values") or {}).get("root_module")):
         if entry is _TOO_DEEP:
             yield "child_modules are nested deeper than 100 levels", None
@@ -138,7 +146,11 @@ def _planned_resources(data: dict[str, Any]) -> Iterator[tuple[dict[str, Any] | 
             yield "a planned_values resource has no address", None
         else:
             planned.setdefault(entry["address"], entry)
-    seen: set[str] = set()
+
+
+def _changed_resources(data: dict[str, Any], planned: dict[str, dict[str, Any]], seen: set[str]
+                       ) -> Iterator[tuple[dict[str, Any] | str, Any]]:
+    """The resource_changes that leave a managed resource, adding each address to `seen`."""
     for index, change in enumerate(data.get("resource_changes") or []):
         problem = _entry_problem(change, f"resource_changes[{index}]")
         if problem:
@@ -162,6 +174,11 @@ def _planned_resources(data: dict[str, Any]) -> Iterator[tuple[dict[str, Any] | 
             yield change, mark_unknown(value, details.get("after_unknown"))
         except RecursionError:
             yield change, _TOO_DEEP
+
+
+def _unchanged_resources(planned: dict[str, dict[str, Any]], seen: set[str]
+                         ) -> Iterator[tuple[dict[str, Any] | str, Any]]:
+    """The managed planned_values resources that no resource change lists."""
     for address, entry in planned.items():
         if address in seen or entry.get("mode", "managed") != "managed":
             continue

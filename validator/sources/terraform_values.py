@@ -118,7 +118,7 @@ def settle(value: dict[str, Any]) -> tuple[dict[str, Any], frozenset[FieldPath]]
     return (document if isinstance(document, dict) else {}), frozenset(unknown)
 
 
-def _settle(value: Any, path: FieldPath, unknown: list[FieldPath]) -> Any:
+def _settle(value: Any, path: FieldPath, unknown: list[FieldPath]) -> Any:  # noqa: C901 - one branch per value kind
     if len(path) > MAX_DEPTH:
         raise NestingError(f"values are nested deeper than {MAX_DEPTH} levels")
     if isinstance(value, dict):

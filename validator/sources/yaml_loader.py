@@ -123,7 +123,8 @@ class YamlDocument:
         return _unpack(packed)
 
 
-def load_documents(text: str, drop_nulls: bool = False) -> Iterator[YamlDocument | YamlError]:
+def load_documents(  # noqa: C901 - one except clause per kind of reading error, each with its own message
+        text: str, drop_nulls: bool = False) -> Iterator[YamlDocument | YamlError]:
     """Yield each document of a YAML stream, or a YamlError for one that cannot be used.
 
     Documents that hold nothing (empty, only comments, or null) are skipped, but counted in
