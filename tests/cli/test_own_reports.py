@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from validator.cli import main
-from validator.reporters.recognise import report_format
+from validator.sources.recognise import report_format
 
 
 def tdv(*args, input=None):

@@ -35,7 +35,7 @@ from fractions import Fraction
 from typing import Any, Iterator
 
 from validator.engine.policy import POD_BEARING
-from validator.engine.scopes import pod_spec_path
+from validator.pod_templates import pod_spec_path
 
 COVERED = frozenset({
     "securityContext.allowPrivilegeEscalation", "securityContext.runAsNonRoot", "securityContext.runAsUser",

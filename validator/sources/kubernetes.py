@@ -10,8 +10,8 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
-from validator.filters.suppressions import annotation_rules
 from validator.model import FieldPath, InputError, Position, Resource
+from validator.skip_markers import annotation_rules
 from validator.sources.yaml_loader import YamlDocument, YamlError, load_documents
 
 log = logging.getLogger(__name__)

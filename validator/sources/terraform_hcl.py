@@ -30,8 +30,8 @@ from lark.exceptions import (
     UnexpectedToken,
 )
 
-from validator.filters.suppressions import COMMENT_MARKER, SkipComments
 from validator.model import FieldPath, InputError, Position, Resource, SkipRule
+from validator.skip_markers import COMMENT_MARKER, SkipComments
 from validator.sources import files, terraform_scan
 from validator.sources.context import SourceContext
 from validator.sources.terraform_expr import (
