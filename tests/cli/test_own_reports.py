@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from validator.sources.own_reports import report_format
+from validator.sources.recognise import report_format
 
 from tests.helpers import tdv
 

@@ -73,6 +73,7 @@ def run() -> None:
     import sys
 
     gc.disable()
+    code: int | str | None
     try:
         main()
         code = 0
@@ -84,10 +85,11 @@ def run() -> None:
         traceback.print_exc()
         print("tdv: internal error (a bug in tdv; please report it with the trace above)", file=sys.stderr)
         code = EXIT_ERROR
-    if not isinstance(code, int):  # sys.exit("message") or sys.exit(None)
-        if code is not None:
-            print(code, file=sys.stderr)
-        code = 0 if code is None else EXIT_ERROR
+    if isinstance(code, str):  # sys.exit("message")
+        print(code, file=sys.stderr)
+        code = EXIT_ERROR
+    elif code is None:  # sys.exit(None)
+        code = 0
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         try:

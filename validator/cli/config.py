@@ -38,9 +38,9 @@ def check(config_file: Path | None) -> None:
     """Check a config file against the policy library: keys, policy ids, parameter types,
     standards and dates. Exits 2 with the file and line of the first problem."""
     from validator.errors import SettingsError
+    from validator.filters.suppressions import today_utc
     from validator.pipeline import read_config
     from validator.pipeline.library import build_engine, load_library
-    from validator.filters.suppressions import today_utc
     from validator.reporters.plural import counted
 
     settings = read_config(config_file)

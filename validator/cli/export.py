@@ -53,11 +53,17 @@ def export_vap(include, exclude, policy_dirs, actions, min_severity, failure_pol
     exported.
     """
     from validator import __version__
-    from validator.pipeline.library import build_engine, load_library
     from validator.engine.library import select
     from validator.model import Severity
-    from validator.vap.export import (DEFAULT_ACTIONS, SYSTEM_NAMESPACES, Binding, export_policies,
-                                      is_kubernetes_policy, render)
+    from validator.pipeline.library import build_engine, load_library
+    from validator.vap.export import (
+        DEFAULT_ACTIONS,
+        SYSTEM_NAMESPACES,
+        Binding,
+        export_policies,
+        is_kubernetes_policy,
+        render,
+    )
 
     chosen = list(dict.fromkeys(_ACTIONS[a.lower()] for a in actions)) or list(DEFAULT_ACTIONS)
     if {"Deny", "Warn"} <= set(chosen):

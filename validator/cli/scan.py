@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from validator.cli.options import load_config_option
@@ -14,7 +16,7 @@ from validator.reporters.plural import counted
 
 @click.command()
 @scan_options
-def scan(config_file: str | None, no_config: bool, quiet: bool, color: bool | None, verbose: bool,
+def scan(config_file: Path | None, no_config: bool, quiet: bool, color: bool | None, verbose: bool,
          **flags) -> int:
     """Scan manifests, Terraform plans (JSON) and .tf files (files, directories, or - for stdin)
     against the policy library.

@@ -33,14 +33,14 @@ def test(dirs, include, verbose) -> int:
     entries = load_each(dirs, include_builtin=not dirs)
     evaluator = CelEvaluator()
     invalid = []
-    policies = []
+    policies: list[Policy] = []
     for entry in entries:
         if isinstance(entry, Policy) and not select([entry], include):
             continue
         problems = problems_of(entry, evaluator)
         if problems:
             invalid.append(problems[0])
-        else:
+        elif isinstance(entry, Policy):
             policies.append(entry)
     if not policies and not invalid:
         raise click.UsageError("no policies to test" + (" (check --policy)" if include else ""))
@@ -55,7 +55,8 @@ def test(dirs, include, verbose) -> int:
                 click.echo(printable(f"PASS {label}"))
         else:
             failed += 1
-            click.echo(printable(f"FAIL {label}") + "\n     " + printable(f"{outcome.detail}  ({outcome.policy.source})"))
+            detail = printable(f"{outcome.detail}  ({outcome.policy.source})")
+            click.echo(printable(f"FAIL {label}") + "\n     " + detail)
     untested = [p.id for p in policies if not p.tests]
     click.echo(_summary(len(policies), passed, failed, len(invalid), untested))
     return EXIT_ERROR if invalid else EXIT_FINDINGS if failed else EXIT_OK

@@ -17,8 +17,17 @@ from typing import Any, Sequence
 
 from validator.fix.preview import FindingFix
 from validator.fix.textedit import Replacement
-from validator.model import (InputError, Location, Position, Resource, Result, SkipRule, StartOnly, Suppression,
-                             Violation)
+from validator.model import (
+    InputError,
+    Location,
+    Position,
+    Resource,
+    Result,
+    SkipRule,
+    StartOnly,
+    Suppression,
+    Violation,
+)
 from validator.pipeline.work import ShardResult
 
 

@@ -106,7 +106,7 @@ def run(job: Job, items: list[InputFile], jobs: int) -> ShardResult:
     children = []
     for indexes in shards[1:]:
         receiver, sender = context.Pipe(duplex=False)
-        process = context.Process(target=_child, args=([items[i] for i in indexes], sender), daemon=True)
+        process: Any = context.Process(target=_child, args=([items[i] for i in indexes], sender), daemon=True)
         try:
             process.start()
         except OSError as error:  # no process to be had (a limit on processes, or memory)

@@ -90,5 +90,5 @@ def _filter(results: list[Result], options: ScanOptions, known_ids: list[str]) -
 def scan(paths: Sequence[str], *, config: Config | None = None, **flags: Any) -> ScanReport:
     """A scan as one library call: `flags` are the fields of ScanFlags (lists are taken as
     tuples); `config` is the config file's settings (default: none)."""
-    given = {name: tuple(value) if isinstance(value, list) else value for name, value in flags.items()}
+    given: dict[str, Any] = {name: tuple(value) if isinstance(value, list) else value for name, value in flags.items()}
     return run(resolve(ScanFlags(tuple(paths), **given), config))

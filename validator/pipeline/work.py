@@ -51,7 +51,10 @@ def run_shard(job: Job, items: list[InputFile]) -> ShardResult:
     for item in items:
         found: list[InputError] = []
         for parsed in sources.read_file(item, job.context):
-            (found if isinstance(parsed, InputError) else resources).append(parsed)
+            if isinstance(parsed, InputError):
+                found.append(parsed)
+            else:
+                resources.append(parsed)
         errors.append(found)
     output = evaluate(job, resources)
     output.errors = errors

@@ -51,4 +51,4 @@ class Reporter(Protocol):
 
 
 def reporter(name: str) -> Reporter:
-    return importlib.import_module(FORMATS[name])  # type: ignore[return-value]
+    return importlib.import_module(FORMATS[name])

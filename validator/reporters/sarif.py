@@ -213,7 +213,7 @@ def rule(policy) -> ReportingDescriptor:
         ),
         help_uri=policy_url(policy),
         default_configuration=ReportingConfiguration(level=LEVELS[severity]),
-        properties=RuleProperties(
+        properties=RuleProperties(  # type: ignore[call-arg]  # `tags` is PropertyBag's; sarif_om is untyped
             tags=rule_tags(policy),
             precision=PRECISION,
             problem_severity=PROBLEM_SEVERITIES[severity],

@@ -11,13 +11,13 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Protocol, Iterator
+from typing import Iterable, Iterator, Protocol
 
 from validator.model import InputError, Resource
-from validator.sources.own_reports import report_format
-from validator.sources import files, kubernetes, terraform_plan
-from validator.sources import render as rendering
+from validator.sources import files, kubernetes, render as rendering, terraform_plan
 from validator.sources.context import SourceContext
+from validator.sources.files import InputFile
+from validator.sources.recognise import report_format
 
 Source = tuple[files.InputFile, str]  # a file and its text
 log = logging.getLogger("validator")
@@ -87,7 +87,7 @@ class Inputs:
     files: int = 0
     # Files left for the caller to read with `read_file` (see `collect`), each with the
     # index in `errors` where its errors belong.
-    deferred: list[tuple[files.InputFile, int]] = field(default_factory=list)
+    deferred: list[tuple[InputFile, int]] = field(default_factory=list)
 
 
 def can_defer(item: files.InputFile) -> bool:
@@ -172,4 +172,7 @@ def read_file(item: files.InputFile, context: SourceContext,
 
 def _add(inputs: Inputs, parsed: Iterable[Resource | InputError]) -> None:
     for item in parsed:
-        (inputs.errors if isinstance(item, InputError) else inputs.resources).append(item)
+        if isinstance(item, InputError):
+            inputs.errors.append(item)
+        else:
+            inputs.resources.append(item)
