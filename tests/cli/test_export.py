@@ -2,11 +2,11 @@
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from validator.cli import main
-from tests.vap.test_roundtrip import NOT_EXPORTABLE
 from validator.engine.library import builtin_dir, load_policies
+
+from tests.vap.common import NOT_EXPORTABLE
+from tests.helpers import tdv
 
 KUBERNETES = [p for p in load_policies([]) if p.source.startswith(f"{builtin_dir().name}/kubernetes/")]
 KUBERNETES_IDS = sorted(p.id for p in KUBERNETES if p.severity.label != "info"
@@ -26,7 +26,7 @@ validations: [{expression: "%(expression)s", message: m}]
 
 
 def export(*args):
-    return CliRunner().invoke(main, ["export", "vap", *args], catch_exceptions=False)
+    return tdv("export", "vap", *args)
 
 
 @pytest.fixture

@@ -8,9 +8,10 @@ import re
 import pytest
 
 from validator.model import parse_path
-from validator.reporters import RenderOptions, sarif
+from validator.reporters import FormatOptions, sarif
 
-from .conftest import AWS, CORPUS, DATA, PROJECT, TEST_POLICIES, scan, scan_json
+from tests.helpers import scan_paths
+from tests.terraform.common import AWS, CORPUS, DATA, PROJECT, TEST_POLICIES, scan, scan_json
 
 
 def test_plan_findings_point_at_tf_lines():
@@ -30,10 +31,8 @@ def test_plan_findings_point_at_tf_lines():
 
 
 def test_sarif_locations_are_tf_files_and_lines():
-    from validator.cli.scan import run_scan
-
-    report = run_scan([str(PROJECT / "plan.json")], policy_dirs=[TEST_POLICIES], include=["TEST-*"], root=DATA)
-    log = json.loads(sarif.render(report, RenderOptions()))
+    report = scan_paths([PROJECT / "plan.json"], policy_dirs=[TEST_POLICIES], include=["TEST-*"], root=DATA)
+    log = json.loads(sarif.render(report, FormatOptions()))
     locations = {(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
                   r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in log["runs"][0]["results"]}
     assert locations == {("project/main.tf", 10), ("project/main.tf", 20),

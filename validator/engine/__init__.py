@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
-from typing import Any, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
 from validator.engine.cel import CelEvaluator, EvaluationError, RawViolation
 from validator.engine.policy import Policy, PolicyError, Targets
 from validator.engine.scopes import configured_pod_kinds
 from validator.engine.targets import matches
-from validator.gc_pause import paused_cycle_collection
 from validator.model import FieldPath, Location, RelatedLocation, Resource, Result, Status, Violation
 
 
@@ -80,6 +79,10 @@ class Engine:
     def compiled(self) -> list[CompiledPolicy]:
         return self._compile(self._entries)
 
+    def compile_where(self, chosen: Callable[[Policy], bool]) -> None:
+        """Compile now the policies `chosen` keeps. Raises PolicyError."""
+        self._compile(entry for entry in self._entries if chosen(entry[0]))
+
     def _compile(self, entries: Iterable[tuple[Policy, Evaluator, dict[str, Any]]]) -> list[CompiledPolicy]:
         compiled = []
         for policy, evaluator, parameters in entries:
@@ -111,32 +114,30 @@ class Engine:
                      for kind, items in by_kind.items()} if inventory is not None else {}
         per_kind = Counter(resource.kind for resource in resources)
         results: list[Result] = []
-        # Results come out sorted: by file, document, then policy id. The loaded objects stay
-        # alive for the whole run, so the cycle collector would only walk them again.
-        with paused_cycle_collection():
-            for resource in sorted(resources, key=lambda r: (r.path, r.doc_index)):
-                cache: dict[str, Any] = {}
-                wildcard = by_kind.get("*", [])
-                applicable = by_kind.get(resource.kind, [])
-                if wildcard:
-                    applicable = sorted(applicable + wildcard, key=lambda item: item.policy.id)
-                names = relations.get(resource.kind) or relations.get("*")
-                if names:
-                    cache["related"] = inventory.related(resource, names)
-                shared = 0.0
-                if per_kind[resource.kind] >= BATCH_MIN_RESOURCES:
-                    started = time.perf_counter()
-                    for batch in self._batches_for((resource.kind, bool(names)), applicable):
-                        batch.prepare(resource.document, cache)
-                    shared = time.perf_counter() - started
-                first = len(results)
-                for item in applicable:
-                    if matches(item.policy.targets, resource):
-                        results.append(evaluate(item, resource, cache))
-                if shared and len(results) > first:  # the batches' time, shared by the resource's results
-                    share = shared / (len(results) - first)
-                    for result in results[first:]:
-                        result.duration += share
+        # Results come out sorted: by file, document, then policy id.
+        for resource in sorted(resources, key=lambda r: (r.path, r.doc_index)):
+            cache: dict[str, Any] = {}
+            wildcard = by_kind.get("*", [])
+            applicable = by_kind.get(resource.kind, [])
+            if wildcard:
+                applicable = sorted(applicable + wildcard, key=lambda item: item.policy.id)
+            names = relations.get(resource.kind) or relations.get("*")
+            if names:
+                cache["related"] = inventory.related(resource, names)
+            shared = 0.0
+            if per_kind[resource.kind] >= BATCH_MIN_RESOURCES:
+                started = time.perf_counter()
+                for batch in self._batches_for((resource.kind, bool(names)), applicable):
+                    batch.prepare(resource.document, cache)
+                shared = time.perf_counter() - started
+            first = len(results)
+            for item in applicable:
+                if matches(item.policy.targets, resource):
+                    results.append(evaluate(item, resource, cache))
+            if shared and len(results) > first:  # the batches' time, shared by the resource's results
+                share = shared / (len(results) - first)
+                for result in results[first:]:
+                    result.duration += share
         return results
 
     def _batches_for(self, kind: tuple[str, bool], applicable: list[CompiledPolicy]) -> list[Batch]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from validator.document_reader import DocumentReader
-from validator.fix.spec import FixStep, parse_fix
+from validator.engine.fix_spec import FixStep, parse_fix
 from validator.model import FieldPath, Severity, parse_path
 from validator.sources.yaml_loader import YamlDocument, YamlError, load_documents
 
