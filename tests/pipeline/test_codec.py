@@ -13,8 +13,8 @@ import pytest
 from validator import model
 from validator.fix.preview import FindingFix
 from validator.fix.textedit import Replacement
-from validator.model import (BaselineState, InputError, Location, Position, Resource, Result, SkipRule, StartOnly,
-                             Status, Suppression, SuppressionKind, Violation)
+from validator.model import (BaselineState, InputError, Location, Position, RelatedLocation, Resource, Result,
+                             SkipRule, StartOnly, Status, Suppression, SuppressionKind, Violation)
 from validator.pipeline import codec
 from validator.pipeline.work import ShardResult
 
@@ -41,7 +41,8 @@ def every_field_set() -> ShardResult:
                         locator=StartOnly(Position(5, 6)), metadata={"helm-source": "t.yaml"}, identity="id",
                         unknown_paths=frozenset({("spec",)}), suppressions=(rule,),
                         stable_paths={("spec",): "spec"})
-    violation = Violation("bad", ("spec", 0), location, BaselineState.UNCHANGED, validation=1)
+    violation = Violation("bad", ("spec", 0), location, BaselineState.UNCHANGED, validation=1,
+                          related=(RelatedLocation(Location("b.yaml", 8, 2), "Role/shop/app"),))
     fix = FindingFix("Set x", (("a.yaml", (Replacement(1, 2, 3, 4, "x"),)),))
     suppression = Suppression(SuppressionKind.EXTERNAL, "why", location, owner="me", expires="2030-01-01")
     result = Result(POLICIES[1], resource, Status.FAIL, [violation], error="e", duration=0.5,

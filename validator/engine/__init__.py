@@ -100,18 +100,8 @@ class Engine:
         judge them, and must not guess that they are absent.
         """
         resources = list(resources)
-        kinds = {resource.kind for resource in resources}
-        needed = [e for e in self._entries if (inventory is not None or not e[0].relations)
-                  and ("*" in e[0].targets.kinds or kinds & set(target_kinds(e[0].targets)))]
-        by_kind: dict[str, list[CompiledPolicy]] = defaultdict(list)
-        for item in self._compile(needed):
-            for kind in target_kinds(item.policy.targets):
-                by_kind[kind].append(item)
-        for items in by_kind.values():
-            items.sort(key=lambda item: item.policy.id)
-        # The relations each kind's policies read: one `related` value per resource serves them all.
-        relations = {kind: tuple(sorted({name for item in items + by_kind.get("*", []) for name in item.policy.relations}))
-                     for kind, items in by_kind.items()} if inventory is not None else {}
+        by_kind = self._by_kind({resource.kind for resource in resources}, inventory is not None)
+        relations = _relations(by_kind) if inventory is not None else {}
         per_kind = Counter(resource.kind for resource in resources)
         results: list[Result] = []
         # Results come out sorted: by file, document, then policy id.
@@ -140,6 +130,19 @@ class Engine:
                     result.duration += share
         return results
 
+    def _by_kind(self, kinds: set[str], with_inventory: bool) -> dict[str, list[CompiledPolicy]]:
+        """The compiled policies that apply to each kind (`*`: every kind), by policy id;
+        cross-resource ones only `with_inventory`."""
+        needed = [e for e in self._entries if (with_inventory or not e[0].relations)
+                  and ("*" in e[0].targets.kinds or kinds & set(target_kinds(e[0].targets)))]
+        by_kind: dict[str, list[CompiledPolicy]] = defaultdict(list)
+        for item in self._compile(needed):
+            for kind in target_kinds(item.policy.targets):
+                by_kind[kind].append(item)
+        for items in by_kind.values():
+            items.sort(key=lambda item: item.policy.id)
+        return by_kind
+
     def _batches_for(self, kind: tuple[str, bool], applicable: list[CompiledPolicy]) -> list[Batch]:
         """The batches of a kind; with `related` given (kind[1]), cross-resource policies are
         batched too."""
@@ -151,6 +154,14 @@ class Engine:
                        for evaluator, items in by_language.items())
             self._batches[kind] = [batch for batch in batches if batch is not None]
         return self._batches[kind]
+
+
+def _relations(by_kind: dict[str, list[CompiledPolicy]]) -> dict[str, tuple[str, ...]]:
+    """The relations the policies of each kind read: one `related` value per resource
+    serves them all."""
+    wildcard = by_kind.get("*", [])
+    return {kind: tuple(sorted({name for item in items + wildcard for name in item.policy.relations}))
+            for kind, items in by_kind.items()}
 
 
 def target_kinds(targets: Targets) -> tuple[str, ...]:

@@ -258,25 +258,35 @@ class CompiledCelPolicy:
                 continue
             if verdict.__class__ is list and all(ok is True for ok in verdict):
                 continue
-            verdicts = _flatten(verdict if result is None else _value(result))
-            if all(ok is True for ok in verdicts):
-                continue
-            paths = _item_paths(check.scope, document, cache)
-            if len(verdicts) != len(paths):
-                raise EvaluationError(f"forEach {check.scope.pattern!r} matched items that are not objects")
-            for index, (path, ok) in enumerate(zip(paths, verdicts)):
-                if not _verdict(ok):
-                    message = self._message(check, activation, index)
-                    reads = tuple(path + read for read in check.validation.reads)
-                    violations.append(RawViolation(path + check.validation.field_path, message, reads, number,
-                                                   self._related(check, activation, index)))
+            violations += self._item_violations(check, number, verdict if result is None else _value(result),
+                                                activation, document, cache)
+        return violations
+
+    def _item_violations(self, check: _CompiledValidation, number: int, verdict: Any, activation: Any,
+                         document: dict[str, Any], cache: dict[str, Any]) -> list[RawViolation]:
+        """The findings of a forEach check: one per item whose verdict is not true."""
+        assert check.scope is not None
+        verdicts = _flatten(verdict)
+        if all(ok is True for ok in verdicts):
+            return []
+        paths = _item_paths(check.scope, document, cache)
+        if len(verdicts) != len(paths):
+            raise EvaluationError(f"forEach {check.scope.pattern!r} matched items that are not objects")
+        violations = []
+        for index, (path, ok) in enumerate(zip(paths, verdicts)):
+            if not _verdict(ok):
+                message = self._message(check, activation, index)
+                reads = tuple(path + read for read in check.validation.reads)
+                violations.append(RawViolation(path + check.validation.field_path, message, reads, number,
+                                               self._related(check, activation, index)))
         return violations
 
     def _related(self, check: _CompiledValidation, activation: Any,
                  index: int | None) -> tuple[tuple[str, int, int, str], ...]:
         """The related objects a finding names: the items its relatedExpression gives (a list,
-        or a list of lists) that are in the scan, in the order given, each once. An expression that errors or gives
-        something else than a list of items is an evaluation error: a policy author's bug."""
+        or a list of lists) that are in the scan, in the order given, each once. An expression
+        that errors or gives something else than a list of items is an evaluation error: a
+        policy author's bug."""
         if check.related is None:
             return ()
         value = _value(check.related.eval(activation))

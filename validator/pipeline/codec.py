@@ -21,6 +21,7 @@ from validator.model import (
     InputError,
     Location,
     Position,
+    RelatedLocation,
     Resource,
     Result,
     SkipRule,
@@ -36,7 +37,7 @@ class EncodingError(Exception):
 
 
 ENCODED: tuple[type, ...] = (ShardResult, Result, Violation, Location, Position, Resource, StartOnly, SkipRule,
-                             Suppression, InputError, FindingFix, Replacement)
+                             Suppression, InputError, FindingFix, Replacement, RelatedLocation)
 _FIELDS = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in ENCODED}
 _TAGS = {cls: tag for tag, cls in enumerate(ENCODED)}
 

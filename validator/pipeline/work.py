@@ -15,6 +15,7 @@ from typing import Any
 from validator import sources
 from validator.engine import Engine
 from validator.filters import exclusions as exclusion_filter
+from validator.inventory import Inventory
 from validator.model import InputError, Resource, Result, Status
 from validator.sources.context import SourceContext
 from validator.sources.files import InputFile
@@ -44,8 +45,16 @@ class ShardResult:
                            self.resources + other.resources, self.excluded + other.excluded)
 
 
-def run_shard(job: Job, items: list[InputFile]) -> ShardResult:
+def run_shard(job: Job, items: list[InputFile], inventory: Inventory | None = None) -> ShardResult:
     """Read `items` (each on its own: see sources.can_defer), then `evaluate` them."""
+    resources, errors = read(job, items)
+    output = evaluate(job, resources, inventory)
+    output.errors = errors
+    return output
+
+
+def read(job: Job, items: list[InputFile]) -> tuple[list[Resource], list[list[InputError]]]:
+    """The resources of `items`, and the errors of each item."""
     resources: list[Resource] = []
     errors: list[list[InputError]] = []
     for item in items:
@@ -56,16 +65,21 @@ def run_shard(job: Job, items: list[InputFile]) -> ShardResult:
             else:
                 resources.append(parsed)
         errors.append(found)
-    output = evaluate(job, resources)
-    output.errors = errors
-    return output
+    return resources, errors
 
 
-def evaluate(job: Job, resources: list[Resource]) -> ShardResult:
+def needs_inventory(job: Job) -> bool:
+    """Whether a policy of the scan reads other objects (see validator.inventory): then
+    every shard's entries are gathered into one inventory before anything is evaluated."""
+    return any(policy.relations for policy in job.engine.policies)
+
+
+def evaluate(job: Job, resources: list[Resource], inventory: Inventory | None = None) -> ShardResult:
     """Leave out the excluded resources, evaluate the rest and plan the fixes of their
-    findings. Raises PolicyError when a policy compiled on demand does not compile."""
+    findings. Cross-resource policies are evaluated only with the scan's `inventory`.
+    Raises PolicyError when a policy compiled on demand does not compile."""
     kept, excluded = exclusion_filter.apply(resources, job.exclusions, job.context.root)
-    results = job.engine.run(kept)
+    results = job.engine.run(kept, inventory)
     if job.plan_fixes:
         plan_fixes(job, results)
     return ShardResult(results, [], len(kept), excluded)
