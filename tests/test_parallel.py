@@ -172,9 +172,9 @@ def spy_on_redo(monkeypatch) -> list:
     redone = []
     original = parallel._redo
 
-    def redo(job, items):
+    def redo(job, items, *inventory):  # a scan with cross-resource policies passes its inventory
         redone.append(len(items))
-        return original(job, items)
+        return original(job, items, *inventory)
 
     monkeypatch.setattr(parallel, "_redo", redo)
     return redone

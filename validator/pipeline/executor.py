@@ -12,19 +12,27 @@ computed while the documents were at hand.
 Results are merged in file order, so the report is the same as a scan in one process. When
 no worker process can be had (not on Linux, a limit on processes, no memory) or one fails
 (killed, out of memory), its shard runs here: that costs time, never results.
+
+A scan with cross-resource policies (see validator.inventory) runs its shards in two passes
+(`run_with_inventory`): each shard reads its files and sends the entries of its resources;
+this process builds the scan's inventory from all of them and sends it back; each shard then
+evaluates its resources with it. Every policy thus sees the same inventory, whatever the
+number of processes.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import pickle
 import sys
 from pathlib import Path
 from typing import Any
 
-from validator.model import Result, Status
+from validator import inventory
+from validator.model import Resource, Result, Status
 from validator.pipeline import codec
-from validator.pipeline.work import Job, ShardResult, run_shard
+from validator.pipeline.work import Job, ShardResult, evaluate, read, run_shard
 from validator.sources.files import InputFile
 
 log = logging.getLogger(__name__)
@@ -128,9 +136,9 @@ def run(job: Job, items: list[InputFile], jobs: int) -> ShardResult:
 _job: Job | None = None
 
 
-def _redo(job: Job, items: list[InputFile]) -> ShardResult:
+def _redo(job: Job, items: list[InputFile], built: inventory.Inventory | None = None) -> ShardResult:
     log.debug("a worker process stopped early: reading its %d files here", len(items))
-    return run_shard(job, items)
+    return run_shard(job, items, built)
 
 
 def _child(items: list[InputFile], sender: Any) -> None:
@@ -174,3 +182,95 @@ def _detach(results: list[Result]) -> None:
             resource.stable_paths[violation.field_path] = stable_path(resource.document, violation.field_path)
     for resource in {id(r.resource): r.resource for r in results}.values():
         resource.detach()
+
+
+class _Shard:
+    """A worker of a two-pass run (see `run_with_inventory`), seen from this process."""
+
+    def __init__(self, items: list[InputFile], process: Any, connection: Any):
+        self.items, self.process, self.connection = items, process, connection
+
+    def entries(self, job: Job) -> list[inventory.Entry]:
+        """The entries the worker sends; when it cannot, those of its files read here."""
+        if self.process is not None:
+            try:
+                return pickle.loads(self.connection.recv_bytes())
+            except Exception as error:  # the worker is gone: its files are read here
+                log.debug("a worker process sent no entries: %s", type(error).__name__)
+                self._stop()
+        return inventory.entries(read(job, self.items)[0])
+
+    def send(self, payload: bytes) -> None:
+        if self.process is not None:
+            try:
+                self.connection.send_bytes(payload)
+            except OSError:  # the worker is gone: its shard is redone here
+                self._stop()
+
+    def results(self, job: Job, built: inventory.Inventory) -> ShardResult:
+        received = _receive(job, self.connection, self.process) if self.process is not None else None
+        return received or _redo(job, self.items, built)
+
+    def _stop(self) -> None:
+        self.connection.close()
+        self.process.join()
+        self.process = None
+
+
+def run_with_inventory(job: Job, items: list[InputFile], jobs: int,
+                       local: list[Resource]) -> tuple[ShardResult, ShardResult]:
+    """The results of `local` (resources this process has read already) and of `items`, in
+    up to `jobs` processes, every one evaluated with the inventory of all of them. Results
+    and errors come as `run` gives them."""
+    shards = shard(items, jobs)
+    children: list[_Shard] = []
+    if len(shards) > 1:
+        import multiprocessing
+
+        global _job
+        _job = job
+        context = multiprocessing.get_context("fork")
+        for indexes in shards[1:]:
+            mine, theirs = context.Pipe(duplex=True)
+            process: Any = context.Process(target=_two_pass_child, args=([items[i] for i in indexes], theirs),
+                                           daemon=True)
+            try:
+                process.start()
+            except OSError as error:  # no process to be had: its files are read here
+                log.debug("cannot start a worker process (%s): reading its files here", error.strerror or error)
+                process = None
+            finally:
+                theirs.close()
+            children.append(_Shard([items[i] for i in indexes], process, mine))
+    own = [items[i] for i in shards[0]] if shards else []
+    resources, errors = read(job, own)
+    gathered = inventory.entries(local) + inventory.entries(resources)
+    for child in children:
+        gathered += child.entries(job)
+    built = inventory.build(gathered)
+    payload = pickle.dumps(built, protocol=pickle.HIGHEST_PROTOCOL)
+    for child in children:
+        child.send(payload)
+    local_output = evaluate(job, local, built)
+    output = evaluate(job, resources, built)
+    output.errors = errors
+    for child in children:
+        output = output + child.results(job, built)
+    _job = None
+    return local_output, output
+
+
+def _two_pass_child(items: list[InputFile], connection: Any) -> None:
+    try:
+        assert _job is not None
+        resources, errors = read(_job, items)
+        connection.send_bytes(pickle.dumps(inventory.entries(resources), protocol=pickle.HIGHEST_PROTOCOL))
+        built = pickle.loads(connection.recv_bytes())
+        output = evaluate(_job, resources, built)
+        output.errors = errors
+        _detach(output.results)
+        connection.send_bytes(codec.encode(output, _job.engine.policies))
+    except BaseException as error:  # this process reads or redoes the shard
+        log.debug("a worker process failed: %s", type(error).__name__)
+    finally:
+        connection.close()

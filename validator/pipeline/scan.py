@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from validator import sources
+from validator import inventory, sources
 from validator.config import Config
 from validator.engine.policy import PolicyError
 from validator.engine.scopes import configure_pod_templates
@@ -21,7 +21,7 @@ from validator.pipeline.baseline import compare_with_baseline
 from validator.pipeline.empty_input import nothing_to_scan
 from validator.pipeline.library import build_engine, choose, load_library
 from validator.pipeline.options import ScanFlags, ScanOptions, resolve
-from validator.pipeline.work import Job, evaluate
+from validator.pipeline.work import Job, ShardResult, evaluate, needs_inventory
 from validator.report import ScanReport
 from validator.sources.context import SourceContext
 
@@ -48,9 +48,8 @@ def _run(options: ScanOptions) -> ScanReport:
     job = Job(engine, SourceContext(options.root, options.max_bytes, options.tf_root), tuple(config.exclusions),
               options.plan_fixes, options.overrides)
     try:
-        done = evaluate(job, inputs.resources)
-        if inputs.deferred:
-            shards = executor.run(job, [item for item, _ in inputs.deferred], options.jobs)
+        done, shards = _evaluate(job, inputs, options.jobs)
+        if shards is not None:
             done.results = sorted(done.results + shards.results, key=lambda r: (r.resource.path, r.resource.doc_index))
             done.resources += shards.resources
             done.excluded += shards.excluded
@@ -78,6 +77,19 @@ def _run(options: ScanOptions) -> ScanReport:
         baseline=compared,
         config=config.display or None,
     )
+
+
+def _evaluate(job: Job, inputs: Any, jobs: int) -> tuple[ShardResult, ShardResult | None]:
+    """The results of the resources read here, and of the deferred files (None without any).
+    With cross-resource policies, every resource is evaluated with one inventory of all of
+    them (see validator.inventory and executor.run_with_inventory)."""
+    deferred = [item for item, _ in inputs.deferred]
+    if not needs_inventory(job):
+        done = evaluate(job, inputs.resources)
+        return done, executor.run(job, deferred, jobs) if deferred else None
+    if not deferred:
+        return evaluate(job, inputs.resources, inventory.build_from(inputs.resources)), None
+    return executor.run_with_inventory(job, deferred, jobs, inputs.resources)
 
 
 def _filter(results: list[Result], options: ScanOptions, known_ids: list[str]) -> tuple[list[Result], list]:
