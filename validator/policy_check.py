@@ -56,9 +56,10 @@ def _validation_problems(policy: Policy, where: str, validation: Validation, eva
         scope = parse_scope(validation.for_each, validation.variable) if validation.for_each else None
     except ScopeError as error:
         return [Problem(policy.source, validation.line, f"{where}.forEach: {error}")]
-    env = evaluator.env(scope.variables if scope else ())
+    env = evaluator.env((*(scope.variables if scope else ()), *(("related",) if policy.relations else ())))
     problems = []
-    for key, text in (("expression", validation.expression), ("messageExpression", validation.message_expression)):
+    for key, text in (("expression", validation.expression), ("messageExpression", validation.message_expression),
+                      ("relatedExpression", validation.related_expression)):
         if not text:
             continue
         for problem in compile_problems(env, text):

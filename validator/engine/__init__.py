@@ -10,12 +10,15 @@ from validator.engine.cel import CelEvaluator, EvaluationError, RawViolation
 from validator.engine.policy import Policy, PolicyError, Targets
 from validator.engine.scopes import configured_pod_kinds
 from validator.engine.targets import matches
-from validator.model import FieldPath, Resource, Result, Status, Violation
+from validator.model import FieldPath, Location, RelatedLocation, Resource, Result, Status, Violation
 
 
 class CompiledPolicy(Protocol):
-    policy: Policy
-    evaluator: "Evaluator"
+    @property
+    def policy(self) -> Policy: ...
+
+    @property
+    def evaluator(self) -> "Evaluator": ...
 
     def evaluate(self, document: dict[str, Any], cache: dict[str, Any]) -> list[RawViolation]: ...
 
@@ -72,6 +75,11 @@ class Engine:
         return engine
 
     @property
+    def cross_resource(self) -> bool:
+        """Whether a policy reads other objects of the scan (see validator.inventory)."""
+        return any(policy.relations for policy, _, _ in self._entries)
+
+    @property
     def policies(self) -> list[Policy]:
         return [policy for policy, _, _ in self._entries]
 
@@ -91,40 +99,62 @@ class Engine:
             compiled.append(self._compiled[policy.id])
         return compiled
 
-    def run(self, resources: Iterable[Resource]) -> list[Result]:
-        """Raises PolicyError when a policy compiled on demand does not compile."""
+    def run(self, resources: Iterable[Resource], inventory: Any = None) -> list[Result]:
+        """Raises PolicyError when a policy compiled on demand does not compile.
+
+        `inventory` (validator.inventory.Inventory) is the index of the whole scan, which
+        cross-resource policies (those with `relations:`) read. Without one they are not
+        evaluated at all (no result): a run that does not know the other objects cannot
+        judge them, and must not guess that they are absent.
+        """
         resources = list(resources)
-        kinds = {resource.kind for resource in resources}
-        needed = [e for e in self._entries if "*" in e[0].targets.kinds or kinds & set(target_kinds(e[0].targets))]
+        by_kind = self._by_kind({resource.kind for resource in resources}, inventory is not None)
+        # The relations each kind's policies read: one `related` value per resource serves them all.
+        relations = {kind: tuple(sorted({name for item in items + by_kind.get("*", [])
+                                         for name in item.policy.relations}))
+                     for kind, items in by_kind.items()} if inventory is not None else {}
+        per_kind = Counter(resource.kind for resource in resources)
+        results: list[Result] = []
+        # Results come out sorted: by file, document, then policy id.
+        for resource in sorted(resources, key=lambda r: (r.path, r.doc_index)):
+            cache: dict[str, Any] = {}
+            applicable = by_kind.get(resource.kind, [])
+            if "*" in by_kind:
+                applicable = sorted(applicable + by_kind["*"], key=lambda item: item.policy.id)
+            names = relations.get(resource.kind) or relations.get("*")
+            if names:
+                cache["related"] = inventory.related(resource, names)
+            batched = per_kind[resource.kind] >= BATCH_MIN_RESOURCES
+            results += self._evaluate(resource, applicable, cache, batched)
+        return results
+
+    def _by_kind(self, kinds: set[str], with_inventory: bool) -> dict[str, list[CompiledPolicy]]:
+        """The compiled policies that apply to each of `kinds` ("*": to any), by policy id."""
+        needed = [e for e in self._entries if (with_inventory or not e[0].relations)
+                  and ("*" in e[0].targets.kinds or kinds & set(target_kinds(e[0].targets)))]
         by_kind: dict[str, list[CompiledPolicy]] = defaultdict(list)
         for item in self._compile(needed):
             for kind in target_kinds(item.policy.targets):
                 by_kind[kind].append(item)
         for items in by_kind.values():
             items.sort(key=lambda item: item.policy.id)
-        per_kind = Counter(resource.kind for resource in resources)
-        results: list[Result] = []
-        # Results come out sorted: by file, document, then policy id.
-        for resource in sorted(resources, key=lambda r: (r.path, r.doc_index)):
-            cache: dict[str, Any] = {}
-            wildcard = by_kind.get("*", [])
-            applicable = by_kind.get(resource.kind, [])
-            if wildcard:
-                applicable = sorted(applicable + wildcard, key=lambda item: item.policy.id)
-            shared = 0.0
-            if per_kind[resource.kind] >= BATCH_MIN_RESOURCES:
-                started = time.perf_counter()
-                for batch in self._batches_for(resource.kind, applicable):
-                    batch.prepare(resource.document, cache)
-                shared = time.perf_counter() - started
-            first = len(results)
-            for item in applicable:
-                if matches(item.policy.targets, resource):
-                    results.append(evaluate(item, resource, cache))
-            if shared and len(results) > first:  # the batches' time, shared by the resource's results
-                share = shared / (len(results) - first)
-                for result in results[first:]:
-                    result.duration += share
+        return by_kind
+
+    def _evaluate(self, resource: Resource, applicable: list[CompiledPolicy], cache: dict[str, Any],
+                  batched: bool) -> list[Result]:
+        """The results of the applicable policies on one resource; with `batched`, the
+        batches' evaluation time is shared by the resource's results."""
+        shared = 0.0
+        if batched:
+            started = time.perf_counter()
+            for batch in self._batches_for(resource.kind, applicable):
+                batch.prepare(resource.document, cache)
+            shared = time.perf_counter() - started
+        results = [evaluate(item, resource, cache) for item in applicable if matches(item.policy.targets, resource)]
+        if shared and results:
+            share = shared / len(results)
+            for result in results:
+                result.duration += share
         return results
 
     def _batches_for(self, kind: str, applicable: list[CompiledPolicy]) -> list[Batch]:
@@ -164,7 +194,8 @@ def _outcome(item: CompiledPolicy, resource: Resource, cache: dict[str, Any]) ->
                if not any(touches_unknown(path, unknown) for path in (v.field_path, *v.reads))]
     if not raw:
         return Result(item.policy, resource, Status.PASS)
-    violations = [Violation(v.message, v.field_path, resource.locate(v.field_path), validation=v.validation)
+    violations = [Violation(v.message, v.field_path, resource.locate(v.field_path), validation=v.validation,
+                            related=tuple(RelatedLocation(Location(*where[:3]), where[3]) for where in v.related))
                   for v in raw]
     violations.sort(key=lambda v: (v.location.line, v.location.column, v.message))
     return Result(item.policy, resource, Status.FAIL, violations)

@@ -4,8 +4,10 @@ Loading YAML and evaluating CEL both hold the interpreter lock, so threads would
 processes do. The files that are read on their own (see `sources.can_defer`) are split into
 contiguous shards of about equal size. This process takes the first shard itself; each
 other shard goes to a child forked from it, which inherits the compiled policies and
-settings without copying them, runs the same unit of work (`work.run_shard`) and sends its
-`ShardResult` back in the declared encoding (see codec). Before sending, a child detaches
+settings without copying them, runs the same unit of work (pipeline.work) and sends its
+`ShardResult` back in the declared encoding (see codec). With cross-resource policies, each
+child first sends the inventory entries of what it read, and evaluates once it has the scan's
+inventory. Before sending its results, a child detaches
 its resources (`Resource.detach`): the findings' locations, fingerprints and fixes were
 computed while the documents were at hand.
 
@@ -22,9 +24,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from validator import inventory
+from validator.inventory import Entry, Inventory
 from validator.model import Result, Status
 from validator.pipeline import codec
-from validator.pipeline.work import Job, ShardResult, run_shard
+from validator.pipeline.work import Job, Shard, ShardResult, entries_of, evaluate, read
 from validator.sources.files import InputFile
 
 log = logging.getLogger(__name__)
@@ -92,67 +96,141 @@ def _size(item: InputFile) -> int:
         return 0
 
 
-def run(job: Job, items: list[InputFile], jobs: int) -> ShardResult:
-    """`run_shard` over `items`, in up to `jobs` processes. Results come shard by shard, each
-    sorted as `Engine.run` sorts them; errors are listed per file, in the order of `items`."""
-    shards = shard(items, jobs)
-    if len(shards) <= 1:
-        return run_shard(job, items)
-    import multiprocessing
+class Shards:
+    """The files of a scan that are read on their own, in shards: the first read here, the
+    others in worker processes started at once. With cross-resource policies, `entries`
+    gathers every shard's inventory entries first; `evaluate` then evaluates every shard
+    with the scan's inventory. A worker that cannot start or fails costs time, never
+    results: its shard is read or evaluated here."""
 
-    global _job
-    _job = job
-    context = multiprocessing.get_context("fork")
-    children = []
-    for indexes in shards[1:]:
-        receiver, sender = context.Pipe(duplex=False)
-        process: Any = context.Process(target=_child, args=([items[i] for i in indexes], sender), daemon=True)
+    def __init__(self, job: Job, items: list[InputFile], jobs: int):
+        self.job = job
+        parts = shard(items, jobs)
+        self.own = [items[i] for i in parts[0]] if parts else []
+        self.workers = [_Worker(job, [items[i] for i in indexes]) for indexes in parts[1:]]
+        self.read: Shard | None = None  # this process's shard, once read
+        if self.workers:
+            log.debug("evaluating %d files in %d processes", len(items), len(parts))
+
+    def entries(self) -> list[Entry]:
+        """The inventory entries of every shard's resources."""
+        self.read = read(self.job, self.own)
+        found = entries_of(self.read.resources)
+        for worker in self.workers:
+            found += worker.entries()
+        return found
+
+    def evaluate(self, known: Inventory | None = None) -> ShardResult:
+        """Every shard evaluated, with the inventory `known` when cross-resource policies run."""
+        if known is not None:
+            payload = codec.encode(known.entries, self.job.engine.policies)
+            for worker in self.workers:
+                worker.send(payload)
+        own = self.read if self.read is not None else read(self.job, self.own)
+        output = evaluate(self.job, own.resources, known, own.errors)
+        for worker in self.workers:
+            output = output + worker.result(known)
+        return output
+
+
+class _Worker:
+    """One worker process and its shard; stands in for it when it cannot."""
+
+    def __init__(self, job: Job, items: list[InputFile]):
+        import multiprocessing
+
+        global _job
+        _job = job  # inherited by the forked child
+        self.job, self.items = job, items
+        self.read: Shard | None = None  # the shard, read here when the worker could not
+        self.connection, child_end = multiprocessing.Pipe(duplex=True)
+        self.process: Any = multiprocessing.get_context("fork").Process(target=_child, args=(items, child_end),
+                                                                       daemon=True)
         try:
-            process.start()
+            self.process.start()
         except OSError as error:  # no process to be had (a limit on processes, or memory)
             log.debug("cannot start a worker process (%s): reading its files here", error.strerror or error)
-            receiver.close()
-            process = None
+            self._stop()
         finally:
-            sender.close()
-        children.append((indexes, process, receiver))
-    log.debug("evaluating %d files in %d processes", len(items), len(shards))
-    output = run_shard(job, [items[i] for i in shards[0]])
-    for indexes, process, receiver in children:
-        received = _receive(job, receiver, process) if process is not None else None
-        output = output + (received or _redo(job, [items[i] for i in indexes]))
-    _job = None
-    return output
+            child_end.close()
+
+    def entries(self) -> list[Entry]:
+        payload = self._receive()
+        if payload is not None:
+            try:
+                return codec.decode(payload, self.job.engine.policies)
+            except codec.EncodingError as error:
+                log.debug("a worker process's entries cannot be read: %s", error)
+                self._stop()
+        self.read = read(self.job, self.items)
+        return entries_of(self.read.resources)
+
+    def send(self, payload: bytes) -> None:
+        if self.process is None:
+            return
+        try:
+            self.connection.send_bytes(payload)
+        except OSError:  # it stopped: its shard is evaluated here
+            self._stop()
+
+    def result(self, known: Inventory | None) -> ShardResult:
+        received = _receive(self.job, self) if self.process is not None else None
+        self._stop()
+        if received is not None:
+            return received
+        return _redo(self.job, self.items, known, self.read)
+
+    def _receive(self) -> bytes | None:
+        if self.process is None:
+            return None
+        try:
+            return self.connection.recv_bytes()
+        except (EOFError, OSError):
+            self._stop()
+            return None
+
+    def _stop(self) -> None:
+        """Done with the worker: once its results are in, or when it is given up on (then it
+        may be waiting for the inventory, and is stopped: other workers hold copies of this
+        pipe's ends, so closing ours would not wake it)."""
+        self.connection.close()
+        if self.process is not None and self.process.pid is not None:
+            if self.process.is_alive():
+                self.process.kill()
+            self.process.join()
+        self.process = None
 
 
 _job: Job | None = None
 
 
-def _redo(job: Job, items: list[InputFile]) -> ShardResult:
-    log.debug("a worker process stopped early: reading its %d files here", len(items))
-    return run_shard(job, items)
+def _redo(job: Job, items: list[InputFile], known: Inventory | None, done: Shard | None) -> ShardResult:
+    log.debug("a worker process stopped early: evaluating its %d files here", len(items))
+    shard = done if done is not None else read(job, items)
+    return evaluate(job, shard.resources, known, shard.errors)
 
 
-def _child(items: list[InputFile], sender: Any) -> None:
+def _child(items: list[InputFile], connection: Any) -> None:
     try:
         assert _job is not None
-        output = run_shard(_job, items)
+        job, policies = _job, _job.engine.policies
+        shard = read(job, items)
+        known = None
+        if job.cross_resource:
+            connection.send_bytes(codec.encode(entries_of(shard.resources), policies))
+            known = inventory.build(codec.decode(connection.recv_bytes(), policies))
+        output = evaluate(job, shard.resources, known, shard.errors)
         _detach(output.results)
-        sender.send_bytes(codec.encode(output, _job.engine.policies))
-    except BaseException as error:  # the parent redoes the shard
+        connection.send_bytes(codec.encode(output, policies))
+    except BaseException as error:  # the parent does the shard's work
         log.debug("a worker process failed: %s", type(error).__name__)
     finally:
-        sender.close()
+        connection.close()
 
 
-def _receive(job: Job, receiver: Any, process: Any) -> ShardResult | None:
-    try:
-        payload = receiver.recv_bytes()
-    except (EOFError, OSError):
-        payload = None
-    finally:
-        receiver.close()
-        process.join()
+def _receive(job: Job, worker: _Worker) -> ShardResult | None:
+    """A worker's results, or None when they cannot be had."""
+    payload = worker._receive()
     if payload is None:
         return None
     try:

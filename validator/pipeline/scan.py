@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from validator import sources
+from validator import inventory, sources
 from validator.config import Config
 from validator.engine.policy import PolicyError
 from validator.engine.scopes import configure_pod_templates
@@ -21,7 +21,7 @@ from validator.pipeline.baseline import compare_with_baseline
 from validator.pipeline.empty_input import nothing_to_scan
 from validator.pipeline.library import build_engine, choose, load_library
 from validator.pipeline.options import ScanFlags, ScanOptions, resolve
-from validator.pipeline.work import Job, evaluate
+from validator.pipeline.work import Job, entries_of, evaluate
 from validator.report import ScanReport
 from validator.sources.context import SourceContext
 
@@ -46,16 +46,18 @@ def _run(options: ScanOptions) -> ScanReport:
     inputs = sources.collect(options.paths, options.root, options.max_bytes, tf_root=options.tf_root,
                              render=options.render, defer=options.jobs > 1, skip=options.skip)
     job = Job(engine, SourceContext(options.root, options.max_bytes, options.tf_root), tuple(config.exclusions),
-              options.plan_fixes, options.overrides)
+              options.plan_fixes, options.overrides, cross_resource=engine.cross_resource)
     try:
-        done = evaluate(job, inputs.resources)
+        shards = executor.Shards(job, [item for item, _ in inputs.deferred], options.jobs)
+        known = inventory.build(entries_of(inputs.resources) + shards.entries()) if job.cross_resource else None
+        done = evaluate(job, inputs.resources, known)
         if inputs.deferred:
-            shards = executor.run(job, [item for item, _ in inputs.deferred], options.jobs)
-            done.results = sorted(done.results + shards.results, key=lambda r: (r.resource.path, r.resource.doc_index))
-            done.resources += shards.resources
-            done.excluded += shards.excluded
+            more = shards.evaluate(known)
+            done.results = sorted(done.results + more.results, key=lambda r: (r.resource.path, r.resource.doc_index))
+            done.resources += more.resources
+            done.excluded += more.excluded
             # Each deferred file's errors go where the file was found among the inputs.
-            for (_, slot), errors in reversed(list(zip(inputs.deferred, shards.errors))):
+            for (_, slot), errors in reversed(list(zip(inputs.deferred, more.errors))):
                 inputs.errors[slot:slot] = errors
     except PolicyError as error:
         raise SettingsError(f"invalid policy: {error}") from None
