@@ -155,10 +155,12 @@ def test_pod_variables_given_or_found_give_the_same_verdicts(shape, kind, monkey
     pod_policies = [p for p in load_policies([]) if kind in p.targets.kinds] + [POD_META_POLICY]
     document = {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": "d"}, **shape}
 
-    def outcomes():
+    def outcomes():  # with an inventory, so that cross-resource policies run too
+        from validator import inventory
+
         resource = Resource(kind, "apps/v1", "d", None, document, "d.yaml")
         return [(r.policy.id, r.status, r.error, [(v.field_path, v.message) for v in r.violations])
-                for r in Engine.build(pod_policies).run([resource])]
+                for r in Engine.build(pod_policies).run([resource], inventory.build_from([resource]))]
 
     given = outcomes()
     monkeypatch.setattr(cel_module, "pod_values", lambda document: None)

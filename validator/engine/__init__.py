@@ -53,7 +53,7 @@ class Engine:
     def __init__(self, entries: list[tuple[Policy, Evaluator, dict[str, Any]]]):
         self._entries = entries
         self._compiled: dict[str, CompiledPolicy] = {}
-        self._batches: dict[str, list[Batch]] = {}  # by kind
+        self._batches: dict[tuple[str, bool], list[Batch]] = {}  # by kind, and whether with an inventory
 
     @classmethod
     def build(cls, policies: Iterable[Policy], overrides: dict[str, dict[str, Any]] | None = None,
@@ -109,27 +109,38 @@ class Engine:
         """
         resources = list(resources)
         by_kind = self._by_kind({resource.kind for resource in resources}, inventory is not None)
-        # The relations each kind's policies read: one `related` value per resource serves them all.
-        relations = {kind: tuple(sorted({name for item in items + by_kind.get("*", [])
-                                         for name in item.policy.relations}))
-                     for kind, items in by_kind.items()} if inventory is not None else {}
+        relations = _relations(by_kind) if inventory is not None else {}
         per_kind = Counter(resource.kind for resource in resources)
         results: list[Result] = []
         # Results come out sorted: by file, document, then policy id.
         for resource in sorted(resources, key=lambda r: (r.path, r.doc_index)):
             cache: dict[str, Any] = {}
+            wildcard = by_kind.get("*", [])
             applicable = by_kind.get(resource.kind, [])
-            if "*" in by_kind:
-                applicable = sorted(applicable + by_kind["*"], key=lambda item: item.policy.id)
+            if wildcard:
+                applicable = sorted(applicable + wildcard, key=lambda item: item.policy.id)
             names = relations.get(resource.kind) or relations.get("*")
             if names:
                 cache["related"] = inventory.related(resource, names)
-            batched = per_kind[resource.kind] >= BATCH_MIN_RESOURCES
-            results += self._evaluate(resource, applicable, cache, batched)
+            shared = 0.0
+            if per_kind[resource.kind] >= BATCH_MIN_RESOURCES:
+                started = time.perf_counter()
+                for batch in self._batches_for((resource.kind, bool(names)), applicable):
+                    batch.prepare(resource.document, cache)
+                shared = time.perf_counter() - started
+            first = len(results)
+            for item in applicable:
+                if matches(item.policy.targets, resource):
+                    results.append(evaluate(item, resource, cache))
+            if shared and len(results) > first:  # the batches' time, shared by the resource's results
+                share = shared / (len(results) - first)
+                for result in results[first:]:
+                    result.duration += share
         return results
 
     def _by_kind(self, kinds: set[str], with_inventory: bool) -> dict[str, list[CompiledPolicy]]:
-        """The compiled policies that apply to each of `kinds` ("*": to any), by policy id."""
+        """The compiled policies that apply to each kind (`*`: every kind), by policy id;
+        cross-resource ones only `with_inventory`."""
         needed = [e for e in self._entries if (with_inventory or not e[0].relations)
                   and ("*" in e[0].targets.kinds or kinds & set(target_kinds(e[0].targets)))]
         by_kind: dict[str, list[CompiledPolicy]] = defaultdict(list)
@@ -140,24 +151,9 @@ class Engine:
             items.sort(key=lambda item: item.policy.id)
         return by_kind
 
-    def _evaluate(self, resource: Resource, applicable: list[CompiledPolicy], cache: dict[str, Any],
-                  batched: bool) -> list[Result]:
-        """The results of the applicable policies on one resource; with `batched`, the
-        batches' evaluation time is shared by the resource's results."""
-        shared = 0.0
-        if batched:
-            started = time.perf_counter()
-            for batch in self._batches_for(resource.kind, applicable):
-                batch.prepare(resource.document, cache)
-            shared = time.perf_counter() - started
-        results = [evaluate(item, resource, cache) for item in applicable if matches(item.policy.targets, resource)]
-        if shared and results:
-            share = shared / len(results)
-            for result in results:
-                result.duration += share
-        return results
-
-    def _batches_for(self, kind: str, applicable: list[CompiledPolicy]) -> list[Batch]:
+    def _batches_for(self, kind: tuple[str, bool], applicable: list[CompiledPolicy]) -> list[Batch]:
+        """The batches of a kind; with `related` given (kind[1]), cross-resource policies are
+        batched too."""
         if kind not in self._batches:
             by_language: dict[Any, list[CompiledPolicy]] = defaultdict(list)
             for item in applicable:
@@ -166,6 +162,14 @@ class Engine:
                        for evaluator, items in by_language.items())
             self._batches[kind] = [batch for batch in batches if batch is not None]
         return self._batches[kind]
+
+
+def _relations(by_kind: dict[str, list[CompiledPolicy]]) -> dict[str, tuple[str, ...]]:
+    """The relations the policies of each kind read: one `related` value per resource
+    serves them all."""
+    wildcard = by_kind.get("*", [])
+    return {kind: tuple(sorted({name for item in items + wildcard for name in item.policy.relations}))
+            for kind, items in by_kind.items()}
 
 
 def target_kinds(targets: Targets) -> tuple[str, ...]:

@@ -371,7 +371,7 @@ def _tests(reader: _Reader, value: Any, parameter_names: set[str]) -> list[Polic
         for name in overrides:
             if name not in parameter_names:
                 reader.fail(path + ("parameters", name), f"unknown parameter {name!r}")
-        objects, subject = _test_objects(reader, item, path)
+        objects, subject = _objects(reader, item, path)
         result.append(
             PolicyTest(
                 name=reader.string(item, path + ("name",)),
@@ -390,8 +390,8 @@ def _tests(reader: _Reader, value: Any, parameter_names: set[str]) -> list[Polic
     return result
 
 
-def _test_objects(reader: _Reader, item: dict[str, Any], path: FieldPath) -> tuple[list[dict[str, Any]], int]:
-    """A test case's `objects:` and the index of its `subject` (default: the first)."""
+def _objects(reader: _Reader, item: dict[str, Any], path: FieldPath) -> tuple[list[dict[str, Any]], int]:
+    """An `objects:` case's objects, and the index of the one the policy runs on."""
     objects: list[dict[str, Any]] = []
     if "objects" in item:
         for number, obj in enumerate(reader.sequence(item["objects"], path + ("objects",))):

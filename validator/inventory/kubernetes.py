@@ -61,12 +61,16 @@ def kubernetes_entry(resource: Resource) -> Entry | None:
                  resource.locate(()), facts, resource.api_group)
 
 
-def _get(value: Any, *path: str | int) -> Any:
+def _get(value: Any, *path: Any) -> Any:
     for key in path:
         if not isinstance(value, dict):
             return None
         value = value.get(key)
     return value
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _text(value: Any) -> str:
@@ -99,10 +103,6 @@ def _selector(value: Any) -> dict[str, Any] | None:
     return result
 
 
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _workload(document: dict[str, Any], kind: str) -> dict[str, Any]:
     template = pod_template_path(kind)
     meta = _get(document, *template, "metadata") if template else document.get("metadata")
@@ -114,61 +114,55 @@ def _workload(document: dict[str, Any], kind: str) -> dict[str, Any]:
     replicas = _get(document, "spec", "replicas")
     if kind in SCALABLE and isinstance(replicas, int) and not isinstance(replicas, bool):
         facts["replicas"] = replicas
-    found = _References()
-    for volume in spec.get("volumes") or []:
-        found.volume(volume)
-    for name in CONTAINER_LISTS:
-        for container in spec.get(name) or []:
-            found.container(container)
-    for pull in spec.get("imagePullSecrets") or []:
-        if isinstance(pull, dict):
-            found.note(found.secrets, pull.get("name"))
-    facts["configMaps"] = [{"name": n, "optional": o} for n, o in found.config_maps.items()]
-    facts["secrets"] = [{"name": n, "optional": o} for n, o in found.secrets.items()]
-    facts["persistentVolumeClaims"] = [{"name": n, "optional": o} for n, o in found.claims.items()]
+    found: dict[str, dict[str, bool]] = {"configMaps": {}, "secrets": {}, "persistentVolumeClaims": {}}
+    for fact, reference in _volume_references(spec) + _container_references(spec):
+        name, optional = reference.get("name"), reference.get("optional")
+        if isinstance(name, str) and name:  # optional only when every reference to it is
+            found[fact][name] = found[fact].get(name, True) and optional is True
+    for fact, names in found.items():
+        facts[fact] = [{"name": name, "optional": optional} for name, optional in names.items()]
     return facts
 
 
-class _References:
-    """The ConfigMaps, Secrets and claims a pod spec names, each with whether every
-    reference to it is optional."""
+# Where a pod spec names other objects: (fact, key of the reference, key of the name).
+_VOLUME_SOURCES = (("configMaps", "configMap", "name"), ("secrets", "secret", "secretName"),
+                   ("persistentVolumeClaims", "persistentVolumeClaim", "claimName"))
+_PROJECTED_SOURCES = (("configMaps", "configMap", "name"), ("secrets", "secret", "name"))
+_ENV_FROM = (("configMaps", "configMapRef", "name"), ("secrets", "secretRef", "name"))
+_ENV_VALUE_FROM = (("configMaps", "configMapKeyRef", "name"), ("secrets", "secretKeyRef", "name"))
+Reference = tuple[str, dict[str, Any]]  # (fact, {"name": ..., "optional": ...})
 
-    def __init__(self) -> None:
-        self.config_maps: dict[str, bool] = {}
-        self.secrets: dict[str, bool] = {}
-        self.claims: dict[str, bool] = {}
 
-    @staticmethod
-    def note(found: dict[str, bool], name: Any, optional: Any = False) -> None:
-        if isinstance(name, str) and name:
-            found[name] = found.get(name, True) and optional is True
+def _named(value: dict[str, Any], sources: tuple[tuple[str, str, str], ...]) -> list[Reference]:
+    return [(fact, {"name": value[key].get(name), "optional": value[key].get("optional")})
+            for fact, key, name in sources if isinstance(value.get(key), dict)]
 
-    def reference(self, found: dict[str, bool], source: Any, key: str, name_key: str = "name") -> None:
-        target = source.get(key) if isinstance(source, dict) else None
-        if isinstance(target, dict):
-            self.note(found, target.get(name_key), target.get("optional"))
 
-    def volume(self, volume: Any) -> None:
-        if not isinstance(volume, dict):
-            return
-        self.reference(self.config_maps, volume, "configMap")
-        self.reference(self.secrets, volume, "secret", "secretName")
-        if isinstance(volume.get("persistentVolumeClaim"), dict):
-            self.note(self.claims, volume["persistentVolumeClaim"].get("claimName"))
-        for source in _get(volume, "projected", "sources") or []:
-            self.reference(self.config_maps, source, "configMap")
-            self.reference(self.secrets, source, "secret")
+def _volume_references(spec: dict[str, Any]) -> list[Reference]:
+    found: list[Reference] = []
+    for volume in _dicts(spec.get("volumes")):
+        found += _named(volume, _VOLUME_SOURCES)
+        for source in _dicts(_get(volume, "projected", "sources")):
+            found += _named(source, _PROJECTED_SOURCES)
+    return found
 
-    def container(self, container: Any) -> None:
-        if not isinstance(container, dict):
-            return
-        for source in container.get("envFrom") or []:
-            self.reference(self.config_maps, source, "configMapRef")
-            self.reference(self.secrets, source, "secretRef")
-        for variable in container.get("env") or []:
-            value_from = _get(variable, "valueFrom")
-            self.reference(self.config_maps, value_from, "configMapKeyRef")
-            self.reference(self.secrets, value_from, "secretKeyRef")
+
+def _container_references(spec: dict[str, Any]) -> list[Reference]:
+    """Each container's envFrom and env references, then the imagePullSecrets."""
+    found: list[Reference] = []
+    for name in CONTAINER_LISTS:
+        for container in _dicts(spec.get(name)):
+            for source in _dicts(container.get("envFrom")):
+                found += _named(source, _ENV_FROM)
+            for variable in _dicts(container.get("env")):
+                if isinstance(variable.get("valueFrom"), dict):
+                    found += _named(variable["valueFrom"], _ENV_VALUE_FROM)
+    found += [("secrets", {"name": pull.get("name")}) for pull in _dicts(spec.get("imagePullSecrets"))]
+    return found
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def _rule(value: Any) -> dict[str, list[str]] | None:
