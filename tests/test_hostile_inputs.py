@@ -25,6 +25,7 @@ import pytest
 from validator.reporters import FORMATS
 from validator.sources import files as files_module
 
+from tests.builders import container, manifest, pod
 from tests.helpers import tdv
 
 DATA = Path(__file__).resolve().parent / "data" / "sources"
@@ -66,18 +67,7 @@ GOOD = textwrap.dedent(f"""\
       token: {base64.b64encode(SECRET_DATA.encode()).decode()}
     """)
 
-PRIVILEGED_POD = textwrap.dedent("""\
-    apiVersion: v1
-    kind: Pod
-    metadata:
-      name: second
-    spec:
-      containers:
-        - name: app
-          image: nginx:1.27
-          securityContext:
-            privileged: true
-    """)
+PRIVILEGED_POD = manifest(pod("second", containers=[container(security_context={"privileged": True})]))
 
 MAX_FILE_SIZE_MIB = 2
 
