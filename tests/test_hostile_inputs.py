@@ -85,7 +85,7 @@ def billion_laughs() -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_tree(root: Path, marker: Path, unreadable: bool) -> list[Case]:
+def write_hostile_tree(root: Path, marker: Path, unreadable: bool) -> list[Case]:
     """The scanned tree: good files, and one bad file per case."""
     scan = root / "scan"
     (scan / "good").mkdir(parents=True)
@@ -192,7 +192,7 @@ def scan_all_formats(root: Path, *arguments: str) -> tuple[int, dict[str, str], 
 def hostile(tmp_path_factory) -> Scan:
     root = tmp_path_factory.mktemp("hostile")
     marker = root / "executed"
-    cases = write_tree(root, marker, unreadable=permissions_are_enforced(root))
+    cases = write_hostile_tree(root, marker, unreadable=permissions_are_enforced(root))
     try:
         code, outputs, stderr = scan_all_formats(root, str(root / "scan"), "--max-file-size", str(MAX_FILE_SIZE_MIB))
     finally:

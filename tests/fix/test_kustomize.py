@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from validator.sources.render import kustomize as renderer
