@@ -85,8 +85,8 @@ def test_plan_direct_reference_and_nested_block():
     ]})
     found = links(data, ["aws_s3_bucket.b", "aws_kms_key.k", "aws_s3_bucket_server_side_encryption_configuration.e"])
     assert found["aws_s3_bucket_server_side_encryption_configuration.e"].links == (
-        Link(("bucket",), "aws_s3_bucket.b"),
-        Link(("rule", "apply_server_side_encryption_by_default", "kms_master_key_id"), "aws_kms_key.k"),
+        Link(("bucket",), "aws_s3_bucket.b", via="id"),
+        Link(("rule", "apply_server_side_encryption_by_default", "kms_master_key_id"), "aws_kms_key.k", via="arn"),
     )
     assert found["aws_s3_bucket.b"].links == ()
     assert not found["aws_s3_bucket_server_side_encryption_configuration.e"].opaque
@@ -123,7 +123,7 @@ def test_plan_attribute_with_a_link_and_a_condition_is_not_opaque():
             "bucket": refs("local.create", "aws_s3_bucket.b[0].id", "aws_s3_bucket.b[0]", "aws_s3_bucket.b")}),
     ]})
     found = links(data, ["aws_s3_bucket.b[0]", "aws_s3_bucket_versioning.v"])
-    assert found["aws_s3_bucket_versioning.v"].links == (Link(("bucket",), "aws_s3_bucket.b[0]"),)
+    assert found["aws_s3_bucket_versioning.v"].links == (Link(("bucket",), "aws_s3_bucket.b[0]", via="id"),)
     assert not found["aws_s3_bucket_versioning.v"].opaque
 
 
@@ -134,7 +134,7 @@ def test_plan_module_resources_get_the_module_prefix():
     ]}}}, "resources": [resource("aws_s3_bucket", "b")]})
     found = links(data, ["aws_s3_bucket.b", "module.store.aws_s3_bucket.b", "module.store.aws_s3_bucket_public_access_block.p"])
     assert found["module.store.aws_s3_bucket_public_access_block.p"].links == (
-        Link(("bucket",), "module.store.aws_s3_bucket.b"),)
+        Link(("bucket",), "module.store.aws_s3_bucket.b", via="id"),)
 
 
 def test_plan_variable_of_a_child_module_follows_the_module_call():
@@ -146,7 +146,7 @@ def test_plan_variable_of_a_child_module_follows_the_module_call():
     }}})
     found = links(data, ["aws_iam_role.app", "module.perms.aws_iam_role_policy_attachment.a"])
     attachment = found["module.perms.aws_iam_role_policy_attachment.a"]
-    assert attachment.links == (Link(("role",), "aws_iam_role.app"),)
+    assert attachment.links == (Link(("role",), "aws_iam_role.app", via="name"),)
     assert not attachment.opaque  # var.arn is a constant given by the call
 
 
@@ -158,7 +158,7 @@ def test_plan_module_output_leads_into_the_module():
         "outputs": {"id": {"expression": refs("aws_s3_bucket.this[0].id", "aws_s3_bucket.this[0]", "aws_s3_bucket.this")}},
     }}}})
     found = links(data, ["module.store.aws_s3_bucket.this[0]", "aws_s3_bucket_public_access_block.p"])
-    assert found["aws_s3_bucket_public_access_block.p"].links == (Link(("bucket",), "module.store.aws_s3_bucket.this[0]"),)
+    assert found["aws_s3_bucket_public_access_block.p"].links == (Link(("bucket",), "module.store.aws_s3_bucket.this[0]", via="id"),)
 
 
 def test_plan_unknown_module_output_is_opaque():
@@ -199,7 +199,7 @@ def test_plan_literal_key_picks_the_instance():
         resource("aws_s3_bucket_logging", "l", {"bucket": refs('aws_s3_bucket.b["data"].id', 'aws_s3_bucket.b["data"]', "aws_s3_bucket.b")}),
     ]})
     found = links(data, ['aws_s3_bucket.b["logs"]', 'aws_s3_bucket.b["data"]', "aws_s3_bucket_logging.l"])
-    assert found["aws_s3_bucket_logging.l"].links == (Link(("bucket",), 'aws_s3_bucket.b["data"]'),)
+    assert found["aws_s3_bucket_logging.l"].links == (Link(("bucket",), 'aws_s3_bucket.b["data"]', via="id"),)
 
 
 def test_plan_reference_to_several_instances_is_only_possible():
@@ -223,7 +223,7 @@ def test_plan_module_instances_stay_apart():
                  'module.site["a"].aws_s3_bucket_versioning.v']
     found = links(data, addresses)
     assert found['module.site["a"].aws_s3_bucket_versioning.v'].links == (
-        Link(("bucket",), 'module.site["a"].aws_s3_bucket.b'),)
+        Link(("bucket",), 'module.site["a"].aws_s3_bucket.b', via="id"),)
 
 
 def test_plan_target_missing_from_the_plan_gives_no_link():
@@ -360,7 +360,7 @@ resource "aws_security_group" "sg" {
   }
 }
 ''')["aws_security_group.sg"]
-    assert found.links == (Link(("ingress",), "aws_security_group.peer"),)
+    assert found.links == (Link(("ingress",), "aws_security_group.peer", via="id"),)
 
 
 def test_tf_each_and_count_follow_the_meta_argument():
@@ -392,3 +392,42 @@ resource "aws_s3_bucket" "b" {
 ''')["aws_s3_bucket.b"]
     assert found.links == ()
     assert found.opaque == {("bucket",)}  # the cycle of locals ends, unresolved
+
+
+def test_tf_exports_are_outputs_and_module_arguments():
+    module = Module([source_file("main.tf", '''
+resource "aws_s3_bucket" "out" {}
+resource "aws_s3_bucket" "passed" {}
+resource "aws_s3_bucket" "kept" {}
+resource "aws_s3_bucket_versioning" "v" {
+  bucket = aws_s3_bucket.kept.id
+}
+locals {
+  ids = [aws_s3_bucket.passed.id]
+}
+output "bucket" {
+  value = aws_s3_bucket.out.arn
+}
+module "extra" {
+  source  = "./extra"
+  buckets = local.ids
+  depends_on = [aws_s3_bucket.kept]
+}
+''')])
+    from validator.sources.terraform_refs import hcl_exports
+    assert hcl_exports(module) == {"aws_s3_bucket.out", "aws_s3_bucket.passed"}
+
+
+def test_via_names_the_attribute_read():
+    found = tf_links('''
+resource "aws_vpc" "main" {}
+resource "aws_vpc_security_group_ingress_rule" "r" {
+  security_group_id = aws_vpc.main.default_security_group_id
+}
+resource "aws_flow_log" "f" {
+  vpc_id = aws_vpc.main[*].id[0]
+}
+''')
+    assert found["aws_vpc_security_group_ingress_rule.r"].links == (
+        Link(("security_group_id",), "aws_vpc.main", via="default_security_group_id"),)
+    assert found["aws_flow_log.f"].links == (Link(("vpc_id",), "aws_vpc.main", via=None),)

@@ -39,7 +39,7 @@ arguments count: the meta-arguments (`count`, `for_each`, `depends_on`, `provide
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator
 
 from lark import Token, Tree
@@ -87,6 +87,7 @@ class Target:
     address: str  # configuration address, e.g. `module.m.aws_s3_bucket.b`
     key: Key = None  # the literal instance key written, if any
     paired: bool = False  # the key comes from the referring resource's `each` or `count.index`
+    via: str | None = None  # the target's attribute read (`id`, `arn`, `default_security_group_id`)
 
 
 @dataclass
@@ -110,6 +111,7 @@ class Link:
     attribute: AttributePath
     target: str  # the target's address as the scan names it (instance address in a plan)
     certain: bool = True  # False: one of several instances it may point at
+    via: str | None = None  # the target's attribute read, when one is
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,17 @@ def parse_traversal(text: str) -> list[Any]:
     return steps
 
 
+def _via(steps: list[Any]) -> str | None:
+    """The attribute a traversal reads from a resource: `aws_vpc.v[0].default_security_group_id`
+    -> `default_security_group_id`; None for the whole resource or a splat."""
+    for step in steps[2:]:
+        if step is SPLAT:
+            return None
+        if isinstance(step, str):
+            return step
+    return None
+
+
 def _prefix(modules: tuple[str, ...]) -> str:
     return "".join(f"module.{name}." for name in modules)
 
@@ -247,7 +260,7 @@ class _PlanConfig:
                 value = owner.get(expression) if owner else None
                 for inner in self._expression_refs(value, path, None, hops + 1, opaque_if_none=False):
                     found.opaque = found.opaque or inner.opaque
-                    found.targets |= {Target(t.address, t.key, paired=t.key is None) for t in inner.targets}
+                    found.targets |= {replace(t, paired=t.key is None) for t in inner.targets}
             return found
         if root == "var":
             if not path:
@@ -283,7 +296,8 @@ class _PlanConfig:
             found.opaque = True  # not in this plan's configuration
             return found
         key = steps[2].value if len(steps) > 2 and isinstance(steps[2], Index) else None
-        found.targets.add(Target(_prefix(path) + f"{root}.{steps[1]}", key, paired=len(steps) > 2 and steps[2] is DYNAMIC))
+        found.targets.add(Target(_prefix(path) + f"{root}.{steps[1]}", key, paired=len(steps) > 2 and steps[2] is DYNAMIC,
+                                 via=_via(steps)))
         return found
 
     def _expression_refs(self, expression: Any, path: tuple[str, ...], owner: dict[str, Any] | None,
@@ -298,7 +312,7 @@ class _PlanConfig:
         for reference in _most_specific(references):
             found = self.resolve(reference, path, owner, hops)
             if indexed and isinstance(reference, str) and not reference.startswith(("count.", "each.")):
-                found.targets = {Target(t.address, t.key, paired=t.paired or t.key is None) for t in found.targets}
+                found.targets = {replace(t, paired=t.paired or t.key is None) for t in found.targets}
             yield found
 
 
@@ -380,7 +394,7 @@ def link_instances(addresses: Iterable[str], references: dict[str, References]) 
                     candidates = paired or candidates
                 candidates = [c for c in candidates if c != address]
                 for candidate in candidates:
-                    links.add(Link(attribute, candidate, certain=len(candidates) == 1))
+                    links.add(Link(attribute, candidate, certain=len(candidates) == 1, via=target.via))
         result[address] = _links(links, found.opaque)
     return result
 
@@ -501,7 +515,7 @@ class _HclWalker:
                     for traversal in self._traversals(meta[name], frozenset()):
                         inner = self._resolve(traversal, {}, hops + 1)
                         found.opaque = found.opaque or inner.opaque
-                        found.targets |= {Target(t.address, t.key, paired=t.key is None) for t in inner.targets}
+                        found.targets |= {replace(t, paired=t.key is None) for t in inner.targets}
             return found
         if root == "local":
             expression = self.module._locals.get(steps[1])
@@ -518,7 +532,7 @@ class _HclWalker:
             found.opaque = True
             return found
         key = steps[2].value if len(steps) > 2 and isinstance(steps[2], Index) else None
-        found.targets.add(Target(f"{root}.{steps[1]}", key, paired=len(steps) > 2 and steps[2] is DYNAMIC))
+        found.targets.add(Target(f"{root}.{steps[1]}", key, paired=len(steps) > 2 and steps[2] is DYNAMIC, via=_via(steps)))
         return found
 
 
@@ -586,7 +600,7 @@ def hcl_links(module: Any) -> dict[str, ResourceLinks]:
     its `count` or `for_each`, so every reference to a block of the module is certain."""
     result = {}
     for address, references in hcl_references(module).items():
-        links = {Link(attribute, target.address) for attribute, targets in references.targets.items()
+        links = {Link(attribute, target.address, via=target.via) for attribute, targets in references.targets.items()
                  for target in targets if target.address != address}
         result[address] = _links(links, references.opaque)
     return result
@@ -598,3 +612,27 @@ def _links(links: set[Link], opaque: set[AttributePath]) -> ResourceLinks:
     where the local is a condition): only an attribute with no link at all stays opaque."""
     linked = {link.attribute for link in links}
     return ResourceLinks(tuple(sorted(links, key=lambda l: (l.attribute, l.target))), frozenset(opaque - linked))
+
+
+def hcl_exports(module: Any) -> set[str]:
+    """The resources of a `.tf` module that leave it: referred to by an `output` block (the
+    module's caller, or another configuration, may complete them) or by an argument of a
+    `module` block (the called module may). A relation missing in the module may exist there."""
+    walker = _HclWalker(module)
+    exported: set[str] = set()
+    for source in module.files:
+        if source.tree is None:
+            continue
+        for block in children(source.tree.children[0]):
+            if block.data != "block":
+                continue
+            parts = children(block)
+            kind = name_of(parts[0])
+            if kind not in ("output", "module"):
+                continue
+            for name, expression in _attributes(parts[-1]):
+                if kind == "module" and name in ("source", "version", "providers", "depends_on"):
+                    continue
+                for traversal in walker._traversals(expression, frozenset()):
+                    exported |= {target.address for target in walker._resolve(traversal, {}, 0).targets}
+    return exported
