@@ -431,3 +431,13 @@ resource "aws_flow_log" "f" {
     assert found["aws_vpc_security_group_ingress_rule.r"].links == (
         Link(("security_group_id",), "aws_vpc.main", via="default_security_group_id"),)
     assert found["aws_flow_log.f"].links == (Link(("vpc_id",), "aws_vpc.main", via=None),)
+
+
+def test_plan_lone_instance_of_another_module_instance_is_not_linked():
+    module = {"resources": [
+        resource("aws_s3_bucket", "b"),
+        resource("aws_s3_bucket_versioning", "v", {"bucket": refs("aws_s3_bucket.b.id", "aws_s3_bucket.b")}),
+    ]}
+    data = plan({"module_calls": {"site": {"source": "./site", "for_each_expression": refs("var.sites"), "module": module}}})
+    found = links(data, ['module.site["b"].aws_s3_bucket.b', 'module.site["a"].aws_s3_bucket_versioning.v'])
+    assert found['module.site["a"].aws_s3_bucket_versioning.v'].links == ()

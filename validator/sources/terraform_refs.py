@@ -120,6 +120,8 @@ class ResourceLinks:
 
     links: tuple[Link, ...] = ()
     opaque: frozenset[AttributePath] = frozenset()
+    exported: bool = False  # `.tf`: leaves its module through an `output` or a `module` argument
+    complete: bool = True  # `.tf`: every file of its module could be read
 
     def targets(self, attribute: AttributePath | None = None, certain: bool = False) -> list[str]:
         return sorted({link.target for link in self.links
@@ -215,6 +217,7 @@ class _PlanConfig:
         root = configuration.get("root_module") if isinstance(configuration, dict) else None
         self.modules: dict[tuple[str, ...], dict[str, Any]] = {}
         self.calls: dict[tuple[str, ...], dict[str, Any]] = {}  # module path -> its call in the parent
+        self._resources: dict[tuple[Any, ...], dict[str, Any]] | None = None
         self._collect(root, ())
 
     def _collect(self, module: Any, path: tuple[str, ...]) -> None:
@@ -235,11 +238,11 @@ class _PlanConfig:
                     yield path, entry
 
     def resource(self, path: tuple[str, ...], type_: str, name: str) -> dict[str, Any] | None:
-        for entry in _list(self.modules.get(path, {}).get("resources")):
-            if isinstance(entry, dict) and entry.get("type") == type_ and entry.get("name") == name \
-                    and entry.get("mode", "managed") == "managed":
-                return entry
-        return None
+        if self._resources is None:
+            self._resources = {}
+            for module_path, entry in self.resources():
+                self._resources.setdefault((module_path, entry.get("type"), entry.get("name")), entry)
+        return self._resources.get((path, type_, name))
 
     def resolve(self, reference: Any, path: tuple[str, ...], owner: dict[str, Any] | None, hops: int = 0) -> Found:
         """What a reference string written in module `path` points at; `owner` is the resource
@@ -375,23 +378,34 @@ def link_instances(addresses: Iterable[str], references: dict[str, References]) 
     configuration address."""
     addresses = list(addresses)
     by_config: dict[str, list[str]] = {}
+    by_key: dict[tuple[str, Key], list[str]] = {}
     for address in addresses:
         by_config.setdefault(config_address(address), []).append(address)
+        by_key.setdefault((config_address(address), instance_key(address)), []).append(address)
     result: dict[str, ResourceLinks] = {}
+    steps: dict[str, list[tuple[str, str]]] = {}
+
+    def steps_of(address: str) -> list[tuple[str, str]]:
+        if address not in steps:
+            steps[address] = module_steps(address)
+        return steps[address]
+
     for address in addresses:
         found = references.get(config_address(address))
         if found is None:
             continue
-        own_modules, own_key = module_steps(address), instance_key(address)
+        own_modules, own_key = steps_of(address), instance_key(address)
         links: set[Link] = set()
         for attribute, targets in found.targets.items():
             for target in targets:
-                candidates = [c for c in by_config.get(target.address, ()) if _same_modules(own_modules, module_steps(c))]
                 if target.key is not None:
-                    candidates = [c for c in candidates if instance_key(c) == target.key]
+                    candidates = by_key.get((target.address, target.key), [])
                 elif target.paired and own_key is not None:
-                    paired = [c for c in candidates if instance_key(c) == own_key]
-                    candidates = paired or candidates
+                    candidates = by_key.get((target.address, own_key)) or by_config.get(target.address, [])
+                else:
+                    candidates = by_config.get(target.address, [])
+                if own_modules or len(candidates) > 1:
+                    candidates = [c for c in candidates if _same_modules(own_modules, steps_of(c))]
                 candidates = [c for c in candidates if c != address]
                 for candidate in candidates:
                     links.add(Link(attribute, candidate, certain=len(candidates) == 1, via=target.via))
