@@ -47,7 +47,7 @@ _TARGET_KEYS = {"kinds", "apiGroups", "namespaces", "labelSelector"}
 _TEST_KEYS = {"name", "expect", "object", "tf", "plan", "field", "count", "parameters"}
 FIXTURE_FORMS = ("object", "tf", "plan")  # a test case holds exactly one
 _PLAN_FIXTURE_KEYS = {"type": True, "after": True, "address": False, "actions": False,
-                      "after_unknown": False, "after_sensitive": False}
+                      "after_unknown": False, "after_sensitive": False, "references": False}
 
 
 class PolicyError(Exception):
@@ -102,7 +102,8 @@ class PolicyTest:
     count: int | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
     tf: str | None = None  # Terraform: `.tf` text
-    plan: dict[str, Any] | None = None  # Terraform: one planned resource (see _PLAN_FIXTURE_KEYS)
+    # Terraform: one planned resource (see _PLAN_FIXTURE_KEYS), or a list of them
+    plan: dict[str, Any] | list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -335,9 +336,21 @@ def _tests(reader: _Reader, value: Any, parameter_names: set[str]) -> list[Polic
     return result
 
 
-def _plan_fixture(reader: _Reader, value: Any, path: FieldPath) -> dict[str, Any]:
+def _plan_fixture(reader: _Reader, value: Any, path: FieldPath) -> dict[str, Any] | list[dict[str, Any]]:
+    if isinstance(value, list):
+        if not value:
+            reader.fail(path, "a list of planned resources needs at least one")
+        return [_plan_resource(reader, item, path + (index,)) for index, item in enumerate(value)]
+    return _plan_resource(reader, value, path)
+
+
+def _plan_resource(reader: _Reader, value: Any, path: FieldPath) -> dict[str, Any]:
     plan = reader.mapping(value, path)
     reader.check_keys(plan, path, _PLAN_FIXTURE_KEYS)
     reader.string(plan, path + ("type",))
     reader.mapping(plan["after"], path + ("after",))
+    references = reader.mapping(plan.get("references") or {}, path + ("references",))
+    for name, texts in references.items():
+        if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+            reader.fail(path + ("references", name), "references are a list of Terraform references (strings)")
     return plan
