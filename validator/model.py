@@ -204,12 +204,22 @@ class BaselineState(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class RelatedLocation:
+    """Another object a cross-resource finding depends on (a role a binding grants, the
+    Service an Ingress routes to): where it is, and what it is (its ref)."""
+
+    location: Location
+    text: str
+
+
+@dataclass(frozen=True)
 class Violation:
     message: str
     field_path: FieldPath
     location: Location
     baseline: BaselineState | None = None  # set when a baseline is in use
     validation: int | None = field(default=None, compare=False)  # the index of the policy's failing validation
+    related: tuple[RelatedLocation, ...] = ()  # see Validation.related_expression
 
 
 class Status(str, enum.Enum):

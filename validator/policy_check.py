@@ -47,8 +47,9 @@ def check_policy(policy: Policy, evaluator: CelEvaluator) -> list[Problem]:
         except ScopeError as error:
             problems.append(Problem(policy.source, validation.line, f"{where}.forEach: {error}"))
             continue
-        env = evaluator.env(scope.variables if scope else ())
-        for key, text in (("expression", validation.expression), ("messageExpression", validation.message_expression)):
+        env = evaluator.env((*(scope.variables if scope else ()), *(("related",) if policy.relations else ())))
+        for key, text in (("expression", validation.expression), ("messageExpression", validation.message_expression),
+                          ("relatedExpression", validation.related_expression)):
             for problem in compile_problems(env, text) if text else ():
                 problems.append(Problem(policy.source, validation.line,
                                         f"{where}.{key}: CEL compile error at {problem.where()}: {problem.message}",

@@ -24,7 +24,11 @@ class CaseOutcome:
 
 
 def fixture_resource(case: PolicyTest, name: str = "<fixture>") -> Resource:
-    obj = case.object or {}
+    """The object of an `object:` case (of an `objects:` case: its subject)."""
+    return object_resource(case.object or {}, name, case.subject if case.objects else 0)
+
+
+def object_resource(obj: dict[str, Any], name: str = "<fixture>", index: int = 0) -> Resource:
     meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
     return Resource(
         kind=str(obj.get("kind", "")),
@@ -33,6 +37,7 @@ def fixture_resource(case: PolicyTest, name: str = "<fixture>") -> Resource:
         namespace=meta.get("namespace"),
         document=obj,
         path=name,
+        doc_index=index,
     )
 
 
@@ -44,6 +49,8 @@ def fixture_resources(case: PolicyTest) -> list[Resource | InputError]:
         text = json.dumps(fixture_plan(case.plan))
         context = SourceContext(Path.cwd())
         return list(terraform_plan.parse(text, InputFile(None, "<fixture>.json"), context))
+    if case.objects:
+        return [object_resource(obj, index=index) for index, obj in enumerate(case.objects)]
     return [fixture_resource(case)]
 
 
@@ -84,19 +91,27 @@ def fixture_plan(plan: dict[str, Any] | list[dict[str, Any]]) -> dict[str, Any]:
 def run_case(policy: Policy, case: PolicyTest) -> CaseOutcome:
     from validator.engine.targets import matches
 
-    compiled = Engine.build([policy], {policy.id: case.parameters}).compiled[0]
+    engine = Engine.build([policy], {policy.id: case.parameters})
+    compiled = engine.compiled[0]
     resources = []
     for item in fixture_resources(case):
         if isinstance(item, InputError):
             return CaseOutcome(policy, case, False, f"the fixture cannot be read: {item}")
         resources.append(item)
-    targeted = [r for r in resources if r.kind in policy.targets.kinds and matches(policy.targets, r)]
+    # An `objects:` case runs the policy on its subject, with an inventory of all its objects.
+    candidates = [resources[case.subject]] if case.objects else resources
+    targeted = [r for r in candidates if r.kind in policy.targets.kinds and matches(policy.targets, r)]
     if not targeted:
         if case.expect == "pass":
             return CaseOutcome(policy, case, True, "not targeted")
-        kinds = ", ".join(sorted({r.kind for r in resources})) or "this object"
+        kinds = ", ".join(sorted({r.kind for r in candidates})) or "this object"
         return CaseOutcome(policy, case, False, f"the policy does not target {kinds}")
-    results = [evaluate(compiled, resource, {}) for resource in targeted]
+    if policy.relations:
+        from validator import inventory
+
+        results = engine.run(targeted, inventory.build_from(resources))
+    else:
+        results = [evaluate(compiled, resource, {}) for resource in targeted]
     errors = [r.error for r in results if r.status is Status.ERROR]
     if errors:
         return CaseOutcome(policy, case, False, f"evaluation error: {errors[0]}")

@@ -36,7 +36,7 @@ def test(dirs, include, verbose) -> None:
     invalid = []
     policies = []
     for entry in entries:
-        if isinstance(entry, Policy) and not select([entry], include):
+        if isinstance(entry, Policy) and not select([entry], include, off_by_default=False):
             continue
         problems = problems_of(entry, evaluator)
         if problems:

@@ -11,7 +11,7 @@ from validator.engine.policy import Policy, PolicyError, Targets
 from validator.engine.scopes import configured_pod_kinds
 from validator.engine.targets import matches
 from validator.gc_pause import paused_cycle_collection
-from validator.model import FieldPath, Resource, Result, Status, Violation
+from validator.model import FieldPath, Location, RelatedLocation, Resource, Result, Status, Violation
 
 
 class CompiledPolicy(Protocol):
@@ -88,17 +88,27 @@ class Engine:
             compiled.append(self._compiled[policy.id])
         return compiled
 
-    def run(self, resources: Iterable[Resource]) -> list[Result]:
-        """Raises PolicyError when a policy compiled on demand does not compile."""
+    def run(self, resources: Iterable[Resource], inventory: Any = None) -> list[Result]:
+        """Raises PolicyError when a policy compiled on demand does not compile.
+
+        `inventory` (validator.inventory.Inventory) is the index of the whole scan, which
+        cross-resource policies (those with `relations:`) read. Without one they are not
+        evaluated at all (no result): a run that does not know the other objects cannot
+        judge them, and must not guess that they are absent.
+        """
         resources = list(resources)
         kinds = {resource.kind for resource in resources}
-        needed = [e for e in self._entries if "*" in e[0].targets.kinds or kinds & set(target_kinds(e[0].targets))]
+        needed = [e for e in self._entries if (inventory is not None or not e[0].relations)
+                  and ("*" in e[0].targets.kinds or kinds & set(target_kinds(e[0].targets)))]
         by_kind: dict[str, list[CompiledPolicy]] = defaultdict(list)
         for item in self._compile(needed):
             for kind in target_kinds(item.policy.targets):
                 by_kind[kind].append(item)
         for items in by_kind.values():
             items.sort(key=lambda item: item.policy.id)
+        # The relations each kind's policies read: one `related` value per resource serves them all.
+        relations = {kind: tuple(sorted({name for item in items + by_kind.get("*", []) for name in item.policy.relations}))
+                     for kind, items in by_kind.items()} if inventory is not None else {}
         per_kind = Counter(resource.kind for resource in resources)
         results: list[Result] = []
         # Results come out sorted: by file, document, then policy id. The loaded objects stay
@@ -110,6 +120,9 @@ class Engine:
                 applicable = by_kind.get(resource.kind, [])
                 if wildcard:
                     applicable = sorted(applicable + wildcard, key=lambda item: item.policy.id)
+                names = relations.get(resource.kind) or relations.get("*")
+                if names:
+                    cache["related"] = inventory.related(resource, names)
                 shared = 0.0
                 if per_kind[resource.kind] >= BATCH_MIN_RESOURCES:
                     started = time.perf_counter()
@@ -163,7 +176,8 @@ def _outcome(item: CompiledPolicy, resource: Resource, cache: dict[str, Any]) ->
                if not any(touches_unknown(path, unknown) for path in (v.field_path, *v.reads))]
     if not raw:
         return Result(item.policy, resource, Status.PASS)
-    violations = [Violation(v.message, v.field_path, resource.locate(v.field_path), validation=v.validation)
+    violations = [Violation(v.message, v.field_path, resource.locate(v.field_path), validation=v.validation,
+                            related=tuple(RelatedLocation(Location(*where[:3]), where[3]) for where in v.related))
                   for v in raw]
     violations.sort(key=lambda v: (v.location.line, v.location.column, v.message))
     return Result(item.policy, resource, Status.FAIL, violations)

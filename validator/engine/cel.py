@@ -10,6 +10,10 @@ to CEL values once. The activation also carries the pod spec, its metadata and i
 containers (see scopes.pod_values), so that the 30-odd pod checks do not each find them.
 For a kind with many resources, the verdicts of all its checks come from one program (see
 CelBatch).
+
+A cross-resource policy (one with `relations:`) also reads `related`, the related items of
+the resource (see validator.inventory), which the engine puts in the resource's cache under
+"related" before any policy is evaluated; such policies are never batched.
 """
 
 from __future__ import annotations
@@ -37,6 +41,11 @@ class RawViolation:
     message: str
     reads: tuple[FieldPath, ...] = ()  # other fields the verdict depends on (see Validation.reads)
     validation: int | None = None  # the index of the failing validation in the policy
+    related: tuple[tuple[str, int, int, str], ...] = ()  # (file, line, column, ref) of related objects
+
+
+RELATED = "related"
+RELATED_GIVEN = (*POD_GIVEN, RELATED)
 
 
 def _extensions() -> list[Any]:
@@ -64,22 +73,25 @@ class CelEvaluator:
         once per resource, in its `cache`, for every policy."""
         activation = cache.get("cel")
         if activation is None:
-            activation = cache["cel"] = self._activation(document)
+            activation = cache["cel"] = self._activation(document, cache.get(RELATED))
         return activation
 
-    def _activation(self, document: dict[str, Any]) -> tuple[Any, bool]:
+    def _activation(self, document: dict[str, Any], related: dict[str, Any] | None = None) -> tuple[Any, bool]:
         # Documents hold no lone UTF-16 surrogate, which the runtime cannot take: YAML refuses
         # them, and the plan reader replaces them (validator/text_values.py).
+        values: dict[str, Any] = {"object": document} if related is None else {"object": document, RELATED: related}
         pod = pod_values(document)
         if pod is None:
-            return self.env(POD_GIVEN).Activation({"object": document}), False
-        return self.env(POD_GIVEN).Activation({"object": document, **pod}), True
+            return self.env(POD_GIVEN).Activation(values), False
+        return self.env(POD_GIVEN).Activation({**values, **pod}), True
 
     def batch(self, policies: list["CompiledCelPolicy"]) -> "CelBatch | None":
         """One program giving the verdicts of all the checks of `policies`, in order."""
         texts: list[str] = []
         offsets: dict[str, int] = {}
         for policy in policies:
+            if policy.policy.relations:  # reads `related`, which only some runs give
+                continue
             offsets[policy.policy.id] = len(texts)
             texts.extend(check.verdict.given_text for check in policy.checks)
         if len(texts) < 2:
@@ -96,11 +108,15 @@ class CelEvaluator:
         for validation in policy.validations:
             scope = validation_scope(policy, validation)
             message = validation.message_expression
+            related = validation.related_expression
             checks.append(_CompiledValidation(
                 validation=validation,
                 scope=scope,
                 verdict=self._compile(policy, validation, params, scope, validation.expression),
                 message=self._compile(policy, validation, params, scope, message) if message else None,
+                # one item per forEach item: a map, so that flattening the items keeps each list
+                related=(self._compile(policy, validation, params, scope, f"{{'items': ({related})}}")
+                         if related else None),
             ))
         return CompiledCelPolicy(policy, tuple(checks), self)
 
@@ -111,21 +127,22 @@ class CelEvaluator:
         On failure the expression is compiled again as written, so that the error points at
         the author's own line and column rather than at the generated wrapping.
         """
+        env = self.env(RELATED_GIVEN if policy.relations else POD_GIVEN)
         try:
             text = inline_binds(expression)
             if scope is not None and scope.uses_pod:
                 # Read the pod variables of the activation; find them in CEL only for a
                 # resource whose shape keeps pod_values from computing them.
                 given = _bound(params, scope, text, pod_given=True)
-                return _Program(self.env(POD_GIVEN).compile(given), given,
-                                lambda: self.env(POD_GIVEN).compile(_bound(params, scope, text)))
+                return _Program(env.compile(given), given, lambda: env.compile(_bound(params, scope, text)))
             given = _bound(params, scope, text)
-            program = self.env(POD_GIVEN).compile(given)
+            program = env.compile(given)
             return _Program(program, given, lambda: program)
         except (RuntimeError, CelTextError):
             pass
         try:
-            self.env(scope.variables if scope else ()).compile(expression)
+            self.env((*(scope.variables if scope else ()), *((RELATED,) if policy.relations else ()))).compile(
+                expression)
         except RuntimeError as error:
             raise PolicyError(policy.source, f"{policy.id}: CEL compile error {_cel_message(error)}",
                               validation.line) from None
@@ -186,6 +203,7 @@ class _CompiledValidation:
     scope: Scope | None
     verdict: Any
     message: Any | None
+    related: Any | None = None
 
 
 class CelBatch:
@@ -236,7 +254,7 @@ class CompiledCelPolicy:
                 if _verdict(verdict if result is None else _value(result)):
                     continue
                 violations.append(RawViolation(check.validation.field_path, self._message(check, activation, None),
-                                               check.validation.reads, number))
+                                               check.validation.reads, number, self._related(check, activation, None)))
                 continue
             if verdict.__class__ is list and all(ok is True for ok in verdict):
                 continue
@@ -250,8 +268,31 @@ class CompiledCelPolicy:
                 if not _verdict(ok):
                     message = self._message(check, activation, index)
                     reads = tuple(path + read for read in check.validation.reads)
-                    violations.append(RawViolation(path + check.validation.field_path, message, reads, number))
+                    violations.append(RawViolation(path + check.validation.field_path, message, reads, number,
+                                                   self._related(check, activation, index)))
         return violations
+
+    def _related(self, check: _CompiledValidation, activation: Any,
+                 index: int | None) -> tuple[tuple[str, int, int, str], ...]:
+        """The related objects a finding names: the items its relatedExpression gives (a list,
+        or a list of lists) that are in the scan, in the order given, each once. An expression that errors or gives
+        something else than a list of items is an evaluation error: a policy author's bug."""
+        if check.related is None:
+            return ()
+        value = _value(check.related.eval(activation))
+        if index is not None:
+            value = _flatten(value)[index]
+        items = value.get("items") if isinstance(value, dict) else None
+        if not isinstance(items, list):
+            raise EvaluationError("relatedExpression must give a list of related items")
+        found: dict[tuple[str, int, int, str], None] = {}
+        for item in _flatten(items):  # lists of lists too: CEL has no flatten()
+            if not isinstance(item, dict) or not isinstance(item.get("ref"), str):
+                raise EvaluationError("relatedExpression must give a list of related items (maps with a ref)")
+            if item.get("inScan") is True and isinstance(item.get("file"), str) and isinstance(item.get("line"), int):
+                column = item.get("column")
+                found[(item["file"], item["line"], column if isinstance(column, int) else 1, item["ref"])] = None
+        return tuple(found)
 
     def _message(self, check: _CompiledValidation, activation: Any, index: int | None) -> str:
         if check.message is None:

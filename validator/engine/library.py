@@ -125,12 +125,19 @@ def _without_duplicates(entries: list[Policy | PolicyError]) -> list[Policy | Po
 
 def select(policies: Sequence[Policy], include: Sequence[str] = (), exclude: Sequence[str] = (), *,
            categories: Sequence[str] = (), min_severity: Severity | None = None,
-           standards: Sequence[str] = ()) -> list[Policy]:
+           standards: Sequence[str] = (), off_by_default: bool = True) -> list[Policy]:
     """Keep policies whose id matches an include glob (any when none) and no exclude glob, and
     that are, when asked, in one of the categories, at least min_severity, and mapped to one
-    of the standards."""
+    of the standards.
+
+    A policy with `enabled: false` (off by default) is kept only when an include pattern is
+    its exact id, not a glob: it is for scans that ask for it by name (`tdv test` passes
+    `off_by_default=False` to test them all)."""
+    named = {pattern.upper() for pattern in include}
+
     def keep(policy: Policy) -> bool:
-        return ((not include or matches_any(include, policy.id, ignore_case=True))
+        return ((policy.enabled or not off_by_default or policy.id.upper() in named)
+                and (not include or matches_any(include, policy.id, ignore_case=True))
                 and not matches_any(exclude, policy.id, ignore_case=True)
                 and (not categories or policy.category in categories)
                 and (min_severity is None or policy.severity >= min_severity)

@@ -41,11 +41,15 @@ _TOP_KEYS = {
     "id": True, "title": True, "severity": True, "category": True, "description": True,
     "remediation": True, "standards": False, "partial": False, "targets": True, "validations": True,
     "parameters": False, "tests": False, "helpUri": False, "tags": False, "language": False,
+    "relations": False, "enabled": False,
 }
-_VALIDATION_KEYS = {"expression", "message", "messageExpression", "forEach", "as", "field", "reads", "fix"}
+_VALIDATION_KEYS = {"expression", "message", "messageExpression", "forEach", "as", "field", "reads", "fix",
+                    "relatedExpression"}
 _TARGET_KEYS = {"kinds", "apiGroups", "namespaces", "labelSelector"}
-_TEST_KEYS = {"name", "expect", "object", "tf", "plan", "field", "count", "parameters"}
-FIXTURE_FORMS = ("object", "tf", "plan")  # a test case holds exactly one
+_TEST_KEYS = {"name", "expect", "object", "objects", "subject", "tf", "plan", "field", "count", "parameters"}
+FIXTURE_FORMS = ("object", "objects", "tf", "plan")  # a test case holds exactly one
+# `related.NAME` in an expression: a policy reads only the relations it declares.
+_RELATED_READ = re.compile(r"\brelated\s*\.\s*\??([A-Za-z_][A-Za-z0-9_]*)")
 _PLAN_FIXTURE_KEYS = {"type": True, "after": True, "address": False, "actions": False,
                       "after_unknown": False, "after_sensitive": False, "references": False}
 
@@ -78,6 +82,8 @@ class Validation:
     # Other fields the expression reads: a finding is dropped when one of them is unknown.
     reads: tuple[FieldPath, ...] = ()
     fix: tuple[FixStep, ...] = ()  # how `tdv fix` makes a failing item comply (see validator.fix)
+    # CEL giving the related items (see validator.inventory) a finding names as related locations
+    related_expression: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,10 @@ class PolicyTest:
     tf: str | None = None  # Terraform: `.tf` text
     # Terraform: one planned resource (see _PLAN_FIXTURE_KEYS), or a list of them
     plan: dict[str, Any] | list[dict[str, Any]] | None = None
+    # Kubernetes, cross-resource: several objects, evaluated with an inventory of them all;
+    # the policy runs on objects[subject].
+    objects: tuple[dict[str, Any], ...] = ()
+    subject: int = 0
 
 
 @dataclass(frozen=True)
@@ -125,6 +135,9 @@ class Policy:
     partial: dict[str, tuple[str, ...]] = field(default_factory=dict)  # controls it checks in part
     source: str = ""  # the file it came from
     builtin: bool = False  # shipped with tdv (tested in its own CI)
+    # Cross-resource: the relations (validator.inventory) its expressions read as `related`.
+    relations: tuple[str, ...] = ()
+    enabled: bool = True  # False: runs only when selected by its exact id (see library.select)
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.parameters}
@@ -194,7 +207,40 @@ def parse_policy(document: YamlDocument, display: str) -> Policy:
         tags=tuple(str(t) for t in data.get("tags") or ()),
         language=str(data.get("language", "cel")),
         source=display,
+        relations=_relations(reader, data),
+        enabled=_enabled(reader, data),
     )
+
+
+def _relations(reader: "_Reader", data: dict[str, Any]) -> tuple[str, ...]:
+    """`relations:` names registered relations; every `related.NAME` the expressions read is
+    one of them."""
+    from validator.inventory import RELATIONS
+
+    names = []
+    for index, name in enumerate(reader.sequence(data.get("relations") or [], ("relations",))):
+        if name not in RELATIONS:
+            reader.fail(("relations", index), f"unknown relation {name!r} (expected one of: {', '.join(sorted(RELATIONS))})")
+        names.append(name)
+    for index, item in enumerate(data.get("validations") or []):
+        if not isinstance(item, dict):
+            continue
+        for key in ("expression", "messageExpression", "relatedExpression"):
+            text = item.get(key)
+            for read in _RELATED_READ.findall(text) if isinstance(text, str) else ():
+                if read not in names:
+                    reader.fail(("validations", index, key),
+                                f"the expression reads related.{read}: declare it under relations:")
+        if "relatedExpression" in item and not names:
+            reader.fail(("validations", index, "relatedExpression"), "relatedExpression needs relations:")
+    return tuple(dict.fromkeys(names))
+
+
+def _enabled(reader: "_Reader", data: dict[str, Any]) -> bool:
+    value = data.get("enabled", True)
+    if not isinstance(value, bool):
+        reader.fail(("enabled",), "enabled must be true or false")
+    return value
 
 
 class _Reader(DocumentReader):
@@ -274,6 +320,8 @@ def _validations(reader: _Reader, value: Any) -> list[Validation]:
                 line=reader.document.locate(path + ("expression",)).line,
                 reads=tuple(reads),
                 fix=parse_fix(reader, item["fix"], path + ("fix",)) if "fix" in item else (),
+                related_expression=(reader.string(item, path + ("relatedExpression",))
+                                    if "relatedExpression" in item else None),
             )
         )
     return result
@@ -321,11 +369,24 @@ def _tests(reader: _Reader, value: Any, parameter_names: set[str]) -> list[Polic
         for name in overrides:
             if name not in parameter_names:
                 reader.fail(path + ("parameters", name), f"unknown parameter {name!r}")
+        objects: list[dict[str, Any]] = []
+        if "objects" in item:
+            for number, obj in enumerate(reader.sequence(item["objects"], path + ("objects",))):
+                objects.append(reader.mapping(obj, path + ("objects", number)))
+            if not objects:
+                reader.fail(path + ("objects",), "objects needs at least one object")
+        subject = item.get("subject", 0)
+        if "subject" in item and ("objects" not in item or isinstance(subject, bool) or not isinstance(subject, int)
+                                  or not 0 <= subject < len(objects)):
+            reader.fail(path + ("subject",), "subject is the index of one of the test's objects")
         result.append(
             PolicyTest(
                 name=reader.string(item, path + ("name",)),
                 expect=item["expect"],
-                object=reader.mapping(item["object"], path + ("object",)) if "object" in item else None,
+                object=(reader.mapping(item["object"], path + ("object",)) if "object" in item
+                        else objects[subject] if objects else None),
+                objects=tuple(objects),
+                subject=subject,
                 field_path=blamed,
                 count=item.get("count"),
                 parameters=overrides,

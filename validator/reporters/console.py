@@ -74,11 +74,15 @@ def error_lines(report: ScanReport) -> list[str]:
 def _finding(result: Result, violation: Violation, style) -> str:
     severity, location = result.policy.severity, violation.location
     where = printable(f"{location.path}:{location.line}:{location.column}")
-    return (
+    line = (
         f"  {where}  {style(f'{severity.label:<8}', fg=_COLORS[severity], bold=severity >= Severity.HIGH)}"
         f" {style(result.policy.id, bold=True)}  {printable(violation.message)}"
         f"  {style(f'[{result.resource.ref}]', dim=True)}"
     )
+    for related in violation.related:  # cross-resource findings: the other objects, where they are
+        line += "\n" + style(printable(f"      related: {related.location.path}:{related.location.line}"
+                                        f" ({related.text})"), dim=True)
+    return line
 
 
 def _suppressed(report: ScanReport, style) -> list[str]:

@@ -109,6 +109,9 @@ def _findings(result: Result, report: ScanReport, standards: dict[str, dict[str,
             "standards": standards[policy.id],
             "fingerprint": for_report(report)[(id(result), number)],
         }
+        if v.related:
+            finding["related"] = [{"ref": r.text, "path": r.location.path, "line": r.location.line,
+                                   "column": r.location.column} for r in v.related]
         if v.baseline is not None:
             finding["baseline"] = v.baseline.value
         if suppression is not None:

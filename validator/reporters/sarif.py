@@ -20,6 +20,10 @@ annotation or comment next to the resource) or `external` (a config exemption), 
 out (`absent` is not written), since code-scanning services close an alert whose result
 stops appearing, and a gone finding has no location to point at.
 
+A cross-resource finding (see validator.inventory) lists the other objects it depends on as
+`relatedLocations` (their file and line, and their ref as message); its one location stays
+the object a developer edits.
+
 An active finding that a policy's `fix` covers carries one `fixes` entry: the replacements
 (`deletedRegion` and `insertedContent`, at lines and columns of the file on disk) that
 `tdv fix` would make for that finding alone (see validator.fix.preview).
@@ -273,6 +277,12 @@ def _result(result: Result, violation: Violation, rule_index: int, report: ScanR
                 ],
             )
         ],
+        related_locations=[
+            Location(id=index, physical_location=_physical(where.location.path, where.location.line,
+                                                           where.location.column),
+                     message=Message(text=where.text))
+            for index, where in enumerate(violation.related)
+        ] or None,
         partial_fingerprints={FINGERPRINT_KEY: for_report(report)[(id(result), number)]},
         suppressions=[_suppression(result.suppression)] if result.suppression else None,
         fixes=[_fix(fix)] if fix else None,

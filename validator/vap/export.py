@@ -14,7 +14,8 @@ What changes on the way (docs/vap.md explains why):
   cannot see the item variable.
 
 Each exported expression is compiled with an environment holding only what the API server
-provides; a policy that needs more is not exported, with the reason.
+provides; a policy that needs more is not exported, with the reason. A cross-resource policy
+(`relations:`) is never exported: an admission request holds one object.
 """
 
 from __future__ import annotations
@@ -92,6 +93,9 @@ def export_policy(policy: Policy, parameters: dict[str, Any],
     """The ValidatingAdmissionPolicy and its binding. Raises NotExportable."""
     if policy.language != "cel":
         raise NotExportable(f"it is written in {policy.language}, not CEL")
+    if policy.relations:
+        raise NotExportable(f"it reads other objects of the scan (relations: {', '.join(policy.relations)}); a"
+                            " ValidatingAdmissionPolicy sees one object, and paramKind is not an inventory")
     name = resource_name(policy.id)
     spec: dict[str, Any] = {"failurePolicy": binding.failure_policy,
                             "matchConstraints": match_constraints(policy.targets)}
