@@ -133,7 +133,7 @@ def load(tests: str):
 
 
 def test_a_case_holds_exactly_one_form():
-    with pytest.raises(PolicyError, match="exactly one of: object, tf, plan"):
+    with pytest.raises(PolicyError, match="exactly one of: object, objects, tf, plan"):
         load("  - {name: two, expect: fail, tf: 'x', plan: {type: a, after: {}}}\n")
     with pytest.raises(PolicyError, match="exactly one of"):
         load("  - {name: none, expect: fail}\n")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from validator.sources.terraform_hcl import Module, source_file
+from validator.sources.terraform_hcl_refs import hcl_links
 from validator.sources.terraform_refs import (
     DYNAMIC,
     SPLAT,
     Index,
     Link,
     config_address,
-    hcl_links,
     instance_key,
     link_instances,
     module_steps,
@@ -414,7 +414,7 @@ module "extra" {
   depends_on = [aws_s3_bucket.kept]
 }
 ''')])
-    from validator.sources.terraform_refs import hcl_exports
+    from validator.sources.terraform_hcl_refs import hcl_exports
     assert hcl_exports(module) == {"aws_s3_bucket.out", "aws_s3_bucket.passed"}
 
 

@@ -45,21 +45,22 @@ def relations_of(resources: list) -> dict:
 
 def test_relation_names_per_type():
     assert relation_names("aws_s3_bucket") == [
-        "encryption", "log_sources", "logging", "policy", "public_access_block", "trails", "versioning"]
-    assert relation_names("aws_iam_role") == ["inline_policies", "policy_attachments"]
-    assert relation_names("aws_vpc") == ["default_security_group", "default_security_group_rules", "flow_logs"]
+        "accessLogSources", "bucketPolicies", "cloudTrails", "encryptionConfigurations", "loggingConfigurations",
+        "publicAccessBlocks", "versioningConfigurations"]
+    assert relation_names("aws_iam_role") == ["inlinePolicies", "policyAttachments"]
+    assert relation_names("aws_vpc") == ["defaultSecurityGroupRules", "defaultSecurityGroups", "flowLogs"]
     assert relation_names("aws_instance") == []
     assert len({(r.name, t) for r in RELATIONS for t in r.target_types}) == sum(len(r.target_types) for r in RELATIONS)
 
 
 BUCKET_CHILDREN = [
-    ("public_access_block", "aws_s3_bucket_public_access_block", "bucket"),
-    ("encryption", "aws_s3_bucket_server_side_encryption_configuration", "bucket"),
-    ("versioning", "aws_s3_bucket_versioning", "bucket"),
-    ("logging", "aws_s3_bucket_logging", "bucket"),
-    ("policy", "aws_s3_bucket_policy", "bucket"),
-    ("log_sources", "aws_s3_bucket_logging", "target_bucket"),
-    ("trails", "aws_cloudtrail", "s3_bucket_name"),
+    ("publicAccessBlocks", "aws_s3_bucket_public_access_block", "bucket"),
+    ("encryptionConfigurations", "aws_s3_bucket_server_side_encryption_configuration", "bucket"),
+    ("versioningConfigurations", "aws_s3_bucket_versioning", "bucket"),
+    ("loggingConfigurations", "aws_s3_bucket_logging", "bucket"),
+    ("bucketPolicies", "aws_s3_bucket_policy", "bucket"),
+    ("accessLogSources", "aws_s3_bucket_logging", "target_bucket"),
+    ("cloudTrails", "aws_cloudtrail", "s3_bucket_name"),
 ]
 
 
@@ -79,7 +80,7 @@ resource "{type_}" "child" {{
     assert found["aws_s3_bucket.data"][relation].certain == [f"{type_}.child"]
     assert found["aws_s3_bucket.other"][relation].missing
     others = [name for name in relation_names("aws_s3_bucket") if name != relation]
-    assert all(found["aws_s3_bucket.data"][name].missing for name in others if name not in ("logging", "log_sources"))
+    assert all(found["aws_s3_bucket.data"][name].missing for name in others if name not in ("loggingConfigurations", "accessLogSources"))
 
 
 @pytest.mark.parametrize("relation, type_, attribute", BUCKET_CHILDREN)
@@ -105,8 +106,8 @@ def test_by_value_in_a_plan_of_existing_resources():
         change("aws_s3_bucket_public_access_block.p", {"bucket": "acme-data", "block_public_acls": True}, actions=["no-op"]),
     ])  # no configuration at all: values only
     found = relations_of(resources)
-    assert found["aws_s3_bucket.b"]["public_access_block"].certain == ["aws_s3_bucket_public_access_block.p"]
-    assert found["aws_s3_bucket.c"]["public_access_block"].missing
+    assert found["aws_s3_bucket.b"]["publicAccessBlocks"].certain == ["aws_s3_bucket_public_access_block.p"]
+    assert found["aws_s3_bucket.c"]["publicAccessBlocks"].missing
 
 
 def test_by_literal_value_in_tf_and_across_directories():
@@ -128,8 +129,8 @@ resource "aws_s3_bucket_logging" "l" {
 }
 ''', "b/main.tf")
     found = relations_of(here + there)
-    assert found["aws_s3_bucket.b"]["versioning"].certain == ["aws_s3_bucket_versioning.v"]
-    assert found["aws_s3_bucket.b"]["logging"].certain == [] and found["aws_s3_bucket.b"]["logging"].maybe
+    assert found["aws_s3_bucket.b"]["versioningConfigurations"].certain == ["aws_s3_bucket_versioning.v"]
+    assert found["aws_s3_bucket.b"]["loggingConfigurations"].certain == [] and found["aws_s3_bucket.b"]["loggingConfigurations"].maybe
 
 
 def test_unknown_pointer_makes_every_target_of_its_scope_uncertain():
@@ -146,9 +147,9 @@ resource "aws_s3_bucket" "elsewhere" {
   bucket = "acme-other"
 }
 ''', "b/main.tf"))
-    assert found["aws_s3_bucket.b"]["public_access_block"].maybe
-    assert not found["aws_s3_bucket.b"]["public_access_block"].certain
-    assert found["aws_s3_bucket.elsewhere"]["public_access_block"].missing  # another directory
+    assert found["aws_s3_bucket.b"]["publicAccessBlocks"].maybe
+    assert not found["aws_s3_bucket.b"]["publicAccessBlocks"].certain
+    assert found["aws_s3_bucket.elsewhere"]["publicAccessBlocks"].missing  # another directory
 
 
 def test_known_pointer_to_a_bucket_whose_name_is_unknown_is_uncertain():
@@ -160,7 +161,7 @@ resource "aws_s3_bucket_versioning" "v" {
   bucket = "acme-legacy"
 }
 '''))
-    assert found["aws_s3_bucket.named"]["versioning"].maybe
+    assert found["aws_s3_bucket.named"]["versioningConfigurations"].maybe
 
 
 def test_exported_bucket_and_unreadable_module_are_uncertain():
@@ -175,12 +176,12 @@ output "bucket_id" {
   value = aws_s3_bucket.out.id
 }
 '''))
-    assert found["aws_s3_bucket.out"]["public_access_block"].maybe
-    assert found["aws_s3_bucket.kept"]["public_access_block"].missing
+    assert found["aws_s3_bucket.out"]["publicAccessBlocks"].maybe
+    assert found["aws_s3_bucket.kept"]["publicAccessBlocks"].missing
     module = terraform_hcl.Module([terraform_hcl.source_file("a.tf", 'resource "aws_s3_bucket" "b" {\n}\n'),
                                    terraform_hcl.source_file("b.tf", "resource {")])
     broken = [module.build(block) for block in module.resources]
-    assert relations_of(broken)["aws_s3_bucket.b"]["versioning"].maybe
+    assert relations_of(broken)["aws_s3_bucket.b"]["versioningConfigurations"].maybe
 
 
 def test_possible_link_is_not_certain():
@@ -191,8 +192,8 @@ def test_possible_link_is_not_certain():
         {"resources": [config("aws_iam_user.u", {}, count_expression={"constant_value": 2}),
                        config("aws_iam_policy_attachment.all", {"users": {"references": ["aws_iam_user.u"]}})]})
     found = relations_of(resources)
-    assert found["aws_iam_user.u[0]"]["policy_attachments"].certain == []
-    assert found["aws_iam_user.u[0]"]["policy_attachments"].maybe
+    assert found["aws_iam_user.u[0]"]["policyAttachments"].certain == []
+    assert found["aws_iam_user.u[0]"]["policyAttachments"].maybe
 
 
 def test_security_group_rules():
@@ -234,13 +235,13 @@ resource "aws_flow_log" "f" {
   traffic_type = "ALL"
 }
 '''))
-    assert found["aws_security_group.web"]["rules"].certain == ["aws_security_group_rule.ssh"]
-    assert found["aws_default_security_group.default"]["rules"].certain == ["aws_vpc_security_group_ingress_rule.https"]
-    assert found["aws_security_group.quiet"]["rules"].missing
+    assert found["aws_security_group.web"]["securityGroupRules"].certain == ["aws_security_group_rule.ssh"]
+    assert found["aws_default_security_group.default"]["securityGroupRules"].certain == ["aws_vpc_security_group_ingress_rule.https"]
+    assert found["aws_security_group.quiet"]["securityGroupRules"].missing
     vpc = found["aws_vpc.main"]
-    assert vpc["default_security_group_rules"].certain == ["aws_vpc_security_group_egress_rule.out"]
-    assert vpc["flow_logs"].certain == ["aws_flow_log.f"]
-    assert vpc["default_security_group"].certain == ["aws_default_security_group.default"]
+    assert vpc["defaultSecurityGroupRules"].certain == ["aws_vpc_security_group_egress_rule.out"]
+    assert vpc["flowLogs"].certain == ["aws_flow_log.f"]
+    assert vpc["defaultSecurityGroups"].certain == ["aws_default_security_group.default"]
 
 
 def test_vpc_without_flow_log_or_default_group():
@@ -263,9 +264,9 @@ resource "aws_security_group_rule" "r" {
   protocol          = "tcp"
 }
 '''))
-    assert found["aws_vpc.main"]["flow_logs"].missing
-    assert found["aws_vpc.main"]["default_security_group"].missing
-    assert found["aws_vpc.main"]["default_security_group_rules"].missing  # not through default_security_group_id
+    assert found["aws_vpc.main"]["flowLogs"].missing
+    assert found["aws_vpc.main"]["defaultSecurityGroups"].missing
+    assert found["aws_vpc.main"]["defaultSecurityGroupRules"].missing  # not through default_security_group_id
 
 
 @pytest.mark.parametrize("principal, attachment, attribute, inline", [
@@ -296,9 +297,9 @@ resource "aws_iam_policy_attachment" "legacy" {{
 }}
 '''))
     ops, dev = found[f"{principal}.ops"], found[f"{principal}.dev"]
-    assert ops["policy_attachments"].certain == [f"{attachment}.admin", "aws_iam_policy_attachment.legacy"]
-    assert ops["inline_policies"].certain == [f"{inline}.own"]
-    assert dev["policy_attachments"].missing and dev["inline_policies"].missing
+    assert ops["policyAttachments"].certain == [f"{attachment}.admin", "aws_iam_policy_attachment.legacy"]
+    assert ops["inlinePolicies"].certain == [f"{inline}.own"]
+    assert dev["policyAttachments"].missing and dev["inlinePolicies"].missing
 
 
 def test_customer_managed_policy_and_its_attachments():
@@ -316,8 +317,8 @@ resource "aws_iam_role_policy_attachment" "a" {
   policy_arn = aws_iam_policy.admin.arn
 }
 '''))
-    assert found["aws_iam_policy.admin"]["attachments"].certain == ["aws_iam_role_policy_attachment.a"]
-    assert found["aws_iam_policy.unused"]["attachments"].missing
+    assert found["aws_iam_policy.admin"]["policyAttachments"].certain == ["aws_iam_role_policy_attachment.a"]
+    assert found["aws_iam_policy.unused"]["policyAttachments"].missing
 
 
 def test_login_profile():
@@ -332,8 +333,8 @@ resource "aws_iam_user_login_profile" "alice" {
   user = aws_iam_user.alice.name
 }
 '''))
-    assert found["aws_iam_user.alice"]["login_profile"].certain == ["aws_iam_user_login_profile.alice"]
-    assert found["aws_iam_user.robot"]["login_profile"].missing
+    assert found["aws_iam_user.alice"]["loginProfiles"].certain == ["aws_iam_user_login_profile.alice"]
+    assert found["aws_iam_user.robot"]["loginProfiles"].missing
 
 
 def test_plan_module_variable_and_for_each_pairing():
@@ -348,6 +349,6 @@ def test_plan_module_variable_and_for_each_pairing():
                                         "bucket": {"references": ["each.value.id", "each.value"]}},
                                         for_each_expression={"references": ["var.buckets"]})]}}}})
     found = relations_of(resources)
-    assert found['aws_s3_bucket.b["x"]']["public_access_block"].certain == [
+    assert found['aws_s3_bucket.b["x"]']["publicAccessBlocks"].certain == [
         'module.guard.aws_s3_bucket_public_access_block.p["x"]']
-    assert found['aws_s3_bucket.b["y"]']["public_access_block"].missing
+    assert found['aws_s3_bucket.b["y"]']["publicAccessBlocks"].missing

@@ -32,7 +32,7 @@ from lark.exceptions import (
 
 from validator.filters.suppressions import COMMENT_MARKER, SkipComments
 from validator.model import FieldPath, InputError, Position, Resource, SkipRule
-from validator.sources import files, terraform_refs, terraform_scan
+from validator.sources import files, terraform_hcl_refs, terraform_refs, terraform_scan
 from validator.sources.context import SourceContext
 from validator.sources.terraform_expr import (
     Evaluator,
@@ -272,8 +272,8 @@ class Module:
         """What a resource block refers to within the module (see terraform_refs), once per module."""
         if self._links is None:
             try:
-                found = terraform_refs.hcl_links(self)
-                exported = terraform_refs.hcl_exports(self)
+                found = terraform_hcl_refs.hcl_links(self)
+                exported = terraform_hcl_refs.hcl_exports(self)
             except RecursionError:
                 found, exported = {}, set()
             complete = not any(source.errors for source in self.files)

@@ -40,7 +40,7 @@ from validator.sources.terraform_values import UNKNOWN_ITEM
 
 @dataclass(frozen=True)
 class Relation:
-    name: str  # as policies ask for it, e.g. `public_access_block`
+    name: str  # as policies ask for it (`related.publicAccessBlocks`)
     target_types: tuple[str, ...]
     sources: tuple[tuple[str, str], ...]  # (referring type, attribute pointing at the target)
     keys: tuple[str, ...] = ("id",)  # target attributes a referring value may equal
@@ -53,32 +53,32 @@ _RULES = (("aws_security_group_rule", "security_group_id"), ("aws_vpc_security_g
           ("aws_vpc_security_group_egress_rule", "security_group_id"))
 
 RELATIONS: tuple[Relation, ...] = (
-    Relation("public_access_block", _BUCKET, (("aws_s3_bucket_public_access_block", "bucket"),), _BUCKET_KEYS),
-    Relation("encryption", _BUCKET, (("aws_s3_bucket_server_side_encryption_configuration", "bucket"),), _BUCKET_KEYS),
-    Relation("versioning", _BUCKET, (("aws_s3_bucket_versioning", "bucket"),), _BUCKET_KEYS),
-    Relation("logging", _BUCKET, (("aws_s3_bucket_logging", "bucket"),), _BUCKET_KEYS),
-    Relation("policy", _BUCKET, (("aws_s3_bucket_policy", "bucket"),), _BUCKET_KEYS),
-    Relation("log_sources", _BUCKET, (("aws_s3_bucket_logging", "target_bucket"),), _BUCKET_KEYS),
-    Relation("trails", _BUCKET, (("aws_cloudtrail", "s3_bucket_name"),), _BUCKET_KEYS),
-    Relation("rules", ("aws_security_group", "aws_default_security_group"), _RULES),
-    Relation("flow_logs", ("aws_vpc",), (("aws_flow_log", "vpc_id"),)),
-    Relation("default_security_group", ("aws_vpc",), (("aws_default_security_group", "vpc_id"),)),
-    Relation("default_security_group_rules", ("aws_vpc",), _RULES, ("default_security_group_id",),
+    Relation("publicAccessBlocks", _BUCKET, (("aws_s3_bucket_public_access_block", "bucket"),), _BUCKET_KEYS),
+    Relation("encryptionConfigurations", _BUCKET, (("aws_s3_bucket_server_side_encryption_configuration", "bucket"),), _BUCKET_KEYS),
+    Relation("versioningConfigurations", _BUCKET, (("aws_s3_bucket_versioning", "bucket"),), _BUCKET_KEYS),
+    Relation("loggingConfigurations", _BUCKET, (("aws_s3_bucket_logging", "bucket"),), _BUCKET_KEYS),
+    Relation("bucketPolicies", _BUCKET, (("aws_s3_bucket_policy", "bucket"),), _BUCKET_KEYS),
+    Relation("accessLogSources", _BUCKET, (("aws_s3_bucket_logging", "target_bucket"),), _BUCKET_KEYS),
+    Relation("cloudTrails", _BUCKET, (("aws_cloudtrail", "s3_bucket_name"),), _BUCKET_KEYS),
+    Relation("securityGroupRules", ("aws_security_group", "aws_default_security_group"), _RULES),
+    Relation("flowLogs", ("aws_vpc",), (("aws_flow_log", "vpc_id"),)),
+    Relation("defaultSecurityGroups", ("aws_vpc",), (("aws_default_security_group", "vpc_id"),)),
+    Relation("defaultSecurityGroupRules", ("aws_vpc",), _RULES, ("default_security_group_id",),
              via=("default_security_group_id",)),
-    Relation("policy_attachments", ("aws_iam_role",), (
+    Relation("policyAttachments", ("aws_iam_role",), (
         ("aws_iam_role_policy_attachment", "role"), ("aws_iam_policy_attachment", "roles"),
         ("aws_iam_role_policy_attachments_exclusive", "role_name")), ("name", "id")),
-    Relation("inline_policies", ("aws_iam_role",), (("aws_iam_role_policy", "role"),), ("name", "id")),
-    Relation("policy_attachments", ("aws_iam_user",), (
+    Relation("inlinePolicies", ("aws_iam_role",), (("aws_iam_role_policy", "role"),), ("name", "id")),
+    Relation("policyAttachments", ("aws_iam_user",), (
         ("aws_iam_user_policy_attachment", "user"), ("aws_iam_policy_attachment", "users"),
         ("aws_iam_user_policy_attachments_exclusive", "user_name")), ("name", "id")),
-    Relation("inline_policies", ("aws_iam_user",), (("aws_iam_user_policy", "user"),), ("name", "id")),
-    Relation("login_profile", ("aws_iam_user",), (("aws_iam_user_login_profile", "user"),), ("name", "id")),
-    Relation("policy_attachments", ("aws_iam_group",), (
+    Relation("inlinePolicies", ("aws_iam_user",), (("aws_iam_user_policy", "user"),), ("name", "id")),
+    Relation("loginProfiles", ("aws_iam_user",), (("aws_iam_user_login_profile", "user"),), ("name", "id")),
+    Relation("policyAttachments", ("aws_iam_group",), (
         ("aws_iam_group_policy_attachment", "group"), ("aws_iam_policy_attachment", "groups"),
         ("aws_iam_group_policy_attachments_exclusive", "group_name")), ("name", "id")),
-    Relation("inline_policies", ("aws_iam_group",), (("aws_iam_group_policy", "group"),), ("name", "id")),
-    Relation("attachments", ("aws_iam_policy",), (
+    Relation("inlinePolicies", ("aws_iam_group",), (("aws_iam_group_policy", "group"),), ("name", "id")),
+    Relation("policyAttachments", ("aws_iam_policy",), (
         ("aws_iam_role_policy_attachment", "policy_arn"), ("aws_iam_user_policy_attachment", "policy_arn"),
         ("aws_iam_group_policy_attachment", "policy_arn"), ("aws_iam_policy_attachment", "policy_arn")), ("arn",)),
 )
@@ -104,10 +104,16 @@ class Entry:
 
 @dataclass
 class Related:
-    """The resources certainly in one relation with a target, and whether others may be."""
+    """The resources certainly in one relation with a target, those that may be, and whether
+    one may be outside what the scan shows."""
 
-    certain: list[str] = field(default_factory=list)  # addresses, in scan order
-    maybe: bool = False
+    certain: list[str] = field(default_factory=list)  # addresses (in its scope), in scan order
+    possible: list[tuple[str, str]] = field(default_factory=list)  # (scope, address), in scan order
+    outside: bool = False  # the target leaves its module, or its module could not all be read
+
+    @property
+    def maybe(self) -> bool:
+        return bool(self.possible) or self.outside
 
     @property
     def missing(self) -> bool:
@@ -157,7 +163,9 @@ def relate(entries: list[Entry]) -> dict[tuple[str, str], dict[str, Related]]:
             continue
         by_key: dict[str, list[Entry]] = {}
         unnamed: dict[str, list[Entry]] = {}  # scope -> targets whose keys are all unknown
+        scoped: dict[str, list[Entry]] = {}
         for target in targets:
+            scoped.setdefault(target.scope, []).append(target)
             known = [target.values[k] for k in relation.keys if isinstance(target.values.get(k), str)]
             for value in set(known):
                 by_key.setdefault(value, []).append(target)
@@ -165,17 +173,19 @@ def relate(entries: list[Entry]) -> dict[tuple[str, str], dict[str, Related]]:
                 unnamed.setdefault(target.scope, []).append(target)
         for type_, attribute in relation.sources:
             for source in by_type.get(type_, ()):
-                _resolve(relation, source, attribute, targets, by_address, by_key, unnamed, slot)
+                _resolve(relation, source, attribute, scoped, by_address, by_key, unnamed, slot)
         for target in targets:
             if target.exported or not target.complete:
-                slot(target, relation.name).maybe = True
+                slot(target, relation.name).outside = True
     for relations in result.values():
         for related in relations.values():
             related.certain = list(dict.fromkeys(related.certain))
+            certain = set(related.certain)
+            related.possible = [p for p in dict.fromkeys(related.possible) if p[1] not in certain]
     return result
 
 
-def _resolve(relation: Relation, source: Entry, attribute: str, targets: list[Entry],
+def _resolve(relation: Relation, source: Entry, attribute: str, scoped: dict[str, list[Entry]],
              by_address: dict[tuple[str, str], Entry], by_key: dict[str, list[Entry]],
              unnamed: dict[str, list[Entry]], slot: Any) -> None:
     types = set(relation.target_types)
@@ -193,7 +203,7 @@ def _resolve(relation: Relation, source: Entry, attribute: str, targets: list[En
         if link.certain:
             related.certain.append(source.address)
         else:
-            related.maybe = True
+            related.possible.append((source.scope, source.address))
     value = source.values.get(attribute)
     values = [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
     for item in values:
@@ -203,15 +213,14 @@ def _resolve(relation: Relation, source: Entry, attribute: str, targets: list[En
             if target.scope == source.scope:
                 related.certain.append(source.address)
             else:
-                related.maybe = True
+                related.possible.append((source.scope, source.address))
         if not matches and not linked:
             for target in unnamed.get(source.scope, ()):  # it may be one whose name is not known
-                slot(target, relation.name).maybe = True
+                slot(target, relation.name).possible.append((source.scope, source.address))
     if attribute in source.unknown and not linked:
         # not known, and no reference says where it points: it may be any target of its scope
-        for target in targets:
-            if target.scope == source.scope:
-                slot(target, relation.name).maybe = True
+        for target in scoped.get(source.scope, ()):
+            slot(target, relation.name).possible.append((source.scope, source.address))
 
 
 def related_to(relations: dict[tuple[str, str], dict[str, Related]], scope: str, address: str,
