@@ -45,7 +45,7 @@ def relations_of(resources: list) -> dict:
 
 def test_relation_names_per_type():
     assert relation_names("aws_s3_bucket") == [
-        "accessLogSources", "bucketPolicies", "cloudTrails", "encryptionConfigurations", "loggingConfigurations",
+        "accessLogSources", "accountPublicAccessBlocks", "bucketPolicies", "cloudTrails", "encryptionConfigurations", "loggingConfigurations",
         "publicAccessBlocks", "versioningConfigurations"]
     assert relation_names("aws_iam_role") == ["inlinePolicies", "policyAttachments"]
     assert relation_names("aws_vpc") == ["defaultSecurityGroupRules", "defaultSecurityGroups", "flowLogs"]
@@ -80,7 +80,7 @@ resource "{type_}" "child" {{
     assert found["aws_s3_bucket.data"][relation].certain == [f"{type_}.child"]
     assert found["aws_s3_bucket.other"][relation].missing
     others = [name for name in relation_names("aws_s3_bucket") if name != relation]
-    assert all(found["aws_s3_bucket.data"][name].missing for name in others if name not in ("loggingConfigurations", "accessLogSources"))
+    assert all(found["aws_s3_bucket.data"][name].missing for name in others)
 
 
 @pytest.mark.parametrize("relation, type_, attribute", BUCKET_CHILDREN)
@@ -352,3 +352,68 @@ def test_plan_module_variable_and_for_each_pairing():
     assert found['aws_s3_bucket.b["x"]']["publicAccessBlocks"].certain == [
         'module.guard.aws_s3_bucket_public_access_block.p["x"]']
     assert found['aws_s3_bucket.b["y"]']["publicAccessBlocks"].missing
+
+
+def test_account_level_settings_relate_to_every_target_of_the_configuration():
+    a = tf('''
+resource "aws_s3_bucket" "b" {
+  bucket = "acme-b"
+}
+resource "aws_s3_account_public_access_block" "account" {
+  block_public_acls = true
+}
+resource "aws_iam_user_login_profile" "alice" {
+  user = "alice"
+}
+''', "a/main.tf")
+    b = tf('''
+resource "aws_s3_bucket" "c" {
+  bucket = "acme-c"
+}
+resource "aws_iam_account_password_policy" "strict" {
+  minimum_password_length = 14
+}
+''', "b/main.tf")
+    c = tf('''
+resource "aws_iam_user_login_profile" "bob" {
+  user = "bob"
+}
+''', "c/main.tf")
+    found = relations_of(a + b)
+    assert found["aws_s3_bucket.b"]["accountPublicAccessBlocks"].certain == ["aws_s3_account_public_access_block.account"]
+    assert found["aws_s3_bucket.c"]["accountPublicAccessBlocks"].possible == [
+        ("tf:a", "aws_s3_account_public_access_block.account")]
+    assert found["aws_iam_user_login_profile.alice"]["accountPasswordPolicies"].maybe
+    assert relations_of(c)["aws_iam_user_login_profile.bob"]["accountPasswordPolicies"].missing
+    found = relations_of(b + c)
+    assert found["aws_iam_user_login_profile.bob"]["accountPasswordPolicies"].possible
+
+
+def test_inline_setting_not_known_but_written_is_uncertain():
+    resources = planned(
+        [change("aws_s3_bucket.v3", {"bucket": "acme-v3"}, {"versioning": True, "logging": True}),
+         change("aws_s3_bucket.v5", {"bucket": "acme-v5"}, {"versioning": True, "logging": True}),
+         change("aws_s3_bucket.old", {"bucket": "acme-old", "versioning": [{"enabled": False}], "logging": []})],
+        {"resources": [config("aws_s3_bucket.v3", {"bucket": {"constant_value": "acme-v3"},
+                                                   "versioning": [{"enabled": {"references": ["var.on"]}}]}),
+                       config("aws_s3_bucket.v5", {"bucket": {"constant_value": "acme-v5"}}),
+                       config("aws_s3_bucket.old", {"bucket": {"constant_value": "acme-old"}})]})
+    found = relations_of(resources)
+    assert found["aws_s3_bucket.v3"]["versioningConfigurations"].inline == "versioning"
+    assert found["aws_s3_bucket.v3"]["loggingConfigurations"].missing  # computed by the provider
+    assert found["aws_s3_bucket.v5"]["versioningConfigurations"].missing
+    assert found["aws_s3_bucket.old"]["versioningConfigurations"].missing
+    without_configuration = planned([change("aws_s3_bucket.v5", {"bucket": "acme-v5"}, {"versioning": True})])
+    assert relations_of(without_configuration)["aws_s3_bucket.v5"]["versioningConfigurations"].maybe
+    dynamic = relations_of(tf('''
+resource "aws_s3_bucket" "b" {
+  bucket = "acme"
+  dynamic "versioning" {
+    for_each = var.versioning
+    content {
+      enabled = true
+    }
+  }
+}
+'''))
+    assert dynamic["aws_s3_bucket.b"]["versioningConfigurations"].inline == "versioning"

@@ -154,6 +154,9 @@ def _compute(name: str):
                 items.append(item(other, False, **_extra(other, by_address)))
         if found.outside:
             items.append(dict(OUTSIDE))
+        if found.inline:
+            items.append({"ref": f"{start.ref}.{found.inline}", "kind": start.kind, "name": start.name,
+                          "inScan": False, "certain": False})
         return items
 
     return compute
@@ -162,7 +165,8 @@ def _compute(name: str):
 def _describe(name: str) -> tuple[str, str]:
     rows = [r for r in RELATIONS if r.name == name]
     kinds = ", ".join(dict.fromkeys(t for r in rows for t in r.target_types))
-    sources = "; ".join(dict.fromkeys(f"`{t}` whose `{a}` is it" for r in rows for t, a in r.sources))
+    sources = "; ".join(dict.fromkeys((f"`{t}` whose `{a}` is it" if a else f"every `{t}` of its configuration")
+                                      for r in rows for t, a in r.sources))
     return kinds, sources
 
 

@@ -93,6 +93,7 @@ class References:
 
     targets: dict[AttributePath, set[Target]] = field(default_factory=dict)
     opaque: set[AttributePath] = field(default_factory=set)  # attributes using something not followed
+    written: set[str] = field(default_factory=set)  # top-level attributes and blocks its configuration writes
 
     def add(self, path: AttributePath, found: Found) -> None:
         if found.targets:
@@ -119,6 +120,9 @@ class ResourceLinks:
     opaque: frozenset[AttributePath] = frozenset()
     exported: bool = False  # `.tf`: leaves its module through an `output` or a `module` argument
     complete: bool = True  # `.tf`: every file of its module could be read
+    # plan: the top-level attributes and blocks its configuration writes (None: not known). An
+    # attribute a plan does not know that the configuration does not write is the provider's.
+    written: frozenset[str] | None = None
 
     def targets(self, attribute: AttributePath | None = None, certain: bool = False) -> list[str]:
         return sorted({link.target for link in self.links
@@ -361,7 +365,10 @@ def plan_references(data: dict[str, Any]) -> dict[str, References]:
         if not isinstance(type_, str) or not isinstance(name, str):
             continue
         references = result.setdefault(_prefix(path) + f"{type_}.{name}", References())
-        for attribute, expression in _expressions(entry.get("expressions")):
+        expressions = entry.get("expressions")
+        if isinstance(expressions, dict):
+            references.written.update(k for k in expressions if isinstance(k, str) and k not in _META)
+        for attribute, expression in _expressions(expressions):
             for found in config._expression_refs(expression, path, entry, 0):
                 references.add(attribute, found)
     return result
@@ -406,7 +413,7 @@ def link_instances(addresses: Iterable[str], references: dict[str, References]) 
                 candidates = [c for c in candidates if c != address]
                 for candidate in candidates:
                     links.add(Link(attribute, candidate, certain=len(candidates) == 1, via=target.via))
-        result[address] = _links(links, found.opaque)
+        result[address] = replace(_links(links, found.opaque), written=frozenset(found.written))
     return result
 
 

@@ -45,6 +45,8 @@ class Relation:
     sources: tuple[tuple[str, str], ...]  # (referring type, attribute pointing at the target)
     keys: tuple[str, ...] = ("id",)  # target attributes a referring value may equal
     via: tuple[str, ...] | None = None  # only references reading one of these target attributes
+    inline: str | None = None  # the target's own attribute for the same setting (AWS provider v3)
+    scope_wide: bool = False  # every source of the scope is related (account settings): no pointer
 
 
 _BUCKET = ("aws_s3_bucket",)
@@ -54,10 +56,13 @@ _RULES = (("aws_security_group_rule", "security_group_id"), ("aws_vpc_security_g
 
 RELATIONS: tuple[Relation, ...] = (
     Relation("publicAccessBlocks", _BUCKET, (("aws_s3_bucket_public_access_block", "bucket"),), _BUCKET_KEYS),
-    Relation("encryptionConfigurations", _BUCKET, (("aws_s3_bucket_server_side_encryption_configuration", "bucket"),), _BUCKET_KEYS),
-    Relation("versioningConfigurations", _BUCKET, (("aws_s3_bucket_versioning", "bucket"),), _BUCKET_KEYS),
-    Relation("loggingConfigurations", _BUCKET, (("aws_s3_bucket_logging", "bucket"),), _BUCKET_KEYS),
-    Relation("bucketPolicies", _BUCKET, (("aws_s3_bucket_policy", "bucket"),), _BUCKET_KEYS),
+    Relation("accountPublicAccessBlocks", _BUCKET, (("aws_s3_account_public_access_block", ""),), scope_wide=True),
+    Relation("encryptionConfigurations", _BUCKET, (("aws_s3_bucket_server_side_encryption_configuration", "bucket"),),
+             _BUCKET_KEYS, inline="server_side_encryption_configuration"),
+    Relation("versioningConfigurations", _BUCKET, (("aws_s3_bucket_versioning", "bucket"),), _BUCKET_KEYS,
+             inline="versioning"),
+    Relation("loggingConfigurations", _BUCKET, (("aws_s3_bucket_logging", "bucket"),), _BUCKET_KEYS, inline="logging"),
+    Relation("bucketPolicies", _BUCKET, (("aws_s3_bucket_policy", "bucket"),), _BUCKET_KEYS, inline="policy"),
     Relation("accessLogSources", _BUCKET, (("aws_s3_bucket_logging", "target_bucket"),), _BUCKET_KEYS),
     Relation("cloudTrails", _BUCKET, (("aws_cloudtrail", "s3_bucket_name"),), _BUCKET_KEYS),
     Relation("securityGroupRules", ("aws_security_group", "aws_default_security_group"), _RULES),
@@ -74,6 +79,8 @@ RELATIONS: tuple[Relation, ...] = (
         ("aws_iam_user_policy_attachments_exclusive", "user_name")), ("name", "id")),
     Relation("inlinePolicies", ("aws_iam_user",), (("aws_iam_user_policy", "user"),), ("name", "id")),
     Relation("loginProfiles", ("aws_iam_user",), (("aws_iam_user_login_profile", "user"),), ("name", "id")),
+    Relation("accountPasswordPolicies", ("aws_iam_user_login_profile",), (("aws_iam_account_password_policy", ""),),
+             scope_wide=True),
     Relation("policyAttachments", ("aws_iam_group",), (
         ("aws_iam_group_policy_attachment", "group"), ("aws_iam_policy_attachment", "groups"),
         ("aws_iam_group_policy_attachments_exclusive", "group_name")), ("name", "id")),
@@ -100,6 +107,7 @@ class Entry:
     links: ResourceLinks = ResourceLinks()
     exported: bool = False  # `.tf`: leaves its module through an output or a module argument
     complete: bool = True  # `.tf`: every file of its module could be read
+    written: frozenset[str] | None = None  # plan: the attributes its configuration writes (None: not known)
 
 
 @dataclass
@@ -110,10 +118,11 @@ class Related:
     certain: list[str] = field(default_factory=list)  # addresses (in its scope), in scan order
     possible: list[tuple[str, str]] = field(default_factory=list)  # (scope, address), in scan order
     outside: bool = False  # the target leaves its module, or its module could not all be read
+    inline: str | None = None  # the target's own attribute for the setting, written but not known
 
     @property
     def maybe(self) -> bool:
-        return bool(self.possible) or self.outside
+        return bool(self.possible) or self.outside or self.inline is not None
 
     @property
     def missing(self) -> bool:
@@ -126,9 +135,9 @@ def entry_attributes() -> dict[str, set[str]]:
     wanted: dict[str, set[str]] = {}
     for relation in RELATIONS:
         for type_ in relation.target_types:
-            wanted.setdefault(type_, set()).update(relation.keys)
+            wanted.setdefault(type_, set()).update(relation.keys + ((relation.inline,) if relation.inline else ()))
         for type_, attribute in relation.sources:
-            wanted.setdefault(type_, set()).add(attribute)
+            wanted.setdefault(type_, set()).update((attribute,) if attribute else ())
     return wanted
 
 
@@ -142,7 +151,8 @@ def make_entry(address: str, type_: str, scope: str, document: dict[str, Any], u
     unknown = {path[0] for path in unknown_paths if path and path[0] in wanted
                and (len(path) == 1 or path[1:] == (UNKNOWN_ITEM,))}
     values = {name: document[name] for name in wanted if name in document}
-    return Entry(address, type_, scope, values, frozenset(unknown), links or ResourceLinks(), exported, complete)
+    links = links or ResourceLinks()
+    return Entry(address, type_, scope, values, frozenset(unknown), links, exported, complete, links.written)
 
 
 def relate(entries: list[Entry]) -> dict[tuple[str, str], dict[str, Related]]:
@@ -173,10 +183,21 @@ def relate(entries: list[Entry]) -> dict[tuple[str, str], dict[str, Related]]:
                 unnamed.setdefault(target.scope, []).append(target)
         for type_, attribute in relation.sources:
             for source in by_type.get(type_, ()):
+                if relation.scope_wide:  # the whole configuration: certain in its scope, possible elsewhere
+                    for target in targets:
+                        related = slot(target, relation.name)
+                        if target.scope == source.scope:
+                            related.certain.append(source.address)
+                        else:
+                            related.possible.append((source.scope, source.address))
+                    continue
                 _resolve(relation, source, attribute, scoped, by_address, by_key, unnamed, slot)
         for target in targets:
-            if target.exported or not target.complete:
+            if not relation.scope_wide and (target.exported or not target.complete):
                 slot(target, relation.name).outside = True
+            inline = relation.inline
+            if inline and inline in target.unknown and (target.written is None or inline in target.written):
+                slot(target, relation.name).inline = inline
     for relations in result.values():
         for related in relations.values():
             related.certain = list(dict.fromkeys(related.certain))
