@@ -58,7 +58,8 @@ def fixture_plan(plan: dict[str, Any] | list[dict[str, Any]]) -> dict[str, Any]:
     """A minimal `terraform show -json` document holding the planned resources of a `plan:`
     case. A resource's `references` (attribute -> the references Terraform records, e.g.
     `bucket: [aws_s3_bucket.b.id]`; `count`/`for_each` for those meta-arguments) become the
-    plan's `configuration`, in the module its address names."""
+    plan's `configuration`, in the module its address names; a case where no resource has
+    `references` (not even `{}`) has no configuration."""
     changes, modules = [], {}
     for item in plan if isinstance(plan, list) else [plan]:
         address = item.get("address") or f"{item['type']}.fixture"
@@ -76,7 +77,7 @@ def fixture_plan(plan: dict[str, Any] | list[dict[str, Any]]) -> dict[str, Any]:
             else:
                 entry["expressions"][attribute] = {"references": list(texts)}
     document = {"format_version": "1.2", "terraform_version": "1.9.0", "resource_changes": changes}
-    if any(entry["expressions"] or len(entry) > 5 for module in modules.values() for entry in module.values()):
+    if any("references" in item for item in (plan if isinstance(plan, list) else [plan])):
         root: dict[str, Any] = {"resources": []}
         for path in sorted(modules, key=len):
             config = root
