@@ -145,6 +145,10 @@ def test_for_each_becomes_all_and_messages_of_the_failing_items():
      "it uses math.greatest, which the Kubernetes API server does not provide"),
     ("targets: {kinds: [Pod], apiGroups: [apps]}\nvalidations: [{expression: 'true', message: m}]\n",
      "none of its kinds is in its apiGroups"),
+    ("relations: [networkPolicies]\ntargets: {kinds: [Pod]}\n"
+     "validations: [{expression: 'related.networkPolicies.size() > 0', message: m}]\n",
+     "it reads other objects of the scan (relations: networkPolicies); a ValidatingAdmissionPolicy sees one object,"
+     " and paramKind is not an inventory"),
 ])
 def test_policies_the_api_server_cannot_enforce_are_skipped_with_the_reason(body, reason):
     with pytest.raises(NotExportable) as error:
