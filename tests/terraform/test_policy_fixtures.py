@@ -15,7 +15,7 @@ from validator.sources.yaml_loader import load_documents
 
 TERRAFORM = [p for p in load_policies([]) if p.source.startswith("policies/terraform/")]
 PROVIDERS = {"aws": "AWS", "gcp": "GCP", "azure": "AZR"}  # directory -> id prefix
-PUBLISHED = {"AWS": 79, "GCP": 52, "AZR": 59}  # ids never disappear once published
+PUBLISHED = {"AWS": 80, "GCP": 52, "AZR": 59}  # ids never disappear once published
 # What each provider must cover: the benchmark its policies cite, and, per area, resource types
 # of which at least one must be targeted by some policy.
 COVERAGE = {
