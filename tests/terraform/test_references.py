@@ -441,3 +441,18 @@ def test_plan_lone_instance_of_another_module_instance_is_not_linked():
     data = plan({"module_calls": {"site": {"source": "./site", "for_each_expression": refs("var.sites"), "module": module}}})
     found = links(data, ['module.site["b"].aws_s3_bucket.b', 'module.site["a"].aws_s3_bucket_versioning.v'])
     assert found['module.site["a"].aws_s3_bucket_versioning.v'].links == ()
+
+
+def test_hostile_configuration_gives_opaque_attributes_not_errors():
+    weird = plan({"resources": [{"type": "a", "name": "b", "expressions": {
+        "x": {"references": [1, None, "", "a.", "module.", "var", "each", "count.index", "aws_s3_bucket.b[", 'aws_s3_bucket.b["x']},
+        "y": [1, "s", {"z": {"references": "notalist"}}]}}],
+        "module_calls": {"m": {"module": {"outputs": {"o": "x"}, "resources": None}, "expressions": []}, "n": None}})
+    found = links(weird, ["a.b", "a.b[0]", 'module.m["x"].a.b'])
+    assert found["a.b"].links == () and found["a.b"].opaque == {("x",)}
+
+
+def test_deeply_nested_tf_expression_is_followed():
+    deep = "x = " + "[" * 190 + "aws_s3_bucket.b.id" + "]" * 190
+    found = tf_links('resource "aws_s3_bucket" "b" {}\nresource "t" "n" {\n' + deep + "\n}\n")
+    assert found["t.n"].links == (Link(("x",), "aws_s3_bucket.b", via="id"),)

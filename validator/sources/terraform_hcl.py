@@ -271,12 +271,12 @@ class Module:
     def links(self, block: ResourceBlock) -> terraform_refs.ResourceLinks:
         """What a resource block refers to within the module (see terraform_refs), once per module."""
         if self._links is None:
+            complete = not any(source.errors for source in self.files)
             try:
                 found = terraform_hcl_refs.hcl_links(self)
                 exported = terraform_hcl_refs.hcl_exports(self)
-            except RecursionError:
-                found, exported = {}, set()
-            complete = not any(source.errors for source in self.files)
+            except RecursionError:  # expressions too deep to follow: relations are not known
+                found, exported, complete = {}, set(), False
             self._links = {address: replace(links, exported=address in exported, complete=complete)
                            for address, links in found.items()}
         return self._links.get(block.address) or terraform_refs.ResourceLinks(complete=False)
