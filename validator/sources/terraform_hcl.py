@@ -273,7 +273,7 @@ class Module:
         if self._links is None:
             complete = not any(source.errors for source in self.files)
             try:
-                found = terraform_hcl_refs.hcl_links(self)
+                found = terraform_hcl_refs.hcl_links(self, _pointers())
                 exported = terraform_hcl_refs.hcl_exports(self)
             except RecursionError:  # expressions too deep to follow: relations are not known
                 found, exported, complete = {}, set(), False
@@ -318,6 +318,19 @@ class Module:
                     positions[prefix + (kind, known)] = position(item)
                     items.append(self._body(inner, prefix + (kind, known), positions))
         return value
+
+
+def _pointers() -> dict[str, frozenset[str]]:
+    """The attributes whose references relations read (validator.sources.terraform_relations)."""
+    from validator.sources.terraform_relations import pointer_attributes
+
+    global _POINTERS
+    if _POINTERS is None:
+        _POINTERS = pointer_attributes()
+    return _POINTERS
+
+
+_POINTERS: dict[str, frozenset[str]] | None = None
 
 
 def _end_line(block: Tree, start: int) -> int:

@@ -35,18 +35,19 @@ class _HclWalker:
         self.module = module
         self.blocks = {(block.type, block.name) for block in module.resources}
 
-    def block_references(self, block: Any) -> References:
+    def block_references(self, block: Any, only: frozenset[str] | None = None) -> References:
+        """The references of a block; with `only`, of those top-level attributes and blocks."""
         references = References()
         meta = {name: expression for name, expression in _attributes(block.body) if name in ("count", "for_each")}
-        self._body(block.body, (), references, meta, top=True)
+        self._body(block.body, (), references, meta, top=True, only=only)
         return references
 
     def _body(self, body: Tree, prefix: AttributePath, references: References, meta: dict[str, Tree],
-              top: bool = False, scope: frozenset[str] = frozenset()) -> None:
+              top: bool = False, scope: frozenset[str] = frozenset(), only: frozenset[str] | None = None) -> None:
         for item in children(body):
             if item.data == "attribute":
                 name = name_of(children(item)[0])
-                if name is None or (top and name in _META):
+                if name is None or (top and (name in _META or (only is not None and name not in only))):
                     continue
                 found = Found()
                 for traversal in self._traversals(children(item)[-1], scope):
@@ -56,6 +57,8 @@ class _HclWalker:
                 parts = children(item)
                 kind, labels, inner = name_of(parts[0]), [name_of(p) for p in parts[1:-1]], parts[-1]
                 if kind is None or (top and kind in _META):
+                    continue
+                if top and only is not None and (labels[0] if kind == "dynamic" and labels else kind) not in only:
                     continue
                 if kind == "dynamic" and labels and labels[0]:
                     self._dynamic(labels[0], inner, prefix, references, meta, scope)
@@ -202,20 +205,32 @@ def _literal(node: Tree) -> int | str | None:
     return None
 
 
-def hcl_references(module: Any) -> dict[str, References]:
-    """The references of every resource block of a `.tf` module, by address (`aws_s3_bucket.b`)."""
+Wanted = dict[str, frozenset[str]]  # resource type -> the top-level attributes to read
+
+
+def hcl_references(module: Any, wanted: Wanted | None = None) -> dict[str, References]:
+    """The references of every resource block of a `.tf` module, by address (`aws_s3_bucket.b`).
+    With `wanted`, only of those types and attributes (the others get none): what relations read."""
     walker = _HclWalker(module)
     result: dict[str, References] = {}
     for block in module.resources:
-        result.setdefault(block.address, walker.block_references(block))
+        if block.address in result:
+            continue
+        if wanted is None:
+            result[block.address] = walker.block_references(block)
+        elif block.type in wanted:
+            result[block.address] = walker.block_references(block, wanted[block.type])
+        else:
+            result[block.address] = References()
     return result
 
 
-def hcl_links(module: Any) -> dict[str, ResourceLinks]:
-    """The links of every resource block of a `.tf` module. A block is one resource whatever
-    its `count` or `for_each`, so every reference to a block of the module is certain."""
+def hcl_links(module: Any, wanted: Wanted | None = None) -> dict[str, ResourceLinks]:
+    """The links of every resource block of a `.tf` module (see hcl_references for `wanted`). A
+    block is one resource whatever its `count` or `for_each`, so every reference to a block of
+    the module is certain."""
     result = {}
-    for address, references in hcl_references(module).items():
+    for address, references in hcl_references(module, wanted).items():
         links = {Link(attribute, target.address, via=target.via) for attribute, targets in references.targets.items()
                  for target in targets if target.address != address}
         result[address] = _links(links, references.opaque)

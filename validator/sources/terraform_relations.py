@@ -144,6 +144,17 @@ def entry_attributes() -> dict[str, set[str]]:
 _WANTED = entry_attributes()
 
 
+def pointer_attributes() -> dict[str, frozenset[str]]:
+    """Per referring resource type, the attributes that point at a target: the only references
+    relations read (the `.tf` reader follows no others)."""
+    found: dict[str, set[str]] = {}
+    for relation in RELATIONS:
+        for type_, attribute in relation.sources:
+            if attribute:
+                found.setdefault(type_, set()).add(attribute)
+    return {type_: frozenset(names) for type_, names in found.items()}
+
+
 def make_entry(address: str, type_: str, scope: str, document: dict[str, Any], unknown_paths: Iterable[tuple],
                links: ResourceLinks | None = None, exported: bool = False, complete: bool = True) -> Entry:
     """The Entry of a resource, from its document (unknown values removed) and unknown paths."""
