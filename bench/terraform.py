@@ -31,7 +31,7 @@ from typing import Any, Callable
 
 import hcl2
 
-from validator.cli.scan import run_scan
+from validator.pipeline import scan as run_scan
 from validator.engine import Engine
 from validator.engine.library import load_policies
 from validator.model import Severity

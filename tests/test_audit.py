@@ -6,21 +6,20 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from validator.cli import main
 from validator.engine import Engine
 from validator.engine.library import load_policies
 from validator.filters import owned
 from validator.filters.owned import controller, skip_controlled
 from validator.sources.kubernetes import parse_manifests
 
+from tests.helpers import tdv
+
 DATA = Path(__file__).parent / "data" / "audit"
 LIVE, APPLIED = DATA / "live.yaml", DATA / "deployment.yaml"
 
 
 def scan(path: Path, *args):
-    result = CliRunner().invoke(main, ["scan", str(path), "-o", "json", *args], catch_exceptions=False)
+    result = tdv("scan", str(path), "-o", "json", *args)
     return json.loads(result.stdout)
 
 

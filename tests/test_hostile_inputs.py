@@ -21,11 +21,11 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pytest
-from click.testing import CliRunner
 
-from validator.cli import main
 from validator.reporters import FORMATS
 from validator.sources import files as files_module
+
+from tests.helpers import tdv
 
 DATA = Path(__file__).resolve().parent / "data" / "sources"
 
@@ -192,8 +192,7 @@ def scan_all_formats(root: Path, *arguments: str) -> tuple[int, dict[str, str], 
     for name in FORMATS:
         if name != "console":
             options += ["-o", f"{name}={root / 'reports' / name}"]
-    result = CliRunner().invoke(
-        main, ["scan", "--no-config", "--root", str(root), *arguments, *options], catch_exceptions=False)
+    result = tdv("scan", "--no-config", "--root", str(root), *arguments, *options)
     outputs = {name: (root / "reports" / name).read_text(encoding="utf-8") for name in FORMATS if name != "console"}
     outputs["console"] = result.stdout
     return result.exit_code, outputs, result.stderr
@@ -380,8 +379,7 @@ def test_a_multi_megabyte_manifest_scans_fine(tmp_path):
     path = tmp_path / "big.yaml"
     path.write_text("---\n".join([*pods, blob]))
     assert path.stat().st_size > 5 * 1024 * 1024
-    result = CliRunner().invoke(main, ["scan", "--no-config", "--root", str(tmp_path), str(path),
-                                       "--policy", "TDV-K8S-001", "-o", "json"], catch_exceptions=False)
+    result = tdv("scan", "--no-config", "--root", str(tmp_path), str(path), "--policy", "TDV-K8S-001", "-o", "json")
     report = json.loads(result.stdout)
     assert result.exit_code == 1 and report["errors"] == []
     assert report["summary"]["resources"] == 2_001 and report["summary"]["findings"] == 2_000

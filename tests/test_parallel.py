@@ -1,19 +1,19 @@
-"""validator.parallel: a scan in several processes reports exactly what one process does."""
+"""validator.pipeline.executor: a scan in several processes reports exactly what one process does."""
 
 import os
-import pickle
 import re
 import shutil
 import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from validator import parallel
-from validator.cli import main
+from validator.pipeline import codec
+from validator.pipeline import executor as parallel
 from validator.model import Position, Resource, StartOnly
 from validator.sources.files import InputFile
+
+from tests.helpers import tdv
 
 HERE = Path(__file__).parent
 REPO = HERE.parent
@@ -41,7 +41,7 @@ def tree(tmp_path, monkeypatch):
 
 
 def scan(*args):
-    result = CliRunner().invoke(main, ["scan", "scan", "--no-config", *args])
+    result = tdv("scan", "scan", "--no-config", *args)
     assert result.exit_code in (0, 1, 2), result.output
     return result
 
@@ -66,20 +66,22 @@ def test_the_work_is_shared(tree, monkeypatch, tmp_path, jobs):
     """Each child's results come back detached: proof that they were evaluated there."""
     monkeypatch.setattr(parallel, "default_jobs", lambda: 2)
     seen = []
-    original = parallel._merge
+    original = parallel._receive
 
-    def merge(first, second):
-        seen.append(all(type(r.resource.locator) is StartOnly for r in second.results))
-        return original(first, second)
+    def receive(job, receiver, process):
+        received = original(job, receiver, process)
+        seen.append(all(type(r.resource.locator) is StartOnly for r in received.results))
+        return received
 
-    monkeypatch.setattr(parallel, "_merge", merge)
+    monkeypatch.setattr(parallel, "_receive", receive)
     scan(*jobs, "-o", f"json={tmp_path}/out.json")
     assert seen == [True]
 
 
 def test_one_job_keeps_everything_in_this_process(tree, monkeypatch, tmp_path):
     monkeypatch.setattr(parallel, "default_jobs", lambda: 2)
-    monkeypatch.setattr(parallel, "_merge", lambda first, second: pytest.fail("a second process ran"))
+    monkeypatch.setattr(parallel, "_child", lambda items, sender: pytest.fail("a second process ran"))
+    monkeypatch.setattr(parallel, "_receive", lambda job, receiver, process: pytest.fail("a second process ran"))
     assert scan("-j", "1", "-o", f"json={tmp_path}/out.json").exit_code == 2  # broken.yaml
 
 
@@ -89,7 +91,7 @@ def test_a_failed_worker_costs_time_not_results(tree, monkeypatch, tmp_path):
     def die(results):
         os._exit(3)  # as if killed: nothing is sent
 
-    monkeypatch.setattr(parallel, "_prepare_to_send", die)
+    monkeypatch.setattr(parallel, "_detach", die)
     assert reports(2, tmp_path) == serial
 
 
@@ -126,7 +128,7 @@ def test_a_detached_resource_keeps_what_reporters_read():
 
 
 def test_jobs_cannot_be_negative(tree):
-    result = CliRunner().invoke(main, ["scan", "scan", "--no-config", "-j", "-1"])
+    result = tdv("scan", "scan", "--no-config", "-j", "-1")
     assert result.exit_code == 2 and "--jobs" in result.output
 
 
@@ -170,9 +172,9 @@ def spy_on_redo(monkeypatch) -> list:
     redone = []
     original = parallel._redo
 
-    def redo(job, items):
+    def redo(job, items, *inventory):  # a scan with cross-resource policies passes its inventory
         redone.append(len(items))
-        return original(job, items)
+        return original(job, items, *inventory)
 
     monkeypatch.setattr(parallel, "_redo", redo)
     return redone
@@ -182,9 +184,9 @@ def test_results_that_cannot_be_read_are_redone_here(tree, monkeypatch, tmp_path
     serial = reports(1, tmp_path)
 
     def unreadable(payload, policies):
-        raise pickle.UnpicklingError("truncated")
+        raise codec.EncodingError("truncated")
 
-    monkeypatch.setattr(parallel, "_load", unreadable)
+    monkeypatch.setattr(codec, "decode", unreadable)
     redone = spy_on_redo(monkeypatch)
     assert reports(2, tmp_path) == serial
     assert redone

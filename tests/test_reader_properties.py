@@ -23,6 +23,8 @@ from validator.sources.context import SourceContext
 from validator.sources.files import InputFile
 from validator.sources.terraform_hcl import scan_texts
 
+from tests.helpers import tdv
+
 SETTINGS = settings(derandomize=True, max_examples=50, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -269,9 +271,6 @@ def test_mutated_tf_files_never_raise_nor_silently_lose_a_block(file, data):
 @given(ODD_TEXT, ODD_TEXT)
 def test_odd_text_in_a_plan_never_hides_an_open_ssh_port(description, tag):
     from validator.engine import Engine  # noqa: F401 (the engine, as `tdv scan` runs it)
-    from click.testing import CliRunner
-
-    from validator.cli import main
 
     after = {"name": "ssh", "description": description, "tags": {tag: tag},
              "ingress": [{"from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"],
@@ -279,8 +278,7 @@ def test_odd_text_in_a_plan_never_hides_an_open_ssh_port(description, tag):
     text = json.dumps({"format_version": "1.2", "terraform_version": "1.9.0", "resource_changes": [
         {"address": "aws_security_group.ssh", "mode": "managed", "type": "aws_security_group", "name": "ssh",
          "change": {"actions": ["create"], "after": after}}]})
-    result = CliRunner().invoke(main, ["scan", "-", "--policy", "TDV-AWS-004", "-o", "json"], input=text,
-                                catch_exceptions=False)
+    result = tdv("scan", "-", "--policy", "TDV-AWS-004", "-o", "json", input=text)
     report = json.loads(result.stdout)  # the summary goes to stderr
     assert report["errors"] == [] and [f["policyId"] for f in report["findings"]] == ["TDV-AWS-004"]
 

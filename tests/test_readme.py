@@ -3,9 +3,7 @@
 import re
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from validator.cli import main
+from tests.helpers import tdv
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -29,7 +27,7 @@ def test_ci_runs_exactly_the_readme_test_command_in_fresh_virtualenvs():
 
 def test_sample_output_lines_come_from_the_real_scan(monkeypatch):
     monkeypatch.chdir(ROOT)
-    result = CliRunner().invoke(main, ["scan", "examples/kubernetes", "--no-color"])
+    result = tdv("scan", "examples/kubernetes", "--no-color")
     assert result.exit_code == 1
     sample = README.split("```text", 1)[1].split("```", 1)[0]
     lines = [line for line in sample.splitlines() if re.match(r"\s+examples/", line)]

@@ -8,7 +8,7 @@ import yaml
 from validator.config import check_against_policies, load_config
 from validator.engine.library import load_policies
 from validator.filters import baseline
-from validator.filters.suppressions import SkipComments, parse_annotation
+from validator.skip_markers import SkipComments, parse_annotation
 from validator.model import Location
 
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "suppressions.md").read_text()

@@ -21,6 +21,10 @@ def policy_markdown(policy: Policy, heading: str = "#") -> str:
         f"- **Category:** {policy.category}",
         f"- **Applies to:** {', '.join(policy.targets.kinds)}",
     ]
+    if policy.relations:
+        lines.append(f"- **Reads other objects of the scan:** {', '.join(policy.relations)} (cross-resource)")
+    if not policy.enabled:
+        lines.append("- **Off by default:** runs only when `policies.include` or `--policy` names its id")
     for name, controls in policy.standards.items():
         lines.append(f"- **{name}:** {', '.join(controls)}")
     for name, controls in policy.partial.items():

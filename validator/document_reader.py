@@ -7,7 +7,7 @@ config file, the baseline. A subclass names the exception to raise; it is called
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 from validator.model import FieldPath
 from validator.sources.yaml_loader import YamlDocument
@@ -22,7 +22,7 @@ class DocumentReader:
     def line(self, path: FieldPath) -> int:
         return self.document.locate(path).line
 
-    def fail(self, path: FieldPath, message: str) -> None:
+    def fail(self, path: FieldPath, message: str) -> NoReturn:
         raise type(self).error(self.display, message, self.line(path))
 
     def check_keys(self, mapping: dict[str, Any], path: FieldPath, allowed: Any) -> None:
@@ -35,7 +35,7 @@ class DocumentReader:
             if key not in mapping:
                 self.fail(path, f"missing required key {key!r}")
 
-    def string(self, mapping: dict[str, Any], path: FieldPath, required: bool = True) -> str:
+    def string(self, mapping: dict[Any, Any], path: FieldPath, required: bool = True) -> str:
         value = mapping.get(path[-1])
         if value is None and not required:
             return ""

@@ -17,3 +17,12 @@ class UserError(Exception):
     """A problem in what the user gave tdv, reported as one line: `Error: <message>`."""
 
     exit_code = EXIT_ERROR
+
+
+class SettingsError(UserError):
+    """Settings that cannot be used: a config, baseline or policy file, or a selection of no
+    policy."""
+
+
+class OutputError(UserError):
+    """A report that cannot be written."""

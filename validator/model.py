@@ -241,5 +241,5 @@ class Result:
     duration: float = field(default=0.0, compare=False)
     suppression: Suppression | None = None  # set by the suppressions filter on a failure
     # validator.fix.preview.FindingFix by violation index, when computed beside the document
-    # (see validator.parallel)
+    # (see validator.pipeline.executor)
     fixes: dict[int, Any] | None = field(default=None, compare=False)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from validator.celcheck import compile_problems, pointer
 from validator.engine import Engine
 from validator.engine.cel import CelEvaluator
-from validator.engine.policy import Policy, PolicyError
+from validator.engine.policy import Policy, PolicyError, Validation
 from validator.engine.scopes import ScopeError, parse_scope
 
 
@@ -41,24 +41,31 @@ def check_policy(policy: Policy, evaluator: CelEvaluator) -> list[Problem]:
         return [Problem(policy.source, None, f"{policy.id}: unsupported policy language {policy.language!r}")]
     problems = []
     for index, validation in enumerate(policy.validations):
-        where = f"{policy.id}: validations[{index}]"
-        try:
-            scope = parse_scope(validation.for_each, validation.variable) if validation.for_each else None
-        except ScopeError as error:
-            problems.append(Problem(policy.source, validation.line, f"{where}.forEach: {error}"))
-            continue
-        env = evaluator.env((*(scope.variables if scope else ()), *(("related",) if policy.relations else ())))
-        for key, text in (("expression", validation.expression), ("messageExpression", validation.message_expression),
-                          ("relatedExpression", validation.related_expression)):
-            for problem in compile_problems(env, text) if text else ():
-                problems.append(Problem(policy.source, validation.line,
-                                        f"{where}.{key}: CEL compile error at {problem.where()}: {problem.message}",
-                                        tuple(pointer(text, problem))))
+        problems += _validation_problems(policy, f"{policy.id}: validations[{index}]", validation, evaluator)
     if not problems:
         try:  # what the engine itself builds from the expressions must compile too
             Engine.build([policy])
         except PolicyError as error:
             problems.append(Problem(error.path, error.line, _one_line(error.message)))
+    return problems
+
+
+def _validation_problems(policy: Policy, where: str, validation: Validation, evaluator: CelEvaluator
+                         ) -> list[Problem]:
+    try:
+        scope = parse_scope(validation.for_each, validation.variable) if validation.for_each else None
+    except ScopeError as error:
+        return [Problem(policy.source, validation.line, f"{where}.forEach: {error}")]
+    env = evaluator.env((*(scope.variables if scope else ()), *(("related",) if policy.relations else ())))
+    problems = []
+    for key, text in (("expression", validation.expression), ("messageExpression", validation.message_expression),
+                      ("relatedExpression", validation.related_expression)):
+        if not text:
+            continue
+        for problem in compile_problems(env, text):
+            problems.append(Problem(policy.source, validation.line,
+                                    f"{where}.{key}: CEL compile error at {problem.where()}: {problem.message}",
+                                    tuple(pointer(text, problem))))
     return problems
 
 

@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 from validator.engine import Engine, evaluate
 from validator.engine.policy import Policy, PolicyTest
-from validator.model import InputError, Resource, Status, format_path
+from validator.model import InputError, Resource, Result, Status, format_path
 from validator.sources import terraform_hcl, terraform_plan
 from validator.sources.context import SourceContext
 from validator.sources.files import InputFile
@@ -113,6 +113,11 @@ def run_case(policy: Policy, case: PolicyTest) -> CaseOutcome:
         results = engine.run(targeted, inventory.build_from(resources))
     else:
         results = [evaluate(compiled, resource, {}) for resource in targeted]
+    return _judge(policy, case, results)
+
+
+def _judge(policy: Policy, case: PolicyTest, results: list[Result]) -> CaseOutcome:
+    """Whether the results of a case are what the case expects."""
     errors = [r.error for r in results if r.status is Status.ERROR]
     if errors:
         return CaseOutcome(policy, case, False, f"evaluation error: {errors[0]}")

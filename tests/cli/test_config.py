@@ -10,9 +10,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from validator.cli import main
+from tests.helpers import tdv
 
 POD = textwrap.dedent("""\
     apiVersion: v1
@@ -50,10 +49,6 @@ def repo(tmp_path, monkeypatch):
     (tmp_path / "deploy" / "dns.yaml").write_text(SYSTEM_POD)
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def tdv(*args):
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 def scan_json(*args):

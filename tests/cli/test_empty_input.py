@@ -2,13 +2,8 @@
 `allow-empty: true` in .tdv.yaml) accepts it: a pipeline that fed tdv nothing must not pass."""
 
 import pytest
-from click.testing import CliRunner
 
-from validator.cli import main
-
-
-def tdv(*args, input=None):
-    return CliRunner().invoke(main, [*args], input=input, catch_exceptions=False)
+from tests.helpers import tdv
 
 
 @pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n---\n"])

@@ -5,13 +5,9 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
-
-from validator.cli import main
 
 
-def tdv(*args, input=None):
-    return CliRunner().invoke(main, [*args], input=input, catch_exceptions=False)
+from tests.helpers import tdv
 
 
 @pytest.fixture

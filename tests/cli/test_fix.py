@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from validator.cli import main
+from tests import helpers
 
-REPO = Path(__file__).resolve().parent.parent.parent
-EXAMPLES = [REPO / "examples" / "kubernetes" / "shop", REPO / "examples" / "terraform" / "orders"]
+EXAMPLES = [helpers.EXAMPLES / "kubernetes" / "shop", helpers.EXAMPLES / "terraform" / "orders"]
 POD = """\
 apiVersion: v1
 kind: Pod
@@ -25,7 +22,8 @@ spec:
 
 
 def tdv(*arguments, config=False):
-    return CliRunner().invoke(main, [*arguments[:1], *([] if config else ["--no-config"]), *arguments[1:]])
+    """`tdv COMMAND ARGUMENTS`, with --no-config unless `config`."""
+    return helpers.tdv(*arguments[:1], *([] if config else ["--no-config"]), *arguments[1:])
 
 
 @pytest.fixture
@@ -36,10 +34,10 @@ def here(tmp_path, monkeypatch):
 
 
 def test_fix_is_a_subcommand():
-    result = CliRunner().invoke(main, ["--help"])
+    result = helpers.tdv("--help")
     assert "fix" in result.output
     assert "Exit codes: 0 nothing to change, 1 files were changed" in " ".join(
-        CliRunner().invoke(main, ["fix", "--help"]).output.split())
+        helpers.tdv("fix", "--help").output.split())
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
@@ -125,7 +123,7 @@ def test_quiet_prints_no_summary(here):
 def test_usage_errors_are_one_line_and_exit_2(here, arguments, message):
     (here / "pod.yaml").write_text(POD, encoding="utf-8")
     (here / ".tdv.yaml").write_text("{}\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["fix", *arguments])
+    result = helpers.tdv("fix", *arguments)
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output

@@ -1,14 +1,9 @@
 """Human output: help built from the reporter registry, plurals, one line per error, and
 a user's policy without standards."""
 
-from click.testing import CliRunner
-
-from validator.cli import main
 from validator.reporters import FORMATS
 
-
-def tdv(*args, input=None):
-    return CliRunner().invoke(main, [*args], input=input, catch_exceptions=False)
+from tests.helpers import tdv
 
 
 def test_scan_help_lists_every_output_format():

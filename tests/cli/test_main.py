@@ -3,14 +3,13 @@
 import subprocess
 import sys
 
-from click.testing import CliRunner
-
 from validator import __version__
-from validator.cli import main
+
+from tests.helpers import tdv
 
 
 def test_version():
-    result = CliRunner().invoke(main, ["--version"])
+    result = tdv("--version")
     assert result.exit_code == 0
     assert __version__ in result.output
 
@@ -32,7 +31,7 @@ def test_python_dash_m():
 
 
 def test_unknown_command_is_a_usage_error():
-    assert CliRunner().invoke(main, ["frobnicate"]).exit_code == 2
+    assert tdv("frobnicate").exit_code == 2
 
 
 def test_the_program_flushes_everything_and_keeps_exit_codes(tmp_path):

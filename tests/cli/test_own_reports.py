@@ -4,14 +4,10 @@ GitLab SAST and Code Quality reports left in the tree (recognised by their conte
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from validator.cli import main
-from validator.reporters.recognise import report_format
+from validator.sources.recognise import report_format
 
-
-def tdv(*args, input=None):
-    return CliRunner().invoke(main, [*args], input=input, catch_exceptions=False)
+from tests.helpers import tdv
 
 
 @pytest.mark.parametrize("name,file", [("json", "tdv.json"), ("sarif", "tdv.sarif.json"),

@@ -1,13 +1,12 @@
 """`tdv policies list` and `tdv policies show`."""
 
-from click.testing import CliRunner
-
-from validator.cli import main
 from validator.engine.library import load_policies
+
+from tests.helpers import tdv
 
 
 def test_list_prints_every_policy():
-    result = CliRunner().invoke(main, ["policies", "list"])
+    result = tdv("policies", "list")
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[0].split() == ["ID", "SEVERITY", "CATEGORY", "TITLE"]
@@ -16,7 +15,7 @@ def test_list_prints_every_policy():
 
 
 def test_show_prints_documentation():
-    result = CliRunner().invoke(main, ["policies", "show", "tdv-k8s-001"])
+    result = tdv("policies", "show", "tdv-k8s-001")
     assert result.exit_code == 0
     assert result.output.startswith("# TDV-K8S-001: ")
     assert "## Remediation" in result.output and "```yaml" in result.output
@@ -24,6 +23,6 @@ def test_show_prints_documentation():
 
 
 def test_show_unknown_policy():
-    result = CliRunner().invoke(main, ["policies", "show", "NOPE-1"])
+    result = tdv("policies", "show", "NOPE-1")
     assert result.exit_code == 2
     assert "no policy with id" in result.output

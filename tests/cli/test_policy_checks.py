@@ -1,16 +1,15 @@
 """`tdv policies validate` and `tdv policies docs`."""
 
-from click.testing import CliRunner
-
-from validator.cli import main
 from validator.docs import catalogue_markdown
 from validator.engine.library import builtin_dir, load_policies
+
+from tests.helpers import tdv
 
 PRIVILEGED = (builtin_dir() / "kubernetes" / "pod-security" / "TDV-K8S-001-privileged-container.yaml").read_text()
 
 
 def policies(*args):
-    return CliRunner().invoke(main, ["policies", *args], catch_exceptions=False)
+    return tdv("policies", *args)
 
 
 def test_the_builtin_library_is_valid():

@@ -4,9 +4,8 @@ import json
 import textwrap
 
 import pytest
-from click.testing import CliRunner
 
-from validator.cli import main
+from tests.helpers import tdv
 
 PRIVILEGED = textwrap.dedent("""\
     apiVersion: v1
@@ -42,7 +41,7 @@ def workdir(tmp_path, monkeypatch):
 
 
 def scan(*args, input=None):
-    return CliRunner().invoke(main, ["scan", *args], input=input, catch_exceptions=False)
+    return tdv("scan", *args, input=input)
 
 
 def scan_json(*args, input=None):

@@ -7,14 +7,10 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
 
-from validator.cli import main
 from validator.reporters import FORMATS
 
-
-def tdv(*args, input=None):
-    return CliRunner().invoke(main, [*args], input=input, catch_exceptions=False)
+from tests.helpers import tdv
 
 
 def test_a_missing_file_is_reported_on_stderr_when_reports_go_to_files(project):

@@ -1,16 +1,16 @@
 """`tdv test`: run the fixtures written inside policy files."""
 
 import pytest
-from click.testing import CliRunner
 
-from validator.cli import main
 from validator.engine.library import builtin_dir, load_policies
+
+from tests.helpers import tdv
 
 PRIVILEGED = builtin_dir() / "kubernetes" / "pod-security" / "TDV-K8S-001-privileged-container.yaml"
 
 
 def tdv_test(*args):
-    return CliRunner().invoke(main, ["test", *args], catch_exceptions=False)
+    return tdv("test", *args)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from validator.engine.cel import CelBatch
 from validator.engine.library import load_policies
 from validator.model import Resource
 
-from tests.engine.test_cel import ODD_WORKLOADS, policy
+from tests.engine.common import ODD_WORKLOADS, policy
 
 KUBERNETES = [p for p in load_policies([]) if p.id.startswith("TDV-K8S-")]
 

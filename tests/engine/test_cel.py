@@ -1,35 +1,13 @@
 """The CEL evaluator: verdicts, blame, messages, parameters and error results."""
 
-import textwrap
-
 import pytest
 
 from validator.engine import Engine
 from validator.engine.cel import to_cel_literal
-from validator.engine.policy import PolicyError, parse_policy
+from validator.engine.policy import PolicyError
 from validator.model import Resource, Status
-from validator.sources.yaml_loader import load_documents
 
-POLICY = """\
-id: TDV-TEST-001
-title: test
-severity: high
-category: best-practice
-description: a policy used by the engine tests only, long enough to pass the format checks here.
-remediation: "fix it"
-standards: {internal: ["1"]}
-targets: {kinds: [Pod]}
-parameters:
-  limit: {type: integer, default: 2, description: max}
-validations:
-"""
-
-
-def policy(validations: str, targets: str | None = None):
-    text = POLICY + textwrap.indent(textwrap.dedent(validations), "  ")
-    if targets:
-        text = text.replace("targets: {kinds: [Pod]}", targets)
-    return parse_policy(next(load_documents(text)), "test.yaml")
+from tests.engine.common import ODD_WORKLOADS, policy
 
 
 def pod(**spec):
@@ -153,30 +131,6 @@ def test_cel_bind_after_an_early_exit_comprehension_binds_the_right_value():
     assert run(p, pod(ports=[80])).status is Status.PASS
 
 
-ODD_WORKLOADS = [
-    {"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "x:1"}]}}}},
-    {"spec": {"template": {"metadata": {"annotations": {"a": "b"}}}}},  # no pod spec
-    {"spec": {"template": "not a mapping"}},
-    {"spec": {"template": {"spec": "not a mapping"}}},
-    {"spec": {"template": {"spec": {"containers": "not a list"}}}},
-    {"spec": {"template": {"spec": {"containers": [{"name": "a"}], "initContainers": [{"name": "b"}],
-                                    "ephemeralContainers": [{"name": "c", "securityContext": {"privileged": True}}]}}}},
-    {"spec": {"template": {"metadata": "not a mapping", "spec": {"containers": [{"name": "a"}]}}}},
-    {"spec": ["a", "list"]},
-    {},
-    {"spec": {"containers": [{"name": "a", "securityContext": {"privileged": True}}], "initContainers": [],
-              "hostNetwork": True}},  # a pod's shape
-    {"spec": {"containers": None}},
-    {"spec": {"template": {"metadata": {"labels": {"app": "web"}, "annotations": {"team": "edge"}},
-                           "spec": {"hostNetwork": True, "initContainers": [{"name": "i"}]}}}},
-    {"spec": {"template": {"metadata": {"annotations": {"team": "core"}}, "spec": {
-        "hostNetwork": True, "priorityClassName": "high", "containers": [{"name": "a"}]}}}},
-    {"spec": {"jobTemplate": {"spec": {"template": {"metadata": None, "spec": {
-        "ephemeralContainers": [{"name": "e", "image": "x:latest"}]}}}}}},  # a CronJob's shape
-    {"spec": {"jobTemplate": {"spec": {"template": {"metadata": {"labels": {"a": "b"}}, "spec": None}}}}},
-]
-
-
 # No built-in policy reads podMeta; this one reads it and podSpec in both shortcut scopes.
 POD_META_POLICY = policy("""\
     - forEach: "@containers"
@@ -201,10 +155,12 @@ def test_pod_variables_given_or_found_give_the_same_verdicts(shape, kind, monkey
     pod_policies = [p for p in load_policies([]) if kind in p.targets.kinds] + [POD_META_POLICY]
     document = {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": "d"}, **shape}
 
-    def outcomes():
+    def outcomes():  # with an inventory, so that cross-resource policies run too
+        from validator import inventory
+
         resource = Resource(kind, "apps/v1", "d", None, document, "d.yaml")
         return [(r.policy.id, r.status, r.error, [(v.field_path, v.message) for v in r.violations])
-                for r in Engine.build(pod_policies).run([resource])]
+                for r in Engine.build(pod_policies).run([resource], inventory.build_from([resource]))]
 
     given = outcomes()
     monkeypatch.setattr(cel_module, "pod_values", lambda document: None)

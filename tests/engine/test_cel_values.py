@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner
-
-from validator.cli import main
 from validator.text_values import REPLACEMENT, text_safe
+
+from tests.helpers import tdv
 
 # A lone surrogate in an unrelated field (JSON's `\ud800` escape) and SSH open to the world.
 PLAN = json.dumps({"format_version": "1.2", "terraform_version": "1.9.0", "resource_changes": [
@@ -30,8 +29,7 @@ def test_each_lone_surrogate_in_keys_and_values_becomes_a_replacement_character(
 
 def test_a_lone_surrogate_in_a_plan_does_not_hide_an_ssh_port_open_to_the_world(tmp_path):
     (tmp_path / "plan.json").write_text(PLAN)
-    result = CliRunner().invoke(main, ["scan", "--root", str(tmp_path), str(tmp_path / "plan.json"),
-                                       "--policy", "TDV-AWS-00*", "-o", "json"], catch_exceptions=False)
+    result = tdv("scan", "--root", str(tmp_path), str(tmp_path / "plan.json"), "--policy", "TDV-AWS-00*", "-o", "json")
     report = json.loads(result.stdout)  # the summary goes to stderr
     assert report["errors"] == []
     assert [f["policyId"] for f in report["findings"]] == ["TDV-AWS-004"]

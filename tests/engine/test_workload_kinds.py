@@ -7,9 +7,10 @@ import textwrap
 
 import pytest
 
-from validator.cli.scan import run_scan
 from validator.config import ConfigError, load_config
 from validator.engine.scopes import configure_pod_templates, pod_spec_path
+
+from tests.helpers import scan_paths
 
 PRIVILEGED = """\
   template:
@@ -36,7 +37,7 @@ def scan(tmp_path, text: str, config_text: str | None = None):
     if config_text is not None:
         (tmp_path / ".tdv.yaml").write_text(textwrap.dedent(config_text))
         config = load_config(tmp_path / ".tdv.yaml")
-    report = run_scan([str(tmp_path / "workload.yaml")], include=["TDV-K8S-001"], root=tmp_path, config=config)
+    report = scan_paths([tmp_path / "workload.yaml"], include=["TDV-K8S-001"], root=tmp_path, config=config)
     return [(v.location.line, v.message) for r in report.results for v in r.violations]
 
 

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from validator.cli.scan import run_scan
 from validator.filters import baseline
 from validator.model import BaselineState
 from validator.report import EXIT_FINDINGS, EXIT_OK
+
+from tests.helpers import scan_paths
 
 POLICIES = ["TDV-K8S-001", "TDV-K8S-022", "TDV-K8S-027"]
 SECRET = "s3cr3t-value-never-copied"
@@ -59,7 +60,7 @@ def bundle(tmp_path: Path) -> Path:
 
 
 def scan(tmp_path: Path, bundle: Path, **options):
-    return run_scan([str(bundle)], root=tmp_path, include=POLICIES, **options)
+    return scan_paths([bundle], root=tmp_path, include=POLICIES, **options)
 
 
 @pytest.fixture
@@ -220,5 +221,5 @@ def test_findings_of_policies_left_out_of_the_scan_are_not_absent(tmp_path, bund
 
     report = scan(tmp_path, bundle, baseline=recorded, min_severity=Severity.CRITICAL)
     assert report.counts()["baselined"] == 2 and report.baseline.absent == []
-    report = run_scan([str(bundle)], root=tmp_path, include=["TDV-K8S-001"], baseline=recorded)
+    report = scan_paths([bundle], root=tmp_path, include=["TDV-K8S-001"], baseline=recorded)
     assert report.counts()["baselined"] == 2 and report.baseline.absent == []

@@ -9,11 +9,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from validator.cli import main
 from validator.fingerprint import fingerprint, fingerprints, stable_name
 from validator.model import Location, Resource, format_path
+
+from tests import helpers
 
 RENDER = Path(__file__).resolve().parents[1] / "data" / "render"
 POD = """\
@@ -29,8 +29,8 @@ spec:
 
 
 def tdv(*arguments: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, ["scan", "--no-config", *arguments])
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    """Exit code, stdout and stderr of `tdv scan --no-config ARGUMENTS`."""
+    result = helpers.tdv("scan", "--no-config", *arguments)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -123,10 +123,9 @@ def test_a_version_1_baseline_is_still_read_with_a_warning(tmp_path, monkeypatch
     assert data["version"] == 2
     code, out, _ = tdv("pod.yaml", "-o", "json")
     report = json.loads(out)
-    from validator.cli.scan import run_scan
     from validator.config import Config
 
-    scanned = run_scan(["pod.yaml"], root=tmp_path, config=Config())
+    scanned = helpers.scan_paths(["pod.yaml"], root=tmp_path, config=Config())
     old = {(r.policy.id, format_path(v.field_path)): fingerprint_v1(r.policy.id, r.resource, v.field_path)
            for r in scanned.failures for v in r.violations}
     for entry in data["findings"]:

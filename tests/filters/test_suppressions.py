@@ -10,7 +10,8 @@ from types import SimpleNamespace
 import pytest
 
 from validator.filters.resource_match import ResourceMatch
-from validator.filters.suppressions import Exemption, SkipComments, apply, parse_annotation
+from validator.filters.suppressions import Exemption, apply
+from validator.skip_markers import SkipComments, parse_annotation
 from validator.model import Location, Result, Severity, Status, SuppressionKind, Violation
 from validator.sources.kubernetes import parse_manifests
 

@@ -1,36 +1,10 @@
-"""Helpers: scan files with chosen policies and apply their fixes, as `tdv fix` does."""
+"""Fixtures of the fix tests (scanning and fixing helpers: tests/helpers.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-
-from validator.cli.fix import plan_changes
-from validator.cli.scan import run_scan
-from validator.config import Config, ParameterSetting
-from validator.fix import files
-
-
-def config_with(parameters: dict[str, dict] | None = None) -> Config:
-    settings = tuple(ParameterSetting(policy_id, name, value)
-                     for policy_id, values in (parameters or {}).items() for name, value in values.items())
-    return Config(parameters=settings)
-
-
-def scan(paths, root: Path, policies=(), parameters=None):
-    return run_scan([str(p) for p in paths], include=policies, root=root, config=config_with(parameters))
-
-
-def fix(paths, root: Path, policies=(), parameters=None, write: bool = True) -> list:
-    """Scan, then fix every fixable finding; returns the FileFix of each file touched."""
-    report = scan(paths, root, policies, parameters)
-    changes = plan_changes(report, config_with(parameters).overrides(), (), (), root)
-    if write:
-        for change in changes:
-            if change.changed:
-                files.write(change.source, change.fixed)
-    return changes
 
 
 @pytest.fixture

@@ -8,14 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from tests.fix.conftest import fix
-from validator.cli import main
 from validator.engine.library import load_policies
 from validator.fix import api_rules
-from validator.fix.preview import finding_fixes
-from tests.fix.conftest import scan
+
+from tests.helpers import fix_paths, planned_fixes, scan_paths, tdv
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "kubernetes"
 
@@ -116,8 +113,7 @@ def test_a_fix_the_api_server_would_reject_is_left_to_a_human(workdir, monkeypat
     monkeypatch.chdir(workdir)
     (workdir / "pod.yaml").write_text(PRIVILEGED, encoding="utf-8")
     for dry in (["--dry-run"], []):
-        result = CliRunner().invoke(main, ["fix", "--no-config", "--no-color", "--policy", "TDV-K8S-002", *dry,
-                                           "pod.yaml"])
+        result = tdv("fix", "--no-config", "--no-color", "--policy", "TDV-K8S-002", *dry, "pod.yaml")
         assert result.exit_code == 1, result.output
         assert "containers[0].securityContext.allowPrivilegeEscalation) not fixed: needs a human: the API server" \
                " would reject" in result.stderr
@@ -129,8 +125,8 @@ def test_a_fix_the_api_server_would_reject_is_left_to_a_human(workdir, monkeypat
 
 def test_sarif_does_not_offer_a_fix_the_api_server_would_reject(workdir):
     (workdir / "pod.yaml").write_text(PRIVILEGED, encoding="utf-8")
-    report = scan([workdir / "pod.yaml"], workdir, ["TDV-K8S-002"])
-    offered = finding_fixes(report)
+    report = scan_paths([workdir / "pod.yaml"], root=workdir, include=["TDV-K8S-002"], plan_fixes=True)
+    offered = planned_fixes(report)
     fields = sorted(str(result.violations[index].field_path)
                     for result in report.failures for index in range(len(result.violations))
                     if (id(result), index) in offered)
@@ -158,7 +154,7 @@ def test_every_fix_on_every_failing_fixture_and_the_examples_keeps_objects_valid
     shutil.copytree(EXAMPLES, workdir / "examples")
     files = sorted(workdir.rglob("*.yaml"))
     before = {path: _documents(path) for path in files}
-    changes = fix([workdir], workdir)
+    changes = fix_paths([workdir], workdir)
     assert sum(len(change.done) for change in changes) > 100
     for path in files:
         after = _documents(path)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from validator.cli.fix import plan_changes
-from validator.cli.scan import run_scan
+from validator.pipeline.changes import fixes_for as plan_changes
 from validator.config import Config
+
+from tests.helpers import scan_paths
 
 POLICY = """\
 id: TDV-TEST-001
@@ -37,8 +38,8 @@ def test_conflicting_fixes_of_one_field_are_all_refused(workdir):
     path = workdir / "web.yaml"
     text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels: {a: b}\nspec:\n  replicas: 1\n"
     path.write_text(text, encoding="utf-8")
-    report = run_scan([str(path)], include=["TDV-TEST-001"], policy_dirs=[workdir / "policies"], root=workdir,
-                      config=Config())
+    report = scan_paths([path], include=["TDV-TEST-001"], policy_dirs=[workdir / "policies"], root=workdir,
+                        config=Config())
     assert len(report.failures[0].violations) == 2
     [change] = plan_changes(report, {}, (), (), workdir)
     assert not change.changed and not change.done

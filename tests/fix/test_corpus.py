@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.fix.conftest import fix, scan
 from validator.fingerprint import fingerprint
 from validator.sources.terraform_hcl import parse_text
 from validator.sources.yaml_loader import YamlError, load_documents
+
+from tests.helpers import fix_paths, scan_paths
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 TREES = {
@@ -36,7 +37,7 @@ def test_a_real_tree_is_fixed_safely(name, workdir):
     tree = workdir / name
     shutil.copytree(TREES[name], tree)
     before = snapshot(tree)
-    changes = fix([tree], workdir)
+    changes = fix_paths([tree], workdir)
     fixed = {fingerprint(i.result.policy.id, i.result.resource, i.violation.field_path)
              for c in changes for i in c.done}
     after = snapshot(tree)
@@ -51,6 +52,6 @@ def test_a_real_tree_is_fixed_safely(name, workdir):
         assert not edited, "a Helm chart was edited"
     else:
         assert edited and fixed, f"nothing was fixed in {name}"
-    report = scan([tree], workdir)
+    report = scan_paths([tree], root=workdir)
     assert not fixed & prints(report), "findings reported fixed are still there"
-    assert not any(c.changed for c in fix([tree], workdir)), "a second run changed files"
+    assert not any(c.changed for c in fix_paths([tree], workdir)), "a second run changed files"

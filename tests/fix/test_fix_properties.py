@@ -11,9 +11,10 @@ import yaml
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from tests.fix.conftest import fix
 from validator.fix import api_rules, verify
 from validator.sources.yaml_loader import YamlError, load_documents
+
+from tests.helpers import fix_paths
 
 K8S = ["TDV-K8S-002", "TDV-K8S-003", "TDV-K8S-010", "TDV-K8S-012", "TDV-K8S-013", "TDV-K8S-018",
        "TDV-K8S-019", "TDV-K8S-023", "TDV-K8S-025", "TDV-K8S-030"]
@@ -118,8 +119,8 @@ def _without_owned(document: dict) -> dict:
 
 
 def _run_twice(directory: Path, path: Path, policies: list[str]) -> tuple[list, list]:
-    first = fix([path], directory, policies)
-    second = fix([path], directory, policies)
+    first = fix_paths([path], directory, policies)
+    second = fix_paths([path], directory, policies)
     return first, second
 
 

@@ -7,9 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from validator.cli import main
+
+from tests.helpers import tdv
 
 DATA = Path(__file__).resolve().parent / "data"
 GOLDEN = [("shop.yaml", "shop.fixed.yaml"), ("main.tf", "main.fixed.tf")]
@@ -28,7 +28,7 @@ def copies(workdir, monkeypatch):
 
 def run(*arguments):
     chosen = [option for policy_id in FIXES for option in ("--policy", policy_id)]
-    return CliRunner().invoke(main, ["fix", "--no-config", "--no-color", *chosen, *arguments])
+    return tdv("fix", "--no-config", "--no-color", *chosen, *arguments)
 
 
 def test_fix_writes_exactly_the_golden_files(copies):

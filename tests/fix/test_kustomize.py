@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
-from tests.fix.conftest import fix, scan
 from validator.sources.render import kustomize as renderer
+
+from tests.helpers import fix_paths, scan_paths, write
 
 BASE = """\
 # The web tier.
@@ -40,12 +40,6 @@ spec:
 """
 
 
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 @pytest.fixture
 def tree(workdir):
     assert renderer.renderer() is not None, "CI installs kustomize or kubectl; the tests render for real"
@@ -60,9 +54,9 @@ def tree(workdir):
 
 def test_fields_go_to_the_base_or_the_patch_and_containers_are_matched_by_name(tree):
     policies = ["TDV-K8S-002", "TDV-K8S-019", "TDV-K8S-030"]
-    before = scan([tree / "overlays" / "prod"], tree, policies)
+    before = scan_paths([tree / "overlays" / "prod"], root=tree, include=policies)
     assert before.failures and not before.errors
-    changes = fix([tree / "overlays" / "prod"], tree, policies)
+    changes = fix_paths([tree / "overlays" / "prod"], tree, policies)
     assert not [p for c in changes for p in c.problems]
     base = (tree / "base" / "deployment.yaml").read_text(encoding="utf-8")
     assert base == BASE.replace("  name: web\n", "  name: web\n  labels:\n    app.kubernetes.io/name: web\n"
@@ -74,18 +68,19 @@ def test_fields_go_to_the_base_or_the_patch_and_containers_are_matched_by_name(t
     assert (tree / "overlays" / "prod" / "resources.yaml").read_text(encoding="utf-8") == PATCH + (
         "              memory: 128Mi\n            limits:\n              memory: 256Mi\n")
     assert (tree / "overlays" / "staging" / "resources.yaml").read_text(encoding="utf-8") == PATCH
-    after = scan([tree / "overlays" / "prod"], tree, policies)
+    after = scan_paths([tree / "overlays" / "prod"], root=tree, include=policies)
     assert not after.failures and not after.errors
-    assert not any(c.changed for c in fix([tree / "overlays"], tree, ["TDV-K8S-002", "TDV-K8S-030"]))
+    assert not any(c.changed for c in fix_paths([tree / "overlays"], tree, ["TDV-K8S-002", "TDV-K8S-030"]))
 
 
 def test_both_overlays_fixed_together_share_the_base_edits(tree):
-    changes = fix([tree / "overlays"], tree, ["TDV-K8S-002", "TDV-K8S-030", "TDV-K8S-019"])
+    changes = fix_paths([tree / "overlays"], tree, ["TDV-K8S-002", "TDV-K8S-030", "TDV-K8S-019"])
     assert not [p for c in changes for p in c.problems]
     assert {c.display for c in changes if c.changed} == {
         "base/deployment.yaml", "overlays/prod/resources.yaml", "overlays/staging/resources.yaml"}
     assert (tree / "base" / "deployment.yaml").read_text(encoding="utf-8").count("allowPrivilegeEscalation") == 2
-    assert not scan([tree / "overlays"], tree, ["TDV-K8S-002", "TDV-K8S-030", "TDV-K8S-019"]).failures
+    assert not scan_paths([tree / "overlays"], root=tree,
+                          include=["TDV-K8S-002", "TDV-K8S-030", "TDV-K8S-019"]).failures
 
 
 def test_a_field_a_json_patch_sets_or_a_generated_object_is_refused(tree):
@@ -96,7 +91,7 @@ def test_a_field_a_json_patch_sets_or_a_generated_object_is_refused(tree):
           "configMapGenerator:\n  - name: settings\n    literals: [LOG_LEVEL=info]\n")
     write(overlay / "escalate.yaml", "- op: add\n  path: /spec/template/spec/containers/1/securityContext\n"
                                      "  value: {allowPrivilegeEscalation: true}\n")
-    changes = fix([overlay], tree, ["TDV-K8S-002", "TDV-K8S-030"])
+    changes = fix_paths([overlay], tree, ["TDV-K8S-002", "TDV-K8S-030"])
     problems = "\n".join(p for c in changes for p in c.problems)
     assert "comes from overlays/prod/kustomization.yaml (a generator, images, replicas or namespace)" in problems
     assert "overlays/prod/escalate.yaml has no Deployment document for prod-web" in problems

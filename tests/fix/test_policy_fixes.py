@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.fix.conftest import fix, scan
 from validator.engine.library import load_policies
 from validator.fix.plan import has_fix
+
+from tests.helpers import config_with, fix_paths, scan_paths
 
 FIXABLE = [policy for policy in load_policies([]) if has_fix(policy)]
 CASES = [(policy, case) for policy in FIXABLE for case in policy.tests
@@ -41,10 +42,11 @@ def repair(policy, case, directory: Path) -> Repair:
         path = directory / "fixture.yaml"
         path.write_text(yaml.safe_dump(case.object, sort_keys=False), encoding="utf-8")
     parameters = {policy.id: case.parameters} if case.parameters else None
-    assert scan([path], directory, [policy.id], parameters).failures, "the fixture must fail before the fix"
-    changes = fix([path], directory, [policy.id], parameters)
-    after = scan([path], directory, [policy.id], parameters)
-    again = fix([path], directory, [policy.id], parameters)
+    before = scan_paths([path], root=directory, include=[policy.id], config=config_with(parameters))
+    assert before.failures, "the fixture must fail before the fix"
+    changes = fix_paths([path], directory, [policy.id], parameters)
+    after = scan_paths([path], root=directory, include=[policy.id], config=config_with(parameters))
+    again = fix_paths([path], directory, [policy.id], parameters)
     return Repair(
         planned={item.violation.field_path for change in changes for item in change.done},
         remaining={v.field_path for result in after.failures for v in result.violations},

@@ -8,14 +8,13 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from tests.fix.conftest import fix, scan
-from validator.cli import main
 from validator.fix import files
 from validator.fix.apply import fix_files
 from validator.fix.plan import Planner
 from validator.fix.textedit import Refused
+
+from tests.helpers import fix_paths, scan_paths, tdv
 
 POD = """\
 apiVersion: v1
@@ -31,8 +30,7 @@ FIXED_LINE = "allowPrivilegeEscalation: false"
 
 
 def run(*arguments, input=None):
-    return CliRunner().invoke(main, ["fix", "--no-config", "--no-color", "--policy", "TDV-K8S-002", *arguments],
-                              input=input)
+    return tdv("fix", "--no-config", "--no-color", "--policy", "TDV-K8S-002", *arguments, input=input)
 
 
 @pytest.fixture
@@ -104,7 +102,7 @@ def test_a_helm_template_is_refused(workdir):
 def test_objects_rendered_from_a_chart_or_overlay_are_refused(workdir):
     path = workdir / "pod.yaml"
     path.write_text(POD, encoding="utf-8")
-    report = scan([path], workdir, ["TDV-K8S-002"])
+    report = scan_paths([path], root=workdir, include=["TDV-K8S-002"])
     for result in report.failures:
         result.resource.metadata["rendered-from"] = "charts/shop"
     planned = [item for result in report.failures for item in Planner().plan(result)]
@@ -121,7 +119,7 @@ def test_suppressed_findings_are_not_fixed(workdir, suppression):
     path = workdir / "pod.yaml"
     text = POD.replace("  name: web\n", "  name: web\n" + suppression)
     path.write_text(text, encoding="utf-8")
-    changes = fix([path], workdir, ["TDV-K8S-002", "TDV-K8S-012"])
+    changes = fix_paths([path], workdir, ["TDV-K8S-002", "TDV-K8S-012"])
     fixed = path.read_text(encoding="utf-8")
     assert FIXED_LINE not in fixed
     assert "readOnlyRootFilesystem: true" in fixed
@@ -133,7 +131,7 @@ def test_an_exemption_in_the_config_is_honoured(inside):
     (inside / ".tdv.yaml").write_text(
         "exemptions:\n  - policy: TDV-K8S-002\n    name: web\n    reason: debugging image\n    owner: shop\n",
         encoding="utf-8")
-    result = CliRunner().invoke(main, ["fix", "--policy", "TDV-K8S-002", "pod.yaml"])
+    result = tdv("fix", "--policy", "TDV-K8S-002", "pod.yaml")
     assert result.exit_code == 0, result.output
     assert (inside / "pod.yaml").read_text(encoding="utf-8") == POD
 
@@ -143,7 +141,7 @@ def test_a_terraform_skip_comment_is_honoured(workdir):
     text = ('# tdv:skip=TDV-AWS-007 the reporting tool connects from the office\n'
             'resource "aws_db_instance" "orders" {\n  publicly_accessible = true\n}\n')
     path.write_text(text, encoding="utf-8")
-    fix([path], workdir, ["TDV-AWS-007", "TDV-AWS-008"])
+    fix_paths([path], workdir, ["TDV-AWS-007", "TDV-AWS-008"])
     assert path.read_text(encoding="utf-8") == text.replace("= true\n", "= true\n  storage_encrypted   = true\n")
 
 
@@ -183,7 +181,7 @@ def test_a_plan_is_fixed_in_its_tf_files(inside):
         "change": {"actions": ["create"], "before": None, "after": {"publicly_accessible": True},
                    "after_unknown": {}, "after_sensitive": {}}}]}
     (inside / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
-    result = CliRunner().invoke(main, ["fix", "--no-config", "--policy", "TDV-AWS-007", "plan.json"])
+    result = tdv("fix", "--no-config", "--policy", "TDV-AWS-007", "plan.json")
     assert result.exit_code == 0, result.output
     assert "fixed in the .tf files" in result.stderr
     assert json.loads((inside / "plan.json").read_text(encoding="utf-8")) == plan

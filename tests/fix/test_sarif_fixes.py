@@ -10,13 +10,11 @@ from urllib.parse import unquote
 
 import jsonschema
 import pytest
-from click.testing import CliRunner
 
-from tests.fix.conftest import scan
-from validator.cli import main
 from validator.fix import yaml_edit
-from validator.fix.preview import finding_fixes
 from validator.fix.textedit import Replacement, apply_replacements
+
+from tests.helpers import planned_fixes, scan_paths, tdv
 
 DATA = Path(__file__).resolve().parent / "data"
 FIXES = ["TDV-K8S-002", "TDV-K8S-003", "TDV-K8S-010", "TDV-K8S-012", "TDV-K8S-013", "TDV-K8S-018", "TDV-K8S-019",
@@ -33,7 +31,7 @@ def tree(workdir, monkeypatch):
 
 
 def sarif_log(*arguments) -> dict:
-    result = CliRunner().invoke(main, ["scan", "--no-config", "-o", "sarif", *arguments])
+    result = tdv("scan", "--no-config", "-o", "sarif", *arguments)
     assert result.exit_code in (0, 1), result.output
     return json.loads(result.stdout)
 
@@ -81,7 +79,7 @@ def test_a_fix_is_byte_for_byte_what_tdv_fix_writes(tree):
     (tree / "key.tf").write_text('resource "aws_kms_key" "k" {\n  description = "k" # data\n}\n', encoding="utf-8")
     [result] = fixed_results(sarif_log("--policy", "TDV-AWS-011", "key.tf"))
     path, text = patched(tree, result["fixes"][0])
-    assert CliRunner().invoke(main, ["fix", "--no-config", "--policy", "TDV-AWS-011", "key.tf"]).exit_code == 1
+    assert tdv("fix", "--no-config", "--policy", "TDV-AWS-011", "key.tf").exit_code == 1
     assert path.read_text(encoding="utf-8") == text
 
 
@@ -97,7 +95,7 @@ def test_fixes_use_the_parameters_of_the_config_the_scan_read(tree):
     (tree / ".tdv.yaml").write_text("parameters:\n  TDV-K8S-019: {fix_memory_limit: 1Gi}\n", encoding="utf-8")
     (tree / "pod.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n"
                                    "  - name: app\n    image: nginx:1.27\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["scan", "-o", "sarif", "--policy", "TDV-K8S-019", "pod.yaml"])
+    result = tdv("scan", "-o", "sarif", "--policy", "TDV-K8S-019", "pod.yaml")
     log = json.loads(result.stdout)
     inserted = [r["insertedContent"]["text"] for res in fixed_results(log) for f in res["fixes"]
                 for c in f["artifactChanges"] for r in c["replacements"]]
@@ -110,7 +108,6 @@ def test_each_file_is_composed_once_however_many_findings_it_has(workdir, monkey
     for file in ("a", "b"):
         (workdir / f"{file}.yaml").write_text("---\n".join(pod.format(name=f"{file}{n}") for n in range(3)),
                                                encoding="utf-8")
-    report = scan([workdir], workdir, policies=["TDV-K8S-002", "TDV-K8S-012"])  # one assignment each
     composed = []
     compose = yaml_edit._compose
 
@@ -120,7 +117,9 @@ def test_each_file_is_composed_once_however_many_findings_it_has(workdir, monkey
 
     monkeypatch.setattr(yaml_edit, "_compose", counted)
     yaml_edit._parse.cache_clear()
-    fixes = finding_fixes(report)
+    report = scan_paths([workdir], root=workdir, include=["TDV-K8S-002", "TDV-K8S-012"],  # one assignment each
+                        plan_fixes=True)
+    fixes = planned_fixes(report)
     assert len(fixes) == 2 * 3 * 2 * 2  # files, pods, containers, policies
     assert len(composed) == 2  # each finding's edit uses the nodes of its file
 
@@ -128,7 +127,6 @@ def test_each_file_is_composed_once_however_many_findings_it_has(workdir, monkey
 def test_each_tf_file_is_parsed_once_however_many_findings_it_has(tree, monkeypatch):
     from validator.fix import hcl_edit
 
-    report = scan([tree / "main.tf"], tree, policies=[p for p in FIXES if p.startswith("TDV-AWS")])
     parsed = []
     parse = hcl_edit.parse_text
 
@@ -138,6 +136,8 @@ def test_each_tf_file_is_parsed_once_however_many_findings_it_has(tree, monkeypa
 
     monkeypatch.setattr(hcl_edit, "parse_text", counted)
     hcl_edit._parsed.cache_clear()
-    fixes = finding_fixes(report)
+    report = scan_paths([tree / "main.tf"], root=tree, include=[p for p in FIXES if p.startswith("TDV-AWS")],
+                        plan_fixes=True)
+    fixes = planned_fixes(report)
     assert len(fixes) > 2
     assert len(parsed) == 1  # each finding's edit starts from the same text of main.tf

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from validator.engine.fix_spec import FixStep
 from validator.engine.policy import PolicyError, load_policy_file
 from validator.fix.plan import Planner
-from validator.fix.spec import FixStep
 
 POLICY = """\
 id: TDV-TEST-001

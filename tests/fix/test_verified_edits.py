@@ -9,14 +9,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from tests.fix.conftest import fix, scan
-from validator.cli import main
 from validator.engine.library import load_policies
 from validator.fix import verify
 from validator.fix.plan import Assignment
 from validator.model import Position
+
+from tests.helpers import fix_paths, scan_paths, tdv
 
 POD = """\
 apiVersion: v1
@@ -50,7 +49,7 @@ spec:
 
 
 def cli_fix(*arguments):
-    return CliRunner().invoke(main, ["fix", "--no-config", "--no-color", *arguments])
+    return tdv("fix", "--no-config", "--no-color", *arguments)
 
 
 @pytest.mark.parametrize("marks", [1, 2])  # three: the scan itself refuses the file
@@ -114,7 +113,7 @@ def test_a_fixed_text_that_reads_back_wrong_is_not_written(workdir, monkeypatch)
 
     monkeypatch.setattr(yaml_edit, "edit", sloppy)
     (workdir / "pod.yaml").write_text(POD, encoding="utf-8")
-    changes = fix([workdir / "pod.yaml"], workdir, ["TDV-K8S-002"])
+    changes = fix_paths([workdir / "pod.yaml"], workdir, ["TDV-K8S-002"])
     assert not any(change.changed for change in changes)
     assert [change.done for change in changes] == [[]]
     assert any("needs a human: the fixed file would change more than the fixed fields" in problem
@@ -164,11 +163,11 @@ def test_fixed_tf_fixtures_pass_terraform_fmt(workdir, monkeypatch):
     formatted = sorted(set(p.resolve() for p in paths) - _unformatted(workdir))  # fixtures fmt accepts already
     assert len(formatted) > 20
     before = {path: path.read_text(encoding="utf-8") for path in formatted}
-    changes = fix(formatted, workdir)
+    changes = fix_paths(formatted, workdir)
     assert sum(len(change.done) for change in changes if change.display.endswith(".tf")) > 20
     assert sorted(p.relative_to(workdir.resolve()).as_posix() for p in _unformatted(workdir) & set(formatted)) == []
     assert sum(path.read_text(encoding="utf-8") != before[path] for path in formatted) > 15
-    assert not scan(formatted, workdir).errors
+    assert not scan_paths(formatted, root=workdir).errors
 
 
 def test_only_the_changed_documents_and_blocks_are_read_again_and_still_checked():

@@ -135,13 +135,29 @@ validations:
     assert [(r.status, r.violations) for r in without] == [(r.status, r.violations) for r in with_inventory]
 
 
-def test_cross_resource_policies_stay_out_of_batches():
-    from validator.engine.cel import CelEvaluator
+def test_batched_cross_resource_verdicts_equal_unbatched_ones(monkeypatch):
+    """With an inventory, the batch of a kind holds its cross-resource policies too."""
+    import validator.engine as engine_module
 
-    evaluator = CelEvaluator()
-    compiled = [evaluator.compile(policy(SECRETS_POLICY), {}),
-                evaluator.compile(policy(SECRETS_POLICY.replace("TDV-T-001", "TDV-T-003")), {})]
-    assert evaluator.batch(compiled) is None
+    documents = []
+    for number in range(60):
+        grants = "secrets" if number % 3 else "pods"
+        documents.append({**BINDING, "metadata": {"name": f"b{number}", "namespace": "shop"},
+                          "roleRef": {**BINDING["roleRef"], "name": f"r{number}"}})
+        documents.append({**ROLE, "metadata": {"name": f"r{number}", "namespace": "shop"},
+                          "rules": [{"apiGroups": [""], "resources": [grants], "verbs": ["get"]}]})
+    scanned = resources(*documents)
+    chosen = [policy(SECRETS_POLICY), policy(SECRETS_POLICY.replace("TDV-T-001", "TDV-T-003"))]
+    built = inventory.build_from(scanned)
+    monkeypatch.setattr(engine_module, "BATCH_MIN_RESOURCES", 10)
+    engine = Engine.build(chosen)
+    batched = engine.run(scanned, built)
+    assert any(engine._batches.get(("RoleBinding", True)) or [])
+    monkeypatch.setattr(engine_module, "BATCH_MIN_RESOURCES", 10**9)
+    alone = Engine.build(chosen).run(scanned, built)
+    assert [(r.policy.id, r.status, r.violations) for r in batched] == [(r.policy.id, r.status, r.violations)
+                                                                       for r in alone]
+    assert sum(r.status is Status.FAIL for r in batched) == 80
 
 
 def test_the_reports_carry_related_locations(tmp_path):

@@ -5,12 +5,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from validator.cli import main
 from validator.engine.library import load_each, load_policies
 from validator.engine.policy import PolicyError
 from validator.model import Severity
+
+from tests.helpers import tdv
 
 pytest.importorskip("regorus", reason="the Rego extra is not installed (pip install '.[rego]')")
 
@@ -82,8 +82,8 @@ def policy_dir(tmp_path: Path, **files: str) -> Path:
 
 def scan(tmp_path: Path, directory: Path):
     (tmp_path / "app.yaml").write_text(MANIFESTS)
-    result = CliRunner().invoke(main, ["scan", str(tmp_path / "app.yaml"), "--policies", str(directory),
-                                       "--policy", "CONFTEST-*", "-o", "json"], catch_exceptions=False)
+    result = tdv("scan", str(tmp_path / "app.yaml"), "--policies", str(directory), "--policy", "CONFTEST-*",
+                 "-o", "json")
     return result, json.loads(result.stdout)
 
 
@@ -131,8 +131,8 @@ def test_a_file_that_does_not_compile_is_an_error_naming_it(tmp_path):
 def test_terraform_resources_are_left_alone(tmp_path):
     (tmp_path / "main.tf").write_text('resource "aws_s3_bucket" "logs" {\n  bucket = "logs"\n}\n')
     directory = policy_dir(tmp_path, main='package main\n\ndeny contains "no labels" if { not input.metadata.labels }\n')
-    result = CliRunner().invoke(main, ["scan", str(tmp_path / "main.tf"), "--policies", str(directory),
-                                       "--policy", "CONFTEST-*", "-o", "json"], catch_exceptions=False)
+    result = tdv("scan", str(tmp_path / "main.tf"), "--policies", str(directory), "--policy", "CONFTEST-*",
+                 "-o", "json")
     report = json.loads(result.stdout)
     assert result.exit_code == 0 and report["findings"] == [] and report["summary"]["errors"] == 0
 
@@ -140,9 +140,8 @@ def test_terraform_resources_are_left_alone(tmp_path):
 def test_conftest_namespace_picks_other_packages(tmp_path):
     directory = policy_dir(tmp_path, main=V0, helpers=HELPERS_V1, team=V0.replace("package main", "package team"))
     (tmp_path / "app.yaml").write_text(MANIFESTS)
-    result = CliRunner().invoke(main, ["scan", str(tmp_path / "app.yaml"), "--policies", str(directory),
-                                       "--conftest-namespace", "team", "--policy", "CONFTEST-*", "-o", "json"],
-                                catch_exceptions=False)
+    result = tdv("scan", str(tmp_path / "app.yaml"), "--policies", str(directory), "--conftest-namespace", "team",
+                 "--policy", "CONFTEST-*", "-o", "json")
     report = json.loads(result.stdout)
     assert {f["policyId"] for f in report["findings"]} == {"CONFTEST-TEAM-DENY", "CONFTEST-TEAM-WARN"}
     both = load_policies([directory], include_builtin=False, conftest_namespaces=("main", "team"))

@@ -5,12 +5,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from validator.cli import main
 from validator.engine.library import load_each, load_policies
 from validator.engine.policy import PolicyError
 from validator.model import Severity
+
+from tests.helpers import tdv
 
 pytest.importorskip("regorus", reason="the Rego extra is not installed (pip install '.[rego]')")
 
@@ -95,8 +95,8 @@ def policy_dir(tmp_path: Path, *constraints: str, template: str = TEMPLATE) -> P
 
 def scan(tmp_path: Path, policies: Path, *args: str):
     (tmp_path / "app.yaml").write_text(MANIFESTS)
-    result = CliRunner().invoke(main, ["scan", str(tmp_path / "app.yaml"), "--policies", str(policies),
-                                       "--policy", "TEAMLABELS-*", "-o", "json", *args], catch_exceptions=False)
+    result = tdv("scan", str(tmp_path / "app.yaml"), "--policies", str(policies), "--policy", "TEAMLABELS-*",
+                 "-o", "json", *args)
     return result, json.loads(result.stdout)
 
 
@@ -176,7 +176,7 @@ def test_bad_templates_are_one_line_errors_naming_the_file(tmp_path, change, mes
     if message is None:
         return
     (tmp_path / "app.yaml").write_text(MANIFESTS)
-    result = CliRunner().invoke(main, ["scan", str(tmp_path / "app.yaml"), "--policies", str(directory)])
+    result = tdv("scan", str(tmp_path / "app.yaml"), "--policies", str(directory))
     assert result.exit_code == 2
     assert "template.yaml" in result.output and message in result.output
     assert "Traceback" not in result.output
@@ -201,8 +201,8 @@ def test_network_calls_are_refused(tmp_path):
     template = TEMPLATE.replace("not input.review.object", 'http.send({"method": "get", "url": "http://x"})\n'
                                 "          not input.review.object")
     (tmp_path / "app.yaml").write_text(MANIFESTS)
-    result = CliRunner().invoke(main, ["scan", str(tmp_path / "app.yaml"), "--policies",
-                                       str(policy_dir(tmp_path, constraint(), template=template))])
+    result = tdv("scan", str(tmp_path / "app.yaml"), "--policies",
+                 str(policy_dir(tmp_path, constraint(), template=template)))
     assert result.exit_code == 2 and "calls http.send" in result.output
 
 
@@ -211,8 +211,8 @@ def test_network_calls_are_refused(tmp_path):
 def test_a_resource_without_namespace_is_in_default_as_gator_takes_it(tmp_path, match, found):
     (tmp_path / "pod.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: lone}\nspec: {containers: []}\n")
     directory = policy_dir(tmp_path, constraint(spec=f"  match:\n    {match}\n  parameters: {{labels: [team]}}"))
-    result = CliRunner().invoke(main, ["scan", str(tmp_path / "pod.yaml"), "--policies", str(directory),
-                                       "--policy", "TEAMLABELS-*", "-o", "json"], catch_exceptions=False)
+    result = tdv("scan", str(tmp_path / "pod.yaml"), "--policies", str(directory), "--policy", "TEAMLABELS-*",
+                 "-o", "json")
     messages = [f["message"] for f in json.loads(result.stdout)["findings"]]
     assert messages == (["Pod/lone in  by tdv (CREATE) has no label team"] if found else [])
 
@@ -241,8 +241,7 @@ def test_a_bad_template_is_an_input_error_and_the_scan_goes_on(tmp_path):
         "not input.review", "not input.review[")
     (directory / "broken.yaml").write_text(broken + "---\n" + constraint().replace("TeamLabels", "BrokenLabels"))
     (tmp_path / "app.yaml").write_text(MANIFESTS)
-    result = CliRunner().invoke(main, ["scan", str(tmp_path / "app.yaml"), "--policies", str(directory),
-                                       "-o", "json"], catch_exceptions=False)
+    result = tdv("scan", str(tmp_path / "app.yaml"), "--policies", str(directory), "-o", "json")
     report = json.loads(result.stdout)
     assert result.exit_code == 2  # an input error
     [error] = [e for e in report["errors"] if "broken.yaml" in e["path"]]

@@ -4,12 +4,12 @@ the runtime bound on a check's time turns a slow check into an error result."""
 import textwrap
 
 import pytest
-from click.testing import CliRunner
 
-from validator.cli import main
 from validator.engine.library import load_each
 from validator.engine.policy import PolicyError
 from validator.rego import INSTALL_HINT
+
+from tests.helpers import tdv
 
 CONFTEST = "package main\n\ndeny[msg] {\n  not input.metadata.labels.team\n  msg := \"no team label\"\n}\n"
 TEMPLATE = textwrap.dedent("""\
@@ -44,7 +44,7 @@ def test_without_the_extra_rego_is_an_input_error_saying_how_to_install(tmp_path
     [error] = load_each([tmp_path / "rego"], include_builtin=False)
     assert isinstance(error, PolicyError) and name in str(error) and "pip install" in str(error)
     (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
-    result = CliRunner().invoke(main, ["scan", str(tmp_path / "cm.yaml"), "--policies", str(tmp_path / "rego")])
+    result = tdv("scan", str(tmp_path / "cm.yaml"), "--policies", str(tmp_path / "rego"))
     assert result.exit_code == 2 and INSTALL_HINT in result.output and "Traceback" not in result.output
 
 
@@ -54,8 +54,7 @@ def test_a_check_over_the_time_limit_is_an_error_naming_the_policy(tmp_path, mon
     (tmp_path / "rego").mkdir()
     (tmp_path / "rego" / "policy.rego").write_text(CONFTEST)
     (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
-    result = CliRunner().invoke(main, ["scan", str(tmp_path / "cm.yaml"), "--policies", str(tmp_path / "rego"),
-                                       "--policy", "CONFTEST-*"])
+    result = tdv("scan", str(tmp_path / "cm.yaml"), "--policies", str(tmp_path / "rego"), "--policy", "CONFTEST-*")
     assert result.exit_code != 0
     assert "CONFTEST-MAIN-DENY could not be evaluated on ConfigMap/c: Rego evaluation took" in result.output
     assert "over the limit of 0 s per check" in result.output

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from validator.cli.scan import run_scan
+from tests.helpers import scan_paths, write
 
 # Values that must never be copied from the inputs into a report.
 ENV_SECRET = "hunter2-env-secret-value"
@@ -83,12 +83,6 @@ validations:
 """
 
 
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def write_manifests(root: Path, prefix: str = "") -> Path:
     """The standard input tree under root/manifests; returns the directory."""
     manifests = root / "manifests"
@@ -99,7 +93,7 @@ def write_manifests(root: Path, prefix: str = "") -> Path:
 
 
 def scan(root: Path, *paths: Path, **options):
-    return run_scan([str(p) for p in paths], root=root, **options)
+    return scan_paths(paths, root=root, **options)
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ restyle or erase the log, bidirectional overrides could reorder what is shown.""
 import re
 
 import pytest
-from click.testing import CliRunner
 
-from validator.cli import main
 from validator.reporters.escape import printable
+
+from tests.helpers import tdv
 
 # YAML escapes: CR, ESC (\e), NUL (\0), BEL (\a), the 8-bit CSI (\x9b), RIGHT-TO-LEFT OVERRIDE.
 HOSTILE = r"app\r0 findings\e[2K\0\a\x9b31m\u202egnp.exe"
@@ -39,7 +39,7 @@ def hostile(tmp_path, monkeypatch):
 
 
 def scan(*args):
-    return CliRunner().invoke(main, ["scan", ".", "--policy", "TDV-K8S-001", "--policy", "TDV-K8S-002", *args], catch_exceptions=False)
+    return tdv("scan", ".", "--policy", "TDV-K8S-001", "--policy", "TDV-K8S-002", *args)
 
 
 @pytest.mark.parametrize("color", ["--color", "--no-color"])

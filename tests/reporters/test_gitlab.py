@@ -16,14 +16,14 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from click.testing import CliRunner
 
-from validator.cli import main
-from validator.reporters import RenderOptions, codequality, gitlab_sast
+from validator.reporters import FormatOptions, codequality, gitlab_sast
+
+from tests.helpers import tdv
 
 SAST_SCHEMA = Path(__file__).resolve().parent.parent / "integrations" / "schemas" / "gitlab-sast-report-format-15.0.7.json"
 CODE_QUALITY_SEVERITIES = {"info", "minor", "major", "critical", "blocker"}
-OPTIONS = RenderOptions()
+OPTIONS = FormatOptions()
 
 
 def sast(report) -> dict:
@@ -159,10 +159,8 @@ def test_no_secret_values_in_either_report(report, secrets):
 def test_cli_writes_both_reports(tmp_path, input_tree, sast_validator):
     manifests = input_tree(tmp_path)
     out = tmp_path / "reports"
-    result = CliRunner().invoke(main, [
-        "scan", str(manifests), "--root", str(tmp_path),
-        "-o", f"gitlab-sast={out / 'gl-sast-report.json'}", "-o", f"codequality={out / 'gl-code-quality.json'}",
-    ])
+    result = tdv("scan", str(manifests), "--root", str(tmp_path),
+                 "-o", f"gitlab-sast={out / 'gl-sast-report.json'}", "-o", f"codequality={out / 'gl-code-quality.json'}")
     assert result.exit_code == 2, result.output  # broken.yaml is an input error; the rest is still scanned
     data = json.loads((out / "gl-sast-report.json").read_text(encoding="utf-8"))
     assert not list(sast_validator.iter_errors(data)) and data["vulnerabilities"]

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from validator.reporters import RenderOptions, sarif
+from validator.reporters import FormatOptions, sarif
 from validator.reporters.attrs_json import to_json_data
 from validator.reporters.indented_json import dumps_indented
 
@@ -45,7 +45,7 @@ def test_same_text_for_a_sarif_log(report_with_evaluation_error):
     data = to_json_data(sarif.build(report_with_evaluation_error), sarif.ALWAYS_WRITTEN)
     expected = json.dumps(data, indent=2, ensure_ascii=False)
     assert dumps_indented(data) == expected
-    text = sarif.render(report_with_evaluation_error, RenderOptions())
+    text = sarif.render(report_with_evaluation_error, FormatOptions())
     assert text == dumps_indented(data, frozenset({"results"})) + "\n" and json.loads(text) == data
 
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from validator.reporters import RenderOptions, json_report
+from validator.reporters import FormatOptions, json_report
 
 SKIPPED_POD = """\
 apiVersion: v1
@@ -40,12 +40,12 @@ def test_the_report_has_every_kind_of_entry(report):
 
 
 def test_the_output_is_the_data_of_build(report):
-    assert json.loads(json_report.render(report, RenderOptions())) == json_report.build(report)
+    assert json.loads(json_report.render(report, FormatOptions())) == json_report.build(report)
 
 
 def test_each_entry_is_one_line(report):
     data = json_report.build(report)
-    lines = json_report.render(report, RenderOptions()).splitlines()
+    lines = json_report.render(report, FormatOptions()).splitlines()
     for key in json_report.ONE_LINE_ENTRIES:
         start = lines.index(f'  "{key}": [') + 1
         end = start + len(data[key])

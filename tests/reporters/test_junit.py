@@ -10,11 +10,11 @@ from collections import Counter
 
 import pytest
 import xmlschema
-from click.testing import CliRunner
 import junit_xml
 
-from validator.cli import main
-from validator.reporters import RenderOptions, junit
+from validator.reporters import FormatOptions, junit
+
+from tests.helpers import tdv
 
 XSD = Path(__file__).resolve().parent.parent / "schemas" / "junit-10-with-file.xsd"
 LOCATION_LINE = re.compile(r"^(?P<file>[^:\s]+):(?P<line>\d+):(?P<column>\d+)  (?P<message>.+)$")
@@ -26,7 +26,7 @@ def schema() -> xmlschema.XMLSchema:
 
 
 def render(report) -> str:
-    return junit.render(report, RenderOptions())
+    return junit.render(report, FormatOptions())
 
 
 def cases(text: str) -> list[ET.Element]:
@@ -212,10 +212,7 @@ def test_no_secret_values_in_output(report_with_evaluation_error, secrets):
 
 def test_cli_writes_junit(schema, tmp_path, manifests, secrets):
     out = tmp_path / "reports" / "tdv.xml"
-    result = CliRunner().invoke(
-        main,
-        ["scan", str(manifests), "--root", str(tmp_path), "-o", f"junit={out}", "-o", f"sarif={out}.sarif"],
-    )
+    result = tdv("scan", str(manifests), "--root", str(tmp_path), "-o", f"junit={out}", "-o", f"sarif={out}.sarif")
     assert result.exit_code == 2, result.output
     text = out.read_text(encoding="utf-8")
     schema.validate(text)

@@ -6,13 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from validator.cli import main
-from validator.cli.scan import run_scan
-from validator.reporters import RenderOptions, markdown
+from validator.reporters import FormatOptions, markdown
 
-OPTIONS = RenderOptions()
+from tests.helpers import scan_paths, tdv
+
+OPTIONS = FormatOptions()
 ROW = re.compile(r"^\| (critical|high|medium|low|info) \| `(.+?):(\d+)` \| \[(\S+)\]\((\S+)\) \|", re.M)
 UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
@@ -120,7 +119,7 @@ def big_report(tmp_path_factory):
     apps.mkdir()
     for index in range(40):
         (apps / f"app{index:02}.yaml").write_text(_deployments(index, 8), encoding="utf-8")
-    return run_scan([str(apps)], root=apps.parent)
+    return scan_paths([apps], root=apps.parent)
 
 
 def _deployments(seed: int, count: int) -> str:
@@ -158,7 +157,7 @@ def test_truncation_keeps_whole_rows_and_closes_sections(big_report, limit):
 def test_cli_writes_markdown_file(tmp_path: Path, app_text, write_file):
     manifest = write_file(tmp_path / "app.yaml", app_text)
     out = tmp_path / "out" / "summary.md"
-    result = CliRunner().invoke(main, ["scan", str(manifest), "--root", str(tmp_path), "-o", f"markdown={out}"])
+    result = tdv("scan", str(manifest), "--root", str(tmp_path), "-o", f"markdown={out}")
     assert result.exit_code == 1, result.output
     assert "`app.yaml:" in out.read_text(encoding="utf-8")
 

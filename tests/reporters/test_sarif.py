@@ -9,19 +9,19 @@ from urllib.parse import unquote, urlparse
 
 import jsonschema
 import pytest
-from click.testing import CliRunner
 from sarif_om import Region, Result, Message, Run, Tool, ToolComponent
 
-from validator.cli import main
 from validator.fingerprint import for_report
-from validator.reporters import RenderOptions, sarif
+from validator.reporters import FormatOptions, sarif
 from validator.reporters.attrs_json import to_json_data
+
+from tests.helpers import tdv
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 
 
 def render(report) -> dict:
-    return json.loads(sarif.render(report, RenderOptions()))
+    return json.loads(sarif.render(report, FormatOptions()))
 
 
 def run_of(report) -> dict:
@@ -328,7 +328,7 @@ def test_clean_scan_is_successful(tmp_path, write_file, scan_tree):
 
 
 def test_no_secret_values_in_output(report_with_evaluation_error, secrets):
-    text = sarif.render(report_with_evaluation_error, RenderOptions())
+    text = sarif.render(report_with_evaluation_error, FormatOptions())
     for secret in secrets:
         assert secret not in text
 
@@ -338,11 +338,8 @@ def test_no_secret_values_in_output(report_with_evaluation_error, secrets):
 
 def test_cli_writes_sarif_and_junit(tmp_path, manifests, secrets):
     out = tmp_path / "out"
-    result = CliRunner().invoke(
-        main,
-        ["scan", str(manifests), "--root", str(tmp_path),
-         "-o", f"sarif={out / 'tdv.sarif'}", "-o", f"junit={out / 'tdv.xml'}"],
-    )
+    result = tdv("scan", str(manifests), "--root", str(tmp_path),
+                 "-o", f"sarif={out / 'tdv.sarif'}", "-o", f"junit={out / 'tdv.xml'}")
     assert result.exit_code == 2, result.output  # the broken file is an input error
     log = json.loads((out / "tdv.sarif").read_text(encoding="utf-8"))
     assert schema_errors(jsonschema.Draft4Validator, "sarif-schema-2.1.0.json", log) == []

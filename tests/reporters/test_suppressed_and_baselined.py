@@ -14,7 +14,7 @@ import pytest
 import xmlschema
 
 from validator.config import load_config
-from validator.reporters import RenderOptions, codequality, console, gitlab_sast, json_report, junit, markdown, sarif
+from validator.reporters import FormatOptions, codequality, console, gitlab_sast, json_report, junit, markdown, sarif
 
 TESTS = Path(__file__).resolve().parent.parent
 REPORT_SCHEMA = TESTS.parent / "validator" / "schemas" / "report-v1.schema.json"
@@ -106,7 +106,7 @@ def test_the_scan_fails_on_the_new_finding_only(mixed):
 
 
 def test_json_is_valid_and_lists_suppressed_findings_apart(mixed):
-    report = json.loads(json_report.render(mixed, RenderOptions()))
+    report = json.loads(json_report.render(mixed, FormatOptions()))
     jsonschema.Draft202012Validator(json.loads(REPORT_SCHEMA.read_text())).validate(report)
     assert report["schemaVersion"] == "1.1"
     assert by_state(report["findings"]) == {"new": ["container debug runs privileged"],
@@ -129,7 +129,7 @@ def test_json_is_valid_and_lists_suppressed_findings_apart(mixed):
 
 
 def test_json_without_any_of_it_is_still_a_valid_report(report):
-    data = json.loads(json_report.render(report, RenderOptions()))
+    data = json.loads(json_report.render(report, FormatOptions()))
     jsonschema.Draft202012Validator(json.loads(REPORT_SCHEMA.read_text())).validate(data)
     assert data["suppressed"] == [] and data["warnings"] == [] and "baseline" not in data["summary"]
     assert all("baseline" not in f and "suppression" not in f for f in data["findings"])
@@ -140,12 +140,12 @@ def test_json_without_any_of_it_is_still_a_valid_report(report):
     (jsonschema.Draft7Validator, "codeql-action-sarif-schema-2.1.0.json"),
 ])
 def test_sarif_is_valid(mixed, validator_class, schema_file):
-    log = json.loads(sarif.render(mixed, RenderOptions()))
+    log = json.loads(sarif.render(mixed, FormatOptions()))
     validator_class(json.loads((TESTS / "schemas" / schema_file).read_text())).validate(log)
 
 
 def test_sarif_marks_suppressions_and_baseline_states(mixed):
-    run = json.loads(sarif.render(mixed, RenderOptions()))["runs"][0]
+    run = json.loads(sarif.render(mixed, FormatOptions()))["runs"][0]
     results = run["results"]
     assert len(results) == 4
     suppressed = {r["ruleId"]: r["suppressions"] for r in results if "suppressions" in r}
@@ -165,7 +165,7 @@ def test_sarif_marks_suppressions_and_baseline_states(mixed):
 
 
 def test_junit_skips_suppressed_and_baselined_checks_and_fails_new_ones(mixed):
-    text = junit.render(mixed, RenderOptions())
+    text = junit.render(mixed, FormatOptions())
     xmlschema.XMLSchema(TESTS / "schemas" / "junit-10-with-file.xsd").validate(text)
     cases = {(c.get("classname"), c.get("name").split(" in ")[0]): c for c in ET.fromstring(text).iter("testcase")}
     exempted = cases[("tdv.TDV-K8S-001", "StatefulSet/shop/db")].find("skipped")
@@ -182,13 +182,13 @@ def test_junit_check_with_only_baselined_findings_is_skipped(tmp_path, write_fil
     write_file(tmp_path / "m" / "db.yaml", DB)
     scan_tree(tmp_path, tmp_path / "m", include=["TDV-K8S-001"], write_baseline=tmp_path / "b.json")
     report = scan_tree(tmp_path, tmp_path / "m", include=["TDV-K8S-001"], baseline=tmp_path / "b.json")
-    [case] = ET.fromstring(junit.render(report, RenderOptions())).iter("testcase")
+    [case] = ET.fromstring(junit.render(report, FormatOptions())).iter("testcase")
     assert case.find("skipped").get("message") == "baselined: 1 known finding recorded in b.json"
     assert case.find("failure") is None
 
 
 def test_console_lists_new_findings_and_counts_the_rest(mixed):
-    text = console.render(mixed, RenderOptions())
+    text = console.render(mixed, FormatOptions())
     assert "container debug runs privileged" in text and "container app runs privileged" not in text
     assert "storage driver" not in text
     assert "1 new finding (1 critical); 1 baselined; 2 suppressed;" in text
@@ -197,7 +197,7 @@ def test_console_lists_new_findings_and_counts_the_rest(mixed):
 
 
 def test_verbose_console_lists_suppressed_and_baselined_findings(mixed):
-    text = console.render(mixed, RenderOptions(verbose=True))
+    text = console.render(mixed, FormatOptions(verbose=True))
     assert "container app runs privileged  [Deployment/shop/web]  (baselined)" in text
     assert ("suppressed: the storage driver needs privileged mode (.tdv.yaml:3, owner dba-team, until 2030-12-31)"
             in text)
@@ -209,14 +209,14 @@ def test_console_names_baseline_findings_no_longer_found(tmp_path, write_file, s
     scan_tree(tmp_path, tmp_path / "m", include=["TDV-K8S-001"], write_baseline=tmp_path / "b.json")
     write_file(tmp_path / "m" / "db.yaml", DB.replace("privileged: true", "privileged: false"))
     report = scan_tree(tmp_path, tmp_path / "m", include=["TDV-K8S-001"], baseline=tmp_path / "b.json")
-    text = console.render(report, RenderOptions())
+    text = console.render(report, FormatOptions())
     assert "1 finding of the baseline b.json is no longer found; refresh it with --write-baseline." in text
-    verbose = console.render(report, RenderOptions(verbose=True))
+    verbose = console.render(report, FormatOptions(verbose=True))
     assert "TDV-K8S-001  container postgres runs privileged  [StatefulSet/shop/db]" in verbose
 
 
 def test_markdown_lists_new_findings_and_says_what_it_leaves_out(mixed):
-    text = markdown.render(mixed, RenderOptions())
+    text = markdown.render(mixed, FormatOptions())
     assert "tdv failed: 1 new finding, 1 blocking" in text
     assert "container debug runs privileged" in text and "container app runs privileged" not in text
     assert "Not listed: 1 in the baseline; 2 suppressed; 1 warning" in text

@@ -7,9 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from validator.cli import main
 from validator.model import InputError
 from validator.sources import collect
 from validator.sources.files import (
@@ -21,6 +19,8 @@ from validator.sources.files import (
     read_text,
 )
 from validator.sources.kubernetes import SUFFIXES
+
+from tests.helpers import tdv, write
 
 CONFIG_MAP = textwrap.dedent("""\
     apiVersion: v1
@@ -43,12 +43,6 @@ PRIVILEGED_POD = textwrap.dedent("""\
     """)
 
 
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def found(root: Path, *arguments: str) -> list[str | InputError]:
     """Display paths of the files discovered (input errors as they are)."""
     items = discover(arguments or [str(root)], root, SUFFIXES)
@@ -56,8 +50,7 @@ def found(root: Path, *arguments: str) -> list[str | InputError]:
 
 
 def scan_json(*arguments: str, input: str | None = None) -> tuple[int, dict]:
-    result = CliRunner().invoke(main, ["scan", "--no-config", *arguments, "-o", "json"], input=input)
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    result = tdv("scan", "--no-config", *arguments, "-o", "json", input=input)
     return result.exit_code, json.loads(result.stdout)
 
 
@@ -238,8 +231,7 @@ def test_stdin_holds_several_documents_and_mixes_with_files(tmp_path, monkeypatc
 
 def test_stdin_that_is_not_text_is_an_input_error(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
-    result = runner.invoke(main, ["scan", "--no-config", "-", "-o", "json"], input=b"\x00\x01binary")
+    result = tdv("scan", "--no-config", "-", "-o", "json", input=b"\x00\x01binary")
     assert result.exit_code == 2
     errors = json.loads(result.stdout)["errors"]
     assert errors == [{"kind": "input", "path": STDIN_NAME, "line": None,

@@ -6,7 +6,7 @@ import codecs
 
 import pytest
 
-from .conftest import AWS, CORPUS, PROJECT, scan, scan_json
+from tests.terraform.common import AWS, CORPUS, PROJECT, scan, scan_json
 
 GOOD_PLAN = (PROJECT / "plan.json").read_text()
 BAD_FILES = {
@@ -28,9 +28,9 @@ BAD_FILES = {
 
 
 @pytest.mark.parametrize("name", BAD_FILES)
-def test_each_bad_file_is_one_line_with_file_and_line(tmp_tf, name):
+def test_each_bad_file_is_one_line_with_file_and_line(tmp_tree, name):
     content, line, message = BAD_FILES[name]
-    directory = tmp_tf({name: content, "good/main.tf": (AWS / "storage.tf").read_text()})
+    directory = tmp_tree({name: content, "good/main.tf": (AWS / "storage.tf").read_text()})
     code, report = scan_json(str(directory), root=directory)
     assert code == 2
     error, = report["errors"]
@@ -40,8 +40,8 @@ def test_each_bad_file_is_one_line_with_file_and_line(tmp_tf, name):
     assert "hunter2" not in str(report)
 
 
-def test_console_shows_every_error_and_still_scans_the_rest(tmp_tf):
-    directory = tmp_tf({name: content for name, (content, _, _) in BAD_FILES.items()})
+def test_console_shows_every_error_and_still_scans_the_rest(tmp_tree):
+    directory = tmp_tree({name: content for name, (content, _, _) in BAD_FILES.items()})
     code, output = scan(str(directory), str(CORPUS / "checkov__runner_plan/tfplan.json"), "--no-color", root=directory.parent)
     assert code == 2
     errors = [line for line in output.splitlines() if line.startswith("error: ")]
@@ -51,8 +51,8 @@ def test_console_shows_every_error_and_still_scans_the_rest(tmp_tf):
     assert "hunter2" not in output
 
 
-def test_utf16_and_bom_plans_are_read(tmp_tf):
-    directory = tmp_tf({
+def test_utf16_and_bom_plans_are_read(tmp_tree):
+    directory = tmp_tree({
         "bom.json": codecs.BOM_UTF8 + GOOD_PLAN.encode("utf-8"),
         "utf16be.json": codecs.BOM_UTF16_BE + GOOD_PLAN.encode("utf-16-be"),
     })
@@ -61,11 +61,11 @@ def test_utf16_and_bom_plans_are_read(tmp_tf):
     assert report["summary"]["resources"] == 14
 
 
-def test_malformed_entries_are_reported_and_the_others_scanned(tmp_tf):
+def test_malformed_entries_are_reported_and_the_others_scanned(tmp_tree):
     plan = ('{"format_version": "1.2", "terraform_version": "1.9.0", "resource_changes": [7, {"address": "x"},'
             ' {"address": "aws_s3_bucket_acl.a", "type": "aws_s3_bucket_acl", "name": "a",'
             ' "change": {"actions": ["create"], "after": {"acl": "public-read"}}}]}')
-    directory = tmp_tf({"plan.json": plan})
+    directory = tmp_tree({"plan.json": plan})
     code, report = scan_json(str(directory), root=directory)
     assert code == 2
     assert [e["message"] for e in report["errors"]] == [

@@ -6,7 +6,7 @@ from validator.model import InputError
 from validator.sources.terraform_hcl import scan_texts
 from validator.sources.terraform_values import SENSITIVE, UNKNOWN_ITEM
 
-from .conftest import AWS, DATA, PROJECT, by_address, collect
+from tests.terraform.common import AWS, DATA, PROJECT, by_address, collect
 
 MODULE = '''\
 variable "env" {

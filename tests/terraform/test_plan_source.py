@@ -10,7 +10,7 @@ from validator.model import InputError
 from validator.sources import terraform_plan
 from validator.sources.terraform_values import SENSITIVE, UNKNOWN_ITEM
 
-from .conftest import CORPUS, DATA, PROJECT, SECRET, by_address, collect
+from tests.terraform.common import CORPUS, DATA, PROJECT, SECRET, by_address, collect
 
 REAL_PLANS = {  # file -> (format_version, resources that will exist after apply)
     "checkov__py_graph_check_tf_plan/py_graph_check_paln.json": ("0.1", 11),
@@ -34,9 +34,9 @@ def test_real_plans_of_every_format_are_read(name):
     assert f'"format_version": "{version}"' in (CORPUS / name).read_bytes().decode("utf-16" if "utf16" in name else "utf-8")
 
 
-def test_a_plan_is_recognised_by_content_not_by_name(tmp_tf):
+def test_a_plan_is_recognised_by_content_not_by_name(tmp_tree):
     plan = (CORPUS / "checkov__plan_with_deleted_resources/tfplan.json").read_text()
-    directory = tmp_tf({"anything.json": plan, "not-a-plan.json": '{"format_version": "1.0", "kind": "x"}'})
+    directory = tmp_tree({"anything.json": plan, "not-a-plan.json": '{"format_version": "1.0", "kind": "x"}'})
     inputs = collect(directory, root=directory)
     assert [r.ref for r in inputs.resources] == ["aws_secretsmanager_secret.default"]
     assert not inputs.errors  # the second file is neither a plan nor a Kubernetes object
@@ -69,10 +69,10 @@ def test_child_modules_for_each_and_count_give_full_addresses():
     assert deep.kind == "terraform_data" and deep.name == deep.ref
 
 
-def test_planned_values_are_the_fallback(tmp_tf):
+def test_planned_values_are_the_fallback(tmp_tree):
     plan = json.loads((PROJECT / "plan.json").read_text())
     del plan["resource_changes"]
-    directory = tmp_tf({"plan.json": json.dumps(plan)})
+    directory = tmp_tree({"plan.json": json.dumps(plan)})
     resources = by_address(collect(directory / "plan.json", root=directory))
     assert len(resources) == 7 and "terraform_data.legacy" not in resources
     assert resources["terraform_data.firewall"].document["input"]["password"] == SENSITIVE
@@ -118,8 +118,8 @@ def test_findings_point_at_tf_lines_of_the_plans_modules():
     assert (rule.path, rule.locate(()).line) == ("project/modules/net/main.tf", 5)
 
 
-def test_tf_root_points_elsewhere(tmp_tf):
-    directory = tmp_tf({"build/plan.json": (PROJECT / "plan.json").read_text()})
+def test_tf_root_points_elsewhere(tmp_tree):
+    directory = tmp_tree({"build/plan.json": (PROJECT / "plan.json").read_text()})
     alone = by_address(collect(directory / "build/plan.json", root=directory))
     assert alone["terraform_data.firewall"].path == "build/plan.json"
     mapped = by_address(collect(directory / "build/plan.json", root=DATA, tf_root=PROJECT))

@@ -11,7 +11,7 @@ import pytest
 from validator.reporters import FORMATS
 from validator.sources.terraform_values import SENSITIVE
 
-from .conftest import AWS, DATA, PROJECT, SECRET, TEST_POLICIES, scan
+from tests.terraform.common import AWS, DATA, PROJECT, SECRET, TEST_POLICIES, scan
 
 TF_SECRET = "correct-horse-battery-staple"  # a sensitive variable's default in AWS/variables.tf
 

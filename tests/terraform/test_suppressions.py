@@ -7,10 +7,11 @@ import json
 
 import pytest
 
-from validator.reporters import RenderOptions, sarif
+from validator.reporters import FormatOptions, sarif
 from validator.sources.terraform_hcl import scan_texts
 
-from .conftest import AWS, PROJECT, collect, scan, scan_json
+from tests.helpers import scan_paths
+from tests.terraform.common import AWS, PROJECT, collect, scan, scan_json
 
 REASON = "the bucket hosts the public website"
 
@@ -57,8 +58,8 @@ def outcome(report: dict) -> dict[str, tuple[str, str | None]]:
     return found
 
 
-def test_a_comment_above_a_block_suppresses_its_finding_in_a_tf_scan(tmp_tf):
-    directory = tmp_tf({"main.tf": SITE})
+def test_a_comment_above_a_block_suppresses_its_finding_in_a_tf_scan(tmp_tree):
+    directory = tmp_tree({"main.tf": SITE})
     code, report = scan_json(str(directory), "--policy", "TDV-AWS-001", root=directory)
     assert code == 1  # the other bucket's finding is still active
     assert outcome(report) == {"aws_s3_bucket.site": ("suppressed", REASON), "aws_s3_bucket.data": ("active", None)}
@@ -68,12 +69,10 @@ def test_a_comment_above_a_block_suppresses_its_finding_in_a_tf_scan(tmp_tf):
     assert report["summary"]["suppressed"] == 1 and not report["warnings"]
 
 
-def test_sarif_marks_the_finding_suppressed_in_source(tmp_tf):
-    from validator.cli.scan import run_scan
-
-    directory = tmp_tf({"main.tf": SITE})
-    report = run_scan([str(directory)], include=["TDV-AWS-001"], root=directory)
-    results = json.loads(sarif.render(report, RenderOptions()))["runs"][0]["results"]
+def test_sarif_marks_the_finding_suppressed_in_source(tmp_tree):
+    directory = tmp_tree({"main.tf": SITE})
+    report = scan_paths([directory], include=["TDV-AWS-001"], root=directory)
+    results = json.loads(sarif.render(report, FormatOptions()))["runs"][0]["results"]
     by_line = {r["locations"][0]["physicalLocation"]["region"]["startLine"]: r for r in results}
     assert set(by_line) == {4, 9}
     (suppression,) = by_line[4]["suppressions"]
@@ -81,8 +80,8 @@ def test_sarif_marks_the_finding_suppressed_in_source(tmp_tf):
     assert not by_line[9].get("suppressions")
 
 
-def test_a_plan_gets_the_comments_of_its_tf_block(tmp_tf):
-    directory = tmp_tf({"main.tf": SITE, "plan.json": plan_of(("aws_s3_bucket.site", "public-read"),
+def test_a_plan_gets_the_comments_of_its_tf_block(tmp_tree):
+    directory = tmp_tree({"main.tf": SITE, "plan.json": plan_of(("aws_s3_bucket.site", "public-read"),
                                                               ("aws_s3_bucket.data", "public-read"))})
     code, report = scan_json(str(directory / "plan.json"), "--policy", "TDV-AWS-001", root=directory)
     assert code == 1
@@ -96,17 +95,17 @@ def test_a_plan_gets_the_comments_of_its_tf_block(tmp_tf):
     assert report["summary"]["suppressed"] == 1 and len(report["findings"]) == 1
 
 
-def test_every_instance_of_a_counted_block_is_suppressed(tmp_tf):
+def test_every_instance_of_a_counted_block_is_suppressed(tmp_tree):
     tf = SITE.replace('"site" {\n', '"site" {\n  count  = 2\n')
-    directory = tmp_tf({"main.tf": tf, "plan.json": plan_of(("aws_s3_bucket.site[0]", "public-read"),
+    directory = tmp_tree({"main.tf": tf, "plan.json": plan_of(("aws_s3_bucket.site[0]", "public-read"),
                                                             ("aws_s3_bucket.site[1]", "public-read"))})
     _, report = scan_json(str(directory / "plan.json"), "--policy", "TDV-AWS-001", root=directory)
     assert outcome(report) == {"aws_s3_bucket.site[0]": ("suppressed", REASON),
                                "aws_s3_bucket.site[1]": ("suppressed", REASON)}
 
 
-def test_a_plan_without_its_tf_files_has_no_suppressions(tmp_tf):
-    directory = tmp_tf({"build/plan.json": plan_of(("aws_s3_bucket.site", "public-read")), "main.tf": SITE})
+def test_a_plan_without_its_tf_files_has_no_suppressions(tmp_tree):
+    directory = tmp_tree({"build/plan.json": plan_of(("aws_s3_bucket.site", "public-read")), "main.tf": SITE})
     _, report = scan_json(str(directory / "build/plan.json"), "--policy", "TDV-AWS-001", root=directory)
     assert outcome(report) == {"aws_s3_bucket.site": ("active", None)}
     _, report = scan_json(str(directory / "build/plan.json"), "--policy", "TDV-AWS-001", "--tf-root", str(directory),
@@ -115,11 +114,11 @@ def test_a_plan_without_its_tf_files_has_no_suppressions(tmp_tf):
 
 
 @pytest.mark.parametrize("form", ["tf", "plan"])
-def test_a_comment_without_a_reason_is_rejected_with_file_and_line(tmp_tf, form):
+def test_a_comment_without_a_reason_is_rejected_with_file_and_line(tmp_tree, form):
     files = {"main.tf": NO_REASON}
     if form == "plan":
         files["plan.json"] = plan_of(("aws_s3_bucket.site", "public-read"))
-    directory = tmp_tf(files)
+    directory = tmp_tree(files)
     target = directory / ("plan.json" if form == "plan" else "main.tf")
     code, report = scan_json(str(target), "--policy", "TDV-AWS-001", root=directory)
     assert code == 1

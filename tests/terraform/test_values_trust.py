@@ -15,7 +15,7 @@ from validator.sources.context import SourceContext
 from validator.sources.files import InputFile
 from validator.sources.terraform_hcl import scan_texts
 
-from .conftest import scan_json
+from tests.terraform.common import scan_json
 
 HUGE = "9" * 401  # beyond a 64-bit float
 ENORMOUS = "9" * 5000  # beyond Python's int conversion limit
@@ -97,8 +97,8 @@ def test_a_plan_mapped_to_a_deeply_nested_tf_block_is_still_read(tmp_path):
     assert (resources["x_thing.b"].path, resources["x_thing.b"].locate(("n",)).line) == ("main.tf", 5)
 
 
-def test_the_scan_reports_each_and_goes_on(tmp_tf):
-    directory = tmp_tf({
+def test_the_scan_reports_each_and_goes_on(tmp_tree):
+    directory = tmp_tree({
         "big/main.tf": 'resource "x_thing" "a" {\n  n = ' + HUGE + "\n}\n",
         "plan.json": plan(("big", {"n": 1})).replace('"n": 1', '"n": ' + HUGE),
         "s3/main.tf": 'resource "aws_s3_bucket_acl" "a" {\n  acl = "public-read"\n}\n',

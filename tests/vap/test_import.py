@@ -6,12 +6,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from validator.cli import main
 from validator.engine.library import load_each, load_policies
 from validator.engine.policy import Policy, PolicyError
 from validator.model import Severity
+
+from tests.helpers import tdv
 
 DATA = Path(__file__).parent / "data" / "replica-limit"
 
@@ -60,7 +60,7 @@ def write(directory: Path, name="labels", resources="configmaps", expression="\"
 
 
 def scan_json(*args):
-    result = CliRunner().invoke(main, ["scan", *args, "-o", "json"], catch_exceptions=False)
+    result = tdv("scan", *args, "-o", "json")
     return result, json.loads(result.stdout)
 
 
@@ -116,7 +116,7 @@ def test_cel_errors_name_file_line_and_column(tmp_path, expression, column, mess
     [error] = load_each([tmp_path], include_builtin=False)
     assert isinstance(error, PolicyError)
     assert error.line == 9 and f"column {column}" in error.message and message in error.message
-    result = CliRunner().invoke(main, ["scan", str(tmp_path), "--policies", str(tmp_path)])
+    result = tdv("scan", str(tmp_path), "--policies", str(tmp_path))
     assert result.exit_code == 2
     [line] = [line for line in result.output.splitlines() if "policy.yaml" in line]
     assert f"policy.yaml:9: CEL compile error at column {column}" in line

@@ -14,13 +14,9 @@ from validator.model import Status
 from validator.policy_tests import fixture_resource
 from validator.vap.export import Binding, NotExportable, api_server_env, export_policy, render
 
+from tests.vap.common import NOT_EXPORTABLE
+
 KUBERNETES = [p for p in load_policies([]) if p.source.startswith(f"{builtin_dir().name}/kubernetes/")]
-# Built-in Kubernetes policies the API server cannot enforce, with the reason. Keep it empty
-# where possible: a policy listed here is checked offline only.
-NOT_EXPORTABLE: dict[str, str] = {
-    # The API server refuses a version it no longer serves before any admission policy sees it.
-    "TDV-K8S-104": "removed API versions never reach admission",
-}
 
 
 def exported(policy: Policy, parameters: dict) -> list[dict]:

@@ -1,10 +1,10 @@
 """The `tdv` command line. Subcommands live one per module and are imported on demand,
 so `tdv --version` starts without loading the engine.
 
-Exit codes are decided here for every command: a UserError (validator.errors) raised by a
-command is printed as one line, `Error: <message>`, and exits 2, as click's usage errors
-do; a command exits 1 only for findings or failed checks, and an unexpected exception (a
-bug) exits 2 as well, never 1.
+Exit codes are decided here, in one place, for every command: a command returns its exit
+code (0, or 1 for findings or failed checks); a UserError (validator.errors) it raises is
+printed as one line, `Error: <message>`, and exits with the error's code (2), as click's
+usage errors do; an unexpected exception (a bug) exits 2 as well, never 1 (see `run`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import importlib
 import click
 
 from validator import __version__
-from validator.errors import EXIT_ERROR, UserError
+from validator.errors import EXIT_ERROR, EXIT_OK, UserError
 
 EXIT_INTERRUPTED = 130  # as a shell reports a program stopped by Ctrl-C
 
@@ -41,7 +41,7 @@ class LazyGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            code = super().invoke(ctx)
         except UserError as error:
             from validator.reporters.escape import printable
 
@@ -50,6 +50,7 @@ class LazyGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("tdv: interrupted", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+        ctx.exit(code or EXIT_OK)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -72,6 +73,7 @@ def run() -> None:
     import sys
 
     gc.disable()
+    code: int | str | None
     try:
         main()
         code = 0
@@ -83,10 +85,11 @@ def run() -> None:
         traceback.print_exc()
         print("tdv: internal error (a bug in tdv; please report it with the trace above)", file=sys.stderr)
         code = EXIT_ERROR
-    if not isinstance(code, int):  # sys.exit("message") or sys.exit(None)
-        if code is not None:
-            print(code, file=sys.stderr)
-        code = 0 if code is None else EXIT_ERROR
+    if isinstance(code, str):  # sys.exit("message")
+        print(code, file=sys.stderr)
+        code = EXIT_ERROR
+    elif code is None:  # sys.exit(None)
+        code = 0
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -17,8 +17,8 @@ def config() -> None:
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
 def init(path: Path | None, force: bool) -> None:
     """Write a commented starter config to FILE (default: .tdv.yaml in the working directory)."""
-    from validator.cli.scan import SettingsError
     from validator.config import CONFIG_NAME, STARTER
+    from validator.errors import SettingsError
 
     target = path or Path(CONFIG_NAME)
     try:
@@ -37,14 +37,16 @@ def init(path: Path | None, force: bool) -> None:
 def check(config_file: Path | None) -> None:
     """Check a config file against the policy library: keys, policy ids, parameter types,
     standards and dates. Exits 2 with the file and line of the first problem."""
-    from validator.cli.scan import SettingsError, compile_own_policies, load_library, read_config
+    from validator.errors import SettingsError
     from validator.filters.suppressions import today_utc
+    from validator.pipeline import read_config
+    from validator.pipeline.library import build_engine, load_library
     from validator.reporters.plural import counted
 
     settings = read_config(config_file)
     if settings.path is None:
         raise SettingsError("no .tdv.yaml in the working directory or its parents (up to the repository root)")
-    compile_own_policies(load_library(settings), settings)
+    build_engine(load_library(settings), settings)  # the user's policies compile
     today = today_utc()
     for exemption in settings.exemptions:
         if exemption.expired(today):

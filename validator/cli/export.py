@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from validator.cli.options import write_text
+from validator.cli.options import config_options, load_config_option, selection_options, write_text
 from validator.errors import UserError
 from validator.reporters.plural import counted
 
@@ -19,12 +19,8 @@ def export() -> None:
 
 
 @export.command("vap")
-@click.option("--policies", "policy_dirs", multiple=True, type=click.Path(path_type=Path), metavar="DIR",
-              help="Also export policies from DIR. Repeatable.")
-@click.option("--policy", "include", multiple=True, metavar="GLOB",
-              help="Export only policies whose id matches. Repeatable.")
-@click.option("--skip-policy", "exclude", multiple=True, metavar="GLOB",
-              help="Skip policies whose id matches. Repeatable.")
+@selection_options("Export only policies whose id matches.", "Skip policies whose id matches.",
+                   "Also export policies from DIR.")
 @click.option("--action", "actions", multiple=True, type=click.Choice(list(_ACTIONS.values()), case_sensitive=False),
               help="validationActions of the bindings (default: Warn and Audit, which reject nothing). Repeatable, "
                    "e.g. --action Deny --action Audit to enforce.")
@@ -39,11 +35,9 @@ def export() -> None:
               help="Bind in every namespace, the system namespaces included.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
               help="Write to FILE instead of standard output.")
-@click.option("-c", "--config", "config_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              metavar="FILE", help="Read the policy selection, policy directories and parameters from FILE"
-                                   " (default: .tdv.yaml, found as `tdv scan` finds it).")
-@click.option("--no-config", is_flag=True, help="Ignore any .tdv.yaml.")
-def export_vap(policy_dirs, include, exclude, actions, min_severity, failure_policy, exclude_namespaces,
+@config_options("Read the policy selection, policy directories and parameters from FILE (default: .tdv.yaml,"
+                " found as `tdv scan` finds it).")
+def export_vap(include, exclude, policy_dirs, actions, min_severity, failure_policy, exclude_namespaces,
                include_system_namespaces, output, config_file, no_config) -> None:
     """Write a ValidatingAdmissionPolicy and its binding for every Kubernetes policy the API
     server can enforce (Kubernetes 1.30 or later), with the policies and parameter values a
@@ -59,20 +53,24 @@ def export_vap(policy_dirs, include, exclude, actions, min_severity, failure_pol
     exported.
     """
     from validator import __version__
-    from validator.cli.scan import compile_own_policies, load_library, read_config
     from validator.engine.library import select
     from validator.model import Severity
-    from validator.vap.export import (DEFAULT_ACTIONS, SYSTEM_NAMESPACES, Binding, export_policies,
-                                      is_kubernetes_policy, render)
+    from validator.pipeline.library import build_engine, load_library
+    from validator.vap.export import (
+        DEFAULT_ACTIONS,
+        SYSTEM_NAMESPACES,
+        Binding,
+        export_policies,
+        is_kubernetes_policy,
+        render,
+    )
 
     chosen = list(dict.fromkeys(_ACTIONS[a.lower()] for a in actions)) or list(DEFAULT_ACTIONS)
     if {"Deny", "Warn"} <= set(chosen):
         raise click.UsageError("--action Deny and Warn cannot be combined (Deny already reports to the client)")
-    if config_file and no_config:
-        raise click.UsageError("--config and --no-config exclude each other")
     if include_system_namespaces and exclude_namespaces:
         raise click.UsageError("--exclude-namespace and --include-system-namespaces exclude each other")
-    config = read_config(config_file, no_config)
+    config = load_config_option(config_file, no_config)
     selection = config.selection
     floor = Severity.parse(min_severity) if min_severity else selection.min_severity or Severity.LOW
     kubernetes = [p for p in load_library(config, policy_dirs) if is_kubernetes_policy(p)]
@@ -81,7 +79,7 @@ def export_vap(policy_dirs, include, exclude, actions, min_severity, failure_pol
     if not policies:
         where = f" and the policies section of {config.display}" if config.path else ""
         raise click.UsageError(f"no policies selected (check --policy and --skip-policy{where})")
-    compile_own_policies(policies, config)  # an invalid policy is an error, as in a scan
+    build_engine(policies, config)  # an invalid policy is an error, as in a scan
     excluded = () if include_system_namespaces else tuple(exclude_namespaces) or SYSTEM_NAMESPACES
     binding = Binding(chosen, {"ignore": "Ignore", "fail": "Fail"}[failure_policy.lower()], excluded)
     result = export_policies(policies, binding, config.overrides())

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
+from validator.cli.options import config_options, load_config_option, selection_options
+from validator.cli.output import log_to_stderr, write_outputs
 from validator.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
 from validator.reporters.console import error_lines
 from validator.reporters.escape import printable
@@ -19,21 +20,16 @@ EXIT_CHANGED = EXIT_FINDINGS  # files were changed (or, with --dry-run, would be
 @click.command()
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("--dry-run", is_flag=True, help="Print the changes as a unified diff and write nothing.")
-@click.option("--policy", "include", multiple=True, metavar="GLOB",
-              help="Apply only the fixes of policies whose id matches. Repeatable.")
-@click.option("--skip-policy", "exclude", multiple=True, metavar="GLOB",
-              help="Leave out the fixes of policies whose id matches. Repeatable.")
-@click.option("--policies", "policy_dirs", multiple=True, type=click.Path(path_type=Path), metavar="DIR",
-              help="Load more policies from DIR (added to policies.dirs). Repeatable.")
+@selection_options("Apply only the fixes of policies whose id matches.",
+                   "Leave out the fixes of policies whose id matches.",
+                   "Load more policies from DIR (added to policies.dirs).")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Edit only files inside this directory, and show paths relative to it (default: the working"
                    " directory).")
-@click.option("-c", "--config", "config_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              metavar="FILE", help="Read settings (policy selection, parameters, exemptions) from FILE.")
-@click.option("--no-config", is_flag=True, help="Ignore any .tdv.yaml.")
+@config_options("Read settings (policy selection, parameters, exemptions) from FILE.")
 @click.option("-q", "--quiet", is_flag=True, help="Print no summary; after fixing, list only what remains.")
 @click.option("--color/--no-color", default=None, help="Colour the report of what remains (default: when a terminal).")
-def fix(paths, dry_run, include, exclude, policy_dirs, root, config_file, no_config, quiet, color) -> None:
+def fix(paths, dry_run, include, exclude, policy_dirs, root, config_file, no_config, quiet, color) -> int:
     """Fix findings in YAML manifests and .tf files with the fixes their policies declare,
     keeping comments and formatting, then scan again and report what remains.
 
@@ -43,16 +39,15 @@ def fix(paths, dry_run, include, exclude, policy_dirs, root, config_file, no_con
     Exit codes: 0 nothing to change, 1 files were changed (with --dry-run: would be),
     2 usage or input error.
     """
-    from validator.cli.scan import log_to_stderr, read_config, run_scan
+    from validator import pipeline
+    from validator.pipeline.changes import fixes_for
 
     log_to_stderr(verbose=False)
-    if config_file and no_config:
-        raise click.UsageError("--config and --no-config exclude each other")
-    config = read_config(config_file, no_config)
-    root_dir = Path(os.path.abspath(root or Path.cwd()))
-    settings = dict(policy_dirs=policy_dirs, root=root_dir, config=config)
-    report = run_scan(paths, **settings)
-    changes = plan_changes(report, config.overrides(), include, exclude, root_dir)
+    config = load_config_option(config_file, no_config)
+    flags = pipeline.ScanFlags(tuple(paths), policy_dirs=tuple(policy_dirs), root=root)
+    options = pipeline.resolve(flags, config)
+    report = pipeline.run(options)
+    changes = fixes_for(report, options.overrides, include, exclude, options.root)
     for change in changes:
         for problem in change.problems:
             click.echo(printable(f"tdv: {problem}"), err=True)
@@ -64,33 +59,10 @@ def fix(paths, dry_run, include, exclude, policy_dirs, root, config_file, no_con
         _preview(changed, report, quiet)
     else:
         failed = _write(changed, quiet) or failed
-        after = run_scan(paths, **settings, allow_empty=True)  # stdin was read by the first scan
+        after = pipeline.run(replace(options, allow_empty=True))  # stdin was read by the first scan
         _report_remaining(after, quiet, color)
         failed = failed or bool(after.errors or after.evaluation_errors)
-    sys.exit(EXIT_ERROR if failed else EXIT_CHANGED if changed else EXIT_OK)
-
-
-def plan_changes(report, overrides, include, exclude, root: Path) -> list:
-    """The fixed texts of the files, for the findings of the chosen policies."""
-    from validator.cli.scan import SettingsError
-    from validator.engine.policy import PolicyError
-    from validator.fix.apply import fix_files
-    from validator.fix.plan import Planner, has_fix
-    from validator.globs import matches_any
-
-    planner = Planner(overrides)
-    chosen = {policy.id: policy for policy in report.policies if has_fix(policy)
-              and (not include or matches_any(include, policy.id, ignore_case=True))
-              and not matches_any(exclude, policy.id, ignore_case=True)}
-    if include and not chosen:
-        raise SettingsError("no policy with a fix matches --policy")
-    try:
-        for policy in chosen.values():
-            planner.check(policy)
-        planned = [item for result in report.failures if result.policy.id in chosen for item in planner.plan(result)]
-    except PolicyError as error:
-        raise SettingsError(f"invalid policy: {error}") from None
-    return fix_files(planned, root)
+    return EXIT_ERROR if failed else EXIT_CHANGED if changed else EXIT_OK
 
 
 def _preview(changed: list, report, quiet: bool) -> None:
@@ -123,7 +95,6 @@ def _write(changed: list, quiet: bool) -> bool:
 
 
 def _report_remaining(report, quiet: bool, color: bool | None) -> None:
-    from validator.cli.scan import write_outputs
     from validator.reporters import OutputSpec
 
     write_outputs(report, [OutputSpec.parse("console")], quiet=quiet, color=color)

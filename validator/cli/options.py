@@ -1,9 +1,11 @@
-"""Small helpers shared by subcommands."""
+"""Options and helpers shared by subcommands (as pre-commit's `_add_*_options`): each
+option is declared once, with one help text, whatever command offers it."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import click
 
@@ -23,6 +25,45 @@ class SeverityType(click.ParamType):
             return Severity.parse(value)
         except ValueError as error:
             self.fail(str(error), param, ctx)
+
+
+def _stack(*decorators: Callable) -> Callable:
+    """One decorator applying `decorators` in the order listed (as they read, top down)."""
+    def apply(function: Callable) -> Callable:
+        return functools.reduce(lambda f, decorator: decorator(f), reversed(decorators), function)
+    return apply
+
+
+def config_options(check: str = "Read settings from FILE (default: .tdv.yaml in the working directory or the"
+                                    " nearest parent, up to the repository root).") -> Callable:
+    """-c/--config FILE and --no-config."""
+    return _stack(
+        click.option("-c", "--config", "config_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                     metavar="FILE", help=check),
+        click.option("--no-config", is_flag=True, help="Ignore any .tdv.yaml."),
+    )
+
+
+def load_config_option(config_file: Path | None, no_config: bool):
+    """The config the options name (see pipeline.read_config)."""
+    from validator.pipeline import read_config
+
+    if config_file and no_config:
+        raise click.UsageError("--config and --no-config exclude each other")
+    return read_config(config_file, no_config)
+
+
+def selection_options(include: str, exclude: str = "Skip policies whose id matches (added to policies.exclude).",
+                      dirs: str = "Load more policies from DIR (same format as the built-in ones; added to"
+                                  " policies.dirs).") -> Callable:
+    """--policy GLOB, --skip-policy GLOB and --policies DIR, each repeatable, with the help
+    texts of the command."""
+    return _stack(
+        click.option("--policy", "include", multiple=True, metavar="GLOB", help=f"{include} Repeatable."),
+        click.option("--skip-policy", "exclude", multiple=True, metavar="GLOB", help=f"{exclude} Repeatable."),
+        click.option("--policies", "policy_dirs", multiple=True, type=click.Path(path_type=Path), metavar="DIR",
+                     help=f"{dirs} Repeatable."),
+    )
 
 
 def write_text(text: str, output: Path | None, color: bool = False) -> None:

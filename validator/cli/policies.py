@@ -53,14 +53,12 @@ def show_policy(policy_id, policy_dirs) -> None:
 
 @policies.command("validate")
 @click.argument("dirs", nargs=-1, type=click.Path(path_type=Path), metavar="[DIR...]")
-def validate_policies(dirs) -> None:
+def validate_policies(dirs) -> int:
     """Check policy files (DIR: files or directories; default: the built-in library): unknown
     keys, wrong types and CEL that does not compile, for every file.
 
     Exit codes: 0 every policy is valid, 2 a policy is invalid (as in every command).
     """
-    import sys
-
     from validator.engine.cel import CelEvaluator
     from validator.engine.library import load_each
     from validator.policy_check import problems_of
@@ -76,7 +74,7 @@ def validate_policies(dirs) -> None:
             for line in problem.detail:
                 click.echo(f"    {line}")
     click.echo(f"{valid} valid, {invalid} invalid")
-    sys.exit(EXIT_ERROR if invalid else EXIT_OK)
+    return EXIT_ERROR if invalid else EXIT_OK
 
 
 @policies.command("docs")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -17,7 +16,7 @@ from validator.reporters.plural import counted
 @click.option("--policy", "include", multiple=True, metavar="GLOB",
               help="Test only policies whose id matches. Repeatable.")
 @click.option("-v", "--verbose", is_flag=True, help="Show passing cases too.")
-def test(dirs, include, verbose) -> None:
+def test(dirs, include, verbose) -> int:
     """Run the test cases written in policy files.
 
     Runs every `tests:` case of the policies in DIR (files or directories), or of the built-in
@@ -34,14 +33,14 @@ def test(dirs, include, verbose) -> None:
     entries = load_each(dirs, include_builtin=not dirs)
     evaluator = CelEvaluator()
     invalid = []
-    policies = []
+    policies: list[Policy] = []
     for entry in entries:
         if isinstance(entry, Policy) and not select([entry], include, off_by_default=False):
             continue
         problems = problems_of(entry, evaluator)
         if problems:
             invalid.append(problems[0])
-        else:
+        elif isinstance(entry, Policy):
             policies.append(entry)
     if not policies and not invalid:
         raise click.UsageError("no policies to test" + (" (check --policy)" if include else ""))
@@ -56,10 +55,11 @@ def test(dirs, include, verbose) -> None:
                 click.echo(printable(f"PASS {label}"))
         else:
             failed += 1
-            click.echo(printable(f"FAIL {label}") + "\n     " + printable(f"{outcome.detail}  ({outcome.policy.source})"))
+            detail = printable(f"{outcome.detail}  ({outcome.policy.source})")
+            click.echo(printable(f"FAIL {label}") + "\n     " + detail)
     untested = [p.id for p in policies if not p.tests]
     click.echo(_summary(len(policies), passed, failed, len(invalid), untested))
-    sys.exit(EXIT_ERROR if invalid else EXIT_FINDINGS if failed else EXIT_OK)
+    return EXIT_ERROR if invalid else EXIT_FINDINGS if failed else EXIT_OK
 
 
 def _summary(policies: int, passed: int, failed: int, invalid: int, untested: list[str]) -> str:

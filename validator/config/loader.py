@@ -18,8 +18,7 @@ from validator.config.settings import Config, ConfigError, ParameterSetting, Pol
 from validator.document_reader import DocumentReader
 from validator.engine.policy import CATEGORIES, POD_BEARING, Policy, check_parameter_type
 from validator.filters.exclusions import Exclusion
-from validator.filters.resource_match import FIELDS as MATCH_FIELDS
-from validator.filters.resource_match import ResourceMatch
+from validator.filters.resource_match import FIELDS as MATCH_FIELDS, ResourceMatch
 from validator.filters.suppressions import Exemption
 from validator.globs import is_glob
 from validator.model import FieldPath, Location, Severity
@@ -101,7 +100,7 @@ def load_config(path: Path, display: str | None = None) -> Config:
     )
 
 
-def _flag(reader: _Reader, mapping: dict[str, Any], path: FieldPath) -> bool:
+def _flag(reader: _Reader, mapping: dict[Any, Any], path: FieldPath) -> bool:
     """A true/false setting; absent is false."""
     value = mapping.get(path[-1], False)
     if type(value) is not bool:
@@ -125,7 +124,7 @@ def _section(reader: _Reader, data: dict[str, Any], key: str, kind: type) -> Any
     return reader.mapping(value, (key,)) if kind is dict else reader.sequence(value, (key,))
 
 
-def _globs(reader: _Reader, mapping: dict[str, Any], path: FieldPath, allow_empty: bool = True) -> tuple[str, ...]:
+def _globs(reader: _Reader, mapping: dict[Any, Any], path: FieldPath, allow_empty: bool = True) -> tuple[str, ...]:
     """One glob or a list; absent (or, when allowed, an empty list) is ()."""
     value = mapping.get(path[-1])
     if value is None or value == []:
@@ -135,7 +134,7 @@ def _globs(reader: _Reader, mapping: dict[str, Any], path: FieldPath, allow_empt
     return reader.strings(value, path)
 
 
-def _severity(reader: _Reader, mapping: dict[str, Any], path: FieldPath) -> Severity | None:
+def _severity(reader: _Reader, mapping: dict[Any, Any], path: FieldPath) -> Severity | None:
     if mapping.get(path[-1]) is None:
         return None
     try:
@@ -178,7 +177,7 @@ def _parameters(reader: _Reader, section: dict[str, Any]) -> Iterator[ParameterS
             yield ParameterSetting(policy_id, name, value)
 
 
-def _pod_templates(reader: _Reader, section: dict[str, Any]) -> Iterator[tuple[str, FieldPath]]:
+def _pod_templates(reader: _Reader, section: dict[str, Any]) -> Iterator[tuple[str, tuple[str, ...]]]:
     """Custom kind -> the dotted path of its pod template (`spec.template`)."""
     for kind, text in section.items():
         path = ("pod-templates", kind)
@@ -257,7 +256,7 @@ def _exemptions(reader: _Reader, items: list[Any], base: Path) -> Iterator[Exemp
         )
 
 
-def _date(reader: _Reader, mapping: dict[str, Any], path: FieldPath) -> date:
+def _date(reader: _Reader, mapping: dict[Any, Any], path: FieldPath) -> date:
     value = mapping[path[-1]]
     if isinstance(value, str):
         try:

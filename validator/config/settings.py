@@ -8,7 +8,7 @@ from typing import Any
 
 from validator.filters.exclusions import Exclusion
 from validator.filters.suppressions import Exemption
-from validator.model import Severity
+from validator.model import FieldPath, Severity
 from validator.reporters import OutputSpec
 from validator.sources.yaml_loader import YamlDocument
 
@@ -52,7 +52,7 @@ class Config:
     outputs: tuple[OutputSpec, ...] = ()
     baseline: Path | None = None
     allow_empty: bool = False  # inputs with nothing to scan are accepted, not an input error
-    pod_templates: dict[str, tuple[str, ...]] = field(default_factory=dict)  # custom kind -> its pod template
+    pod_templates: dict[str, FieldPath] = field(default_factory=dict)  # custom kind -> its pod template
     document: YamlDocument | None = field(default=None, repr=False, compare=False)  # for error lines
 
     def overrides(self) -> dict[str, dict[str, Any]]:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
-from typing import Any, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
 from validator.engine.cel import CelEvaluator, EvaluationError, RawViolation
 from validator.engine.policy import Policy, PolicyError, Targets
 from validator.engine.scopes import configured_pod_kinds
 from validator.engine.targets import matches
-from validator.gc_pause import paused_cycle_collection
 from validator.model import FieldPath, Location, RelatedLocation, Resource, Result, Status, Violation
 
 
@@ -51,7 +50,7 @@ class Engine:
     def __init__(self, entries: list[tuple[Policy, Evaluator, dict[str, Any]]]):
         self._entries = entries
         self._compiled: dict[str, CompiledPolicy] = {}
-        self._batches: dict[str, list[Batch]] = {}  # by kind
+        self._batches: dict[tuple[str, bool], list[Batch]] = {}  # by kind, and whether with an inventory
 
     @classmethod
     def build(cls, policies: Iterable[Policy], overrides: dict[str, dict[str, Any]] | None = None,
@@ -80,6 +79,10 @@ class Engine:
     def compiled(self) -> list[CompiledPolicy]:
         return self._compile(self._entries)
 
+    def compile_where(self, chosen: Callable[[Policy], bool]) -> None:
+        """Compile now the policies `chosen` keeps. Raises PolicyError."""
+        self._compile(entry for entry in self._entries if chosen(entry[0]))
+
     def _compile(self, entries: Iterable[tuple[Policy, Evaluator, dict[str, Any]]]) -> list[CompiledPolicy]:
         compiled = []
         for policy, evaluator, parameters in entries:
@@ -97,8 +100,40 @@ class Engine:
         judge them, and must not guess that they are absent.
         """
         resources = list(resources)
-        kinds = {resource.kind for resource in resources}
-        needed = [e for e in self._entries if (inventory is not None or not e[0].relations)
+        by_kind = self._by_kind({resource.kind for resource in resources}, inventory is not None)
+        relations = _relations(by_kind) if inventory is not None else {}
+        per_kind = Counter(resource.kind for resource in resources)
+        results: list[Result] = []
+        # Results come out sorted: by file, document, then policy id.
+        for resource in sorted(resources, key=lambda r: (r.path, r.doc_index)):
+            cache: dict[str, Any] = {}
+            wildcard = by_kind.get("*", [])
+            applicable = by_kind.get(resource.kind, [])
+            if wildcard:
+                applicable = sorted(applicable + wildcard, key=lambda item: item.policy.id)
+            names = relations.get(resource.kind) or relations.get("*")
+            if names:
+                cache["related"] = inventory.related(resource, names)
+            shared = 0.0
+            if per_kind[resource.kind] >= BATCH_MIN_RESOURCES:
+                started = time.perf_counter()
+                for batch in self._batches_for((resource.kind, bool(names)), applicable):
+                    batch.prepare(resource.document, cache)
+                shared = time.perf_counter() - started
+            first = len(results)
+            for item in applicable:
+                if matches(item.policy.targets, resource):
+                    results.append(evaluate(item, resource, cache))
+            if shared and len(results) > first:  # the batches' time, shared by the resource's results
+                share = shared / (len(results) - first)
+                for result in results[first:]:
+                    result.duration += share
+        return results
+
+    def _by_kind(self, kinds: set[str], with_inventory: bool) -> dict[str, list[CompiledPolicy]]:
+        """The compiled policies that apply to each kind (`*`: every kind), by policy id;
+        cross-resource ones only `with_inventory`."""
+        needed = [e for e in self._entries if (with_inventory or not e[0].relations)
                   and ("*" in e[0].targets.kinds or kinds & set(target_kinds(e[0].targets)))]
         by_kind: dict[str, list[CompiledPolicy]] = defaultdict(list)
         for item in self._compile(needed):
@@ -106,40 +141,11 @@ class Engine:
                 by_kind[kind].append(item)
         for items in by_kind.values():
             items.sort(key=lambda item: item.policy.id)
-        # The relations each kind's policies read: one `related` value per resource serves them all.
-        relations = {kind: tuple(sorted({name for item in items + by_kind.get("*", []) for name in item.policy.relations}))
-                     for kind, items in by_kind.items()} if inventory is not None else {}
-        per_kind = Counter(resource.kind for resource in resources)
-        results: list[Result] = []
-        # Results come out sorted: by file, document, then policy id. The loaded objects stay
-        # alive for the whole run, so the cycle collector would only walk them again.
-        with paused_cycle_collection():
-            for resource in sorted(resources, key=lambda r: (r.path, r.doc_index)):
-                cache: dict[str, Any] = {}
-                wildcard = by_kind.get("*", [])
-                applicable = by_kind.get(resource.kind, [])
-                if wildcard:
-                    applicable = sorted(applicable + wildcard, key=lambda item: item.policy.id)
-                names = relations.get(resource.kind) or relations.get("*")
-                if names:
-                    cache["related"] = inventory.related(resource, names)
-                shared = 0.0
-                if per_kind[resource.kind] >= BATCH_MIN_RESOURCES:
-                    started = time.perf_counter()
-                    for batch in self._batches_for(resource.kind, applicable):
-                        batch.prepare(resource.document, cache)
-                    shared = time.perf_counter() - started
-                first = len(results)
-                for item in applicable:
-                    if matches(item.policy.targets, resource):
-                        results.append(evaluate(item, resource, cache))
-                if shared and len(results) > first:  # the batches' time, shared by the resource's results
-                    share = shared / (len(results) - first)
-                    for result in results[first:]:
-                        result.duration += share
-        return results
+        return by_kind
 
-    def _batches_for(self, kind: str, applicable: list[CompiledPolicy]) -> list[Batch]:
+    def _batches_for(self, kind: tuple[str, bool], applicable: list[CompiledPolicy]) -> list[Batch]:
+        """The batches of a kind; with `related` given (kind[1]), cross-resource policies are
+        batched too."""
         if kind not in self._batches:
             by_language: dict[Any, list[CompiledPolicy]] = defaultdict(list)
             for item in applicable:
@@ -148,6 +154,14 @@ class Engine:
                        for evaluator, items in by_language.items())
             self._batches[kind] = [batch for batch in batches if batch is not None]
         return self._batches[kind]
+
+
+def _relations(by_kind: dict[str, list[CompiledPolicy]]) -> dict[str, tuple[str, ...]]:
+    """The relations the policies of each kind read: one `related` value per resource
+    serves them all."""
+    wildcard = by_kind.get("*", [])
+    return {kind: tuple(sorted({name for item in items + wildcard for name in item.policy.relations}))
+            for kind, items in by_kind.items()}
 
 
 def target_kinds(targets: Targets) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ CelBatch).
 
 A cross-resource policy (one with `relations:`) also reads `related`, the related items of
 the resource (see validator.inventory), which the engine puts in the resource's cache under
-"related" before any policy is evaluated; such policies are never batched.
+"related" before any policy is evaluated (and before the batch, which then holds them too).
 """
 
 from __future__ import annotations
@@ -86,18 +86,18 @@ class CelEvaluator:
         return self.env(POD_GIVEN).Activation({**values, **pod}), True
 
     def batch(self, policies: list["CompiledCelPolicy"]) -> "CelBatch | None":
-        """One program giving the verdicts of all the checks of `policies`, in order."""
+        """One program giving the verdicts of all the checks of `policies`, in order. The
+        engine passes cross-resource policies only for resources it gives `related`."""
         texts: list[str] = []
         offsets: dict[str, int] = {}
         for policy in policies:
-            if policy.policy.relations:  # reads `related`, which only some runs give
-                continue
             offsets[policy.policy.id] = len(texts)
             texts.extend(check.verdict.given_text for check in policy.checks)
         if len(texts) < 2:
             return None
+        related = any(policy.policy.relations for policy in policies)
         try:
-            program = self.env(POD_GIVEN).compile("[" + ",\n".join(texts) + "]")
+            program = self.env(RELATED_GIVEN if related else POD_GIVEN).compile("[" + ",\n".join(texts) + "]")
         except RuntimeError:  # beyond a limit of the parser: check by check, then
             return None
         return CelBatch(self, program, offsets, len(texts))
@@ -258,25 +258,35 @@ class CompiledCelPolicy:
                 continue
             if verdict.__class__ is list and all(ok is True for ok in verdict):
                 continue
-            verdicts = _flatten(verdict if result is None else _value(result))
-            if all(ok is True for ok in verdicts):
-                continue
-            paths = _item_paths(check.scope, document, cache)
-            if len(verdicts) != len(paths):
-                raise EvaluationError(f"forEach {check.scope.pattern!r} matched items that are not objects")
-            for index, (path, ok) in enumerate(zip(paths, verdicts)):
-                if not _verdict(ok):
-                    message = self._message(check, activation, index)
-                    reads = tuple(path + read for read in check.validation.reads)
-                    violations.append(RawViolation(path + check.validation.field_path, message, reads, number,
-                                                   self._related(check, activation, index)))
+            violations += self._item_violations(check, number, verdict if result is None else _value(result),
+                                                activation, document, cache)
+        return violations
+
+    def _item_violations(self, check: _CompiledValidation, number: int, verdict: Any, activation: Any,
+                         document: dict[str, Any], cache: dict[str, Any]) -> list[RawViolation]:
+        """The findings of a forEach check: one per item whose verdict is not true."""
+        assert check.scope is not None
+        verdicts = _flatten(verdict)
+        if all(ok is True for ok in verdicts):
+            return []
+        paths = _item_paths(check.scope, document, cache)
+        if len(verdicts) != len(paths):
+            raise EvaluationError(f"forEach {check.scope.pattern!r} matched items that are not objects")
+        violations = []
+        for index, (path, ok) in enumerate(zip(paths, verdicts)):
+            if not _verdict(ok):
+                message = self._message(check, activation, index)
+                reads = tuple(path + read for read in check.validation.reads)
+                violations.append(RawViolation(path + check.validation.field_path, message, reads, number,
+                                               self._related(check, activation, index)))
         return violations
 
     def _related(self, check: _CompiledValidation, activation: Any,
                  index: int | None) -> tuple[tuple[str, int, int, str], ...]:
         """The related objects a finding names: the items its relatedExpression gives (a list,
-        or a list of lists) that are in the scan, in the order given, each once. An expression that errors or gives
-        something else than a list of items is an evaluation error: a policy author's bug."""
+        or a list of lists) that are in the scan, in the order given, each once. An expression
+        that errors or gives something else than a list of items is an evaluation error: a
+        policy author's bug."""
         if check.related is None:
             return ()
         value = _value(check.related.eval(activation))

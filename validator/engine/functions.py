@@ -97,15 +97,32 @@ def cidr_is_public(text: str) -> bool:
         for part in remaining:
             if part.version != block.version or not part.overlaps(block):
                 kept.append(part)
-            elif not part.subnet_of(block):
-                kept.extend(part.address_exclude(block))
+            elif not _subnet_of(part, block):
+                kept.extend(_exclude(part, block))
         remaining = kept
     return bool(remaining)
 
 
 def cidr_contains(outer: str, inner: str) -> bool:
-    container, contained = network(outer), network(inner)
-    return container.version == contained.version and contained.subnet_of(container)
+    return _subnet_of(network(inner), network(outer))
+
+
+def _subnet_of(inner: Network, outer: Network) -> bool:
+    """Whether `inner` lies in `outer`; never across IPv4 and IPv6."""
+    if isinstance(inner, ipaddress.IPv4Network) and isinstance(outer, ipaddress.IPv4Network):
+        return inner.subnet_of(outer)
+    if isinstance(inner, ipaddress.IPv6Network) and isinstance(outer, ipaddress.IPv6Network):
+        return inner.subnet_of(outer)
+    return False
+
+
+def _exclude(part: Network, block: Network) -> list[Network]:
+    """`part` less the addresses of `block`, a block of the same IP version inside it."""
+    if isinstance(part, ipaddress.IPv4Network) and isinstance(block, ipaddress.IPv4Network):
+        return list(part.address_exclude(block))
+    if isinstance(part, ipaddress.IPv6Network) and isinstance(block, ipaddress.IPv6Network):
+        return list(part.address_exclude(block))
+    raise ValueError("cidr: blocks of different IP versions")
 
 
 def port_in_range(low: Any, high: Any, port: Any) -> bool:
@@ -140,7 +157,8 @@ _PORT_TYPES = {"int": cel.Type.INT, "uint": cel.Type.UINT, "double": cel.Type.DO
 def declarations() -> list[Any]:
     """The function declarations (with implementations) for `cel.NewEnv(functions=...)`."""
     port_overloads = [
-        cel.Overload("portInRange_" + "_".join(names), cel.Type.BOOL, [_PORT_TYPES[n] for n in names], impl=port_in_range)
+        cel.Overload("portInRange_" + "_".join(names), cel.Type.BOOL, [_PORT_TYPES[n] for n in names],
+                     impl=port_in_range)
         for names in itertools.product(_PORT_TYPES, repeat=3)
     ]
     return [

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from validator.document_reader import DocumentReader
-from validator.fix.spec import FixStep, parse_fix
+from validator.engine.fix_spec import FixStep, parse_fix
 from validator.model import FieldPath, Severity, parse_path
 from validator.sources.yaml_loader import YamlDocument, YamlError, load_documents
 
@@ -220,7 +220,8 @@ def _relations(reader: "_Reader", data: dict[str, Any]) -> tuple[str, ...]:
     names = []
     for index, name in enumerate(reader.sequence(data.get("relations") or [], ("relations",))):
         if name not in RELATIONS:
-            reader.fail(("relations", index), f"unknown relation {name!r} (expected one of: {', '.join(sorted(RELATIONS))})")
+            known = ", ".join(sorted(RELATIONS))
+            reader.fail(("relations", index), f"unknown relation {name!r} (expected one of: {known})")
         names.append(name)
     for index, item in enumerate(data.get("validations") or []):
         if not isinstance(item, dict):
@@ -335,7 +336,8 @@ def _parameters(reader: _Reader, value: Any) -> list[Parameter]:
         reader.check_keys(spec, path, {"type": True, "default": True, "description": True})
         kind = spec["type"]
         if kind not in PARAMETER_TYPES:
-            reader.fail(path + ("type",), f"unknown parameter type {kind!r} (expected one of: {', '.join(PARAMETER_TYPES)})")
+            known = ", ".join(PARAMETER_TYPES)
+            reader.fail(path + ("type",), f"unknown parameter type {kind!r} (expected one of: {known})")
         if not check_parameter_type(kind, spec["default"]):
             reader.fail(path + ("default",), f"default of {name!r} is not a {kind}")
         result.append(Parameter(name, kind, spec["default"], reader.string(spec, path + ("description",))))
@@ -369,16 +371,7 @@ def _tests(reader: _Reader, value: Any, parameter_names: set[str]) -> list[Polic
         for name in overrides:
             if name not in parameter_names:
                 reader.fail(path + ("parameters", name), f"unknown parameter {name!r}")
-        objects: list[dict[str, Any]] = []
-        if "objects" in item:
-            for number, obj in enumerate(reader.sequence(item["objects"], path + ("objects",))):
-                objects.append(reader.mapping(obj, path + ("objects", number)))
-            if not objects:
-                reader.fail(path + ("objects",), "objects needs at least one object")
-        subject = item.get("subject", 0)
-        if "subject" in item and ("objects" not in item or isinstance(subject, bool) or not isinstance(subject, int)
-                                  or not 0 <= subject < len(objects)):
-            reader.fail(path + ("subject",), "subject is the index of one of the test's objects")
+        objects, subject = _objects(reader, item, path)
         result.append(
             PolicyTest(
                 name=reader.string(item, path + ("name",)),
@@ -395,6 +388,21 @@ def _tests(reader: _Reader, value: Any, parameter_names: set[str]) -> list[Polic
             )
         )
     return result
+
+
+def _objects(reader: _Reader, item: dict[str, Any], path: FieldPath) -> tuple[list[dict[str, Any]], int]:
+    """An `objects:` case's objects, and the index of the one the policy runs on."""
+    objects: list[dict[str, Any]] = []
+    if "objects" in item:
+        for number, obj in enumerate(reader.sequence(item["objects"], path + ("objects",))):
+            objects.append(reader.mapping(obj, path + ("objects", number)))
+        if not objects:
+            reader.fail(path + ("objects",), "objects needs at least one object")
+    subject = item.get("subject", 0)
+    if "subject" in item and ("objects" not in item or isinstance(subject, bool) or not isinstance(subject, int)
+                              or not 0 <= subject < len(objects)):
+        reader.fail(path + ("subject",), "subject is the index of one of the test's objects")
+    return objects, subject
 
 
 def _plan_fixture(reader: _Reader, value: Any, path: FieldPath) -> dict[str, Any] | list[dict[str, Any]]:

@@ -30,6 +30,13 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from validator.model import FieldPath
+from validator.pod_templates import (  # the two `as` names are re-exported for the engine's callers
+    DEFAULT_POD_TEMPLATE,
+    configure_pod_templates as configure_pod_templates,
+    configured_pod_kinds as configured_pod_kinds,
+    pod_spec_path,
+    special_pod_templates,
+)
 
 CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 _SEGMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -39,38 +46,9 @@ class ScopeError(ValueError):
     pass
 
 
-# Where a kind keeps its pod template: the template's `spec` is the pod spec, its `metadata`
-# the pod's metadata. A Pod is its own template; any other kind not named here keeps it at
-# `spec.template` (Deployment, StatefulSet, ..., OpenShift DeploymentConfig, Argo Rollout).
-POD_TEMPLATES: dict[str, FieldPath] = {"Pod": (), "CronJob": ("spec", "jobTemplate", "spec", "template")}
-DEFAULT_POD_TEMPLATE: FieldPath = ("spec", "template")
-# Kinds of custom resources and their pod templates, from `.tdv.yaml` (`pod-templates`).
-_configured: dict[str, FieldPath] = {}
-
-
-def configure_pod_templates(templates: dict[str, FieldPath]) -> None:
-    """Set the custom kinds whose pod template policies check, for this process (a scan sets
-    them from its config; forked workers inherit them)."""
-    _configured.clear()
-    _configured.update(templates)
-
-
-def configured_pod_kinds() -> tuple[str, ...]:
-    """The custom kinds set by `configure_pod_templates`: `@pod-bearing` policies target them too."""
-    return tuple(_configured)
-
-
-def pod_template_path(kind: str) -> FieldPath:
-    return _configured.get(kind, POD_TEMPLATES.get(kind, DEFAULT_POD_TEMPLATE))
-
-
-def pod_spec_path(kind: str) -> FieldPath:
-    return pod_template_path(kind) + ("spec",)
-
-
 def _pod_cel(leaf: str) -> str:
     """CEL finding the pod template's `leaf` (spec or metadata) of the object, by its kind."""
-    special = {**POD_TEMPLATES, **_configured}
+    special = special_pod_templates()
     branches = "".join(f"object.kind == '{kind}' ? {_optional_chain('object', path + (leaf,))} : "
                        for kind, path in special.items())
     return f"({branches}{_optional_chain('object', DEFAULT_POD_TEMPLATE + (leaf,))})"
@@ -196,7 +174,7 @@ def parse_scope(pattern: str, variable: str | None = None) -> Scope:
     return Scope(pattern, tuple(steps))
 
 
-def _optional_chain(base: str, segments: tuple[str, ...]) -> str:
+def _optional_chain(base: str, segments: FieldPath) -> str:
     return base + "".join(f".?{s}" for s in segments)
 
 
@@ -241,7 +219,7 @@ def _wrap(steps: tuple[_Step, ...], base: str, body: str, form: _Form, pod_given
     return form.when.format(cond=f"{source}.hasValue()", inner=bound)
 
 
-def _get(value: Any, segments: tuple[str, ...]) -> Any:
+def _get(value: Any, segments: FieldPath) -> Any:
     for segment in segments:
         if not isinstance(value, dict) or segment not in value:
             return None

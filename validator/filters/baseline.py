@@ -121,7 +121,8 @@ def load(path: Path, display: str | None = None) -> Baseline:
     if type(version) is not int or version not in READS:
         reader.fail(("version",), f"unsupported baseline version (this tdv reads versions"
                                   f" {', '.join(map(str, READS))})")
-    entries = [_entry(reader, item, index) for index, item in enumerate(reader.sequence(data["findings"], ("findings",)))]
+    items = reader.sequence(data["findings"], ("findings",))
+    entries = [_entry(reader, item, index) for index, item in enumerate(items)]
     if version < VERSION:  # only once the file is known to be readable: an error is the one line a bad file gets
         log.warning("%s: a baseline of version %d (written by an earlier tdv): its findings are matched as that"
                     " version identified them; write it again with --write-baseline", display, version)

@@ -34,5 +34,6 @@ def apply(resources: Iterable[Resource], exclusions: Iterable[Exclusion], root: 
         excluded += 1
         where = rule.location
         log.debug("%s:%d: %s not evaluated: excluded by %s:%d (%s)%s", resource.path, resource.locate(()).line,
-                  resource.ref, where.path, where.line, rule.match.describe(), f": {rule.reason}" if rule.reason else "")
+                  resource.ref, where.path, where.line, rule.match.describe(),
+                  f": {rule.reason}" if rule.reason else "")
     return kept, excluded

@@ -35,7 +35,7 @@ from fractions import Fraction
 from typing import Any, Iterator
 
 from validator.engine.policy import POD_BEARING
-from validator.engine.scopes import pod_spec_path
+from validator.pod_templates import pod_spec_path
 
 COVERED = frozenset({
     "securityContext.allowPrivilegeEscalation", "securityContext.runAsNonRoot", "securityContext.runAsUser",
@@ -69,8 +69,10 @@ _LABEL_NAME = re.compile(r"^[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$")
 _QUANTITY = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$")
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL = {"n": Fraction(1, 10**9), "u": Fraction(1, 10**6), "m": Fraction(1, 1000), "k": 10**3, "M": 10**6,
-            "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
+_DECIMAL: dict[str, Fraction | int] = {
+    "n": Fraction(1, 10**9), "u": Fraction(1, 10**6), "m": Fraction(1, 1000),
+    "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
+}
 
 
 def problems(document: Any) -> set[str]:
@@ -87,8 +89,9 @@ def problems(document: Any) -> set[str]:
     pod = _get(document, spec_path)
     if kind in POD_BEARING and isinstance(pod, dict):
         if kind != "Pod":
-            _labels(_get(document, spec_path[:-1] + ("metadata",)), ".".join(spec_path[:-1] + ("metadata",)), found)
-        _pod(pod, ".".join(spec_path), found)
+            metadata_path = spec_path[:-1] + ("metadata",)
+            _labels(_get(document, metadata_path), ".".join(map(str, metadata_path)), found)
+        _pod(pod, ".".join(map(str, spec_path)), found)
     return found
 
 
@@ -149,7 +152,10 @@ def _container(container: dict, at: str, pod_context: dict, os_name: Any, list_n
     if not isinstance(context, dict):
         found.add(f"{at}.securityContext: must be a mapping")
         return
-    where = f"{at}.securityContext"
+    _container_context(context, f"{at}.securityContext", pod_context, os_name, found)
+
+
+def _container_context(context: dict, where: str, pod_context: dict, os_name: Any, found: set[str]) -> None:
     for name in _BOOLEANS:
         _boolean(context, name, where, found)
     for name in ("runAsUser", "runAsGroup"):
@@ -214,7 +220,8 @@ def quantity_value(value: Any) -> Fraction | None:
         return number * _BINARY[suffix]
     if suffix in _DECIMAL:
         return number * _DECIMAL[suffix]
-    return number * Fraction(10) ** int(suffix[1:])
+    exponent = int(suffix[1:])
+    return number * 10**exponent if exponent >= 0 else number / 10**-exponent
 
 
 def _labels(metadata: Any, where: str, found: set[str]) -> None:

@@ -115,18 +115,8 @@ def fix_files(planned: list[PlannedFix], root: Path, cache: dict | None = None) 
     for display in sorted(edits):
         result = results.setdefault(display, FileFix(display, None))
         _fix_file(result, edits[display], reader, failed)
-    seen: dict[Path, str] = {}
-    for result in sorted(results.values(), key=lambda r: r.display):
-        if result.source is not None and result.source.path in seen:  # one file under two names (a link)
-            result.problems.append(f"{result.display}: not fixed: it is the same file as"
-                                   f" {seen[result.source.path]}; run tdv fix again")
-            result.source = None
-            failed.update(id(edit.item) for edit in edits[result.display])
-        elif result.source is not None:
-            seen[result.source.path] = result.display
-    for display, result in results.items():
-        items = {id(edit.item): edit.item for edit in edits.get(display, ())}
-        result.done = [item for key, item in items.items() if key not in failed] if result.source else []
+    _drop_links(results, edits, failed)
+    _mark_done(results, edits, failed)
     return sorted(results.values(), key=lambda r: r.display)
 
 
@@ -201,6 +191,26 @@ def _without_conflicts(edits: list[_Edit], result: FileFix, failed: set[int]) ->
     return kept
 
 
+def _mark_done(results: dict[str, FileFix], edits: dict[str, list[_Edit]], failed: set[int]) -> None:
+    """Each written file's findings that every one of their fixes was made for."""
+    for display, result in results.items():
+        items = {id(edit.item): edit.item for edit in edits.get(display, ())}
+        result.done = [item for key, item in items.items() if key not in failed] if result.source else []
+
+
+def _drop_links(results: dict[str, FileFix], edits: dict[str, list[_Edit]], failed: set[int]) -> None:
+    """Leave unfixed every later name of a file reached under two names (a link)."""
+    seen: dict[Path, str] = {}
+    for result in sorted(results.values(), key=lambda r: r.display):
+        if result.source is not None and result.source.path in seen:
+            result.problems.append(f"{result.display}: not fixed: it is the same file as"
+                                   f" {seen[result.source.path]}; run tdv fix again")
+            result.source = None
+            failed.update(id(edit.item) for edit in edits[result.display])
+        elif result.source is not None:
+            seen[result.source.path] = result.display
+
+
 def _is_kubernetes(resource: Resource) -> bool:
     return bool(resource.api_version) and Path(resource.path).suffix.lower() != ".tf"
 
@@ -221,17 +231,21 @@ def _kind(display: str, resources: list[Resource]) -> str:
 
 
 def _edit_yaml(text: str, edits: list[_Edit], json_file: bool, shared: bool) -> tuple[str, dict[int, Outcome]]:
-    targets: dict[Anchor, yaml_edit.Target] = {}
+    targets: dict[Position, yaml_edit.Target] = {}
     for edit in edits:
-        targets.setdefault(edit.anchor, yaml_edit.Target(edit.anchor, [])).assignments.append(edit.assignment)
+        anchor = edit.anchor
+        assert isinstance(anchor, Position)  # an object of a YAML file is anchored where it starts
+        targets.setdefault(anchor, yaml_edit.Target(anchor, [])).assignments.append(edit.assignment)
     text, outcomes = yaml_edit.edit(text, list(targets.values()), json_file, shared=shared)
     return text, {id(outcome.assignment): outcome for outcome in outcomes}
 
 
 def _edit_tf(text: str, edits: list[_Edit]) -> tuple[str, dict[int, Outcome]]:
-    by_block: dict[Anchor, list[Assignment]] = {}
+    by_block: dict[tuple[str, str], list[Assignment]] = {}
     for edit in edits:
-        by_block.setdefault(edit.anchor, []).append(edit.assignment)
+        anchor = edit.anchor
+        assert not isinstance(anchor, Position)  # a block of a .tf file is anchored by its (type, name)
+        by_block.setdefault(anchor, []).append(edit.assignment)
     outcomes: dict[int, Outcome] = {}
     for address, assignments in by_block.items():
         text, done = hcl_edit.edit(text, address, assignments)

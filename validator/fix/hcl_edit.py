@@ -66,9 +66,10 @@ class _Editor:
             raise Refused("the file is no longer valid HCL")
         self.text = text
         self.newline = newline_of(text)
-        self.block = next((b for b in _blocks(tree.children[0]) if _header(b) == ("resource", *address)), None)
-        if self.block is None:
+        block = next((b for b in _blocks(tree.children[0]) if _header(b) == ("resource", *address)), None)
+        if block is None:
             raise Refused(f"resource {'.'.join(address)} is not in the file")
+        self.block: Tree = block
 
     def assign(self, assignment: Assignment) -> list[Splice]:
         path, block = assignment.path, self.block
@@ -136,7 +137,7 @@ class _Editor:
         splices = []
         for attribute in run:
             token = next(t for t in attribute.children if isinstance(t, Token) and t.type == "EQ")
-            at = token.start_pos + token.value.index("=")
+            at = _start(token) + token.value.index("=")
             splices.append(Splice(at, at, " " * shift))
         return f"{indent}{name} = {value}", splices
 
@@ -144,7 +145,7 @@ class _Editor:
         """The column of `=` shared by the run of one-line attributes the new one follows,
         and that run."""
         opening, closing = _braces(block)
-        if self._line_of(opening.start_pos) == self._line_of(closing.start_pos):
+        if self._line_of(_start(opening)) == self._line_of(_start(closing)):
             return None, []  # a one-line block is about to be written out on lines of its own
         attributes = self._attributes_before_insert(block)
         run: list[Tree] = []
@@ -161,7 +162,7 @@ class _Editor:
     def _insert(self, block: Tree, lines: list[str], is_block: bool) -> list[Splice]:
         """Insert attribute lines (after the last attribute) or a nested block (at the end)."""
         opening, closing = _braces(block)
-        if self._line_of(opening.start_pos) == self._line_of(closing.start_pos):
+        if self._line_of(_start(opening)) == self._line_of(_start(closing)):
             return [self._expand(block, opening, closing, lines)]
         items = _items(block)
         attributes = self._attributes_before_insert(block)
@@ -169,15 +170,15 @@ class _Editor:
             return [insert_lines(self.text, self._after(items[-1].meta.end_pos), [""] + lines, self.newline)]
         if not is_block and attributes:
             return [insert_lines(self.text, self._after(attributes[-1].meta.end_pos), lines, self.newline)]
-        return [insert_lines(self.text, line_end(self.text, opening.end_pos), lines, self.newline)]
+        return [insert_lines(self.text, line_end(self.text, _end(opening)), lines, self.newline)]
 
     def _expand(self, block: Tree, opening: Token, closing: Token, lines: list[str]) -> Splice:
         """`name { a = 1 }` written on one line becomes a block of lines."""
-        inner = self.text[opening.end_pos:closing.start_pos].strip()
+        inner = self.text[_end(opening):_start(closing)].strip()
         outer = self._leading(block.meta.start_pos)
         body = ([self._indent(block) + inner] if inner else []) + lines
         text = self.newline + "".join(line + self.newline for line in body) + outer + "}"
-        return Splice(opening.end_pos, closing.end_pos, text)
+        return Splice(_end(opening), _end(closing), text)
 
     def _block_lines(self, name: str, rest: tuple, assignment: Assignment, indent: str) -> list[str]:
         inner = indent + self._unit()
@@ -203,7 +204,7 @@ class _Editor:
         """The indentation of the block's own attributes and blocks (once on lines of their own)."""
         items = _items(block)
         opening, closing = _braces(block)
-        if items and self._line_of(opening.start_pos) != self._line_of(closing.start_pos):
+        if items and self._line_of(_start(opening)) != self._line_of(_start(closing)):
             return self._leading(items[0].meta.start_pos)
         return self._leading(block.meta.start_pos) + self._unit()
 
@@ -237,7 +238,7 @@ class _Editor:
         token = next((t for t in attribute.children if isinstance(t, Token) and t.type == "EQ"), None)
         if token is None:
             return None
-        return self._column(token.start_pos + token.value.index("="))
+        return self._column(_start(token) + token.value.index("="))
 
 
 def _blocks(body: Tree) -> list[Tree]:
@@ -260,6 +261,17 @@ def _items(block: Tree, kind: str | None = None) -> list[Tree]:
 def _braces(block: Tree) -> tuple[Token, Token]:
     tokens = [t for t in block.children if isinstance(t, Token) and t.type in ("LBRACE", "RBRACE")]
     return tokens[0], tokens[-1]
+
+
+def _start(token: Token) -> int:
+    """Where a token starts; the HCL parser keeps positions, so every token has one."""
+    assert token.start_pos is not None
+    return token.start_pos
+
+
+def _end(token: Token) -> int:
+    assert token.end_pos is not None
+    return token.end_pos
 
 
 def _trim(text: str, end: int) -> int:

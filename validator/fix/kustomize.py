@@ -48,7 +48,9 @@ def _document(text: str, resource: Resource, display: str) -> YamlDocument:
     """The document of `display` that the rendered object comes from."""
     found: list[tuple[int, YamlDocument]] = []
     for document in load_documents(text):
-        data = document.data if isinstance(document, YamlDocument) and isinstance(document.data, dict) else {}
+        if not isinstance(document, YamlDocument) or not isinstance(document.data, dict):
+            continue
+        data = document.data
         meta = data.get("metadata")
         name = meta.get("name") if isinstance(meta, dict) else None
         if data.get("kind") == resource.kind and isinstance(name, str) and name and name in resource.name:

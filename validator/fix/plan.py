@@ -12,11 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from validator.engine.policy import Policy, PolicyError, Validation
 from validator.engine.cel import CelEvaluator, validation_scope
-from validator.engine.scopes import Scope, pod_spec_path
-from validator.fix.spec import is_plain
+from validator.engine.fix_spec import is_plain
+from validator.engine.policy import Policy, PolicyError, Validation
+from validator.engine.scopes import Scope
 from validator.model import FieldPath, Result, Status, Violation
+from validator.pod_templates import pod_spec_path
 
 
 @dataclass(frozen=True)

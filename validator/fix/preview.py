@@ -3,7 +3,7 @@
 This is what SARIF `fixes` carry. The edits are made by the same code as `tdv fix`, on the
 file as it is on disk, one finding at a time: each fix applies on its own. A YAML file is
 still read and composed once for all its findings (see fix.apply and fix.yaml_edit).
-Parameter values come from the config file the scan used (`report.config`).
+The scan plans them, with the parameter values of its config (see pipeline.work).
 """
 
 from __future__ import annotations
@@ -25,19 +25,6 @@ log = logging.getLogger(__name__)
 class FindingFix:
     description: str
     changes: tuple[tuple[str, tuple[Replacement, ...]], ...]  # (file as the report shows it, replacements)
-
-
-def finding_fixes(report) -> dict[tuple[int, int], FindingFix]:
-    """Fixes by (id of the result, index of the violation in it), for active findings."""
-    planner = Planner(_overrides(report.config))
-    root = Path(report.root)
-    cache: dict = {}
-    found: dict[tuple[int, int], FindingFix] = {}
-    for result in report.failures:
-        fixes = result.fixes if result.fixes is not None else result_fixes(result, planner, root, cache)
-        for index, fix in fixes.items():
-            found[(id(result), index)] = fix
-    return found
 
 
 def result_fixes(result, planner: Planner, root: Path, cache: dict) -> dict[int, FindingFix]:
@@ -79,14 +66,3 @@ def describe(assignment: Assignment) -> str:
     if assignment.operation == "append":
         return f"add {value} to {where}"
     return f"set {where} to {value}"
-
-
-def _overrides(config_display: str | None) -> dict:
-    if not config_display:
-        return {}
-    from validator.config import ConfigError, load_config
-
-    try:
-        return load_config(Path(config_display), config_display).overrides()
-    except ConfigError:
-        return {}

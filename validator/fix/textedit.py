@@ -218,7 +218,9 @@ def _matcher(a: list[str], b: list[str]) -> difflib.SequenceMatcher:
         else:
             blocks.append([i, j, 1])
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    matcher.matching_blocks = [difflib.Match(*block) for block in blocks] + [difflib.Match(len(a), len(b), 0)]
+    # difflib caches get_matching_blocks() in this undeclared attribute; the blocks are given precomputed.
+    blocks_found = [difflib.Match(*block) for block in blocks] + [difflib.Match(len(a), len(b), 0)]
+    matcher.matching_blocks = blocks_found  # type: ignore[attr-defined]
     return matcher
 
 

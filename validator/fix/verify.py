@@ -17,7 +17,7 @@ from typing import Any, Iterable
 from validator.fix import api_rules
 from validator.fix.plan import Assignment
 from validator.fix.yaml_edit import same
-from validator.model import Position, format_path
+from validator.model import FieldPath, Position, format_path
 
 Anchor = Position | tuple[str, str]
 
@@ -35,21 +35,8 @@ def simulate(document: Any, assignments: Iterable[Assignment]) -> Any:
 
 
 def _assign(document: Any, assignment: Assignment) -> None:
-    node, path = document, assignment.path
-    for index, segment in enumerate(path[:-1]):
-        if isinstance(segment, int):
-            if not isinstance(node, list) or not 0 <= segment < len(node):
-                raise CannotSimulate(format_path(path[:index + 1]))
-            node = node[segment]
-            continue
-        if not isinstance(node, dict):
-            raise CannotSimulate(format_path(path[:index]))
-        if node.get(segment) is None:  # created; a nested block of a .tf file with its first item
-            following = path[index + 1]
-            if isinstance(following, int) and following != 0:
-                raise CannotSimulate(format_path(path[:index + 2]))
-            node[segment] = [{}] if isinstance(following, int) else {}
-        node = node[segment]
+    path = assignment.path
+    node = _parent(document, path)
     last = path[-1]
     if isinstance(last, int) or not isinstance(node, dict):
         raise CannotSimulate(format_path(path))
@@ -64,6 +51,27 @@ def _assign(document: Any, assignment: Assignment) -> None:
             raise CannotSimulate(format_path(path))
     elif not (assignment.if_absent and node.get(last) is not None):
         node[last] = tree_copy(assignment.value)
+
+
+def _parent(document: Any, path: FieldPath) -> Any:
+    """The node holding the field at `path`, with the mappings (and the first item of the
+    nested blocks) on the way created as the editors create them."""
+    node = document
+    for index, segment in enumerate(path[:-1]):
+        if isinstance(segment, int):
+            if not isinstance(node, list) or not 0 <= segment < len(node):
+                raise CannotSimulate(format_path(path[:index + 1]))
+            node = node[segment]
+            continue
+        if not isinstance(node, dict):
+            raise CannotSimulate(format_path(path[:index]))
+        if node.get(segment) is None:  # created; a nested block of a .tf file with its first item
+            following = path[index + 1]
+            if isinstance(following, int) and following != 0:
+                raise CannotSimulate(format_path(path[:index + 2]))
+            node[segment] = [{}] if isinstance(following, int) else {}
+        node = node[segment]
+    return node
 
 
 def tree_copy(value: Any) -> Any:
@@ -97,20 +105,9 @@ def _check_yaml(before: str, after: str, edits: list[tuple[Anchor, Assignment]],
     from validator.fix import yaml_edit
 
     old, old_errors = _yaml_data(before)
-    objects = yaml_edit.objects(before, json_file)
-    expected: dict[int, Any] = {}  # the documents the fixes change, as they should read
-    for anchor, assignment in edits:
-        found = objects.get(anchor) if isinstance(anchor, Position) else None
-        if found is None or found[0] not in old:
-            return "the object to fix was not found when the fixed file was checked"
-        number, item = found
-        if number not in expected:
-            expected[number] = tree_copy(old[number])
-        target = expected[number] if item is None else expected[number]["items"][item]
-        try:
-            _assign(target, assignment)
-        except CannotSimulate as error:
-            return f"{error} cannot take the fix"
+    expected = _expected_documents(old, yaml_edit.objects(before, json_file), edits)
+    if isinstance(expected, str):
+        return expected
     window = None if old_errors else _changed_documents(before, after, json_file)
     if window is None:  # the whole file is read again
         first, numbers = 0, None
@@ -126,6 +123,32 @@ def _check_yaml(before: str, after: str, edits: list[tuple[Anchor, Assignment]],
         if new_errors or any(index >= len(numbers) for index in new):
             return "the fixed file would not be valid YAML" if new_errors else \
                 "the fixed file would not have the same documents"
+    return _compare_documents(old, new, expected, numbers, first)
+
+
+def _expected_documents(old: dict[int, Any], objects: dict[Position, tuple[int, int | None]],
+                        edits: list[tuple[Anchor, Assignment]]) -> dict[int, Any] | str:
+    """The documents the fixes change, as they should read; or why they cannot be told."""
+    expected: dict[int, Any] = {}
+    for anchor, assignment in edits:
+        found = objects.get(anchor) if isinstance(anchor, Position) else None
+        if found is None or found[0] not in old:
+            return "the object to fix was not found when the fixed file was checked"
+        number, item = found
+        if number not in expected:
+            expected[number] = tree_copy(old[number])
+        target = expected[number] if item is None else expected[number]["items"][item]
+        try:
+            _assign(target, assignment)
+        except CannotSimulate as error:
+            return f"{error} cannot take the fix"
+    return expected
+
+
+def _compare_documents(old: dict[int, Any], new: dict[int, Any], expected: dict[int, Any],
+                       numbers: range | None, first: int) -> str | None:
+    """Why the documents read again (`numbers` from `first`, or all of them for None) are
+    not the old ones with the expected changes, or None."""
     for number in sorted(set(numbers if numbers is not None else old) | set(expected)):
         wanted = expected.get(number, old.get(number))
         if numbers is None or number in numbers:
@@ -213,6 +236,19 @@ def _check_tf(before: str, after: str, edits: list[tuple[Anchor, Assignment]]) -
         return "the fixed file would not be valid HCL"
     if isinstance(old, str):
         return "the file is not valid HCL"
+    expected = _expected_resources(old, edits)
+    if isinstance(expected, str):
+        return expected
+    if expected.keys() != new.keys():
+        return "the fixed file would not have the same resources"
+    for address in sorted(expected):
+        if not same(expected[address], new[address]):
+            return f"the fixed file would change more than the fixed fields of {address}"
+    return None
+
+
+def _expected_resources(old: dict[str, Any], edits: list[tuple[Anchor, Assignment]]) -> dict[str, Any] | str:
+    """The resources as the fixes should leave them, by address; or why they cannot be told."""
     expected = tree_copy(old)
     for anchor, assignment in edits:
         address = f"{anchor[0]}.{anchor[1]}" if isinstance(anchor, tuple) else None
@@ -222,12 +258,7 @@ def _check_tf(before: str, after: str, edits: list[tuple[Anchor, Assignment]]) -
             _assign(expected[address], assignment)
         except CannotSimulate as error:
             return f"{error} cannot take the fix"
-    if expected.keys() != new.keys():
-        return "the fixed file would not have the same resources"
-    for address in sorted(expected):
-        if not same(expected[address], new[address]):
-            return f"the fixed file would change more than the fixed fields of {address}"
-    return None
+    return expected
 
 
 @functools.lru_cache(maxsize=4)

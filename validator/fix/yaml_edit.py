@@ -23,10 +23,10 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, TypeGuard
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
 
 from validator.fix.plan import Assignment, Outcome
 from validator.fix.textedit import Refused, Splice, apply_splices, insert_lines, line_end, line_start, newline_of
@@ -47,9 +47,11 @@ def _compose(text: str) -> tuple[list[Node], set[int]]:
     deep = text.count("[") + text.count("{") > 200 or _DEEP_LINE.search("\n" + text)  # the first line too
     composer = yaml.SafeLoader(text) if deep else _NodeReader(text)
     try:
-        roots = []
+        roots: list[Node] = []
         while composer.check_node():
-            roots.append(composer.get_node())
+            node = composer.get_node()
+            if node is not None:  # (check_node said there is one)
+                roots.append(node)
     except yaml.YAMLError as error:
         raise Refused(f"the file is no longer valid YAML ({type(error).__name__})") from None
     except RecursionError:
@@ -78,14 +80,15 @@ def detect_style(roots: list[Node], json_file: bool = False) -> Style:
     sequences: Counter[int] = Counter()
     # Each mapping and list once, in the order `_walk` gives them (it decides between equal
     # counts); scalars are not pushed.
-    stack, seen = [node for node in roots if not isinstance(node, ScalarNode)], set()
+    stack: list[CollectionNode] = [node for node in roots if isinstance(node, CollectionNode)]
+    seen = set()
     while stack:
         node = stack.pop()
         if id(node) in seen:
             continue
         seen.add(id(node))
         if isinstance(node, SequenceNode):
-            stack.extend(item for item in node.value if not isinstance(item, ScalarNode))
+            stack.extend(item for item in node.value if isinstance(item, CollectionNode))
             continue
         for key, value in node.value:
             if not isinstance(key, ScalarNode):
@@ -457,7 +460,7 @@ def _is_scalar(value: Any) -> bool:
     return not isinstance(value, (dict, list))
 
 
-def _is_null(node: Node) -> bool:
+def _is_null(node: Node) -> TypeGuard[ScalarNode]:
     return isinstance(node, ScalarNode) and node.tag == _NULL
 
 

@@ -71,7 +71,8 @@ def is_gatekeeper(data: dict[str, Any]) -> bool:
         api_version.startswith(TEMPLATE_GROUP) and data.get("kind") == TEMPLATE_KIND)
 
 
-def policies_from_manifests(files: Iterable[tuple[str, list[YamlDocument | YamlError]]]) -> list[RegoPolicy | PolicyError]:
+def policies_from_manifests(
+        files: Iterable[tuple[str, list[YamlDocument | YamlError]]]) -> list[RegoPolicy | PolicyError]:
     """The policies of one directory's Gatekeeper objects (other objects are left to the
     ValidatingAdmissionPolicy importer), and an error for each bad one."""
     objects = [item for display, documents in files for document in documents
@@ -81,27 +82,33 @@ def policies_from_manifests(files: Iterable[tuple[str, list[YamlDocument | YamlE
     if not available():
         return [ImportedPolicyError(objects[0].display, INSTALL_HINT)]
     results: list[RegoPolicy | PolicyError] = []
-    templates: dict[str, _Template] = {}
-    for item in objects:
-        if item.data.get("kind") == TEMPLATE_KIND:
-            try:
-                template = _template(item)
-                templates[template.kind] = template
-            except PolicyError as error:
-                results.append(error)
-                templates.setdefault(_kind_name(item), None)  # its constraints are not orphans
+    templates = _templates(objects, results)
     for item in objects:
         if item.data.get("kind") == TEMPLATE_KIND:
             continue
         kind = str(item.data["kind"])
         if kind not in templates:
             results.append(item.error((), f"no ConstraintTemplate for kind {kind} in the policy directory"))
-        elif templates[kind] is not None:
+        elif (found := templates[kind]) is not None:
             try:
-                results.append(_policy(templates[kind], item))
+                results.append(_policy(found, item))
             except PolicyError as error:
                 results.append(error)
     return results
+
+
+def _templates(objects: list[_Object], errors: list[RegoPolicy | PolicyError]) -> dict[str, _Template | None]:
+    """The ConstraintTemplates by the kind they define (None for one in error, added to `errors`)."""
+    templates: dict[str, _Template | None] = {}
+    for item in objects:
+        if item.data.get("kind") == TEMPLATE_KIND:
+            try:
+                template = _template(item)
+                templates[template.kind] = template
+            except PolicyError as error:
+                errors.append(error)
+                templates.setdefault(_kind_name(item), None)  # its constraints are not orphans
+    return templates
 
 
 def _objects(document: YamlDocument, display: str) -> list[_Object]:
@@ -121,6 +128,19 @@ def _kind_name(item: _Object) -> str:
         return ""
 
 
+def _rego_source(target: dict[str, Any], path: FieldPath) -> tuple[Any, Any, FieldPath]:
+    """The Rego and libs of an admission target, from its `code` list (the last Rego entry)
+    or its own fields, and the path of the mapping that holds them."""
+    rego, libs = target.get("rego"), target.get("libs") or []
+    where = path
+    for number, code in enumerate(target.get("code") or []):
+        if isinstance(code, dict) and code.get("engine") == "Rego" and isinstance(code.get("source"), dict):
+            rego = code["source"].get("rego", rego)
+            libs = code["source"].get("libs", libs)
+            where = path + ("code", number, "source")
+    return rego, libs, where
+
+
 def _template(item: _Object) -> _Template:
     kind = _kind_name(item)
     if not kind:
@@ -130,13 +150,7 @@ def _template(item: _Object) -> _Template:
         target = _mapping(item, target, ("spec", "targets", index))
         if target.get("target") != ADMISSION_TARGET:
             continue
-        path = ("spec", "targets", index)
-        rego, libs = target.get("rego"), target.get("libs") or []
-        for number, code in enumerate(target.get("code") or []):
-            if isinstance(code, dict) and code.get("engine") == "Rego" and isinstance(code.get("source"), dict):
-                rego = code["source"].get("rego", rego)
-                libs = code["source"].get("libs", libs)
-                path = ("spec", "targets", index, "code", number, "source")
+        rego, libs, path = _rego_source(target, ("spec", "targets", index))
         if not isinstance(rego, str) or not rego.strip():
             raise item.error(path, f"template {kind}: no Rego for the admission target (templates whose code is"
                                    " only K8sNativeValidation, CEL, are not supported yet)")

@@ -114,7 +114,10 @@ class Inventory:
     one process and sends it to the others, which compute the relations they need."""
 
     def __init__(self, items: Iterable[Entry]):
-        self.entries: list[Entry] = sorted(items, key=lambda e: e.id)
+        self._start(sorted(items, key=lambda e: e.id))
+
+    def _start(self, entries: list[Entry]) -> None:
+        self.entries: list[Entry] = entries
         self.by_id: dict[EntryId, Entry] = {e.id: e for e in self.entries}
         self._indexes: dict[str, Any] = {}
         self._related: dict[tuple[str, EntryId], list[dict[str, Any]]] = {}
@@ -128,7 +131,7 @@ class Inventory:
         return {"entries": self.entries}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["entries"])
+        self._start(state["entries"])
 
     def index(self, name: str, build: Callable[["Inventory"], Any]) -> Any:
         """An index over the entries, built on first use by `build(inventory)` and kept."""

@@ -14,10 +14,11 @@ from collections import defaultdict
 from typing import Any
 
 from validator.engine.policy import POD_BEARING
-from validator.engine.scopes import CONTAINER_LISTS, configured_pod_kinds, pod_template_path
+from validator.engine.scopes import CONTAINER_LISTS
 from validator.engine.targets import selector_matches
 from validator.inventory import Entry, Inventory, entry_id, extractor, missing, relation
 from validator.model import Resource
+from validator.pod_templates import configured_pod_kinds, pod_template_path
 
 ROLE_KINDS = ("Role", "ClusterRole")
 BINDING_KINDS = ("RoleBinding", "ClusterRoleBinding")
@@ -60,12 +61,16 @@ def kubernetes_entry(resource: Resource) -> Entry | None:
                  resource.locate(()), facts, resource.api_group)
 
 
-def _get(value: Any, *path: str) -> Any:
+def _get(value: Any, *path: Any) -> Any:
     for key in path:
         if not isinstance(value, dict):
             return None
         value = value.get(key)
     return value
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _text(value: Any) -> str:
@@ -109,51 +114,55 @@ def _workload(document: dict[str, Any], kind: str) -> dict[str, Any]:
     replicas = _get(document, "spec", "replicas")
     if kind in SCALABLE and isinstance(replicas, int) and not isinstance(replicas, bool):
         facts["replicas"] = replicas
-    config_maps: dict[str, bool] = {}
-    secrets: dict[str, bool] = {}
-    claims: dict[str, bool] = {}
-
-    def note(found: dict[str, bool], name: Any, optional: Any = False) -> None:
-        if isinstance(name, str) and name:
-            found[name] = found.get(name, True) and optional is True
-
-    for volume in spec.get("volumes") or []:
-        if not isinstance(volume, dict):
-            continue
-        if isinstance(volume.get("configMap"), dict):
-            note(config_maps, volume["configMap"].get("name"), volume["configMap"].get("optional"))
-        if isinstance(volume.get("secret"), dict):
-            note(secrets, volume["secret"].get("secretName"), volume["secret"].get("optional"))
-        if isinstance(volume.get("persistentVolumeClaim"), dict):
-            note(claims, volume["persistentVolumeClaim"].get("claimName"))
-        for source in _get(volume, "projected", "sources") or []:
-            if isinstance(source, dict):
-                if isinstance(source.get("configMap"), dict):
-                    note(config_maps, source["configMap"].get("name"), source["configMap"].get("optional"))
-                if isinstance(source.get("secret"), dict):
-                    note(secrets, source["secret"].get("name"), source["secret"].get("optional"))
-    for name in CONTAINER_LISTS:
-        for container in spec.get(name) or []:
-            if not isinstance(container, dict):
-                continue
-            for source in container.get("envFrom") or []:
-                if isinstance(source, dict):
-                    for key, found in (("configMapRef", config_maps), ("secretRef", secrets)):
-                        if isinstance(source.get(key), dict):
-                            note(found, source[key].get("name"), source[key].get("optional"))
-            for variable in container.get("env") or []:
-                value_from = _get(variable, "valueFrom")
-                if isinstance(value_from, dict):
-                    for key, found in (("configMapKeyRef", config_maps), ("secretKeyRef", secrets)):
-                        if isinstance(value_from.get(key), dict):
-                            note(found, value_from[key].get("name"), value_from[key].get("optional"))
-    for pull in spec.get("imagePullSecrets") or []:
-        if isinstance(pull, dict):
-            note(secrets, pull.get("name"))
-    facts["configMaps"] = [{"name": n, "optional": o} for n, o in config_maps.items()]
-    facts["secrets"] = [{"name": n, "optional": o} for n, o in secrets.items()]
-    facts["persistentVolumeClaims"] = [{"name": n, "optional": o} for n, o in claims.items()]
+    found: dict[str, dict[str, bool]] = {"configMaps": {}, "secrets": {}, "persistentVolumeClaims": {}}
+    for fact, reference in _volume_references(spec) + _container_references(spec):
+        name, optional = reference.get("name"), reference.get("optional")
+        if isinstance(name, str) and name:  # optional only when every reference to it is
+            found[fact][name] = found[fact].get(name, True) and optional is True
+    for fact, names in found.items():
+        facts[fact] = [{"name": name, "optional": optional} for name, optional in names.items()]
     return facts
+
+
+# Where a pod spec names other objects: (fact, key of the reference, key of the name).
+_VOLUME_SOURCES = (("configMaps", "configMap", "name"), ("secrets", "secret", "secretName"),
+                   ("persistentVolumeClaims", "persistentVolumeClaim", "claimName"))
+_PROJECTED_SOURCES = (("configMaps", "configMap", "name"), ("secrets", "secret", "name"))
+_ENV_FROM = (("configMaps", "configMapRef", "name"), ("secrets", "secretRef", "name"))
+_ENV_VALUE_FROM = (("configMaps", "configMapKeyRef", "name"), ("secrets", "secretKeyRef", "name"))
+Reference = tuple[str, dict[str, Any]]  # (fact, {"name": ..., "optional": ...})
+
+
+def _named(value: dict[str, Any], sources: tuple[tuple[str, str, str], ...]) -> list[Reference]:
+    return [(fact, {"name": value[key].get(name), "optional": value[key].get("optional")})
+            for fact, key, name in sources if isinstance(value.get(key), dict)]
+
+
+def _volume_references(spec: dict[str, Any]) -> list[Reference]:
+    found: list[Reference] = []
+    for volume in _dicts(spec.get("volumes")):
+        found += _named(volume, _VOLUME_SOURCES)
+        for source in _dicts(_get(volume, "projected", "sources")):
+            found += _named(source, _PROJECTED_SOURCES)
+    return found
+
+
+def _container_references(spec: dict[str, Any]) -> list[Reference]:
+    """Each container's envFrom and env references, then the imagePullSecrets."""
+    found: list[Reference] = []
+    for name in CONTAINER_LISTS:
+        for container in _dicts(spec.get(name)):
+            for source in _dicts(container.get("envFrom")):
+                found += _named(source, _ENV_FROM)
+            for variable in _dicts(container.get("env")):
+                if isinstance(variable.get("valueFrom"), dict):
+                    found += _named(variable["valueFrom"], _ENV_VALUE_FROM)
+    found += [("secrets", {"name": pull.get("name")}) for pull in _dicts(spec.get("imagePullSecrets"))]
+    return found
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def _rule(value: Any) -> dict[str, list[str]] | None:
@@ -173,7 +182,7 @@ def _role(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def _binding(document: dict[str, Any]) -> dict[str, Any]:
-    role_ref = document.get("roleRef") if isinstance(document.get("roleRef"), dict) else {}
+    role_ref = _mapping(document.get("roleRef"))
     subjects = []
     for subject in document.get("subjects") or []:
         if isinstance(subject, dict) and isinstance(subject.get("name"), str):
@@ -206,7 +215,7 @@ def _ingress(document: dict[str, Any]) -> dict[str, Any]:
             return
         service = backend.get("service")
         if isinstance(service, dict) and isinstance(service.get("name"), str):  # networking.k8s.io/v1
-            port = service.get("port") if isinstance(service.get("port"), dict) else {}
+            port = _mapping(service.get("port"))
             item: dict[str, Any] = {"service": service["name"]}
             if isinstance(port.get("number"), int):
                 item["port"] = port["number"]
@@ -219,7 +228,7 @@ def _ingress(document: dict[str, Any]) -> dict[str, Any]:
                 item["port"] = backend["servicePort"]
             backends.append(item)
 
-    spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
+    spec = _mapping(document.get("spec"))
     add(spec.get("defaultBackend") or spec.get("backend"))
     for rule in spec.get("rules") or []:
         for path in _get(rule, "http", "paths") or []:

@@ -43,29 +43,15 @@ def policies_from_rego(files: list[tuple[str, Path]],
     rules: dict[tuple[str, str], list[str]] = {}  # (namespace, "deny" or "warn") -> rule paths
     sources: dict[str, list[str]] = {}
     for display, path in files:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            errors.append(ImportedPolicyError(display, f"cannot read Rego file: {error}"))
+        module = _module(display, path)
+        if isinstance(module, PolicyError):
+            errors.append(module)
             continue
-        package = _PACKAGE.search(text)
-        if package is None:
-            errors.append(ImportedPolicyError(display, "a Rego file needs a package declaration"))
-            continue
-        compiled = _compiles(display, text)
-        if isinstance(compiled, PolicyError):
-            errors.append(compiled)
-            continue
+        text, namespace = module
         modules.append((display, text))
-        namespace = package.group(1)
         if namespace in namespaces:
             sources.setdefault(namespace, []).append(display)
-            for found in _RULE.finditer(text):
-                name = found.group(1) + (found.group(2) or "")
-                group = "warn" if found.group(1) == "warn" else "deny"
-                query = f"data.{namespace}.{name}"
-                if query not in rules.setdefault((namespace, group), []):
-                    rules[(namespace, group)].append(query)
+            _add_rules(text, namespace, rules)
     if not modules or not rules:
         return errors
     rego_v0 = not all(_compiles(name, text, v0=False) is True for name, text in modules)
@@ -95,11 +81,37 @@ def policies_from_rego(files: list[tuple[str, Path]],
     return errors + policies
 
 
+def _module(display: str, path: Path) -> tuple[str, str] | PolicyError:
+    """A Rego file's text and package, or why it cannot be used."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        return ImportedPolicyError(display, f"cannot read Rego file: {error}")
+    package = _PACKAGE.search(text)
+    if package is None:
+        return ImportedPolicyError(display, "a Rego file needs a package declaration")
+    compiled = _compiles(display, text)
+    if isinstance(compiled, PolicyError):
+        return compiled
+    return text, package.group(1)
+
+
+def _add_rules(text: str, namespace: str, rules: dict[tuple[str, str], list[str]]) -> None:
+    """Add the queries of the module's deny and warn rules, each once, under (namespace, group)."""
+    for found in _RULE.finditer(text):
+        name = found.group(1) + (found.group(2) or "")
+        group = "warn" if found.group(1) == "warn" else "deny"
+        query = f"data.{namespace}.{name}"
+        if query not in rules.setdefault((namespace, group), []):
+            rules[(namespace, group)].append(query)
+
+
 def _as_v1(text: str) -> str:
     """The text with `import rego.v1` after its package line (its later lines move down one)."""
     package = _PACKAGE.search(text)
     if re.search(r"^[ \t]*import[ \t]+rego\.v1\b", text, re.MULTILINE):
         return text
+    assert package is not None  # the module compiled, so it has its package line
     return text[:package.end()] + "\nimport rego.v1" + text[package.end():]
 
 

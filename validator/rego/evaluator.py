@@ -141,7 +141,9 @@ def review_of(document: dict[str, Any]) -> dict[str, Any]:
     """The admission review Gatekeeper builds for the creation of `document`."""
     api_version = str(document.get("apiVersion") or "")
     group, _, version = api_version.rpartition("/")
-    metadata = document.get("metadata") if isinstance(document.get("metadata"), dict) else {}
+    metadata = document.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {}
     return {
         "kind": {"group": group, "version": version, "kind": str(document.get("kind") or "")},
         "name": str(metadata.get("name") or ""),

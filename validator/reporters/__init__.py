@@ -24,7 +24,7 @@ FORMATS = {
 
 
 @dataclass(frozen=True)
-class RenderOptions:
+class FormatOptions:
     color: bool = False
     quiet: bool = False
     verbose: bool = False  # console: also list suppressed and baselined findings
@@ -47,8 +47,8 @@ class OutputSpec:
 
 
 class Reporter(Protocol):
-    def render(self, report: ScanReport, options: RenderOptions) -> str: ...
+    def render(self, report: ScanReport, options: FormatOptions) -> str: ...
 
 
 def reporter(name: str) -> Reporter:
-    return importlib.import_module(FORMATS[name])  # type: ignore[return-value]
+    return importlib.import_module(FORMATS[name])

@@ -49,9 +49,10 @@ def _fields(kind: type) -> tuple[tuple[str, str, Any], ...] | None:
 
 
 def _default(field: attrs.Attribute) -> Any:
-    default = field.default
+    default: Any = field.default
     if default is attrs.NOTHING:
         return _NO_DEFAULT
+    # attrs' stubs declare Factory a function; at run time it is the class of factory defaults.
     if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
         return _NO_DEFAULT if default.takes_self else default.factory()
     return default

@@ -1,8 +1,9 @@
 """GitLab Code Quality report (`artifacts:reports:codequality`): a JSON array of issues.
 
 Each violation is one issue keyed by its fingerprint, which ignores line numbers and is
-unique in the report, so GitLab tells new findings from moved ones. A file that could not be read, or a policy that could
-not be evaluated, is a `blocker` issue too: the scan did not cover it. Suppressed findings
+unique in the report, so GitLab tells new findings from moved ones. A file that could not be
+read, or a policy that could not be evaluated, is a `blocker` issue too: the scan did not
+cover it. Suppressed findings
 are left out; baselined ones stay in, as GitLab compares with the target branch itself.
 """
 

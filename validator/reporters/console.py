@@ -32,19 +32,7 @@ def render(report: ScanReport, options) -> str:
         text = printable(text)
         return click.style(text, **kwargs) if color else text
 
-    lines: list[str] = []
-    by_file: dict[str, list[tuple[Result, Violation]]] = defaultdict(list)
-    for result in report.failures:
-        for violation in result.violations:
-            if verbose or not is_baselined(violation):
-                by_file[violation.location.path].append((result, violation))
-    for path in sorted(by_file):
-        lines.append(style(path, bold=True, underline=True))
-        entries = sorted(by_file[path], key=lambda e: (e[1].location.line, e[1].location.column, e[0].policy.id))
-        for result, violation in entries:
-            mark = style("  (baselined)", dim=True) if is_baselined(violation) else ""
-            lines.append(_finding(result, violation, style) + mark)
-        lines.append("")
+    lines = _findings(report, verbose, style)
     if verbose:
         lines += _suppressed(report, style)
         lines += _absent(report)
@@ -58,6 +46,24 @@ def render(report: ScanReport, options) -> str:
         lines.append("")
     lines.append(_summary(report, style))
     return "\n".join(lines) + "\n"
+
+
+def _findings(report: ScanReport, verbose: bool, style) -> list[str]:
+    """The findings by file, in line order (baselined ones only when verbose)."""
+    lines: list[str] = []
+    by_file: dict[str, list[tuple[Result, Violation]]] = defaultdict(list)
+    for result in report.failures:
+        for violation in result.violations:
+            if verbose or not is_baselined(violation):
+                by_file[violation.location.path].append((result, violation))
+    for path in sorted(by_file):
+        lines.append(style(path, bold=True, underline=True))
+        entries = sorted(by_file[path], key=lambda e: (e[1].location.line, e[1].location.column, e[0].policy.id))
+        for result, violation in entries:
+            mark = style("  (baselined)", dim=True) if is_baselined(violation) else ""
+            lines.append(_finding(result, violation, style) + mark)
+        lines.append("")
+    return lines
 
 
 def error_lines(report: ScanReport) -> list[str]:
@@ -91,6 +97,7 @@ def _suppressed(report: ScanReport, style) -> list[str]:
     lines = [style("Suppressed", bold=True, underline=True)]
     for result in report.suppressed:
         suppression = result.suppression
+        assert suppression is not None  # report.suppressed holds suppressed results only
         source = f"{suppression.location.path}:{suppression.location.line}"
         owner = f", owner {suppression.owner}" if suppression.owner else ""
         expires = f", until {suppression.expires}" if suppression.expires else ""

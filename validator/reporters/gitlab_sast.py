@@ -1,9 +1,9 @@
 """GitLab SAST report (`artifacts:reports:sast`), security report schema 15.0.7.
 
 One vulnerability per violation. Its id is the finding's fingerprint written as a UUID, so
-it stays the same when lines move, and is unique in the report (GitLab drops repeated ids). The primary identifier is the policy id; standards
-controls follow as further identifiers. Input and evaluation errors become scan messages
-and mark the scan as failed.
+it stays the same when lines move, and is unique in the report (GitLab drops repeated ids).
+The primary identifier is the policy id; standards controls follow as further identifiers.
+Input and evaluation errors become scan messages and mark the scan as failed.
 
 The report carries no scan timings, so start and end time are both the time of writing,
 which follows the scan within the second on any normal run.
@@ -20,11 +20,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from validator import __version__
+from validator.docs import INFORMATION_URI, policy_url
 from validator.fingerprint import for_report
 from validator.model import Result, Severity, Violation
 from validator.report import ScanReport
-from validator.reporters.markdown import policy_url
-from validator.docs import INFORMATION_URI
 
 SCHEMA_VERSION = "15.0.7"
 SCHEMA_URI = (
@@ -51,7 +50,8 @@ def render(report: ScanReport, options) -> str:
 def build(report: ScanReport) -> dict[str, Any]:
     written = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     messages = [{"level": "warn", "value": str(error)} for error in report.errors] + [
-        {"level": "warn", "value": f"{r.resource.path}: {r.policy.id} could not be evaluated on {r.resource.ref}: {r.error}"}
+        {"level": "warn",
+         "value": f"{r.resource.path}: {r.policy.id} could not be evaluated on {r.resource.ref}: {r.error}"}
         for r in report.evaluation_errors
     ]
     scan: dict[str, Any] = {

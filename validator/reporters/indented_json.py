@@ -28,7 +28,8 @@ def dumps_indented(value: Any, one_line: frozenset[str] = frozenset()) -> str:
 _encode_one_line = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def _write(value: Any, newline: str, put: Callable[[str], None], one_line: frozenset[str] = frozenset()) -> None:
+def _write(  # noqa: C901 - one branch per JSON type, in one function: the JSON report's hot recursion
+        value: Any, newline: str, put: Callable[[str], None], one_line: frozenset[str] = frozenset()) -> None:
     """Write `value`, whose first line is already indented and whose other lines start with
     `newline` (a line break and the indentation of the line `value` starts on)."""
     kind = type(value)

@@ -81,7 +81,8 @@ def build(report: ScanReport) -> dict[str, Any]:
 
 def _resource(result: Result) -> dict[str, Any]:
     r = result.resource
-    data = {"apiVersion": r.api_version, "kind": r.kind, "name": r.name, "namespace": r.namespace, "ref": r.ref}
+    data: dict[str, Any] = {
+        "apiVersion": r.api_version, "kind": r.kind, "name": r.name, "namespace": r.namespace, "ref": r.ref}
     if r.metadata:
         data["metadata"] = dict(r.metadata)
     return data

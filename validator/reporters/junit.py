@@ -121,6 +121,7 @@ def _check_case(result: Result, cls: str, name: str, report: ScanReport) -> Test
             lines.append(f"suppressed by {where.path}:{where.line}")
             case.add_skipped_info(message=f"suppressed: {result.suppression.reason}", output="\n".join(lines))
         elif not new:
+            assert report.baseline is not None  # findings are baselined by a baseline only
             case.add_skipped_info(message=f"baselined: {_count(len(result.violations), 'known finding')}"
                                           f" recorded in {report.baseline.path}", output="\n".join(lines))
         else:

@@ -16,9 +16,9 @@ import html
 import re
 from collections import defaultdict
 
+from validator.docs import policy_url
 from validator.model import Result, Severity, Violation
 from validator.report import EXIT_ERROR, EXIT_OK, ScanReport, is_baselined
-from validator.docs import policy_url
 from validator.reporters.escape import printable
 
 MAX_CHARS = 65_535  # GitHub rejects longer comment bodies
@@ -93,9 +93,9 @@ def _summary(report: ScanReport) -> str:
         f"failing on `{report.fail_on.label}` and above{' (soft fail: never blocks)' if report.soft_fail else ''}.",
         "",
     ]
-    counts = report.counts()
-    hidden = [f"{counts['baselined']} in the baseline" if report.baseline else "",
-              f"{counts['suppressed']} suppressed" if counts["suppressed"] else "",
+    by_status = report.counts()
+    hidden = [f"{by_status['baselined']} in the baseline" if report.baseline else "",
+              f"{by_status['suppressed']} suppressed" if by_status["suppressed"] else "",
               _count(len(report.warnings), "warning") + " (see the console or JSON report)" if report.warnings else ""]
     hidden = [part for part in hidden if part]
     if hidden:

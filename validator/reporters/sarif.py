@@ -164,11 +164,8 @@ def render(report: ScanReport, options) -> str:
 
 
 def build(report: ScanReport) -> SarifLog:
-    from validator.fix.preview import finding_fixes
-
     policies = _policies(report)
     index = {policy.id: position for position, policy in enumerate(policies)}
-    fixes = finding_fixes(report)
     driver = ToolComponent(
         name="tdv",
         semantic_version=__version__,
@@ -183,12 +180,19 @@ def build(report: ScanReport) -> SarifLog:
         column_kind="unicodeCodePoints",
         invocations=[_invocation(report, index)],
         results=[
-            _result(result, violation, index[result.policy.id], report, fixes.get((id(result), number)), number)
+            _result(result, violation, index[result.policy.id], report, _planned_fix(result, number), number)
             for result in report.failures + report.suppressed
             for number, violation in enumerate(result.violations)
         ],
     )
     return SarifLog(version="2.1.0", schema_uri=SCHEMA_URI, runs=[run])
+
+
+def _planned_fix(result: Result, number: int):
+    """The fix planned for a finding that counts (see pipeline.work.plan_fixes), if any."""
+    if result.suppression is not None or not result.fixes:
+        return None
+    return result.fixes.get(number)
 
 
 def _policies(report: ScanReport) -> list:
@@ -213,7 +217,7 @@ def rule(policy) -> ReportingDescriptor:
         ),
         help_uri=policy_url(policy),
         default_configuration=ReportingConfiguration(level=LEVELS[severity]),
-        properties=RuleProperties(
+        properties=RuleProperties(  # type: ignore[call-arg]  # `tags` is PropertyBag's; sarif_om is untyped
             tags=rule_tags(policy),
             precision=PRECISION,
             problem_severity=PROBLEM_SEVERITIES[severity],

@@ -11,14 +11,13 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Protocol, Iterator
+from typing import Iterable, Iterator, Protocol
 
 from validator.model import InputError, Resource
-from validator.reporters.recognise import report_format
-from validator.sources import files, kubernetes, terraform_plan
-from validator.sources import render as rendering
+from validator.sources import files, kubernetes, render as rendering, terraform_plan
 from validator.sources.context import SourceContext
-from validator.gc_pause import without_cycle_collection
+from validator.sources.files import InputFile
+from validator.sources.recognise import report_format
 
 Source = tuple[files.InputFile, str]  # a file and its text
 log = logging.getLogger("validator")
@@ -88,7 +87,7 @@ class Inputs:
     files: int = 0
     # Files left for the caller to read with `read_file` (see `collect`), each with the
     # index in `errors` where its errors belong.
-    deferred: list[tuple[files.InputFile, int]] = field(default_factory=list)
+    deferred: list[tuple[InputFile, int]] = field(default_factory=list)
 
 
 def can_defer(item: files.InputFile) -> bool:
@@ -98,7 +97,6 @@ def can_defer(item: files.InputFile) -> bool:
         (item.suffix in kind.SUFFIXES) == (kind is _KUBERNETES) for kind in SOURCE_KINDS)
 
 
-@without_cycle_collection
 def collect(arguments: Iterable[str], root: Path, max_bytes: int = files.MAX_FILE_BYTES,
             tf_root: Path | None = None, render: rendering.RenderOptions | None = None,
             defer: bool = False, skip: frozenset[str] = frozenset()) -> Inputs:
@@ -174,4 +172,7 @@ def read_file(item: files.InputFile, context: SourceContext,
 
 def _add(inputs: Inputs, parsed: Iterable[Resource | InputError]) -> None:
     for item in parsed:
-        (inputs.errors if isinstance(item, InputError) else inputs.resources).append(item)
+        if isinstance(item, InputError):
+            inputs.errors.append(item)
+        else:
+            inputs.resources.append(item)

@@ -56,8 +56,8 @@ def discover(
             yield InputError(display, "no such file or directory")
         elif path.is_dir():
             yield from _walk(path, root, suffixes, names)
-        elif path.is_symlink() and _unresolvable(path):
-            yield InputError(display, _unresolvable(path))
+        elif path.is_symlink() and (problem := _unresolvable(path)):
+            yield InputError(display, problem)
         elif path.is_file():
             yield InputFile(path, display)
         else:
@@ -75,8 +75,9 @@ def _unresolvable(path: Path) -> str | None:
     return None
 
 
-def _walk(top: Path, root: Path, suffixes: frozenset[str], names: frozenset[str] = frozenset()
-          ) -> Iterator[InputFile | InputError]:
+def _walk(  # noqa: C901 - the walk's order, link and boundary rules in one loop
+        top: Path, root: Path, suffixes: frozenset[str], names: frozenset[str] = frozenset()
+) -> Iterator[InputFile | InputError]:
     """Depth-first, in name order. Links to directories are walked last, and only when
     the directory they point to was not walked already (so each is walked once, under its
     own name when it is in the tree)."""

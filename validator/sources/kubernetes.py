@@ -10,8 +10,8 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
-from validator.filters.suppressions import annotation_rules
 from validator.model import FieldPath, InputError, Position, Resource
+from validator.skip_markers import annotation_rules
 from validator.sources.yaml_loader import YamlDocument, YamlError, load_documents
 
 log = logging.getLogger(__name__)
@@ -142,7 +142,9 @@ def _kind_of(value: Any) -> str:
 def _resource(
     data: dict[str, Any], display: str, doc: YamlDocument, prefix: FieldPath, metadata: dict[str, str]
 ) -> Resource:
-    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    meta = data.get("metadata")
+    if not isinstance(meta, dict):
+        meta = {}
     name, namespace = meta.get("name"), meta.get("namespace")
 
     def locator(path: FieldPath) -> Position:

@@ -47,7 +47,8 @@ def name_of(node: Tree) -> str | None:
         return str(node.children[0])
     if node.data == "string":
         parts = children(node)
-        texts = [p.children[0] for p in parts if isinstance(p.children[0], Token) and p.children[0].type == "STRING_CHARS"]
+        texts = [p.children[0] for p in parts
+                 if isinstance(p.children[0], Token) and p.children[0].type == "STRING_CHARS"]
         return unescape("".join(texts)) if len(texts) == len(parts) else None
     return None
 
@@ -91,19 +92,19 @@ def _arithmetic(function: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any
 
 
 def _logic(function: Callable[[bool, bool], bool]) -> Callable[[Any, Any], Any]:
-    return lambda l, r: function(l, r) if isinstance(l, bool) and isinstance(r, bool) else UNKNOWN
+    return lambda a, b: function(a, b) if isinstance(a, bool) and isinstance(b, bool) else UNKNOWN
 
 
 def _compare(function: Callable[[Any, Any], bool]) -> Callable[[Any, Any], Any]:
-    return lambda l, r: function(l, r) if _number(l) and _number(r) else UNKNOWN
+    return lambda a, b: function(a, b) if _number(a) and _number(b) else UNKNOWN
 
 
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "+": _arithmetic(operator.add), "-": _arithmetic(operator.sub), "*": _arithmetic(operator.mul),
     "/": _arithmetic(operator.truediv), "%": _arithmetic(operator.mod),
-    "&&": _logic(lambda l, r: l and r), "||": _logic(lambda l, r: l or r),
+    "&&": _logic(lambda a, b: a and b), "||": _logic(lambda a, b: a or b),
     "<": _compare(operator.lt), ">": _compare(operator.gt), "<=": _compare(operator.le), ">=": _compare(operator.ge),
-    "==": lambda l, r: _equal(l, r), "!=": lambda l, r: not _equal(l, r),
+    "==": lambda a, b: _equal(a, b), "!=": lambda a, b: not _equal(a, b),
 }
 
 
@@ -178,7 +179,7 @@ class Evaluator:
         return checked_number(int(text))
 
     def _float_lit(self, node: Tree) -> Any:
-        return checked_number(float(node.children[0]))
+        return checked_number(float(str(node.children[0])))
 
     def _literal_value(self, node: Tree) -> Any:
         return {"true": True, "false": False, "null": None}[str(node.children[0])]
@@ -297,7 +298,7 @@ class Evaluator:
         base, index = children(node)
         value = self.value(base)
         if index.data == "short_index":
-            key: Any = int(index.children[-1])
+            key: Any = int(str(index.children[-1]))
         else:
             key = self.value(children(index)[0])
         if isinstance(value, list) and isinstance(key, int) and not isinstance(key, bool) and 0 <= key < len(value):

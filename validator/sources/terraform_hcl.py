@@ -30,8 +30,8 @@ from lark.exceptions import (
     UnexpectedToken,
 )
 
-from validator.filters.suppressions import COMMENT_MARKER, SkipComments
 from validator.model import FieldPath, InputError, Position, Resource, SkipRule
+from validator.skip_markers import COMMENT_MARKER, SkipComments
 from validator.sources import files, terraform_hcl_refs, terraform_refs, terraform_scan
 from validator.sources.context import SourceContext
 from validator.sources.terraform_expr import (
@@ -181,17 +181,18 @@ class Module:
         self.evaluator = Evaluator(self._lookup)
         for source in sources:
             if source.tree is not None:
-                self._index(source)
+                self._index(source, source.tree)
 
-    def _index(self, source: SourceFile) -> None:
+    def _index(self, source: SourceFile, tree: Tree) -> None:
         ordinal = 0
-        for block in _blocks(source.tree.children[0]):
+        for block in _blocks(tree.children[0]):
             kind, labels, body = _block_parts(block)
             if kind in ("resource", "data") and (len(labels) != 2 or None in labels or "" in labels):
                 # Terraform refuses it: never drop it in silence
                 source.problems.append(InputError(
                     source.display, f"a {kind} block needs a type and a name (two labels)", position(block).line))
             elif kind == "resource":
+                assert labels[0] and labels[1]  # checked above: two non-empty labels
                 start = position(block)
                 skips = source.skips.for_block(start.line, _end_line(block, start.line)) if source.skips else ()
                 self.resources.append(ResourceBlock(labels[0], labels[1], source.display, start, body, ordinal, skips))
@@ -380,7 +381,7 @@ class ModuleCache:
         tfvars: dict[str, Any] = {}
         for path in _module_files(directory, texts):
             display = files.display_path(path, self.context.root)
-            text = texts.get(os.path.abspath(path))
+            text: str | InputError | None = texts.get(os.path.abspath(path))
             if text is None:
                 text = files.read_text(files.InputFile(path, display), self.context.max_bytes)
             if path.suffix == ".tf":
@@ -426,11 +427,17 @@ def modules(context: SourceContext) -> ModuleCache:
     return context.caches.setdefault("terraform-modules", ModuleCache(context))
 
 
-def scan_directory(sources: list[tuple[files.InputFile, str]], context: SourceContext) -> Iterator[Resource | InputError]:
+def _on_disk(item: files.InputFile) -> Path:
+    assert item.path is not None  # `.tf` files are files on disk (standard input has no suffix)
+    return item.path
+
+
+def scan_directory(sources: list[tuple[files.InputFile, str]],
+                   context: SourceContext) -> Iterator[Resource | InputError]:
     """Resources of the `.tf` files given (all in one directory), resolved within their module."""
-    directory = sources[0][0].path.parent
+    directory = _on_disk(sources[0][0]).parent
     cache = modules(context)
-    module = cache.get(directory, {os.path.abspath(item.path): text for item, text in sources})
+    module = cache.get(directory, {os.path.abspath(_on_disk(item)): text for item, text in sources})
     given = {item.display for item, _ in sources}
     for source in module.files:
         if source.display in given:

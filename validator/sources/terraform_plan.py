@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any, Iterator
 from validator.model import InputError, Position, Resource, SkipRule
 from validator.sources import files, terraform_refs
 from validator.sources.context import SourceContext
-from validator.text_values import text_safe
 from validator.sources.terraform_values import (
     NestingError,
     NumberError,
@@ -36,6 +35,7 @@ from validator.sources.terraform_values import (
     nearest,
     settle,
 )
+from validator.text_values import text_safe
 
 if TYPE_CHECKING:
     from validator.sources.terraform_hcl import Module
@@ -74,7 +74,8 @@ def accepts(suffix: str, text: str) -> bool:
     if not text.lstrip().startswith("{"):
         return False
     data = _load(text)
-    return isinstance(data, Exception) or (isinstance(data, dict) and all(k in data for k in ("format_version", "terraform_version")))
+    return isinstance(data, Exception) or (
+        isinstance(data, dict) and all(k in data for k in ("format_version", "terraform_version")))
 
 
 def parse(text: str, source: files.InputFile, context: SourceContext) -> Iterator[Resource | InputError]:
@@ -105,7 +106,8 @@ def parse(text: str, source: files.InputFile, context: SourceContext) -> Iterato
             yield InputError(display, f"malformed plan: {entry}", 1)
             continue
         if value is _TOO_DEEP:
-            yield InputError(display, f"{entry['address']}: values are nested too deeply", mapper.plan_line(entry["address"]))
+            yield InputError(display, f"{entry['address']}: values are nested too deeply",
+                             mapper.plan_line(entry["address"]))
             continue
         yield _resource(entry, value, ordinal, mapper, links.get(entry["address"], _NO_LINKS))
 
@@ -130,7 +132,15 @@ def _problem(data: Any) -> str | None:
 
 def _planned_resources(data: dict[str, Any]) -> Iterator[tuple[dict[str, Any] | str, Any]]:
     """(entry, value with unknown and sensitive marks applied), or (problem, None)."""
-    planned = {}
+    planned: dict[str, dict[str, Any]] = {}
+    seen: set[str] = set()
+    yield from _planned_values(data, planned)
+    yield from _changed_resources(data, planned, seen)
+    yield from _unchanged_resources(planned, seen)
+
+
+def _planned_values(data: dict[str, Any], planned: dict[str, dict[str, Any]]) -> Iterator[tuple[str, None]]:
+    """Fill `planned` with the planned_values resources by address; (problem, None) for bad ones."""
     for entry in _module_resources((data.get("planned_values") or {}).get("root_module")):
         if entry is _TOO_DEEP:
             yield "child_modules are nested deeper than 100 levels", None
@@ -140,14 +150,20 @@ def _planned_resources(data: dict[str, Any]) -> Iterator[tuple[dict[str, Any] | 
             yield "a planned_values resource has no address", None
         else:
             planned.setdefault(entry["address"], entry)
-    seen: set[str] = set()
+
+
+def _changed_resources(data: dict[str, Any], planned: dict[str, dict[str, Any]], seen: set[str]
+                       ) -> Iterator[tuple[dict[str, Any] | str, Any]]:
+    """The resource_changes that leave a managed resource, adding each address to `seen`."""
     for index, change in enumerate(data.get("resource_changes") or []):
         problem = _entry_problem(change, f"resource_changes[{index}]")
         if problem:
             yield problem, None
             continue
         seen.add(change["address"])
-        details = change.get("change") if isinstance(change.get("change"), dict) else {}
+        details = change.get("change")
+        if not isinstance(details, dict):
+            details = {}
         if change.get("mode", "managed") != "managed" or change.get("deposed") or details.get("actions") in _GONE:
             continue
         after = details.get("after")
@@ -162,6 +178,11 @@ def _planned_resources(data: dict[str, Any]) -> Iterator[tuple[dict[str, Any] | 
             yield change, mark_unknown(value, details.get("after_unknown"))
         except RecursionError:
             yield change, _TOO_DEEP
+
+
+def _unchanged_resources(planned: dict[str, dict[str, Any]], seen: set[str]
+                         ) -> Iterator[tuple[dict[str, Any] | str, Any]]:
+    """The managed planned_values resources that no resource change lists."""
     for address, entry in planned.items():
         if address in seen or entry.get("mode", "managed") != "managed":
             continue
@@ -244,7 +265,7 @@ class _SourceMap:
         comments written for it, or its address in the plan and none."""
         module = self._module(tuple(module_names(entry["address"])))
         block = module.find(entry["type"], entry["name"]) if module else None
-        if block is None:
+        if module is None or block is None:
             where = self.plan_position(entry["address"])
             return self.display, lambda path: where, ()
         positions = module.layout(block)
@@ -272,7 +293,9 @@ class _SourceMap:
         for name in names:
             calls = config.get("module_calls") if isinstance(config, dict) else None
             call = calls.get(name) if isinstance(calls, dict) else None
-            source = call.get("source") if isinstance(call, dict) else None
+            if not isinstance(call, dict):
+                return None
+            source = call.get("source")
             if not isinstance(source, str) or not source.startswith(("./", "../")):
                 return None
             directory, config = directory / source, call.get("module")

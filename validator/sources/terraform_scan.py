@@ -31,7 +31,8 @@ _CODE = re.compile(
     r"|(?P<comment>#|//)|(?P<block_comment>/\*)|(?P<open>[\[({])|(?P<close>[\])}])|(?P<comma>,)"
     r"|(?P<operator>(?:[-+*%>=!&|?:]|<(?!<)|/(?![/*]))+)")
 _STRING = re.compile(r'\\.|(?P<end>")|(?P<interpolation>(?<![$%])[$%]\{)|(?P<literal>[$%][$%]\{)|(?P<nl>\n)')
-_HEADER = re.compile(r'[ \t]*([A-Za-z_][A-Za-z0-9_-]*)(?:[ \t]+(?:"(?:[^"\\\n]|\\.)*"|[A-Za-z_][A-Za-z0-9_-]*))*[ \t]*\{')
+_HEADER = re.compile(r'[ \t]*([A-Za-z_][A-Za-z0-9_-]*)'
+                     r'(?:[ \t]+(?:"(?:[^"\\\n]|\\.)*"|[A-Za-z_][A-Za-z0-9_-]*))*[ \t]*\{')
 
 
 class BudgetError(Exception):
@@ -72,7 +73,7 @@ class _Scanner:
         self.operators = 0  # operator characters since the last comma or line break
         self.strings = 0  # strings open at once (each in an interpolation of the one before)
 
-    def run(self) -> Layout:
+    def run(self) -> Layout:  # noqa: C901 - one branch per token kind the scanner meets
         text, position, at_line_start = self.text, 0, True
         while position < len(text):
             if at_line_start and not self.stack:
@@ -134,7 +135,6 @@ class _Scanner:
     def _string(self, position: int) -> int:
         """Skip a quoted string from after its opening quote; an interpolation in it is code,
         read until its closing brace. Returns the offset after the string."""
-        text, depth = self.text, 0
         self.strings += 1  # strings inside interpolations inside strings...
         if self.strings + len(self.stack) > MAX_NESTING:
             raise BudgetError(f"nested deeper than {MAX_NESTING} levels", self.line)
@@ -143,7 +143,7 @@ class _Scanner:
         finally:
             self.strings -= 1
 
-    def _string_end(self, position: int) -> int:
+    def _string_end(self, position: int) -> int:  # noqa: C901 - a string and its interpolations in one loop
         text, depth = self.text, 0
         while position < len(text):
             if depth:

@@ -72,13 +72,13 @@ def mark_unknown(value: Any, marks: Any) -> Any:
                 result[key] = mark_unknown(result[key], mark)
         return result
     if isinstance(marks, list) and isinstance(value, list):
-        result = list(value)
+        items = list(value)
         for index, mark in enumerate(marks):
-            if index < len(result):
-                result[index] = mark_unknown(result[index], mark)
+            if index < len(items):
+                items[index] = mark_unknown(items[index], mark)
             elif mark is True:
-                result.append(UNKNOWN)
-        return result
+                items.append(UNKNOWN)
+        return items
     return value
 
 
@@ -118,7 +118,7 @@ def settle(value: dict[str, Any]) -> tuple[dict[str, Any], frozenset[FieldPath]]
     return (document if isinstance(document, dict) else {}), frozenset(unknown)
 
 
-def _settle(value: Any, path: FieldPath, unknown: list[FieldPath]) -> Any:
+def _settle(value: Any, path: FieldPath, unknown: list[FieldPath]) -> Any:  # noqa: C901 - one branch per value kind
     if len(path) > MAX_DEPTH:
         raise NestingError(f"values are nested deeper than {MAX_DEPTH} levels")
     if isinstance(value, dict):
@@ -130,7 +130,7 @@ def _settle(value: Any, path: FieldPath, unknown: list[FieldPath]) -> Any:
                 result[key] = _settle(item, path + (key,), unknown)
         return result
     if isinstance(value, list):
-        items = []
+        items: list[Any] = []
         for item in value:
             if item is UNKNOWN:
                 if not unknown or unknown[-1] != path + (UNKNOWN_ITEM,):

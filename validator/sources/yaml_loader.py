@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import yaml
-from yaml.cyaml import CParser
+from yaml._yaml import CParser  # (what yaml.cyaml re-exports)
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
@@ -123,7 +123,8 @@ class YamlDocument:
         return _unpack(packed)
 
 
-def load_documents(text: str, drop_nulls: bool = False) -> Iterator[YamlDocument | YamlError]:
+def load_documents(  # noqa: C901 - one except clause per kind of reading error, each with its own message
+        text: str, drop_nulls: bool = False) -> Iterator[YamlDocument | YamlError]:
     """Yield each document of a YAML stream, or a YamlError for one that cannot be used.
 
     Documents that hold nothing (empty, only comments, or null) are skipped, but counted in
@@ -245,7 +246,7 @@ def _first_over_budget(text: str) -> tuple[int, int, str] | None:
                 depth += 1
                 nodes += 1
                 if depth > MAX_DEPTH:
-                    return document, event.start_mark.line + 1, f"nesting is deeper than {MAX_DEPTH} levels"
+                    return document, _event_line(event), f"nesting is deeper than {MAX_DEPTH} levels"
             elif kind is yaml.SequenceEndEvent or kind is yaml.MappingEndEvent:
                 depth -= 1
             elif kind is yaml.DocumentEndEvent:
@@ -272,9 +273,15 @@ def _document_line(text: str, index: int) -> int:
                 document += 1
             elif document == index and event.__class__ in (yaml.ScalarEvent, yaml.SequenceStartEvent,
                                                            yaml.MappingStartEvent, yaml.AliasEvent):
-                return event.start_mark.line + 1
+                return _event_line(event)
     finally:
         reader.dispose()
+
+
+def _event_line(event: yaml.Event | None) -> int:
+    """The line where a parser event starts (the parser marks every event it yields)."""
+    assert event is not None and event.start_mark is not None
+    return event.start_mark.line + 1
 
 
 def _compose(text: str) -> Iterator[yaml.Node | YamlError | None]:

@@ -29,11 +29,19 @@ import yaml
 from cel_expr_python import cel
 from cel_expr_python.ext import ext_optional, ext_strings
 
+from validator.engine.celtext import CelTextError, compact, inline_binds, literal
 from validator.engine.policy import Policy, Targets, Validation
 from validator.engine.scopes import ScopeError, parse_scope
-from validator.vap import (API_VERSION, BINDING_KIND, CATEGORY_ANNOTATION, ID_ANNOTATION, MANAGED_BY, POLICY_KIND,
-                           SEVERITY_ANNOTATION, TITLE_ANNOTATION)
-from validator.engine.celtext import CelTextError, compact, inline_binds, literal
+from validator.vap import (
+    API_VERSION,
+    BINDING_KIND,
+    CATEGORY_ANNOTATION,
+    ID_ANNOTATION,
+    MANAGED_BY,
+    POLICY_KIND,
+    SEVERITY_ANNOTATION,
+    TITLE_ANNOTATION,
+)
 from validator.vap.kinds import KINDS
 
 ACTIONS = ("Deny", "Warn", "Audit")

@@ -20,16 +20,22 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from validator.celcheck import compile_problems, pointer
-from validator.engine.cel import CelEvaluator, to_cel_literal
-from validator.engine.celtext import mentions, substitute_members
+from validator.engine.cel import CelEvaluator
+from validator.engine.celtext import mentions, substitute_members, to_cel_literal
 from validator.engine.policy import CATEGORIES, Policy, PolicyError, Targets, Validation
 from validator.engine.targets import selector_matches
 from validator.model import FieldPath, Severity
 from validator.object_fields import mapping as _mapping, sequence as _sequence, strings as _strings
 from validator.sources.kubernetes import is_kubernetes_object
 from validator.sources.yaml_loader import YamlDocument, YamlError, load_documents
-from validator.vap import (BINDING_KIND, CATEGORY_ANNOTATION, ID_ANNOTATION, POLICY_KIND, SEVERITY_ANNOTATION,
-                           TITLE_ANNOTATION)
+from validator.vap import (
+    BINDING_KIND,
+    CATEGORY_ANNOTATION,
+    ID_ANNOTATION,
+    POLICY_KIND,
+    SEVERITY_ANNOTATION,
+    TITLE_ANNOTATION,
+)
 from validator.vap.export import NAMESPACE_LABEL
 from validator.vap.kinds import RESOURCES
 
@@ -134,9 +140,10 @@ def _policy(vap: _Object, bindings: list[_Object], objects: list[_Object]) -> Po
     category = str(annotations.get(CATEGORY_ANNOTATION, ""))
     binding_spec = _mapping(binding, binding.data.get("spec"), ("spec",)) if binding else {}
     targets = _merge(_targets(vap, spec.get("matchConstraints"), ("spec", "matchConstraints"), required=True),
-                     _targets(binding, binding_spec.get("matchResources"), ("spec", "matchResources"))
+                     _optional_targets(binding, binding_spec.get("matchResources"), ("spec", "matchResources"))
                      if binding else None)
     if not targets.kinds:
+        assert binding is not None  # the policy's own targets name at least one kind
         raise binding.error(("spec", "matchResources"), "the binding matches none of the policy's resources")
     wrapper = _Wrapper(vap, spec, _params(vap, spec, binding, binding_spec, objects))
     validations = [wrapper.validation(index, item)
@@ -265,11 +272,14 @@ def _params(vap: _Object, spec: dict[str, Any], binding: _Object | None, binding
     return candidates[0].data
 
 
-def _targets(owner: _Object, value: Any, path: FieldPath, required: bool = False) -> Targets | None:
-    if value is None and not required:
-        return None
+def _optional_targets(owner: _Object, value: Any, path: FieldPath) -> Targets | None:
+    return None if value is None else _targets(owner, value, path)
+
+
+def _targets(owner: _Object, value: Any, path: FieldPath, required: bool = False) -> Targets:
     match = _mapping(owner, value, path)
     rules = match.get("resourceRules")
+    kinds: tuple[str, ...]
     if rules is None and not required:
         kinds, groups = ("*",), None
     else:

@@ -1,4 +1,5 @@
-"""Built-in Kubernetes kinds (and the custom kinds of `@pod-bearing`) and the API resources that admission rules name them by.
+"""Built-in Kubernetes kinds (and the custom kinds of `@pod-bearing`) and the API resources
+that admission rules name them by.
 
 A ValidatingAdmissionPolicy matches requests by API group and resource (`deployments`),
 while tdv policies target kinds (`Deployment`). This table converts both ways; a kind

@@ -15,7 +15,8 @@ from validator.sources import collect
 from validator.sources.render import RenderOptions, helm
 from validator.sources.render.resources import RENDERED_FROM
 
-from .conftest import findings, key_at, scan, write
+from tests.helpers import write
+from tests.sources.render.common import findings, key_at, scan
 
 CHARTS = ["podinfo", "descheduler", "local-path-provisioner", "mychart"]
 

@@ -12,7 +12,8 @@ from validator.sources.render import RenderOptions, kustomize
 from validator.sources.render.kustomize_origin import BUILD_ANNOTATIONS
 from validator.sources.render.resources import RENDERED_FROM
 
-from .conftest import findings, key_at, scan, write
+from tests.helpers import write
+from tests.sources.render.common import findings, key_at, scan
 
 OVERLAYS = [
     "kustomize-examples/helloWorld",

@@ -4,16 +4,15 @@ turn a renderer's output and messages into positions and one-line errors."""
 import json
 import textwrap
 
-from click.testing import CliRunner
-
-from validator.cli import main
 from validator.sources.render.process import summary
 from validator.sources.render.template_lines import TemplateText
+
+from tests.helpers import tdv
 
 
 def sarif_locations(tmp_path, root, *arguments):
     out = tmp_path / "x.sarif"
-    result = CliRunner().invoke(main, ["scan", "--no-config", "--root", str(root), *arguments, "-o", f"sarif={out}"])
+    result = tdv("scan", "--no-config", "--root", str(root), *arguments, "-o", f"sarif={out}")
     assert result.exit_code == 1, result.output
     run = json.loads(out.read_text())["runs"][0]
     assert run["invocations"][0].get("toolExecutionNotifications", []) == []
@@ -42,8 +41,8 @@ def test_sarif_points_overlay_findings_at_bases_and_patches(render_data, tmp_pat
 
 def test_the_console_shows_template_and_line(render_data):
     root = render_data / "helm"
-    result = CliRunner().invoke(main, ["scan", "--no-config", "--no-color", "--root", str(root), str(root / "mychart"),
-                                       "--policy", "TDV-K8S-034"])
+    result = tdv("scan", "--no-config", "--no-color", "--root", str(root), str(root / "mychart"),
+                 "--policy", "TDV-K8S-034")
     assert result.exit_code == 1
     assert "mychart/templates/deployment.yaml:9:3" in result.stdout
 

@@ -26,7 +26,8 @@ __all__ = ["KUSTOMIZATION_FILES", "RENDERED_FROM", "RenderOptions", "Target", "c
 log = logging.getLogger(__name__)
 
 
-def render(targets: list[Target], options: RenderOptions, root: Path, max_bytes: int) -> Iterator[Resource | InputError]:
+def render(targets: list[Target], options: RenderOptions, root: Path,
+           max_bytes: int) -> Iterator[Resource | InputError]:
     """The resources of each chart and overlay. An object that several overlays render
     the same way (a base they share, unchanged) is evaluated once."""
     seen: set[tuple[str, ...]] = set()

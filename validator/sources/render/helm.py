@@ -27,7 +27,8 @@ _SCHEMA_PROBLEM = re.compile(r"^\s*-\s*(at '[^']*': .*)$")
 _QUOTED_VALUE = re.compile(r"(at '[^']*': )'(?:[^'\\]|\\.)*'")
 
 
-def render_chart(directory: Path, options: RenderOptions, root: Path, max_bytes: int) -> Iterator[Resource | InputError]:
+def render_chart(directory: Path, options: RenderOptions, root: Path,
+                 max_bytes: int) -> Iterator[Resource | InputError]:
     shown = display(directory, root)
     try:
         text = render_text(directory, options, root, max_bytes)

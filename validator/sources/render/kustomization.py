@@ -101,13 +101,7 @@ def _read_references(k: Kustomization) -> None:
         names += [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
     for key in _PATH_ENTRIES:
         names += [item["path"] for _, item in k.entries(key) if isinstance(item.get("path"), str)]
-    for key in _GENERATORS:
-        for _, item in k.entries(key):
-            for source in ("files", "envs"):
-                values = item.get(source)
-                names += [v.partition("=")[2] or v for v in values if isinstance(v, str)] if isinstance(values, list) else []
-            if isinstance(item.get("env"), str):
-                names.append(item["env"])
+    names += _generator_files(k)
     openapi = k.data.get("openapi")
     if isinstance(openapi, dict) and isinstance(openapi.get("path"), str):
         names.append(openapi["path"])
@@ -118,6 +112,20 @@ def _read_references(k: Kustomization) -> None:
             k.remote.append(name.strip())
             continue
         k.references.append(Path(os.path.normpath(k.directory / name.strip())))
+
+
+def _generator_files(k: Kustomization) -> list[str]:
+    """The files the ConfigMap and Secret generators read (`files`, `envs`, `env`)."""
+    names: list[str] = []
+    for key in _GENERATORS:
+        for _, item in k.entries(key):
+            for source in ("files", "envs"):
+                values = item.get(source)
+                if isinstance(values, list):
+                    names += [v.partition("=")[2] or v for v in values if isinstance(v, str)]
+            if isinstance(item.get("env"), str):
+                names.append(item["env"])
+    return names
 
 
 def _read_patches(k: Kustomization, text: str) -> None:

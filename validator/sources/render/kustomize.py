@@ -17,8 +17,7 @@ from typing import Iterator
 
 from validator.model import InputError, Resource
 from validator.sources.kubernetes import parse_manifests
-from validator.sources.render import kustomization as kz
-from validator.sources.render import process
+from validator.sources.render import kustomization as kz, process
 from validator.sources.render.kustomize_origin import OverlaySources, take_origin
 from validator.sources.render.resources import RENDERED_FROM, display, rebase
 

@@ -38,7 +38,9 @@ _IDENTITY = (("kind",), ("apiVersion",), ("metadata", "name"))
 def take_origin(document: dict[str, Any]) -> dict[str, Any]:
     """Remove the build annotations from `document`; return its parsed origin (or {})."""
     metadata = document.get("metadata")
-    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    if not isinstance(metadata, dict):
+        return {}
+    annotations = metadata.get("annotations")
     if not isinstance(annotations, dict):
         return {}
     origin = annotations.get(ORIGIN)
@@ -79,8 +81,11 @@ class OverlaySources:
     def locator(self, document: dict[str, Any], origin: dict[str, Any], fallback: Path):
         """A field locator for one rendered object, and the file it reports as its own."""
         file = self.origin_file(origin) or fallback
-        by = origin.get("configuredBy") if isinstance(origin.get("configuredBy"), dict) else {}
-        generator = _GENERATOR_FIELDS.get(by.get("kind")) if "path" not in origin else None
+        by = origin.get("configuredBy")
+        if not isinstance(by, dict):
+            by = {}
+        kind = by.get("kind")
+        generator = _GENERATOR_FIELDS.get(kind) if isinstance(kind, str) and "path" not in origin else None
         source = None if generator else self._source_document(file, document)
         generated_at = self._generator_entry(file, generator, document) if generator else None
         own_file = display(file, self.root)
@@ -111,7 +116,8 @@ class OverlaySources:
         same_kind = [d for d in self._documents(file) if isinstance(d.data, dict) and d.data.get("kind") == kind]
         named = [d for d in same_kind if _name(d.data) and _name(d.data) in name]
         named.sort(key=lambda d: -len(_name(d.data)))
-        return (named or same_kind or [None])[0]
+        candidates = named or same_kind
+        return candidates[0] if candidates else None
 
     @staticmethod
     def _in_document(source: YamlDocument | None, rendered: Any, path: FieldPath, shown: str, order: int) -> _Place:
@@ -127,8 +133,9 @@ class OverlaySources:
         if entry is None:
             return None
         name = _name(rendered)
-        matches = [(i, item) for i, item in entry.entries(key) if isinstance(item.get("name"), str) and item["name"] in name]
-        if not matches:
+        matches = [(i, item) for i, item in entry.entries(key)
+                   if isinstance(item.get("name"), str) and item["name"] in name]
+        if not matches or entry.document is None:  # (entries come from the document: it is there)
             return Position(1, 1)
         index, _ = max(matches, key=lambda m: len(m[1]["name"]))
         return entry.document.locate((key, index))

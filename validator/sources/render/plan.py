@@ -64,7 +64,8 @@ def _inside(path: Path, folders: set[Path]) -> bool:
     return any(parent in folders for parent in path.parents)
 
 
-def _consumed(path: Path, charts: set[Path], kustomize_dirs: dict[Path, kz.Kustomization], referenced: set[Path]) -> bool:
+def _consumed(path: Path, charts: set[Path], kustomize_dirs: dict[Path, kz.Kustomization],
+              referenced: set[Path]) -> bool:
     return path.parent in kustomize_dirs or path in referenced or _inside(path, charts)
 
 

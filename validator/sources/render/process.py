@@ -53,8 +53,8 @@ def run(argv: list[str], max_bytes: int, hide: dict[str, str], drop: re.Pattern[
             raise RenderError(f"cannot run {argv[0]}: {error.strerror or error}") from None
     if done.returncode != 0:
         stderr = done.stderr.decode("utf-8", "replace")
-        raise RenderError(summary(stderr, hide, drop=drop) or f"{Path(argv[0]).name} exited with status {done.returncode}",
-                          stderr)
+        message = summary(stderr, hide, drop=drop) or f"{Path(argv[0]).name} exited with status {done.returncode}"
+        raise RenderError(message, stderr)
     if len(done.stdout) > max_bytes:
         raise RenderError(f"rendered output is larger than {max_bytes // (1024 * 1024) or max_bytes} "
                           f"{'MiB' if max_bytes >= 1024 * 1024 else 'bytes'}; not scanned")

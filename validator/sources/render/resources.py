@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from validator.filters.suppressions import annotation_rules
 from validator.model import FieldPath, Location, Resource
+from validator.skip_markers import annotation_rules
 
 RENDERED_FROM = "rendered-from"  # metadata: the chart or overlay a resource was rendered from
 

@@ -5,13 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
-
+from tests.helpers import DATA as TEST_DATA, tdv
 from validator import sources
-from validator.cli import main
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "terraform"
+DATA = TEST_DATA / "terraform"
 PROJECT = DATA / "project"  # a real `terraform plan` of terraform_data resources, with its .tf files
 AWS = DATA / "aws"  # .tf files that break each of TDV-AWS-001 to 012 once
 CORPUS = DATA / "corpus"  # plans from public projects (see tests/SOURCES.tsv)
@@ -28,26 +25,12 @@ def by_address(inputs: sources.Inputs) -> dict:
 
 
 def scan(*arguments: str, root: Path = DATA) -> tuple[int, str]:
-    result = _invoke(*arguments, root=root)
+    """Exit code and output of `tdv scan --root ROOT ARGUMENTS`."""
+    result = tdv("scan", "--root", str(root), *arguments)
     return result.exit_code, result.output
 
 
 def scan_json(*arguments: str, root: Path = DATA) -> tuple[int, dict]:
-    result = _invoke(*arguments, "-o", "json", root=root)
+    """Exit code and JSON report of `tdv scan --root ROOT ARGUMENTS -o json`."""
+    result = tdv("scan", "--root", str(root), *arguments, "-o", "json")
     return result.exit_code, json.loads(result.stdout)
-
-
-def _invoke(*arguments: str, root: Path):
-    return CliRunner().invoke(main, ["scan", "--root", str(root), *arguments], catch_exceptions=False)
-
-
-@pytest.fixture()
-def tmp_tf(tmp_path):
-    """Write files into a temporary directory: tmp_tf({"main.tf": "..."}) -> the directory."""
-    def write(files: dict[str, str | bytes]) -> Path:
-        for name, content in files.items():
-            path = tmp_path / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-        return tmp_path
-    return write

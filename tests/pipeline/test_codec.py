@@ -1,0 +1,146 @@
+"""The encoding in which shard results cross processes: every field of every class travels,
+and a payload that does not match the receiving classes fails loudly."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import pickle
+from datetime import date
+
+import pytest
+
+from validator import model
+from validator.fix.preview import FindingFix
+from validator.fix.textedit import Replacement
+from validator.model import (BaselineState, InputError, Location, Position, RelatedLocation, Resource, Result,
+                             SkipRule, StartOnly, Status, Suppression, SuppressionKind, Violation)
+from validator.pipeline import codec
+from validator.pipeline.work import ShardResult
+
+# Model classes that never leave the process that makes them, and why.
+NOT_SENT = {
+    "_FileNote": "a base class",
+    "ScanWarning": "made by the suppressions filter, after the shards are merged",
+}
+
+
+class FakePolicy:
+    def __init__(self, name):
+        self.id = name
+
+
+POLICIES = [FakePolicy("P-1"), FakePolicy("P-2")]
+
+
+def every_field_set() -> ShardResult:
+    """A shard result in which each field of each encoded class holds a non-default value."""
+    location = Location("a.yaml", 3, 4)
+    rule = SkipRule(("P-*",), "reason", location, problem="expired")
+    resource = Resource("Pod", "v1", "web", "shop", {"kind": "Pod"}, "a.yaml", doc_index=2,
+                        locator=StartOnly(Position(5, 6)), metadata={"helm-source": "t.yaml"}, identity="id",
+                        unknown_paths=frozenset({("spec",)}), suppressions=(rule,),
+                        stable_paths={("spec",): "spec"})
+    violation = Violation("bad", ("spec", 0), location, BaselineState.UNCHANGED, validation=1,
+                          related=(RelatedLocation(Location("b.yaml", 8, 2), "Role/shop/app"),))
+    fix = FindingFix("Set x", (("a.yaml", (Replacement(1, 2, 3, 4, "x"),)),))
+    suppression = Suppression(SuppressionKind.EXTERNAL, "why", location, owner="me", expires="2030-01-01")
+    result = Result(POLICIES[1], resource, Status.FAIL, [violation], error="e", duration=0.5,
+                    suppression=suppression, fixes={0: fix})
+    return ShardResult([result], [[InputError("b.yaml", "broken", 7)], []], resources=9, excluded=3)
+
+
+def fields_of(value):
+    """Every field, recursively, compare=False ones included."""
+    if isinstance(value, FakePolicy):
+        return ("policy", value.id)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (type(value).__name__, tuple((f.name, fields_of(getattr(value, f.name)))
+                                            for f in dataclasses.fields(value)))
+    if isinstance(value, dict):
+        return tuple(sorted(((repr(k), fields_of(v)) for k, v in value.items())))
+    if isinstance(value, (list, tuple, frozenset)) and not isinstance(value, enum.Enum):
+        return tuple(fields_of(v) for v in (sorted(value) if isinstance(value, frozenset) else value))
+    return value
+
+
+def test_every_field_of_every_class_round_trips():
+    sent = every_field_set()
+    received = codec.decode(codec.encode(sent, POLICIES), POLICIES)
+    assert fields_of(received) == fields_of(sent)
+    assert received.results[0].policy is POLICIES[1]  # policies travel as their index
+    encoded = {type(value).__name__ for value in _walk(sent)}
+    assert {cls.__name__ for cls in codec.ENCODED} <= encoded  # the fixture sets every class
+
+
+def test_no_field_is_left_at_its_default():
+    for value in _walk(every_field_set()):
+        for field in dataclasses.fields(value):
+            default = field.default_factory() if field.default_factory is not dataclasses.MISSING else field.default
+            assert getattr(value, field.name) != default or default is dataclasses.MISSING, \
+                f"{type(value).__name__}.{field.name} is left at its default"
+
+
+def _walk(value):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        yield value
+        for field in dataclasses.fields(value):
+            yield from _walk(getattr(value, field.name))
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _walk(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _walk(item)
+
+
+def test_every_model_class_travels_or_says_why_not():
+    classes = {name for name, value in vars(model).items()
+               if isinstance(value, type) and dataclasses.is_dataclass(value) and value.__module__ == model.__name__}
+    declared = {cls.__name__ for cls in codec.ENCODED}
+    assert classes - declared == set(NOT_SENT)
+
+
+class Crafted:
+    """Pickles as a call of the codec's constructor with the values given, as a process
+    with other classes would send."""
+
+    def __init__(self, tag, values):
+        self.tag, self.values = tag, values
+
+    def __reduce__(self):
+        return codec._make, (self.tag, self.values)
+
+
+def crafted(tag, values) -> bytes:
+    return pickle.dumps(Crafted(tag, values))
+
+
+def test_a_payload_with_a_field_missing_fails_loudly():
+    payload = crafted(codec.ENCODED.index(Location), ("a.yaml", 1))
+    with pytest.raises(codec.EncodingError, match=r"Location: 2 values for its 3 fields \(path, line, column\)"):
+        codec.decode(payload, POLICIES)
+
+
+def test_a_payload_with_an_unknown_field_or_class_fails_loudly():
+    extra = crafted(codec.ENCODED.index(Location), ("a.yaml", 1, 2, "new"))
+    with pytest.raises(codec.EncodingError, match="4 values for its 3 fields"):
+        codec.decode(extra, POLICIES)
+    with pytest.raises(codec.EncodingError, match="unknown class"):
+        codec.decode(crafted(len(codec.ENCODED), ()), POLICIES)
+
+
+def test_a_policy_the_receiver_does_not_hold_fails_loudly():
+    payload = codec.encode(every_field_set(), POLICIES)
+    with pytest.raises(codec.EncodingError, match="names policy #1; this process has 1"):
+        codec.decode(payload, POLICIES[:1])
+
+
+def test_an_unreadable_payload_is_an_encoding_error():
+    with pytest.raises(codec.EncodingError, match="unreadable results"):
+        codec.decode(b"not a pickle", POLICIES)
+
+
+def test_dates_and_enums_travel_as_themselves():
+    assert codec.decode(codec.encode([date(2030, 1, 1), Status.PASS], POLICIES), POLICIES) == [date(2030, 1, 1),
+                                                                                                Status.PASS]

@@ -1,0 +1,28 @@
+"""The baseline stage: findings marked new or unchanged against a baseline file, which is
+written first when asked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from validator.errors import SettingsError
+from validator.filters import baseline
+from validator.model import Result
+from validator.report import BaselineUse
+from validator.sources.files import display_path
+
+
+def compare_with_baseline(results: list[Result], read_from: Path | None, write_to: Path | None,
+                          policy_ids: list[str] | None = None) -> tuple[list[Result], BaselineUse | None]:
+    try:
+        if write_to is not None:
+            recorded = baseline.Baseline(display_path(write_to, Path.cwd()), baseline.entries(results))
+            baseline.write(write_to, recorded.entries, recorded.display)
+        elif read_from is not None:
+            recorded = baseline.load(read_from, display_path(read_from, Path.cwd()))
+        else:
+            return results, None
+    except baseline.BaselineError as error:
+        raise SettingsError(str(error)) from None
+    results, absent = baseline.apply(results, recorded, policy_ids)
+    return results, BaselineUse(recorded.display, absent, written=write_to is not None)
