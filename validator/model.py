@@ -153,6 +153,8 @@ class Resource:
     suppressions: tuple[SkipRule, ...] = ()  # written in the source, filled by the source kind
     # Stable forms of blamed field paths (see validator.fingerprint), kept by `detach`.
     stable_paths: dict[FieldPath, str] = field(default_factory=dict)
+    # Terraform: the resources it refers to (validator.sources.terraform_refs.ResourceLinks)
+    tf_links: Any = None
 
     @property
     def api_group(self) -> str:

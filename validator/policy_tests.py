@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 from validator.engine import Engine, evaluate
 from validator.engine.policy import Policy, PolicyTest
-from validator.model import InputError, Resource, Result, Status, format_path
+from validator.model import InputError, Resource, Status, format_path
 from validator.sources import terraform_hcl, terraform_plan
 from validator.sources.context import SourceContext
 from validator.sources.files import InputFile
@@ -29,7 +29,8 @@ def fixture_resource(case: PolicyTest, name: str = "<fixture>") -> Resource:
 
 
 def object_resource(obj: dict[str, Any], name: str = "<fixture>", index: int = 0) -> Resource:
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    found = obj.get("metadata")
+    meta: dict[str, Any] = found if isinstance(found, dict) else {}
     return Resource(
         kind=str(obj.get("kind", "")),
         api_version=str(obj.get("apiVersion", "")),
@@ -54,14 +55,39 @@ def fixture_resources(case: PolicyTest) -> list[Resource | InputError]:
     return [fixture_resource(case)]
 
 
-def fixture_plan(plan: dict[str, Any]) -> dict[str, Any]:
-    """A minimal `terraform show -json` document holding the one resource of a `plan:` case."""
-    address = plan.get("address") or f"{plan['type']}.fixture"
-    change = {"actions": plan.get("actions", ["create"]), "before": None, "after": plan["after"],
-              "after_unknown": plan.get("after_unknown", {}), "after_sensitive": plan.get("after_sensitive", {})}
-    name = address.rsplit(".", 1)[-1].split("[", 1)[0]
-    resource = {"address": address, "mode": "managed", "type": plan["type"], "name": name, "change": change}
-    return {"format_version": "1.2", "terraform_version": "1.9.0", "resource_changes": [resource]}
+def fixture_plan(plan: dict[str, Any] | list[dict[str, Any]]) -> dict[str, Any]:
+    """A minimal `terraform show -json` document holding the planned resources of a `plan:`
+    case. A resource's `references` (attribute -> the references Terraform records, e.g.
+    `bucket: [aws_s3_bucket.b.id]`; `count`/`for_each` for those meta-arguments) become the
+    plan's `configuration`, in the module its address names; a case where no resource has
+    `references` (not even `{}`) has no configuration."""
+    changes, modules = [], {}
+    for item in plan if isinstance(plan, list) else [plan]:
+        address = item.get("address") or f"{item['type']}.fixture"
+        change = {"actions": item.get("actions", ["create"]), "before": None, "after": item["after"],
+                  "after_unknown": item.get("after_unknown", {}), "after_sensitive": item.get("after_sensitive", {})}
+        name = address.rsplit(".", 1)[-1].split("[", 1)[0]
+        changes.append({"address": address, "mode": "managed", "type": item["type"], "name": name, "change": change})
+        module = modules.setdefault(tuple(terraform_plan.module_names(address)), {})
+        entry = module.setdefault((item["type"], name), {
+            "address": f"{item['type']}.{name}", "mode": "managed", "type": item["type"], "name": name, "expressions": {}})
+        for attribute, texts in (item.get("references") or {}).items():
+            key = {"count": "count_expression", "for_each": "for_each_expression"}.get(attribute)
+            if key:
+                entry[key] = {"references": list(texts)}
+            else:
+                entry["expressions"][attribute] = {"references": list(texts)}
+    document = {"format_version": "1.2", "terraform_version": "1.9.0", "resource_changes": changes}
+    if any("references" in item for item in (plan if isinstance(plan, list) else [plan])):
+        root: dict[str, Any] = {"resources": []}
+        for path in sorted(modules, key=len):
+            config = root
+            for step in path:
+                call = config.setdefault("module_calls", {}).setdefault(step, {"source": f"./{step}", "module": {"resources": []}})
+                config = call["module"]
+            config["resources"].extend(modules[path].values())
+        document["configuration"] = {"root_module": root}
+    return document
 
 
 def run_case(policy: Policy, case: PolicyTest) -> CaseOutcome:
@@ -88,15 +114,14 @@ def run_case(policy: Policy, case: PolicyTest) -> CaseOutcome:
         results = engine.run(targeted, inventory.build_from(resources))
     else:
         results = [evaluate(compiled, resource, {}) for resource in targeted]
-    return _judge(policy, case, results)
-
-
-def _judge(policy: Policy, case: PolicyTest, results: list[Result]) -> CaseOutcome:
-    """Whether the results of a case are what the case expects."""
     errors = [r.error for r in results if r.status is Status.ERROR]
     if errors:
         return CaseOutcome(policy, case, False, f"evaluation error: {errors[0]}")
-    violations = [v for r in results for v in r.violations]
+    return _judge(policy, case, [v for r in results for v in r.violations])
+
+
+def _judge(policy: Policy, case: PolicyTest, violations: list) -> CaseOutcome:
+    """Whether the violations found are what the case expects."""
     if case.expect == "pass":
         if not violations:
             return CaseOutcome(policy, case, True, "passed")

@@ -64,6 +64,9 @@ def test_each_aws_policy_fires_on_the_tf_sample_at_the_written_line():
         ("TDV-AWS-059", "aws/compute.tf", 1, "iam_database_authentication_enabled"),  # not written: off
         ("TDV-AWS-060", "aws/compute.tf", 1, "multi_az"),  # not written: a single zone
         ("TDV-AWS-070", "aws/compute.tf", 22, "iam_instance_profile"),  # not written: no role
+        ("TDV-AWS-071", "aws/storage.tf", 2, "bucket"),  # no public access block refers to the bucket
+        ("TDV-AWS-073", "aws/storage.tf", 2, "bucket"),  # nor any logging resource
+        ("TDV-AWS-080", "aws/network.tf", 2, "name"),  # opened by the two separate rules below it
     ]
     for finding in report["findings"]:  # each points at its field, at the nearest written parent, or at the block
         line = (DATA / finding["location"]["path"]).read_text().splitlines()[finding["location"]["line"] - 1]
@@ -112,6 +115,14 @@ REAL_PLAN_FINDINGS = {
     ("TDV-AWS-069", "aws_iam_user_policy.userpolicy", "policy"):
         lambda v: json.loads(v)["Statement"][0]["Resource"] == "*",
     ("TDV-AWS-070", "aws_instance.web_host", "iam_instance_profile"): lambda v: v is None,
+    # cross-resource: no resource of the plan provides a public access block or versioning (a
+    # new bucket's versioning is computed by the provider, and its block does not write one)
+    **{("TDV-AWS-071", f"aws_s3_bucket.{name}", "bucket"): (lambda v: v.startswith("123456789123-acme-corp-"))
+       for name in ("data", "data_science", "financials", "flowbucket", "logs", "operations")},
+    **{("TDV-AWS-072", f"aws_s3_bucket.{name}", "bucket"): (lambda v: v.startswith("123456789123-acme-corp-"))
+       for name in ("data", "financials", "flowbucket")},
+    ("TDV-AWS-075", "aws_vpc.eks_vpc", "cidr_block"): lambda v: v == "10.10.0.0/16",  # web_vpc has a flow log
+    **{("TDV-AWS-076", f"aws_vpc.{name}", "cidr_block"): (lambda v: v.endswith("/16")) for name in ("eks_vpc", "web_vpc")},
 }
 
 

@@ -20,7 +20,8 @@ CATEGORIES = (
     "pod-security", "rbac", "network", "resilience", "supply-chain", "best-practice",
     "data-protection", "logging", "identity",
 )
-PARAMETER_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "list": list, "map": dict}
+PARAMETER_TYPES: dict[str, type | tuple[type, ...]] = {
+    "string": str, "integer": int, "number": (int, float), "boolean": bool, "list": list, "map": dict}
 _ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 
 POD_BEARING = {
@@ -51,7 +52,7 @@ FIXTURE_FORMS = ("object", "objects", "tf", "plan")  # a test case holds exactly
 # `related.NAME` in an expression: a policy reads only the relations it declares.
 _RELATED_READ = re.compile(r"\brelated\s*\.\s*\??([A-Za-z_][A-Za-z0-9_]*)")
 _PLAN_FIXTURE_KEYS = {"type": True, "after": True, "address": False, "actions": False,
-                      "after_unknown": False, "after_sensitive": False}
+                      "after_unknown": False, "after_sensitive": False, "references": False}
 
 
 class PolicyError(Exception):
@@ -108,7 +109,8 @@ class PolicyTest:
     count: int | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
     tf: str | None = None  # Terraform: `.tf` text
-    plan: dict[str, Any] | None = None  # Terraform: one planned resource (see _PLAN_FIXTURE_KEYS)
+    # Terraform: one planned resource (see _PLAN_FIXTURE_KEYS), or a list of them
+    plan: dict[str, Any] | list[dict[str, Any]] | None = None
     # Kubernetes, cross-resource: several objects, evaluated with an inventory of them all;
     # the policy runs on objects[subject].
     objects: tuple[dict[str, Any], ...] = ()
@@ -404,9 +406,21 @@ def _objects(reader: _Reader, item: dict[str, Any], path: FieldPath) -> tuple[li
     return objects, subject
 
 
-def _plan_fixture(reader: _Reader, value: Any, path: FieldPath) -> dict[str, Any]:
+def _plan_fixture(reader: _Reader, value: Any, path: FieldPath) -> dict[str, Any] | list[dict[str, Any]]:
+    if isinstance(value, list):
+        if not value:
+            reader.fail(path, "a list of planned resources needs at least one")
+        return [_plan_resource(reader, item, path + (index,)) for index, item in enumerate(value)]
+    return _plan_resource(reader, value, path)
+
+
+def _plan_resource(reader: _Reader, value: Any, path: FieldPath) -> dict[str, Any]:
     plan = reader.mapping(value, path)
     reader.check_keys(plan, path, _PLAN_FIXTURE_KEYS)
     reader.string(plan, path + ("type",))
     reader.mapping(plan["after"], path + ("after",))
+    references = reader.mapping(plan.get("references") or {}, path + ("references",))
+    for name, texts in references.items():
+        if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+            reader.fail(path + ("references", name), "references are a list of Terraform references (strings)")
     return plan

@@ -191,3 +191,4 @@ def relation_names() -> list[str]:
 
 
 from validator.inventory import kubernetes as _kubernetes  # noqa: E402,F401  (registers its relations)
+from validator.inventory import terraform as _terraform  # noqa: E402,F401  (registers its relations)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -32,7 +32,7 @@ from lark.exceptions import (
 
 from validator.model import FieldPath, InputError, Position, Resource, SkipRule
 from validator.skip_markers import COMMENT_MARKER, SkipComments
-from validator.sources import files, terraform_scan
+from validator.sources import files, terraform_hcl_refs, terraform_refs, terraform_scan
 from validator.sources.context import SourceContext
 from validator.sources.terraform_expr import (
     Evaluator,
@@ -177,6 +177,7 @@ class Module:
         self._tfvars = tfvars or {}
         self._values: dict[tuple[str, str], Any] = {}
         self._by_address: dict[tuple[str, str], ResourceBlock] | None = None
+        self._links: dict[str, terraform_refs.ResourceLinks] | None = None
         self.evaluator = Evaluator(self._lookup)
         for source in sources:
             if source.tree is not None:
@@ -265,8 +266,21 @@ class Module:
         return Resource(
             kind=block.type, api_version="", name=block.address, namespace=None, document=document,
             path=block.display, doc_index=block.ordinal, locator=locator, identity=block.address,
-            unknown_paths=unknown, suppressions=block.suppressions,
+            unknown_paths=unknown, suppressions=block.suppressions, tf_links=self.links(block),
         )
+
+    def links(self, block: ResourceBlock) -> terraform_refs.ResourceLinks:
+        """What a resource block refers to within the module (see terraform_refs), once per module."""
+        if self._links is None:
+            complete = not any(source.errors for source in self.files)
+            try:
+                found = terraform_hcl_refs.hcl_links(self, _pointers())
+                exported = terraform_hcl_refs.hcl_exports(self)
+            except RecursionError:  # expressions too deep to follow: relations are not known
+                found, exported, complete = {}, set(), False
+            self._links = {address: replace(links, exported=address in exported, complete=complete)
+                           for address, links in found.items()}
+        return self._links.get(block.address) or terraform_refs.ResourceLinks(complete=False)
 
     def _exists(self, block: ResourceBlock) -> bool:
         for name, expression, _ in _attributes(block.body):
@@ -305,6 +319,19 @@ class Module:
                     positions[prefix + (kind, known)] = position(item)
                     items.append(self._body(inner, prefix + (kind, known), positions))
         return value
+
+
+def _pointers() -> dict[str, frozenset[str]]:
+    """The attributes whose references relations read (validator.sources.terraform_relations)."""
+    from validator.sources.terraform_relations import pointer_attributes
+
+    global _POINTERS
+    if _POINTERS is None:
+        _POINTERS = pointer_attributes()
+    return _POINTERS
+
+
+_POINTERS: dict[str, frozenset[str]] | None = None
 
 
 def _end_line(block: Tree, start: int) -> int:

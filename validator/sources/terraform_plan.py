@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from validator.model import InputError, Position, Resource, SkipRule
-from validator.sources import files
+from validator.sources import files, terraform_refs
 from validator.sources.context import SourceContext
 from validator.sources.terraform_values import (
     NestingError,
@@ -46,6 +46,7 @@ _MARKERS = ('"format_version"', '"terraform_version"')
 _GONE = (["delete"], ["forget"])
 _MODULE_STEP = re.compile(r'module\.([A-Za-z_][A-Za-z0-9_-]*)(?:\[(?:"(?:[^"\\]|\\.)*"|[0-9]+)\])?\.')
 _TOO_DEEP = object()  # a value too deeply nested to mark
+_NO_LINKS = terraform_refs.ResourceLinks()
 _ADDRESS = re.compile(r'"address"\s*:\s*("(?:[^"\\]|\\.)*")')
 # A JSON escape of a UTF-16 surrogate: the one way a lone surrogate gets into tdv's documents
 # (YAML refuses such escapes, and HCL strings keep their escapes as text).
@@ -97,7 +98,10 @@ def parse(text: str, source: files.InputFile, context: SourceContext) -> Iterato
         yield InputError(display, problem, 1)
         return
     mapper = _SourceMap(data, text, source, context)
-    for ordinal, (entry, value) in enumerate(_planned_resources(data)):
+    planned = list(_planned_resources(data))
+    links = terraform_refs.link_instances(
+        (entry["address"] for entry, _ in planned if isinstance(entry, dict)), terraform_refs.plan_references(data))
+    for ordinal, (entry, value) in enumerate(planned):
         if isinstance(entry, str):
             yield InputError(display, f"malformed plan: {entry}", 1)
             continue
@@ -105,7 +109,7 @@ def parse(text: str, source: files.InputFile, context: SourceContext) -> Iterato
             yield InputError(display, f"{entry['address']}: values are nested too deeply",
                              mapper.plan_line(entry["address"]))
             continue
-        yield _resource(entry, value, ordinal, mapper)
+        yield _resource(entry, value, ordinal, mapper, links.get(entry["address"], _NO_LINKS))
 
 
 def _problem(data: Any) -> str | None:
@@ -217,7 +221,8 @@ def _entry_problem(entry: Any, where: str) -> str | None:
     return None
 
 
-def _resource(entry: dict[str, Any], value: Any, ordinal: int, mapper: _SourceMap) -> Resource | InputError:
+def _resource(entry: dict[str, Any], value: Any, ordinal: int, mapper: _SourceMap,
+              links: terraform_refs.ResourceLinks) -> Resource | InputError:
     address = entry["address"]
     try:
         document, unknown = settle(value)
@@ -229,7 +234,7 @@ def _resource(entry: dict[str, Any], value: Any, ordinal: int, mapper: _SourceMa
     return Resource(
         kind=entry["type"], api_version="", name=address, namespace=None, document=document, path=path,
         doc_index=ordinal, locator=locator, metadata={PLAN_METADATA: mapper.display}, identity=address,
-        unknown_paths=unknown, suppressions=suppressions,
+        unknown_paths=unknown, suppressions=suppressions, tf_links=links,
     )
 
 

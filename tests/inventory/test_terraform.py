@@ -1,0 +1,133 @@
+"""Terraform in the inventory (validator/inventory/terraform.py): entries, items, pickling."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+from validator import inventory
+from validator.inventory.terraform import allows_everything
+from validator.model import InputError
+from validator.sources import terraform_hcl, terraform_plan
+from validator.sources.context import SourceContext
+from validator.sources.files import InputFile
+
+
+def tf(text: str, display: str = "main.tf") -> list:
+    return [r for r in terraform_hcl.scan_texts([(display, text)]) if not isinstance(r, InputError)]
+
+
+def by_ref(resources: list) -> dict:
+    return {r.ref: r for r in resources}
+
+
+def test_only_kinds_that_relations_read_get_an_entry():
+    resources = tf('''
+resource "aws_s3_bucket" "b" {
+  bucket = "acme"
+}
+resource "aws_instance" "i" {
+  ami = "ami-1"
+}
+''')
+    kinds = {e.kind for e in inventory.entries(resources)}
+    assert kinds == {"aws_s3_bucket"}
+
+
+def test_items_carry_location_certainty_and_facts():
+    resources = tf('''
+resource "aws_iam_role" "ci" {
+  name = "ci"
+}
+resource "aws_iam_policy" "all" {
+  name   = "all"
+  policy = "{\\"Statement\\":{\\"Effect\\":\\"Allow\\",\\"Action\\":\\"*\\",\\"Resource\\":\\"*\\"}}"
+}
+resource "aws_iam_role_policy_attachment" "ci" {
+  role       = aws_iam_role.ci.name
+  policy_arn = aws_iam_policy.all.arn
+}
+''')
+    index = inventory.build_from(resources)
+    [item] = index.related(by_ref(resources)["aws_iam_role.ci"], ["policyAttachments"])["policyAttachments"]
+    assert item["ref"] == "aws_iam_role_policy_attachment.ci" and item["kind"] == "aws_iam_role_policy_attachment"
+    assert (item["file"], item["line"], item["inScan"], item["certain"]) == ("main.tf", 9, True, True)
+    assert item["policyRef"] == "aws_iam_policy.all" and item["policyAllowsEverything"] is True
+    assert "policy_arn" not in item  # not known in a .tf file: a reference
+    assert not any(key.startswith("_") for key in item)
+    [attached] = index.related(by_ref(resources)["aws_iam_policy.all"], ["policyAttachments"])["policyAttachments"]
+    assert attached["ref"] == "aws_iam_role_policy_attachment.ci"
+
+
+def test_outside_and_inline_items_are_not_in_the_scan():
+    resources = tf('''
+resource "aws_s3_bucket" "out" {
+  bucket = "acme-out"
+  dynamic "logging" {
+    for_each = var.logging
+    content {
+      target_bucket = logging.value
+    }
+  }
+}
+output "id" {
+  value = aws_s3_bucket.out.id
+}
+''')
+    related = inventory.build_from(resources).related(resources[0], ["publicAccessBlocks", "loggingConfigurations"])
+    assert related["publicAccessBlocks"] == [
+        {"ref": "(outside this module)", "kind": "", "name": "", "inScan": False, "certain": False}]
+    assert [(i["ref"], i["inScan"], i["certain"]) for i in related["loggingConfigurations"]] == [
+        ("(outside this module)", False, False), ("aws_s3_bucket.out.logging", False, False)]
+
+
+def test_relations_of_another_kind_are_empty():
+    resources = tf('resource "aws_vpc" "v" {\n  cidr_block = "10.0.0.0/16"\n}\n')
+    assert inventory.build_from(resources).related(resources[0], ["publicAccessBlocks", "flowLogs"]) == {
+        "publicAccessBlocks": [], "flowLogs": []}
+
+
+def test_inventory_with_terraform_entries_pickles_and_gives_the_same_relations():
+    resources = tf('''
+resource "aws_s3_bucket" "b" {
+  bucket = "acme"
+}
+resource "aws_s3_bucket_versioning" "v" {
+  bucket = aws_s3_bucket.b.id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+''')
+    index = inventory.build_from(resources)
+    before = index.related(resources[0], ["versioningConfigurations"])
+    copy = pickle.loads(pickle.dumps(index))
+    assert copy.related(resources[0], ["versioningConfigurations"]) == before
+    assert [i["ref"] for i in before["versioningConfigurations"]] == ["aws_s3_bucket_versioning.v"]
+    # entries computed one by one (as in worker processes) give the same inventory
+    rebuilt = inventory.build(pickle.loads(pickle.dumps(inventory.entry(r))) for r in resources)
+    assert rebuilt.related(resources[0], ["versioningConfigurations"]) == before
+
+
+def test_plan_entries_point_at_the_plan_and_keep_known_facts():
+    data = {"format_version": "1.2", "terraform_version": "1.9.0", "resource_changes": [
+        {"address": "aws_security_group.web", "mode": "managed", "type": "aws_security_group", "name": "web",
+         "change": {"actions": ["no-op"], "after": {"id": "sg-1", "name": "web"}}},
+        {"address": "aws_security_group_rule.ssh", "mode": "managed", "type": "aws_security_group_rule", "name": "ssh",
+         "change": {"actions": ["no-op"], "after": {"security_group_id": "sg-1", "type": "ingress", "from_port": 22,
+                                                    "to_port": 22, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]}}},
+    ]}
+    resources = [r for r in terraform_plan.parse(json.dumps(data), InputFile(None, "plan.json"), SourceContext(Path.cwd()))]
+    [item] = inventory.build_from(resources).related(resources[0], ["securityGroupRules"])["securityGroupRules"]
+    assert item["file"] == "plan.json" and item["certain"] is True
+    assert (item["from_port"], item["to_port"], item["cidr_blocks"]) == (22, 22, ["0.0.0.0/0"])
+
+
+def test_allows_everything():
+    assert allows_everything('{"Statement":[{"Effect":"Allow","Action":["s3:*","*"],"Resource":["*"]}]}') is True
+    assert allows_everything('{"Statement":{"Effect":"Allow","Action":"*:*","Resource":"*"}}') is True
+    assert allows_everything('{"Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}') is False
+    assert allows_everything('{"Statement":[{"Effect":"Allow","Action":"*","Resource":"arn:aws:s3:::b"}]}') is False
+    assert allows_everything("(sensitive)") is None and allows_everything(None) is None
+    assert allows_everything("[1]") is None

@@ -1,0 +1,419 @@
+"""Terraform relations (validator.sources.terraform_relations), each positively and negatively,
+read through the real `.tf` and plan sources."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from validator.model import InputError
+from validator.sources import terraform_hcl, terraform_plan
+from validator.sources.context import SourceContext
+from validator.sources.files import InputFile
+from validator.sources.terraform_relations import RELATIONS, entry_of, relate, related_to, relation_names
+
+
+def tf(text: str, display: str = "main.tf") -> list:
+    return [r for r in terraform_hcl.scan_texts([(display, text)]) if not isinstance(r, InputError)]
+
+
+def planned(changes: list[dict], root: dict | None = None, display: str = "plan.json") -> list:
+    data = {"format_version": "1.2", "terraform_version": "1.9.0", "resource_changes": changes}
+    if root is not None:
+        data["configuration"] = {"root_module": root}
+    found = terraform_plan.parse(json.dumps(data), InputFile(None, display), SourceContext(Path.cwd()))
+    return [r for r in found if not isinstance(r, InputError)]
+
+
+def change(address: str, after: dict, unknown: dict | None = None, actions=("create",)) -> dict:
+    type_, name = address.split("[")[0].split(".")[-2:]
+    return {"address": address, "mode": "managed", "type": type_, "name": name,
+            "change": {"actions": list(actions), "before": None, "after": after, "after_unknown": unknown or {}}}
+
+
+def config(address: str, expressions: dict, **extra) -> dict:
+    type_, name = address.split(".")
+    return {"address": address, "mode": "managed", "type": type_, "name": name, "expressions": expressions, **extra}
+
+
+def relations_of(resources: list) -> dict:
+    found = relate([entry_of(r) for r in resources])
+    return {r.ref: related_to(found, entry_of(r).scope, r.ref, r.kind) for r in resources}
+
+
+def test_relation_names_per_type():
+    assert relation_names("aws_s3_bucket") == [
+        "accessLogSources", "accountPublicAccessBlocks", "bucketPolicies", "cloudTrails", "encryptionConfigurations", "loggingConfigurations",
+        "publicAccessBlocks", "versioningConfigurations"]
+    assert relation_names("aws_iam_role") == ["inlinePolicies", "policyAttachments"]
+    assert relation_names("aws_vpc") == ["defaultSecurityGroupRules", "defaultSecurityGroups", "flowLogs"]
+    assert relation_names("aws_instance") == []
+    assert len({(r.name, t) for r in RELATIONS for t in r.target_types}) == sum(len(r.target_types) for r in RELATIONS)
+
+
+BUCKET_CHILDREN = [
+    ("publicAccessBlocks", "aws_s3_bucket_public_access_block", "bucket"),
+    ("encryptionConfigurations", "aws_s3_bucket_server_side_encryption_configuration", "bucket"),
+    ("versioningConfigurations", "aws_s3_bucket_versioning", "bucket"),
+    ("loggingConfigurations", "aws_s3_bucket_logging", "bucket"),
+    ("bucketPolicies", "aws_s3_bucket_policy", "bucket"),
+    ("accessLogSources", "aws_s3_bucket_logging", "target_bucket"),
+    ("cloudTrails", "aws_cloudtrail", "s3_bucket_name"),
+]
+
+
+@pytest.mark.parametrize("relation, type_, attribute", BUCKET_CHILDREN)
+def test_bucket_relations_in_tf(relation, type_, attribute):
+    found = relations_of(tf(f'''
+resource "aws_s3_bucket" "data" {{
+  bucket = "acme-data"
+}}
+resource "aws_s3_bucket" "other" {{
+  bucket = "acme-other"
+}}
+resource "{type_}" "child" {{
+  {attribute} = aws_s3_bucket.data.id
+}}
+'''))
+    assert found["aws_s3_bucket.data"][relation].certain == [f"{type_}.child"]
+    assert found["aws_s3_bucket.other"][relation].missing
+    others = [name for name in relation_names("aws_s3_bucket") if name != relation]
+    assert all(found["aws_s3_bucket.data"][name].missing for name in others)
+
+
+@pytest.mark.parametrize("relation, type_, attribute", BUCKET_CHILDREN)
+def test_bucket_relations_in_a_plan(relation, type_, attribute):
+    resources = planned(
+        [change("module.s.aws_s3_bucket.b[0]", {"bucket": "acme-data"}, {"id": True}),
+         change("module.s.aws_s3_bucket.b[1]", {"bucket": "acme-more"}, {"id": True}),
+         change(f"module.s.{type_}.child[1]", {}, {attribute: True})],
+        {"module_calls": {"s": {"source": "./s", "module": {"resources": [
+            config("aws_s3_bucket.b", {}, count_expression={"constant_value": 2}),
+            config(f"{type_}.child", {attribute: {"references": ["aws_s3_bucket.b", "count.index"]}},
+                   count_expression={"constant_value": 2}),
+        ]}}}})
+    found = relations_of(resources)
+    assert found["module.s.aws_s3_bucket.b[1]"][relation].certain == [f"module.s.{type_}.child[1]"]
+    assert found["module.s.aws_s3_bucket.b[0]"][relation].missing
+
+
+def test_by_value_in_a_plan_of_existing_resources():
+    resources = planned([
+        change("aws_s3_bucket.b", {"bucket": "acme-data", "id": "acme-data"}, actions=["no-op"]),
+        change("aws_s3_bucket.c", {"bucket": "acme-c", "id": "acme-c"}, actions=["no-op"]),
+        change("aws_s3_bucket_public_access_block.p", {"bucket": "acme-data", "block_public_acls": True}, actions=["no-op"]),
+    ])  # no configuration at all: values only
+    found = relations_of(resources)
+    assert found["aws_s3_bucket.b"]["publicAccessBlocks"].certain == ["aws_s3_bucket_public_access_block.p"]
+    assert found["aws_s3_bucket.c"]["publicAccessBlocks"].missing
+
+
+def test_by_literal_value_in_tf_and_across_directories():
+    here = tf('''
+resource "aws_s3_bucket" "b" {
+  bucket = "acme-data"
+}
+resource "aws_s3_bucket_versioning" "v" {
+  bucket = "acme-data"
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+''', "a/main.tf")
+    there = tf('''
+resource "aws_s3_bucket_logging" "l" {
+  bucket        = "acme-data"
+  target_bucket = "acme-logs"
+}
+''', "b/main.tf")
+    found = relations_of(here + there)
+    assert found["aws_s3_bucket.b"]["versioningConfigurations"].certain == ["aws_s3_bucket_versioning.v"]
+    assert found["aws_s3_bucket.b"]["loggingConfigurations"].certain == [] and found["aws_s3_bucket.b"]["loggingConfigurations"].maybe
+
+
+def test_unknown_pointer_makes_every_target_of_its_scope_uncertain():
+    found = relations_of(tf('''
+variable "bucket" {}
+resource "aws_s3_bucket" "b" {
+  bucket = "acme-data"
+}
+resource "aws_s3_bucket_public_access_block" "p" {
+  bucket = var.bucket
+}
+''', "a/main.tf") + tf('''
+resource "aws_s3_bucket" "elsewhere" {
+  bucket = "acme-other"
+}
+''', "b/main.tf"))
+    assert found["aws_s3_bucket.b"]["publicAccessBlocks"].maybe
+    assert not found["aws_s3_bucket.b"]["publicAccessBlocks"].certain
+    assert found["aws_s3_bucket.elsewhere"]["publicAccessBlocks"].missing  # another directory
+
+
+def test_known_pointer_to_a_bucket_whose_name_is_unknown_is_uncertain():
+    found = relations_of(tf('''
+resource "aws_s3_bucket" "named" {
+  bucket_prefix = "acme-"
+}
+resource "aws_s3_bucket_versioning" "v" {
+  bucket = "acme-legacy"
+}
+'''))
+    assert found["aws_s3_bucket.named"]["versioningConfigurations"].maybe
+
+
+def test_exported_bucket_and_unreadable_module_are_uncertain():
+    found = relations_of(tf('''
+resource "aws_s3_bucket" "out" {
+  bucket = "acme-out"
+}
+resource "aws_s3_bucket" "kept" {
+  bucket = "acme-kept"
+}
+output "bucket_id" {
+  value = aws_s3_bucket.out.id
+}
+'''))
+    assert found["aws_s3_bucket.out"]["publicAccessBlocks"].maybe
+    assert found["aws_s3_bucket.kept"]["publicAccessBlocks"].missing
+    module = terraform_hcl.Module([terraform_hcl.source_file("a.tf", 'resource "aws_s3_bucket" "b" {\n}\n'),
+                                   terraform_hcl.source_file("b.tf", "resource {")])
+    broken = [module.build(block) for block in module.resources]
+    assert relations_of(broken)["aws_s3_bucket.b"]["versioningConfigurations"].maybe
+
+
+def test_possible_link_is_not_certain():
+    resources = planned(
+        [change("aws_iam_user.u[0]", {"name": "a"}), change("aws_iam_user.u[1]", {"name": "b"}),
+         change("aws_iam_policy_attachment.all", {"name": "all", "policy_arn": "arn:aws:iam::aws:policy/ReadOnlyAccess"},
+                {"users": True})],
+        {"resources": [config("aws_iam_user.u", {}, count_expression={"constant_value": 2}),
+                       config("aws_iam_policy_attachment.all", {"users": {"references": ["aws_iam_user.u"]}})]})
+    found = relations_of(resources)
+    assert found["aws_iam_user.u[0]"]["policyAttachments"].certain == []
+    assert found["aws_iam_user.u[0]"]["policyAttachments"].maybe
+
+
+def test_security_group_rules():
+    found = relations_of(tf('''
+resource "aws_security_group" "web" {
+  name = "web"
+}
+resource "aws_default_security_group" "default" {
+  vpc_id = aws_vpc.main.id
+}
+resource "aws_security_group" "quiet" {
+  name = "quiet"
+}
+resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+}
+resource "aws_security_group_rule" "ssh" {
+  type              = "ingress"
+  security_group_id = aws_security_group.web.id
+  from_port         = 22
+  to_port           = 22
+  protocol          = "tcp"
+  cidr_blocks       = ["0.0.0.0/0"]
+}
+resource "aws_vpc_security_group_ingress_rule" "https" {
+  security_group_id = aws_default_security_group.default.id
+  from_port         = 443
+  to_port           = 443
+  ip_protocol       = "tcp"
+  cidr_ipv4         = "0.0.0.0/0"
+}
+resource "aws_vpc_security_group_egress_rule" "out" {
+  security_group_id = aws_vpc.main.default_security_group_id
+  ip_protocol       = "-1"
+  cidr_ipv4         = "0.0.0.0/0"
+}
+resource "aws_flow_log" "f" {
+  vpc_id       = aws_vpc.main.id
+  traffic_type = "ALL"
+}
+'''))
+    assert found["aws_security_group.web"]["securityGroupRules"].certain == ["aws_security_group_rule.ssh"]
+    assert found["aws_default_security_group.default"]["securityGroupRules"].certain == ["aws_vpc_security_group_ingress_rule.https"]
+    assert found["aws_security_group.quiet"]["securityGroupRules"].missing
+    vpc = found["aws_vpc.main"]
+    assert vpc["defaultSecurityGroupRules"].certain == ["aws_vpc_security_group_egress_rule.out"]
+    assert vpc["flowLogs"].certain == ["aws_flow_log.f"]
+    assert vpc["defaultSecurityGroups"].certain == ["aws_default_security_group.default"]
+
+
+def test_vpc_without_flow_log_or_default_group():
+    found = relations_of(tf('''
+resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+}
+resource "aws_vpc" "other" {
+  cidr_block = "10.1.0.0/16"
+}
+resource "aws_flow_log" "f" {
+  vpc_id       = aws_vpc.other.id
+  traffic_type = "ALL"
+}
+resource "aws_security_group_rule" "r" {
+  type              = "ingress"
+  security_group_id = aws_vpc.main.id
+  from_port         = 1
+  to_port           = 1
+  protocol          = "tcp"
+}
+'''))
+    assert found["aws_vpc.main"]["flowLogs"].missing
+    assert found["aws_vpc.main"]["defaultSecurityGroups"].missing
+    assert found["aws_vpc.main"]["defaultSecurityGroupRules"].missing  # not through default_security_group_id
+
+
+@pytest.mark.parametrize("principal, attachment, attribute, inline", [
+    ("aws_iam_role", "aws_iam_role_policy_attachment", "role", "aws_iam_role_policy"),
+    ("aws_iam_user", "aws_iam_user_policy_attachment", "user", "aws_iam_user_policy"),
+    ("aws_iam_group", "aws_iam_group_policy_attachment", "group", "aws_iam_group_policy"),
+])
+def test_iam_principals_and_their_policies(principal, attachment, attribute, inline):
+    found = relations_of(tf(f'''
+resource "{principal}" "ops" {{
+  name = "ops"
+}}
+resource "{principal}" "dev" {{
+  name = "dev"
+}}
+resource "{attachment}" "admin" {{
+  {attribute}      = {principal}.ops.name
+  policy_arn = "arn:aws:iam::aws:policy/AdministratorAccess"
+}}
+resource "{inline}" "own" {{
+  {attribute} = "ops"
+  policy = "{{}}"
+}}
+resource "aws_iam_policy_attachment" "legacy" {{
+  name       = "legacy"
+  {attribute}s = ["ops", "nobody"]
+  policy_arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+}}
+'''))
+    ops, dev = found[f"{principal}.ops"], found[f"{principal}.dev"]
+    assert ops["policyAttachments"].certain == [f"{attachment}.admin", "aws_iam_policy_attachment.legacy"]
+    assert ops["inlinePolicies"].certain == [f"{inline}.own"]
+    assert dev["policyAttachments"].missing and dev["inlinePolicies"].missing
+
+
+def test_customer_managed_policy_and_its_attachments():
+    found = relations_of(tf('''
+resource "aws_iam_policy" "admin" {
+  name   = "admin"
+  policy = "{}"
+}
+resource "aws_iam_policy" "unused" {
+  name   = "unused"
+  policy = "{}"
+}
+resource "aws_iam_role_policy_attachment" "a" {
+  role       = "ops"
+  policy_arn = aws_iam_policy.admin.arn
+}
+'''))
+    assert found["aws_iam_policy.admin"]["policyAttachments"].certain == ["aws_iam_role_policy_attachment.a"]
+    assert found["aws_iam_policy.unused"]["policyAttachments"].missing
+
+
+def test_login_profile():
+    found = relations_of(tf('''
+resource "aws_iam_user" "alice" {
+  name = "alice"
+}
+resource "aws_iam_user" "robot" {
+  name = "robot"
+}
+resource "aws_iam_user_login_profile" "alice" {
+  user = aws_iam_user.alice.name
+}
+'''))
+    assert found["aws_iam_user.alice"]["loginProfiles"].certain == ["aws_iam_user_login_profile.alice"]
+    assert found["aws_iam_user.robot"]["loginProfiles"].missing
+
+
+def test_plan_module_variable_and_for_each_pairing():
+    resources = planned(
+        [change('aws_s3_bucket.b["x"]', {"bucket": "acme-x"}, {"id": True}),
+         change('aws_s3_bucket.b["y"]', {"bucket": "acme-y"}, {"id": True}),
+         change('module.guard.aws_s3_bucket_public_access_block.p["x"]', {"block_public_acls": True}, {"bucket": True})],
+        {"resources": [config("aws_s3_bucket.b", {}, for_each_expression={"references": ["var.names"]})],
+         "module_calls": {"guard": {"source": "./guard",
+                                    "expressions": {"buckets": {"references": ["aws_s3_bucket.b"]}},
+                                    "module": {"resources": [config("aws_s3_bucket_public_access_block.p", {
+                                        "bucket": {"references": ["each.value.id", "each.value"]}},
+                                        for_each_expression={"references": ["var.buckets"]})]}}}})
+    found = relations_of(resources)
+    assert found['aws_s3_bucket.b["x"]']["publicAccessBlocks"].certain == [
+        'module.guard.aws_s3_bucket_public_access_block.p["x"]']
+    assert found['aws_s3_bucket.b["y"]']["publicAccessBlocks"].missing
+
+
+def test_account_level_settings_relate_to_every_target_of_the_configuration():
+    a = tf('''
+resource "aws_s3_bucket" "b" {
+  bucket = "acme-b"
+}
+resource "aws_s3_account_public_access_block" "account" {
+  block_public_acls = true
+}
+resource "aws_iam_user_login_profile" "alice" {
+  user = "alice"
+}
+''', "a/main.tf")
+    b = tf('''
+resource "aws_s3_bucket" "c" {
+  bucket = "acme-c"
+}
+resource "aws_iam_account_password_policy" "strict" {
+  minimum_password_length = 14
+}
+''', "b/main.tf")
+    c = tf('''
+resource "aws_iam_user_login_profile" "bob" {
+  user = "bob"
+}
+''', "c/main.tf")
+    found = relations_of(a + b)
+    assert found["aws_s3_bucket.b"]["accountPublicAccessBlocks"].certain == ["aws_s3_account_public_access_block.account"]
+    assert found["aws_s3_bucket.c"]["accountPublicAccessBlocks"].possible == [
+        ("tf:a", "aws_s3_account_public_access_block.account")]
+    assert found["aws_iam_user_login_profile.alice"]["accountPasswordPolicies"].maybe
+    assert relations_of(c)["aws_iam_user_login_profile.bob"]["accountPasswordPolicies"].missing
+    found = relations_of(b + c)
+    assert found["aws_iam_user_login_profile.bob"]["accountPasswordPolicies"].possible
+
+
+def test_inline_setting_not_known_but_written_is_uncertain():
+    resources = planned(
+        [change("aws_s3_bucket.v3", {"bucket": "acme-v3"}, {"versioning": True, "logging": True}),
+         change("aws_s3_bucket.v5", {"bucket": "acme-v5"}, {"versioning": True, "logging": True}),
+         change("aws_s3_bucket.old", {"bucket": "acme-old", "versioning": [{"enabled": False}], "logging": []})],
+        {"resources": [config("aws_s3_bucket.v3", {"bucket": {"constant_value": "acme-v3"},
+                                                   "versioning": [{"enabled": {"references": ["var.on"]}}]}),
+                       config("aws_s3_bucket.v5", {"bucket": {"constant_value": "acme-v5"}}),
+                       config("aws_s3_bucket.old", {"bucket": {"constant_value": "acme-old"}})]})
+    found = relations_of(resources)
+    assert found["aws_s3_bucket.v3"]["versioningConfigurations"].inline == "versioning"
+    assert found["aws_s3_bucket.v3"]["loggingConfigurations"].missing  # computed by the provider
+    assert found["aws_s3_bucket.v5"]["versioningConfigurations"].missing
+    assert found["aws_s3_bucket.old"]["versioningConfigurations"].missing
+    without_configuration = planned([change("aws_s3_bucket.v5", {"bucket": "acme-v5"}, {"versioning": True})])
+    assert relations_of(without_configuration)["aws_s3_bucket.v5"]["versioningConfigurations"].maybe
+    dynamic = relations_of(tf('''
+resource "aws_s3_bucket" "b" {
+  bucket = "acme"
+  dynamic "versioning" {
+    for_each = var.versioning
+    content {
+      enabled = true
+    }
+  }
+}
+'''))
+    assert dynamic["aws_s3_bucket.b"]["versioningConfigurations"].inline == "versioning"

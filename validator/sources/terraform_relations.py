@@ -1,0 +1,278 @@
+"""Terraform relations: a resource and the resources that refer to it, by kind of relation.
+
+A relation names a kind of referring resource and the attribute that points at the target:
+a bucket's `public_access_block` is an `aws_s3_bucket_public_access_block` whose `bucket`
+is that bucket. The table is `RELATIONS`; `relate` resolves it over the Terraform resources
+of a scan in one pass (each referring attribute is looked at once, targets are found through
+dictionaries).
+
+How a referring attribute reaches its target, in order:
+
+1. **references** (terraform_refs): the plan's configuration or the `.tf` expression names
+   the target (`bucket = aws_s3_bucket.b.id`). A reference to one instance is certain; to
+   one of several instances (a `count` bucket referred to without an index), possible.
+2. **values**, where no reference exists: plans of resources that already exist, literal
+   names in `.tf` files, configurations split across directories. A known value equal to a
+   target's identifying attribute (a bucket's `bucket` or `id`, a role's `name`, a group's
+   `id`) links them: certainly within the same plan or `.tf` directory, possibly across
+   them (names such as an IAM role's repeat between accounts).
+
+Each target then has, per relation, the referring resources that are certainly related, and
+whether others *may* be: a possible link; a referring attribute of that kind in the same
+scope whose value is not known and that no reference resolves (it may point anywhere, so no
+policy may say the relation is missing); a referring value that matches no target while a
+target's own name is not known; a `.tf` target that leaves its module through an `output`
+or a `module` argument (the caller may complete it); a `.tf` module with a file that could
+not be read. A policy asserts that a relation is missing only when nothing is certain and
+nothing may be.
+
+The scope of a resource is its plan file, or the directory of its `.tf` file: one module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from validator.sources.terraform_refs import Link, ResourceLinks
+from validator.sources.terraform_values import UNKNOWN_ITEM
+
+
+@dataclass(frozen=True)
+class Relation:
+    name: str  # as policies ask for it (`related.publicAccessBlocks`)
+    target_types: tuple[str, ...]
+    sources: tuple[tuple[str, str], ...]  # (referring type, attribute pointing at the target)
+    keys: tuple[str, ...] = ("id",)  # target attributes a referring value may equal
+    via: tuple[str, ...] | None = None  # only references reading one of these target attributes
+    inline: str | None = None  # the target's own attribute for the same setting (AWS provider v3)
+    scope_wide: bool = False  # every source of the scope is related (account settings): no pointer
+
+
+_BUCKET = ("aws_s3_bucket",)
+_BUCKET_KEYS = ("bucket", "id")
+_RULES = (("aws_security_group_rule", "security_group_id"), ("aws_vpc_security_group_ingress_rule", "security_group_id"),
+          ("aws_vpc_security_group_egress_rule", "security_group_id"))
+
+RELATIONS: tuple[Relation, ...] = (
+    Relation("publicAccessBlocks", _BUCKET, (("aws_s3_bucket_public_access_block", "bucket"),), _BUCKET_KEYS),
+    Relation("accountPublicAccessBlocks", _BUCKET, (("aws_s3_account_public_access_block", ""),), scope_wide=True),
+    Relation("encryptionConfigurations", _BUCKET, (("aws_s3_bucket_server_side_encryption_configuration", "bucket"),),
+             _BUCKET_KEYS, inline="server_side_encryption_configuration"),
+    Relation("versioningConfigurations", _BUCKET, (("aws_s3_bucket_versioning", "bucket"),), _BUCKET_KEYS,
+             inline="versioning"),
+    Relation("loggingConfigurations", _BUCKET, (("aws_s3_bucket_logging", "bucket"),), _BUCKET_KEYS, inline="logging"),
+    Relation("bucketPolicies", _BUCKET, (("aws_s3_bucket_policy", "bucket"),), _BUCKET_KEYS, inline="policy"),
+    Relation("accessLogSources", _BUCKET, (("aws_s3_bucket_logging", "target_bucket"),), _BUCKET_KEYS),
+    Relation("cloudTrails", _BUCKET, (("aws_cloudtrail", "s3_bucket_name"),), _BUCKET_KEYS),
+    Relation("securityGroupRules", ("aws_security_group", "aws_default_security_group"), _RULES),
+    Relation("flowLogs", ("aws_vpc",), (("aws_flow_log", "vpc_id"),)),
+    Relation("defaultSecurityGroups", ("aws_vpc",), (("aws_default_security_group", "vpc_id"),)),
+    Relation("defaultSecurityGroupRules", ("aws_vpc",), _RULES, ("default_security_group_id",),
+             via=("default_security_group_id",)),
+    Relation("policyAttachments", ("aws_iam_role",), (
+        ("aws_iam_role_policy_attachment", "role"), ("aws_iam_policy_attachment", "roles"),
+        ("aws_iam_role_policy_attachments_exclusive", "role_name")), ("name", "id")),
+    Relation("inlinePolicies", ("aws_iam_role",), (("aws_iam_role_policy", "role"),), ("name", "id")),
+    Relation("policyAttachments", ("aws_iam_user",), (
+        ("aws_iam_user_policy_attachment", "user"), ("aws_iam_policy_attachment", "users"),
+        ("aws_iam_user_policy_attachments_exclusive", "user_name")), ("name", "id")),
+    Relation("inlinePolicies", ("aws_iam_user",), (("aws_iam_user_policy", "user"),), ("name", "id")),
+    Relation("loginProfiles", ("aws_iam_user",), (("aws_iam_user_login_profile", "user"),), ("name", "id")),
+    Relation("accountPasswordPolicies", ("aws_iam_user_login_profile",), (("aws_iam_account_password_policy", ""),),
+             scope_wide=True),
+    Relation("policyAttachments", ("aws_iam_group",), (
+        ("aws_iam_group_policy_attachment", "group"), ("aws_iam_policy_attachment", "groups"),
+        ("aws_iam_group_policy_attachments_exclusive", "group_name")), ("name", "id")),
+    Relation("inlinePolicies", ("aws_iam_group",), (("aws_iam_group_policy", "group"),), ("name", "id")),
+    Relation("policyAttachments", ("aws_iam_policy",), (
+        ("aws_iam_role_policy_attachment", "policy_arn"), ("aws_iam_user_policy_attachment", "policy_arn"),
+        ("aws_iam_group_policy_attachment", "policy_arn"), ("aws_iam_policy_attachment", "policy_arn")), ("arn",)),
+)
+
+
+def relation_names(resource_type: str) -> list[str]:
+    return sorted({r.name for r in RELATIONS if resource_type in r.target_types})
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What relations need of one Terraform resource (picklable, no document)."""
+
+    address: str  # as the scan names it (instance address in a plan)
+    type: str
+    scope: str  # the plan file, or the directory of the `.tf` file
+    values: dict[str, Any]  # known values of the attributes relations read (keys and pointers)
+    unknown: frozenset[str] = frozenset()  # those of them not known (or holding an unknown item)
+    links: ResourceLinks = ResourceLinks()
+    exported: bool = False  # `.tf`: leaves its module through an output or a module argument
+    complete: bool = True  # `.tf`: every file of its module could be read
+    written: frozenset[str] | None = None  # plan: the attributes its configuration writes (None: not known)
+
+
+@dataclass
+class Related:
+    """The resources certainly in one relation with a target, those that may be, and whether
+    one may be outside what the scan shows."""
+
+    certain: list[str] = field(default_factory=list)  # addresses (in its scope), in scan order
+    possible: list[tuple[str, str]] = field(default_factory=list)  # (scope, address), in scan order
+    outside: bool = False  # the target leaves its module, or its module could not all be read
+    inline: str | None = None  # the target's own attribute for the setting, written but not known
+
+    @property
+    def maybe(self) -> bool:
+        return bool(self.possible) or self.outside or self.inline is not None
+
+    @property
+    def missing(self) -> bool:
+        """Nothing related, and nothing that may be: the relation is known to be absent."""
+        return not self.certain and not self.maybe
+
+
+def entry_attributes() -> dict[str, set[str]]:
+    """Per resource type, the top-level attributes relations read (what an Entry keeps)."""
+    wanted: dict[str, set[str]] = {}
+    for relation in RELATIONS:
+        for type_ in relation.target_types:
+            wanted.setdefault(type_, set()).update(relation.keys + ((relation.inline,) if relation.inline else ()))
+        for type_, attribute in relation.sources:
+            wanted.setdefault(type_, set()).update((attribute,) if attribute else ())
+    return wanted
+
+
+_WANTED = entry_attributes()
+
+
+def pointer_attributes() -> dict[str, frozenset[str]]:
+    """Per referring resource type, the attributes that point at a target: the only references
+    relations read (the `.tf` reader follows no others)."""
+    found: dict[str, set[str]] = {}
+    for relation in RELATIONS:
+        for type_, attribute in relation.sources:
+            if attribute:
+                found.setdefault(type_, set()).add(attribute)
+    return {type_: frozenset(names) for type_, names in found.items()}
+
+
+def make_entry(address: str, type_: str, scope: str, document: dict[str, Any], unknown_paths: Iterable[tuple],
+               links: ResourceLinks | None = None, exported: bool = False, complete: bool = True) -> Entry:
+    """The Entry of a resource, from its document (unknown values removed) and unknown paths."""
+    wanted = _WANTED.get(type_, set())
+    unknown = {path[0] for path in unknown_paths if path and path[0] in wanted
+               and (len(path) == 1 or path[1:] == (UNKNOWN_ITEM,))}
+    values = {name: document[name] for name in wanted if name in document}
+    links = links or ResourceLinks()
+    return Entry(address, type_, scope, values, frozenset(unknown), links, exported, complete, links.written)
+
+
+def relate(entries: list[Entry]) -> dict[tuple[str, str], dict[str, Related]]:
+    """Per target (scope, address), per relation name: what is related. Targets with no
+    relation at all are absent; `related_to` fills in the defaults."""
+    by_address = {(e.scope, e.address): e for e in entries}
+    by_type: dict[str, list[Entry]] = {}
+    for entry in entries:
+        by_type.setdefault(entry.type, []).append(entry)
+    result: dict[tuple[str, str], dict[str, Related]] = {}
+
+    def slot(target: Entry, name: str) -> Related:
+        return result.setdefault((target.scope, target.address), {}).setdefault(name, Related())
+
+    for relation in RELATIONS:
+        targets = [t for type_ in relation.target_types for t in by_type.get(type_, ())]
+        if not targets:
+            continue
+        by_key: dict[str, list[Entry]] = {}
+        unnamed: dict[str, list[Entry]] = {}  # scope -> targets whose keys are all unknown
+        scoped: dict[str, list[Entry]] = {}
+        for target in targets:
+            scoped.setdefault(target.scope, []).append(target)
+            known = [target.values[k] for k in relation.keys if isinstance(target.values.get(k), str)]
+            for value in set(known):
+                by_key.setdefault(value, []).append(target)
+            if not known:
+                unnamed.setdefault(target.scope, []).append(target)
+        for type_, attribute in relation.sources:
+            for source in by_type.get(type_, ()):
+                if relation.scope_wide:  # the whole configuration: certain in its scope, possible elsewhere
+                    for target in targets:
+                        related = slot(target, relation.name)
+                        if target.scope == source.scope:
+                            related.certain.append(source.address)
+                        else:
+                            related.possible.append((source.scope, source.address))
+                    continue
+                _resolve(relation, source, attribute, scoped, by_address, by_key, unnamed, slot)
+        for target in targets:
+            if not relation.scope_wide and (target.exported or not target.complete):
+                slot(target, relation.name).outside = True
+            inline = relation.inline
+            if inline and inline in target.unknown and (target.written is None or inline in target.written):
+                slot(target, relation.name).inline = inline
+    for relations in result.values():
+        for related in relations.values():
+            related.certain = list(dict.fromkeys(related.certain))
+            certain = set(related.certain)
+            related.possible = [p for p in dict.fromkeys(related.possible) if p[1] not in certain]
+    return result
+
+
+def _resolve(relation: Relation, source: Entry, attribute: str, scoped: dict[str, list[Entry]],
+             by_address: dict[tuple[str, str], Entry], by_key: dict[str, list[Entry]],
+             unnamed: dict[str, list[Entry]], slot: Any) -> None:
+    types = set(relation.target_types)
+    linked = False  # a reference says where the attribute points (maybe at another kind of resource)
+    for link in source.links.links:
+        if link.attribute != (attribute,):
+            continue
+        linked = True
+        target = by_address.get((source.scope, link.target))
+        if target is None or target.type not in types:
+            continue
+        if relation.via is not None and link.via not in relation.via:
+            continue
+        related = slot(target, relation.name)
+        if link.certain:
+            related.certain.append(source.address)
+        else:
+            related.possible.append((source.scope, source.address))
+    value = source.values.get(attribute)
+    values = [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+    for item in values:
+        matches = by_key.get(item, ())
+        for target in matches:
+            related = slot(target, relation.name)
+            if target.scope == source.scope:
+                related.certain.append(source.address)
+            else:
+                related.possible.append((source.scope, source.address))
+        if not matches and not linked:
+            for target in unnamed.get(source.scope, ()):  # it may be one whose name is not known
+                slot(target, relation.name).possible.append((source.scope, source.address))
+    if attribute in source.unknown and not linked:
+        # not known, and no reference says where it points: it may be any target of its scope
+        for target in scoped.get(source.scope, ()):
+            slot(target, relation.name).possible.append((source.scope, source.address))
+
+
+def related_to(relations: dict[tuple[str, str], dict[str, Related]], scope: str, address: str,
+               type_: str) -> dict[str, Related]:
+    """Every relation of a resource type, for one resource (empty ones included)."""
+    found = relations.get((scope, address), {})
+    return {name: found.get(name, Related()) for name in relation_names(type_)}
+
+
+def scope_of(resource: Any) -> str:
+    """A Terraform resource's scope: its plan file, or the directory of its `.tf` file."""
+    plan = resource.metadata.get("terraform-plan") if resource.metadata else None
+    if plan:
+        return "plan:" + plan
+    directory = resource.path.rpartition("/")[0]
+    return "tf:" + directory
+
+
+def entry_of(resource: Any) -> Entry:
+    """The Entry of a Terraform Resource (read before the resource is detached)."""
+    links = resource.tf_links if isinstance(resource.tf_links, ResourceLinks) else ResourceLinks()
+    return make_entry(resource.ref, resource.kind, scope_of(resource), resource.document, resource.unknown_paths,
+                      links, links.exported, links.complete)
