@@ -190,5 +190,8 @@ def relation_names() -> list[str]:
     return sorted(RELATIONS)
 
 
-from validator.inventory import kubernetes as _kubernetes  # noqa: E402,F401  (registers its relations)
-from validator.inventory import terraform as _terraform  # noqa: E402,F401  (registers its relations)
+# The platforms register their extractors and relations on import.
+from validator.inventory import (  # noqa: E402
+    kubernetes as _kubernetes,  # noqa: F401
+    terraform as _terraform,  # noqa: F401
+)
