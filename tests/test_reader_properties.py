@@ -1,7 +1,7 @@
 """Property-based tests of every reader: generated and mutated inputs never make a reader
 raise, and never lose a resource without an input error.
 
-Each reader's only documented outcome for a bad file is an `InputError` (one line, naming
+Each reader's only documented outcome for a bad file is an `InputProblem` (one line, naming
 the file); a Kubernetes manifest that hits an unexpected exception becomes an error that
 says "internal error", which these tests count as a failure too. Examples are generated
 from a fixed seed (`derandomize=True`) and bounded, so the suite is the same on every run
@@ -17,7 +17,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from validator.model import InputError, Resource
+from validator.model import InputProblem, Resource
 from validator.sources import kubernetes, terraform_plan, terraform_scan
 from validator.sources.context import SourceContext
 from validator.sources.files import InputFile
@@ -64,11 +64,11 @@ def mutated(text: str, data: st.DataObject) -> str:
     return text
 
 
-def check_outcome(items: list, display: str) -> list[InputError]:
+def check_outcome(items: list, display: str) -> list[InputProblem]:
     errors = []
     for item in items:
-        assert isinstance(item, (Resource, InputError)), item
-        if isinstance(item, InputError):
+        assert isinstance(item, (Resource, InputProblem)), item
+        if isinstance(item, InputProblem):
             assert item.path == display and "\n" not in item.message and "internal error" not in item.message, item
             errors.append(item)
     return errors
@@ -291,5 +291,5 @@ def test_the_readers_quote_nothing_sensitive_in_errors():
     }
     items = list(kubernetes.parse_manifests(texts["m.yaml"], "m.yaml")) + read_plan(texts["plan.json"])
     items += list(scan_texts([("main.tf", f'resource "x" "y" {{\n  password = "{secret}\n}}\n')]))
-    errors = [i for i in items if isinstance(i, InputError)]
+    errors = [i for i in items if isinstance(i, InputProblem)]
     assert len(errors) == 3 and not any(re.search(secret, str(e)) for e in errors)

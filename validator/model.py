@@ -93,7 +93,7 @@ class _FileNote:
 
 
 @dataclass(frozen=True)
-class InputError(_FileNote):
+class InputProblem(_FileNote):
     """A file (or one document in it) that could not be read. Reported, never raised."""
 
 

@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 from validator.engine import Engine, evaluate
 from validator.engine.policy import Policy, PolicyTest
-from validator.model import InputError, Resource, Status, format_path
+from validator.model import InputProblem, Resource, Status, format_path
 from validator.sources import terraform_hcl, terraform_plan
 from validator.sources.context import SourceContext
 from validator.sources.files import InputFile
@@ -42,7 +42,7 @@ def object_resource(obj: dict[str, Any], name: str = "<fixture>", index: int = 0
     )
 
 
-def fixture_resources(case: PolicyTest) -> list[Resource | InputError]:
+def fixture_resources(case: PolicyTest) -> list[Resource | InputProblem]:
     """The resources of a test case, read by the real sources for the Terraform forms."""
     if case.tf is not None:
         return list(terraform_hcl.scan_texts([("<fixture>.tf", case.tf)]))
@@ -97,7 +97,7 @@ def run_case(policy: Policy, case: PolicyTest) -> CaseOutcome:
     compiled = engine.compiled[0]
     resources = []
     for item in fixture_resources(case):
-        if isinstance(item, InputError):
+        if isinstance(item, InputProblem):
             return CaseOutcome(policy, case, False, f"the fixture cannot be read: {item}")
         resources.append(item)
     # An `objects:` case runs the policy on its subject, with an inventory of all its objects.

@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import Any
 
 from validator.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
-from validator.model import BaselineState, InputError, Result, ScanWarning, Severity, Status, Violation
+from validator.model import BaselineState, InputProblem, Result, ScanWarning, Severity, Status, Violation
 
 __all__ = ["EXIT_ERROR", "EXIT_FINDINGS", "EXIT_OK", "BaselineUse", "ScanReport", "is_baselined"]
 
@@ -30,7 +30,7 @@ class BaselineUse:
 @dataclass
 class ScanReport:
     results: list[Result]
-    errors: list[InputError]
+    errors: list[InputProblem]
     policies: list  # the policies that were evaluated (validator.engine.policy.Policy)
     files_scanned: int = 0
     resources_scanned: int = 0

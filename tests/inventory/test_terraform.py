@@ -8,14 +8,14 @@ from pathlib import Path
 
 from validator import inventory
 from validator.inventory.terraform import allows_everything
-from validator.model import InputError
+from validator.model import InputProblem
 from validator.sources import terraform_hcl, terraform_plan
 from validator.sources.context import SourceContext
 from validator.sources.files import InputFile
 
 
 def tf(text: str, display: str = "main.tf") -> list:
-    return [r for r in terraform_hcl.scan_texts([(display, text)]) if not isinstance(r, InputError)]
+    return [r for r in terraform_hcl.scan_texts([(display, text)]) if not isinstance(r, InputProblem)]
 
 
 def by_ref(resources: list) -> dict:

@@ -14,7 +14,7 @@ from validator import model
 from validator.fix.preview import FindingFix
 from validator.fix.textedit import Replacement
 from validator.inventory import Entry
-from validator.model import (BaselineState, InputError, Location, Position, RelatedLocation, Resource, Result,
+from validator.model import (BaselineState, InputProblem, Location, Position, RelatedLocation, Resource, Result,
                              SkipRule, StartOnly, Status, Suppression, SuppressionKind, Violation)
 from validator.pipeline import codec
 from validator.pipeline.work import ShardResult
@@ -42,7 +42,7 @@ def every_field_set() -> tuple[ShardResult, list[Entry]]:
     resource = Resource("Pod", "v1", "web", "shop", {"kind": "Pod"}, "a.yaml", doc_index=2,
                         locator=StartOnly(Position(5, 6)), metadata={"helm-source": "t.yaml"}, identity="id",
                         unknown_paths=frozenset({("spec",)}), suppressions=(rule,),
-                        stable_paths={("spec",): "spec"})
+                        stable_paths={("spec",): "spec"}, tf_links={"aws_s3_bucket.b": ("refers",)})
     violation = Violation("bad", ("spec", 0), location, BaselineState.UNCHANGED, validation=1,
                           related=(RelatedLocation(Location("r.yaml", 9, 2), "ClusterRole/admin"),))
     fix = FindingFix("Set x", (("a.yaml", (Replacement(1, 2, 3, 4, "x"),)),))
@@ -51,7 +51,7 @@ def every_field_set() -> tuple[ShardResult, list[Entry]]:
                     suppression=suppression, fixes={0: fix})
     entries = [Entry(("a.yaml", 1), "Role", "reader", "shop", Location("a.yaml", 4, 5),
                      {"rules": [{"verbs": ["get"]}]}, api_group="rbac.authorization.k8s.io", ref="Role/shop/x")]
-    return ShardResult([result], [[InputError("b.yaml", "broken", 7)], []], resources=9, excluded=3), entries
+    return ShardResult([result], [[InputProblem("b.yaml", "broken", 7)], []], resources=9, excluded=3), entries
 
 
 def fields_of(value):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from validator.model import InputError
+from validator.model import InputProblem
 from validator.sources import collect
 from validator.sources.files import (
     STDIN_NAME,
@@ -43,7 +43,7 @@ PRIVILEGED_POD = textwrap.dedent("""\
     """)
 
 
-def found(root: Path, *arguments: str) -> list[str | InputError]:
+def found(root: Path, *arguments: str) -> list[str | InputProblem]:
     """Display paths of the files discovered (input errors as they are)."""
     items = discover(arguments or [str(root)], root, SUFFIXES)
     return [item.display if isinstance(item, InputFile) else item for item in items]
@@ -83,7 +83,7 @@ def test_a_file_named_explicitly_is_read_whatever_its_suffix(tmp_path):
 
 def test_a_missing_argument_is_an_input_error(tmp_path):
     [error] = found(tmp_path, str(tmp_path / "nope.yaml"))
-    assert error == InputError("nope.yaml", "no such file or directory")
+    assert error == InputProblem("nope.yaml", "no such file or directory")
 
 
 # Symbolic links
@@ -109,8 +109,8 @@ def test_links_leaving_the_tree_are_reported_and_not_followed(tmp_path):
     (tree / "escape.yaml").symlink_to(outside / "secret.yaml")
     (tree / "escape-dir").symlink_to(outside, target_is_directory=True)
     items = found(tmp_path, str(tree))
-    assert items[0] == InputError("tree/escape-dir", "symbolic link leaves the scanned tree; not followed")
-    assert items[1] == InputError("tree/escape.yaml", "symbolic link leaves the scanned tree; not followed")
+    assert items[0] == InputProblem("tree/escape-dir", "symbolic link leaves the scanned tree; not followed")
+    assert items[1] == InputProblem("tree/escape.yaml", "symbolic link leaves the scanned tree; not followed")
     assert items[2:] == ["tree/ok.yaml"]
 
 
@@ -120,13 +120,13 @@ def test_link_loops_and_broken_links_are_reported(tmp_path):
     (tmp_path / "b.yaml").symlink_to(tmp_path / "a.yaml")
     (tmp_path / "gone.yaml").symlink_to(tmp_path / "missing.yaml")
     assert found(tmp_path) == [
-        InputError("a.yaml", "symbolic link loop"),
-        InputError("b.yaml", "symbolic link loop"),
-        InputError("gone.yaml", "broken symbolic link"),
-        InputError("self.yaml", "symbolic link loop"),
+        InputProblem("a.yaml", "symbolic link loop"),
+        InputProblem("b.yaml", "symbolic link loop"),
+        InputProblem("gone.yaml", "broken symbolic link"),
+        InputProblem("self.yaml", "symbolic link loop"),
     ]
-    assert found(tmp_path, str(tmp_path / "gone.yaml")) == [InputError("gone.yaml", "broken symbolic link")]
-    assert found(tmp_path, str(tmp_path / "self.yaml")) == [InputError("self.yaml", "symbolic link loop")]
+    assert found(tmp_path, str(tmp_path / "gone.yaml")) == [InputProblem("gone.yaml", "broken symbolic link")]
+    assert found(tmp_path, str(tmp_path / "self.yaml")) == [InputProblem("self.yaml", "symbolic link loop")]
 
 
 def test_a_directory_link_to_an_ancestor_is_walked_once(tmp_path):
@@ -138,7 +138,7 @@ def test_a_directory_link_to_an_ancestor_is_walked_once(tmp_path):
 # Reading
 
 
-def read(tmp_path: Path, data: bytes, max_bytes: int = 1024) -> str | InputError:
+def read(tmp_path: Path, data: bytes, max_bytes: int = 1024) -> str | InputProblem:
     path = tmp_path / "input.yaml"
     path.write_bytes(data)
     return read_text(InputFile(path, "input.yaml"), max_bytes)
@@ -154,20 +154,20 @@ def test_utf8_with_or_without_bom_and_utf16_with_bom_are_read(tmp_path):
 
 def test_invalid_utf8_names_the_line_and_the_byte():
     error = decode("a: 1\nb: 2\nname: caf\xe9\n".encode("latin-1"), "x.yaml")
-    assert error == InputError("x.yaml", "not valid UTF-8 text (byte 0xe9)", 3)
+    assert error == InputProblem("x.yaml", "not valid UTF-8 text (byte 0xe9)", 3)
 
 
 def test_nul_bytes_mean_a_binary_file():
-    assert decode(b"\x7fELF\x02\x01\x01\x00\x00", "x.yaml") == InputError(
+    assert decode(b"\x7fELF\x02\x01\x01\x00\x00", "x.yaml") == InputProblem(
         "x.yaml", "binary file (contains NUL bytes); not scanned")
 
 
 def test_a_file_over_the_limit_is_not_read_whole(tmp_path):
-    assert read(tmp_path, b"a: 1\n" * 300, max_bytes=1024) == InputError(
+    assert read(tmp_path, b"a: 1\n" * 300, max_bytes=1024) == InputProblem(
         "input.yaml", "file is larger than 1024 bytes; not scanned")
     assert read(tmp_path, b"a: 1\n" * 200, max_bytes=1024) == "a: 1\n" * 200
     too_big = read(tmp_path, b"#" * (2 * 1024 * 1024 + 1), max_bytes=2 * 1024 * 1024)
-    assert too_big == InputError("input.yaml", "file is larger than 2 MiB; not scanned")
+    assert too_big == InputProblem("input.yaml", "file is larger than 2 MiB; not scanned")
 
 
 def test_an_unreadable_file_is_an_input_error(tmp_path):
@@ -176,7 +176,7 @@ def test_an_unreadable_file_is_an_input_error(tmp_path):
     try:
         if os.access(path, os.R_OK):
             pytest.skip("running with privileges that ignore file permissions (root)")
-        assert read_text(InputFile(path, "locked.yaml")) == InputError(
+        assert read_text(InputFile(path, "locked.yaml")) == InputProblem(
             "locked.yaml", "cannot read file: Permission denied")
     finally:
         path.chmod(0o644)

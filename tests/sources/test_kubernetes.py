@@ -4,11 +4,11 @@ import json
 import logging
 import textwrap
 
-from validator.model import InputError, Location, Resource
+from validator.model import InputProblem, Location, Resource
 from validator.sources.kubernetes import HELM_SOURCE, parse_manifests
 
 
-def parse(text: str, display: str = "app.yaml") -> list[Resource | InputError]:
+def parse(text: str, display: str = "app.yaml") -> list[Resource | InputProblem]:
     return list(parse_manifests(textwrap.dedent(text), display))
 
 
@@ -162,8 +162,8 @@ def test_documents_that_are_not_kubernetes_objects_are_skipped_with_a_debug_note
 def test_a_document_that_is_a_scalar_or_a_list_is_an_input_error():
     items = parse("just some text\n---\n- a\n- b\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n")
     assert items[:2] == [
-        InputError("app.yaml", "expected a Kubernetes object (a mapping), found a string", 1),
-        InputError("app.yaml", "expected a Kubernetes object (a mapping), found a list", 3),
+        InputProblem("app.yaml", "expected a Kubernetes object (a mapping), found a string", 1),
+        InputProblem("app.yaml", "expected a Kubernetes object (a mapping), found a list", 3),
     ]
     assert items[2].ref == "ConfigMap/ok"
 
@@ -190,9 +190,9 @@ def test_metadata_kubernetes_could_not_read_is_an_input_error():
         metadata: {name: fine}
         """)
     assert items[:3] == [
-        InputError("app.yaml", "ConfigMap: metadata must be a mapping, not a string", 3),
-        InputError("app.yaml", "ConfigMap: metadata.name must be a string, not a list", 8),
-        InputError("app.yaml", "ConfigMap: metadata.namespace must be a string, not a number", 14),
+        InputProblem("app.yaml", "ConfigMap: metadata must be a mapping, not a string", 3),
+        InputProblem("app.yaml", "ConfigMap: metadata.name must be a string, not a list", 8),
+        InputProblem("app.yaml", "ConfigMap: metadata.namespace must be a string, not a number", 14),
     ]
     assert items[3].ref == "ConfigMap/fine"
 
@@ -276,7 +276,7 @@ def test_a_real_multi_document_manifest_loads_whole(data_dir):
 
 def test_an_unrendered_helm_template_is_one_clean_error(data_dir):
     text = (data_dir / "podinfo-deployment-template.yaml").read_text(encoding="utf-8")
-    assert parse(text, "deployment.yaml") == [InputError(
+    assert parse(text, "deployment.yaml") == [InputProblem(
         "deployment.yaml", "invalid YAML: while parsing a flow node, did not find expected node content", 7)]
 
 
@@ -286,5 +286,5 @@ def test_an_internal_error_on_one_file_is_an_input_error_not_a_crash(monkeypatch
 
     caplog.set_level(logging.DEBUG, logger="validator")
     monkeypatch.setattr("validator.sources.kubernetes._resources", broken)
-    assert parse(DEPLOYMENT) == [InputError("app.yaml", "could not be read: internal error (KeyError)")]
+    assert parse(DEPLOYMENT) == [InputProblem("app.yaml", "could not be read: internal error (KeyError)")]
     assert "KeyError at " in caplog.text and "a value from the input" not in caplog.text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from validator.model import InputError
+from validator.model import InputProblem
 from validator.sources.terraform_hcl import scan_texts
 from validator.sources.terraform_values import SENSITIVE, UNKNOWN_ITEM
 
@@ -69,8 +69,8 @@ resource "aws_thing" "example" {
 
 def build(text: str, name: str = "main.tf"):
     items = list(scan_texts([(name, text)]))
-    errors = [i for i in items if isinstance(i, InputError)]
-    return [i for i in items if not isinstance(i, InputError)], errors
+    errors = [i for i in items if isinstance(i, InputProblem)]
+    return [i for i in items if not isinstance(i, InputProblem)], errors
 
 
 def test_values_are_read_as_written_and_simple_references_resolved():

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from validator.model import InputError
+from validator.model import InputProblem
 from validator.sources import terraform_plan
 from validator.sources.terraform_values import SENSITIVE, UNKNOWN_ITEM
 
@@ -186,4 +186,4 @@ def test_parse_never_raises_on_odd_structures():
     ]
     for document in odd:
         items = list(terraform_plan.parse(json.dumps(document), _stdin(), _context()))
-        assert all(isinstance(i, InputError) for i in items)
+        assert all(isinstance(i, InputProblem) for i in items)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from validator.model import InputError
+from validator.model import InputProblem
 from validator.sources import terraform_hcl, terraform_plan
 from validator.sources.context import SourceContext
 from validator.sources.files import InputFile
@@ -16,7 +16,7 @@ from validator.sources.terraform_relations import RELATIONS, entry_of, relate, r
 
 
 def tf(text: str, display: str = "main.tf") -> list:
-    return [r for r in terraform_hcl.scan_texts([(display, text)]) if not isinstance(r, InputError)]
+    return [r for r in terraform_hcl.scan_texts([(display, text)]) if not isinstance(r, InputProblem)]
 
 
 def planned(changes: list[dict], root: dict | None = None, display: str = "plan.json") -> list:
@@ -24,7 +24,7 @@ def planned(changes: list[dict], root: dict | None = None, display: str = "plan.
     if root is not None:
         data["configuration"] = {"root_module": root}
     found = terraform_plan.parse(json.dumps(data), InputFile(None, display), SourceContext(Path.cwd()))
-    return [r for r in found if not isinstance(r, InputError)]
+    return [r for r in found if not isinstance(r, InputProblem)]
 
 
 def change(address: str, after: dict, unknown: dict | None = None, actions=("create",)) -> dict:

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from validator.model import InputError
+from validator.model import InputProblem
 from validator.sources import terraform_scan
 from validator.sources.terraform_hcl import parse_text, scan_texts
 
@@ -42,10 +42,10 @@ TRAILING_SPACE_HEREDOC = (
 )
 
 
-def build(text: str) -> tuple[dict, list[InputError]]:
+def build(text: str) -> tuple[dict, list[InputProblem]]:
     items = list(scan_texts([("main.tf", text)]))
-    return ({r.ref: r for r in items if not isinstance(r, InputError)},
-            [e for e in items if isinstance(e, InputError)])
+    return ({r.ref: r for r in items if not isinstance(r, InputProblem)},
+            [e for e in items if isinstance(e, InputProblem)])
 
 
 def test_a_heredoc_closing_marker_with_trailing_spaces_is_read_as_terraform_reads_it():
@@ -124,7 +124,7 @@ def test_a_file_whose_blocks_the_parser_loses_is_an_error_naming_the_first_lost_
 
     monkeypatch.setattr(terraform_scan, "scan", without_normalising)
     error = parse_text(text, "main.tf")
-    assert isinstance(error, InputError)
+    assert isinstance(error, InputProblem)
     assert error.line == 6
     assert error.message == ("the resource block on this line was not read by the HCL parser"
                              " (3 block(s) lost); the file is not scanned")
@@ -154,23 +154,23 @@ def test_a_file_over_a_budget_is_one_error_and_quick(text, message, line):
     started = time.monotonic()
     error = parse_text(text, "big.tf")
     assert time.monotonic() - started < 5
-    assert isinstance(error, InputError) and (error.message, error.line) == (message, line)
+    assert isinstance(error, InputProblem) and (error.message, error.line) == (message, line)
 
 
 def test_operators_in_comments_and_heredocs_are_not_counted():
     text = ('locals {\n  a = 1 // ' + "-" * 600 + "\n  b =<<EOF\n" + "+" * 600 + "\nEOF\n"
             "  c = 1 /* " + "*" * 600 + " */\n}\n")
-    assert not isinstance(parse_text(text, "main.tf"), InputError)
+    assert not isinstance(parse_text(text, "main.tf"), InputProblem)
 
 
 def test_the_token_and_time_budgets(monkeypatch):
     text = 'resource "a" "b%d" {\n  x = 1\n}\n'
     monkeypatch.setattr(terraform_scan, "MAX_TOKENS", 5000)
     error = parse_text("".join(text % i for i in range(2000)), "many.tf")
-    assert isinstance(error, InputError) and error.message == "not scanned: more than 5,000 tokens"
+    assert isinstance(error, InputProblem) and error.message == "not scanned: more than 5,000 tokens"
     monkeypatch.setattr(terraform_scan, "MAX_PARSE_SECONDS", 0.0)
     error = parse_text("".join(text % i for i in range(2000)), "many.tf")
-    assert isinstance(error, InputError) and error.message == "not scanned: parsing took more than 0 s"
+    assert isinstance(error, InputProblem) and error.message == "not scanned: parsing took more than 0 s"
 
 
 def test_a_resource_or_data_block_without_type_and_name_is_an_error_not_dropped():

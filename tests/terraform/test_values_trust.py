@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from validator.model import InputError
+from validator.model import InputProblem
 from validator.sources import terraform_plan
 from validator.sources.context import SourceContext
 from validator.sources.files import InputFile
@@ -21,10 +21,10 @@ HUGE = "9" * 401  # beyond a 64-bit float
 ENORMOUS = "9" * 5000  # beyond Python's int conversion limit
 
 
-def tf(text: str) -> tuple[dict, list[InputError]]:
+def tf(text: str) -> tuple[dict, list[InputProblem]]:
     items = list(scan_texts([("main.tf", text)]))
-    return ({r.ref: r for r in items if not isinstance(r, InputError)},
-            [e for e in items if isinstance(e, InputError)])
+    return ({r.ref: r for r in items if not isinstance(r, InputProblem)},
+            [e for e in items if isinstance(e, InputProblem)])
 
 
 def plan(*resources: tuple[str, dict], **change_extra) -> str:
@@ -33,10 +33,10 @@ def plan(*resources: tuple[str, dict], **change_extra) -> str:
     return json.dumps({"format_version": "1.2", "terraform_version": "1.9.0", "resource_changes": changes})
 
 
-def read_plan(text: str, context: SourceContext | None = None) -> tuple[dict, list[InputError]]:
+def read_plan(text: str, context: SourceContext | None = None) -> tuple[dict, list[InputProblem]]:
     items = list(terraform_plan.parse(text, InputFile(None, "plan.json"), context or SourceContext(".")))
-    return ({r.ref: r for r in items if not isinstance(r, InputError)},
-            [e for e in items if isinstance(e, InputError)])
+    return ({r.ref: r for r in items if not isinstance(r, InputProblem)},
+            [e for e in items if isinstance(e, InputProblem)])
 
 
 def test_huge_numbers_in_tf_are_an_error_for_their_resource_only():

@@ -18,7 +18,7 @@ from lark import Token, Tree
 
 from validator.fix.plan import Assignment, Outcome
 from validator.fix.textedit import Refused, Splice, apply_splices, insert_lines, line_end, line_start, newline_of
-from validator.model import InputError, format_path
+from validator.model import InputProblem, format_path
 from validator.sources.terraform_expr import children, name_of
 from validator.sources.terraform_hcl import parse_text
 
@@ -42,7 +42,7 @@ def edit(text: str, address: tuple[str, str], assignments: list[Assignment]) -> 
 
 
 @functools.lru_cache(maxsize=8)
-def _parsed(text: str) -> Tree | InputError:
+def _parsed(text: str) -> Tree | InputProblem:
     """The parse tree of a file's text, kept: SARIF's fix previews edit the same file once
     per finding, and python-hcl2 takes tens of milliseconds per file. Trees are only read."""
     return parse_text(text, "")

@@ -265,12 +265,12 @@ def _expected_resources(old: dict[str, Any], edits: list[tuple[Anchor, Assignmen
 def _tf_data(text: str) -> dict[str, Any] | str:
     """The resources of a `.tf` text as the scan reads them, by address, or why it cannot be
     read. Only read, never changed."""
-    from validator.model import InputError
+    from validator.model import InputProblem
     from validator.sources.terraform_hcl import scan_texts
 
     found: dict[str, Any] = {}
     for item in scan_texts([("fixed.tf", text)]):
-        if isinstance(item, InputError):
+        if isinstance(item, InputProblem):
             return item.message
         found[item.identity or item.name] = item.document
     return found

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from validator.model import InputError
+from validator.model import InputProblem
 from validator.sources import files, terraform_plan
 
 ACCEPT = " (--allow-empty accepts this)"
 
 
-def nothing_to_scan(paths, root: Path, found_files: int, max_bytes: int) -> list[InputError]:
+def nothing_to_scan(paths, root: Path, found_files: int, max_bytes: int) -> list[InputProblem]:
     """The input errors of a scan that found no resource: one per path given, or none when
     a Terraform input was among them."""
     if found_files and _has_terraform_input(paths, root, max_bytes):
@@ -25,13 +25,13 @@ def nothing_to_scan(paths, root: Path, found_files: int, max_bytes: int) -> list
     errors = []
     for path in paths:
         if path == files.STDIN:
-            errors.append(InputError(files.STDIN_NAME, "nothing to scan: empty input, or no Kubernetes object or"
+            errors.append(InputProblem(files.STDIN_NAME, "nothing to scan: empty input, or no Kubernetes object or"
                                                        " Terraform plan in it" + ACCEPT))
         elif found_files == 0:
-            errors.append(InputError(files.display_path(Path(path), root), "nothing to scan: no manifest (.yaml,"
+            errors.append(InputProblem(files.display_path(Path(path), root), "nothing to scan: no manifest (.yaml,"
                                      " .yml, .json), Terraform file (.tf, plan .json) or kustomization in it" + ACCEPT))
         else:
-            errors.append(InputError(files.display_path(Path(path), root), "nothing to scan: no Kubernetes object"
+            errors.append(InputProblem(files.display_path(Path(path), root), "nothing to scan: no Kubernetes object"
                                      " or Terraform resource in it" + ACCEPT))
     return errors
 
@@ -39,7 +39,7 @@ def nothing_to_scan(paths, root: Path, found_files: int, max_bytes: int) -> list
 def _has_terraform_input(paths, root: Path, max_bytes: int) -> bool:
     candidates = [p for p in paths if p != files.STDIN]
     for item in files.discover(candidates, root, frozenset({".tf", *terraform_plan.SUFFIXES})):
-        if isinstance(item, InputError):
+        if isinstance(item, InputProblem):
             continue
         if item.suffix == ".tf":
             return True

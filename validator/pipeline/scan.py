@@ -15,7 +15,7 @@ from validator.engine.scopes import configure_pod_templates
 from validator.errors import SettingsError
 from validator.filters import owned, severity, suppressions
 from validator.gc_pause import paused_cycle_collection
-from validator.model import InputError, Result
+from validator.model import InputProblem, Result
 from validator.pipeline import executor
 from validator.pipeline.baseline import compare_with_baseline
 from validator.pipeline.empty_input import nothing_to_scan
@@ -68,7 +68,7 @@ def _run(options: ScanOptions) -> ScanReport:
     results, compared = compare_with_baseline(results, options.baseline, options.write_baseline, reported)
     return ScanReport(
         results=results,
-        errors=[InputError(e.path, e.message, e.line) for e in skipped] + inputs.errors,
+        errors=[InputProblem(e.path, e.message, e.line) for e in skipped] + inputs.errors,
         policies=engine.policies,
         files_scanned=inputs.files,
         resources_scanned=done.resources,

@@ -21,7 +21,7 @@ from validator import inventory, sources
 from validator.engine import Engine
 from validator.filters import exclusions as exclusion_filter
 from validator.inventory import Entry, Inventory
-from validator.model import InputError, Resource, Result, Status
+from validator.model import InputProblem, Resource, Result, Status
 from validator.sources.context import SourceContext
 from validator.sources.files import InputFile
 
@@ -42,7 +42,7 @@ class Job:
 @dataclass
 class ShardResult:
     results: list[Result] = field(default_factory=list)  # sorted as Engine.run sorts them
-    errors: list[list[InputError]] = field(default_factory=list)  # per input file, in order
+    errors: list[list[InputProblem]] = field(default_factory=list)  # per input file, in order
     resources: int = 0  # evaluated (after exclusions)
     excluded: int = 0  # left out by the config file
 
@@ -56,17 +56,17 @@ class Shard:
     """The inputs of a shard, once read."""
 
     resources: list[Resource]
-    errors: list[list[InputError]]  # per input file, in order
+    errors: list[list[InputProblem]]  # per input file, in order
 
 
 def read(job: Job, items: list[InputFile]) -> Shard:
     """Read `items`, each on its own (see sources.can_defer)."""
     resources: list[Resource] = []
-    errors: list[list[InputError]] = []
+    errors: list[list[InputProblem]] = []
     for item in items:
-        found: list[InputError] = []
+        found: list[InputProblem] = []
         for parsed in sources.read_file(item, job.context):
-            if isinstance(parsed, InputError):
+            if isinstance(parsed, InputProblem):
                 found.append(parsed)
             else:
                 resources.append(parsed)
@@ -87,7 +87,7 @@ def run_shard(job: Job, items: list[InputFile], known: Inventory | None = None) 
 
 
 def evaluate(job: Job, resources: list[Resource], known: Inventory | None = None,
-             errors: list[list[InputError]] | None = None) -> ShardResult:
+             errors: list[list[InputProblem]] | None = None) -> ShardResult:
     """Leave out the excluded resources, evaluate the rest (cross-resource policies with the
     inventory `known`) and plan the fixes of their findings. Raises PolicyError when a policy
     compiled on demand does not compile."""

@@ -34,7 +34,7 @@ from decimal import ROUND_UP, Decimal
 from junit_xml import TestCase, TestSuite
 
 from validator import __version__
-from validator.model import InputError, Result, Status
+from validator.model import InputProblem, Result, Status
 from validator.report import ScanReport, is_baselined
 
 SUITE_NAME = "tdv"
@@ -141,8 +141,8 @@ def _check_case(result: Result, cls: str, name: str, report: ScanReport) -> Test
     return case
 
 
-def _input_error_cases(errors: list[InputError]) -> list[TestCase]:
-    by_path: dict[str, list[InputError]] = defaultdict(list)
+def _input_error_cases(errors: list[InputProblem]) -> list[TestCase]:
+    by_path: dict[str, list[InputProblem]] = defaultdict(list)
     for error in errors:
         by_path[error.path].append(error)
     cases = []
@@ -161,7 +161,7 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'s' if number != 1 else ''}"
 
 
-def _where(error: InputError) -> str:
+def _where(error: InputProblem) -> str:
     return f"{error.path}:{error.line}" if error.line else error.path
 
 

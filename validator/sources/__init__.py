@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Protocol
 
-from validator.model import InputError, Resource
+from validator.model import InputProblem, Resource
 from validator.sources import files, kubernetes, render as rendering, terraform_plan
 from validator.sources.context import SourceContext
 from validator.sources.files import InputFile
@@ -29,7 +29,7 @@ class SourceKind(Protocol):
 
     def accepts(self, suffix: str, text: str) -> bool: ...
 
-    def parse(self, sources: list[Source], context: SourceContext) -> Iterator[Resource | InputError]: ...
+    def parse(self, sources: list[Source], context: SourceContext) -> Iterator[Resource | InputProblem]: ...
 
 
 class _TerraformPlan:
@@ -41,7 +41,7 @@ class _TerraformPlan:
         return terraform_plan.accepts(suffix, text)
 
     @staticmethod
-    def parse(sources: list[Source], context: SourceContext) -> Iterator[Resource | InputError]:
+    def parse(sources: list[Source], context: SourceContext) -> Iterator[Resource | InputProblem]:
         for item, text in sources:
             yield from terraform_plan.parse(text, item, context)
 
@@ -55,7 +55,7 @@ class _TerraformFiles:
         return suffix in _TerraformFiles.SUFFIXES
 
     @staticmethod
-    def parse(sources: list[Source], context: SourceContext) -> Iterator[Resource | InputError]:
+    def parse(sources: list[Source], context: SourceContext) -> Iterator[Resource | InputProblem]:
         from validator.sources import terraform_hcl
 
         return terraform_hcl.scan_directory(sources, context)
@@ -70,7 +70,7 @@ class _Kubernetes:
         return suffix in kubernetes.SUFFIXES or suffix == ""
 
     @staticmethod
-    def parse(sources: list[Source], context: SourceContext) -> Iterator[Resource | InputError]:
+    def parse(sources: list[Source], context: SourceContext) -> Iterator[Resource | InputProblem]:
         for item, text in sources:
             yield from kubernetes.parse_manifests(text, item.display)
 
@@ -83,7 +83,7 @@ SOURCE_KINDS: list[SourceKind] = [_TerraformPlan(), _TerraformFiles(), _KUBERNET
 @dataclass
 class Inputs:
     resources: list[Resource] = field(default_factory=list)
-    errors: list[InputError] = field(default_factory=list)
+    errors: list[InputProblem] = field(default_factory=list)
     files: int = 0
     # Files left for the caller to read with `read_file` (see `collect`), each with the
     # index in `errors` where its errors belong.
@@ -113,7 +113,7 @@ def collect(arguments: Iterable[str], root: Path, max_bytes: int = files.MAX_FIL
     defer = defer and options.chart_root is None  # that remaps resources across files: read all here
     inputs = Inputs()
     groups: dict[tuple[int, str], list[Source]] = {}
-    items: Iterable[files.InputFile | InputError] = files.discover(
+    items: Iterable[files.InputFile | InputProblem] = files.discover(
         arguments, root, suffixes, frozenset(rendering.KUSTOMIZATION_FILES) if options.enabled else frozenset())
     targets: list[rendering.Target] = []
     if options.enabled:
@@ -121,7 +121,7 @@ def collect(arguments: Iterable[str], root: Path, max_bytes: int = files.MAX_FIL
         items, targets = rendering.split(found, max_bytes)
         inputs.files += len(found) - len(items)  # the files of the charts and overlays
     for item in items:
-        if isinstance(item, InputError):
+        if isinstance(item, InputProblem):
             inputs.errors.append(item)
             continue
         if item.path is not None and os.path.abspath(item.path) in skip:
@@ -146,16 +146,16 @@ def collect(arguments: Iterable[str], root: Path, max_bytes: int = files.MAX_FIL
 class NotAnInput:
     """What `read_file` gives for a file that is not an input but a report: nothing."""
 
-    def __iter__(self) -> Iterator[Resource | InputError]:
+    def __iter__(self) -> Iterator[Resource | InputProblem]:
         return iter(())
 
 
 def read_file(item: files.InputFile, context: SourceContext,
-              groups: dict[tuple[int, str], list[Source]] | None = None) -> Iterable[Resource | InputError]:
+              groups: dict[tuple[int, str], list[Source]] | None = None) -> Iterable[Resource | InputProblem]:
     """The resources and errors of one file. A file of a grouped kind is added to `groups`
     instead, to be parsed with the rest of its directory."""
     text = files.read_text(item, context.max_bytes)
-    if isinstance(text, InputError):
+    if isinstance(text, InputProblem):
         return [text]
     kind_of_report = report_format(text)
     if kind_of_report:
@@ -170,9 +170,9 @@ def read_file(item: files.InputFile, context: SourceContext,
     return []
 
 
-def _add(inputs: Inputs, parsed: Iterable[Resource | InputError]) -> None:
+def _add(inputs: Inputs, parsed: Iterable[Resource | InputProblem]) -> None:
     for item in parsed:
-        if isinstance(item, InputError):
+        if isinstance(item, InputProblem):
             inputs.errors.append(item)
         else:
             inputs.resources.append(item)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from validator.model import InputError
+from validator.model import InputProblem
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 STDIN = "-"
@@ -43,7 +43,7 @@ def display_path(path: Path, root: Path) -> str:
 
 def discover(
     arguments: Iterable[str], root: Path, suffixes: frozenset[str], names: frozenset[str] = frozenset()
-) -> Iterator[InputFile | InputError]:
+) -> Iterator[InputFile | InputProblem]:
     """Expand command-line arguments into input files, in a stable order. A directory yields
     its files with one of `suffixes`, and those named one of `names` (e.g. `Kustomization`)."""
     for argument in arguments:
@@ -53,15 +53,15 @@ def discover(
         path = Path(argument)
         display = display_path(path, root)
         if not os.path.lexists(path):
-            yield InputError(display, "no such file or directory")
+            yield InputProblem(display, "no such file or directory")
         elif path.is_dir():
             yield from _walk(path, root, suffixes, names)
         elif path.is_symlink() and (problem := _unresolvable(path)):
-            yield InputError(display, problem)
+            yield InputProblem(display, problem)
         elif path.is_file():
             yield InputFile(path, display)
         else:
-            yield InputError(display, "not a regular file")
+            yield InputProblem(display, "not a regular file")
 
 
 def _unresolvable(path: Path) -> str | None:
@@ -77,7 +77,7 @@ def _unresolvable(path: Path) -> str | None:
 
 def _walk(  # noqa: C901 - the walk's order, link and boundary rules in one loop
         top: Path, root: Path, suffixes: frozenset[str], names: frozenset[str] = frozenset()
-) -> Iterator[InputFile | InputError]:
+) -> Iterator[InputFile | InputProblem]:
     """Depth-first, in name order. Links to directories are walked last, and only when
     the directory they point to was not walked already (so each is walked once, under its
     own name when it is in the tree)."""
@@ -97,9 +97,9 @@ def _walk(  # noqa: C901 - the walk's order, link and boundary rules in one loop
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name, reverse=True)
         except OSError as error:
-            yield InputError(display_path(directory, root), f"cannot read directory: {error.strerror}")
+            yield InputProblem(display_path(directory, root), f"cannot read directory: {error.strerror}")
             continue
-        files: list[InputFile | InputError] = []
+        files: list[InputFile | InputProblem] = []
         for entry in entries:
             if entry.name.startswith("."):
                 continue
@@ -109,7 +109,7 @@ def _walk(  # noqa: C901 - the walk's order, link and boundary rules in one loop
                 problem = _link_problem(path, boundary)
                 if problem:
                     if path.suffix.lower() in suffixes or _points_to_dir(path):
-                        files.append(InputError(display_path(path, root), problem))
+                        files.append(InputProblem(display_path(path, root), problem))
                     continue
             if entry.is_dir():
                 if is_link:
@@ -139,7 +139,7 @@ def _link_problem(path: Path, boundary: Path) -> str | None:
     return None
 
 
-def read_text(source: InputFile, max_bytes: int = MAX_FILE_BYTES) -> str | InputError:
+def read_text(source: InputFile, max_bytes: int = MAX_FILE_BYTES) -> str | InputProblem:
     """Read a file as text: UTF-8 (with or without BOM) or UTF-16 with a BOM."""
     try:
         if source.path is None:
@@ -148,9 +148,9 @@ def read_text(source: InputFile, max_bytes: int = MAX_FILE_BYTES) -> str | Input
             with open(source.path, "rb") as handle:
                 data = handle.read(max_bytes + 1)
     except OSError as error:
-        return InputError(source.display, f"cannot read file: {error.strerror or error}")
+        return InputProblem(source.display, f"cannot read file: {error.strerror or error}")
     if len(data) > max_bytes:
-        return InputError(source.display, f"file is larger than {_size(max_bytes)}; not scanned")
+        return InputProblem(source.display, f"file is larger than {_size(max_bytes)}; not scanned")
     return decode(data, source.display)
 
 
@@ -159,16 +159,16 @@ def _size(count: int) -> str:
     return f"{mebibytes} MiB" if mebibytes and not rest else f"{count} bytes"
 
 
-def decode(data: bytes, display: str) -> str | InputError:
+def decode(data: bytes, display: str) -> str | InputProblem:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError:
-            return InputError(display, "invalid UTF-16 text")
+            return InputProblem(display, "invalid UTF-16 text")
     if b"\x00" in data:
-        return InputError(display, "binary file (contains NUL bytes); not scanned")
+        return InputProblem(display, "binary file (contains NUL bytes); not scanned")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        return InputError(display, f"not valid UTF-8 text (byte 0x{data[error.start]:02x})", line)
+        return InputProblem(display, f"not valid UTF-8 text (byte 0x{data[error.start]:02x})", line)

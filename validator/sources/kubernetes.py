@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
-from validator.model import FieldPath, InputError, Position, Resource
+from validator.model import FieldPath, InputProblem, Position, Resource
 from validator.skip_markers import annotation_rules
 from validator.sources.yaml_loader import YamlDocument, YamlError, load_documents
 
@@ -28,17 +28,17 @@ def is_kubernetes_object(document: Any) -> bool:
     return isinstance(kind, str) and bool(kind) and isinstance(api_version, str) and bool(api_version)
 
 
-def parse_manifests(text: str, display: str) -> Iterator[Resource | InputError]:
+def parse_manifests(text: str, display: str) -> Iterator[Resource | InputProblem]:
     """Turn a (multi-document) YAML or JSON text into Resources, expanding `*List` kinds."""
     try:
         yield from _parse_manifests(text, display)
     except Exception as error:  # noqa: BLE001 (a last resort: one file must not stop the scan with a traceback)
         where = traceback.extract_tb(error.__traceback__)[-1]  # the code, never the input's content
         log.debug("%s: %s at %s:%d", display, type(error).__name__, where.filename, where.lineno)
-        yield InputError(display, f"could not be read: internal error ({type(error).__name__})")
+        yield InputProblem(display, f"could not be read: internal error ({type(error).__name__})")
 
 
-def _parse_manifests(text: str, display: str) -> Iterator[Resource | InputError]:
+def _parse_manifests(text: str, display: str) -> Iterator[Resource | InputProblem]:
     if _is_json(display):
         problem = _json_syntax_error(text, display)
         if problem:
@@ -49,12 +49,12 @@ def _parse_manifests(text: str, display: str) -> Iterator[Resource | InputError]
     previous_end = 0
     for item in load_documents(text, drop_nulls=True):
         if isinstance(item, YamlError):
-            yield InputError(display, _named_syntax(item.message, display), item.line)
+            yield InputProblem(display, _named_syntax(item.message, display), item.line)
             continue
         source = helm_sources.between(previous_end, item.line)
         previous_end = item.end_line
         for resource in _resources(item, display, source):
-            if isinstance(resource, InputError):
+            if isinstance(resource, InputProblem):
                 yield resource
                 continue
             resource.doc_index = ordinal
@@ -62,11 +62,11 @@ def _parse_manifests(text: str, display: str) -> Iterator[Resource | InputError]
             yield resource
 
 
-def _resources(doc: YamlDocument, display: str, helm_source: str | None) -> Iterator[Resource | InputError]:
+def _resources(doc: YamlDocument, display: str, helm_source: str | None) -> Iterator[Resource | InputProblem]:
     data = doc.data
     if not isinstance(data, dict):
         # kubectl refuses these too; a mapping without kind (values.yaml, Chart.yaml) is fine
-        yield InputError(display, f"expected a Kubernetes object (a mapping), found {_kind_of(data)}", doc.line)
+        yield InputProblem(display, f"expected a Kubernetes object (a mapping), found {_kind_of(data)}", doc.line)
         return
     if not is_kubernetes_object(data):
         log.debug("%s:%d: skipping a document that is not a Kubernetes object", display, doc.line)
@@ -84,11 +84,11 @@ def _resources(doc: YamlDocument, display: str, helm_source: str | None) -> Iter
 
 def _checked_resource(
     data: dict[str, Any], display: str, doc: YamlDocument, prefix: FieldPath, metadata: dict[str, str]
-) -> Resource | InputError:
+) -> Resource | InputProblem:
     """The resource, or an input error when its metadata could not be read by Kubernetes."""
     problem, path = _metadata_problem(data.get("metadata"))
     if problem:
-        return InputError(display, f"{data['kind']}: {problem}", doc.locate(prefix + path).line)
+        return InputProblem(display, f"{data['kind']}: {problem}", doc.locate(prefix + path).line)
     return _resource(data, display, doc, prefix, metadata)
 
 
@@ -108,13 +108,13 @@ def _is_json(display: str) -> bool:
     return display.lower().endswith(".json")
 
 
-def _json_syntax_error(text: str, display: str) -> InputError | None:
+def _json_syntax_error(text: str, display: str) -> InputProblem | None:
     """JSON is loaded as YAML (its superset) for positions, but must be strict JSON first,
     as kubectl reads it: YAML would accept `{"a": }` or a trailing comma."""
     try:
         json.loads(text)
     except json.JSONDecodeError as error:
-        return InputError(display, f"invalid JSON: {error.msg[:1].lower()}{error.msg[1:]}", error.lineno)
+        return InputProblem(display, f"invalid JSON: {error.msg[:1].lower()}{error.msg[1:]}", error.lineno)
     except (ValueError, RecursionError):
         return None  # a number or a nesting beyond limits: the YAML loader reports it
     return None

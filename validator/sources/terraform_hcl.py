@@ -30,7 +30,7 @@ from lark.exceptions import (
     UnexpectedToken,
 )
 
-from validator.model import FieldPath, InputError, Position, Resource, SkipRule
+from validator.model import FieldPath, InputProblem, Position, Resource, SkipRule
 from validator.skip_markers import COMMENT_MARKER, SkipComments
 from validator.sources import files, terraform_hcl_refs, terraform_refs, terraform_scan
 from validator.sources.context import SourceContext
@@ -66,7 +66,7 @@ _TOKENS = {
 }
 
 
-def parse_text(text: str, display: str) -> Tree | InputError:
+def parse_text(text: str, display: str) -> Tree | InputProblem:
     """The parse tree of one file, or a one-line error that quotes nothing from the file.
 
     The file is first read by terraform_scan: over a budget, it is not parsed; its heredoc
@@ -77,7 +77,7 @@ def parse_text(text: str, display: str) -> Tree | InputError:
         layout = terraform_scan.scan(text)
         tree = _parse(layout.text)
     except BudgetError as error:
-        return InputError(display, f"not scanned: {error.message}", error.line)
+        return InputProblem(display, f"not scanned: {error.message}", error.line)
     except UnexpectedToken as error:
         what = _TOKENS.get(error.token.type, error.token.type.lower().replace("_", " "))
         return _syntax_error(display, what, error)
@@ -86,13 +86,13 @@ def parse_text(text: str, display: str) -> Tree | InputError:
     except UnexpectedEOF as error:
         return _syntax_error(display, "end of file", error)
     except LarkError as error:
-        return InputError(display, f"invalid HCL ({type(error).__name__})")
+        return InputProblem(display, f"invalid HCL ({type(error).__name__})")
     except (RecursionError, MemoryError, SystemError):
-        return InputError(display, "invalid HCL: nested too deeply or too large")
+        return InputProblem(display, "invalid HCL: nested too deeply or too large")
     lost = terraform_scan.lost_blocks(layout, _top_level_blocks(tree))
     if lost:
         line, kind = lost[0]
-        return InputError(display, f"the {kind} block on this line was not read by the HCL parser"
+        return InputProblem(display, f"the {kind} block on this line was not read by the HCL parser"
                           f" ({len(lost)} block(s) lost); the file is not scanned", line)
     return tree
 
@@ -120,10 +120,10 @@ def _top_level_blocks(tree: Tree) -> dict[int, str]:
     return found
 
 
-def _syntax_error(display: str, what: str, error: Any) -> InputError:
+def _syntax_error(display: str, what: str, error: Any) -> InputProblem:
     line = error.line if isinstance(error.line, int) and error.line > 0 else None
     column = f" (column {error.column})" if line and isinstance(error.column, int) and error.column > 0 else ""
-    return InputError(display, f"invalid HCL: unexpected {what}{column}", line)
+    return InputProblem(display, f"invalid HCL: unexpected {what}{column}", line)
 
 
 @dataclass(frozen=True)
@@ -145,22 +145,22 @@ class ResourceBlock:
 class SourceFile:
     display: str
     tree: Tree | None
-    error: InputError | None = None
+    error: InputProblem | None = None
     skips: SkipComments | None = None  # None when the file holds no `tdv:skip=` marker
-    problems: list[InputError] = field(default_factory=list)  # blocks Terraform would refuse
+    problems: list[InputProblem] = field(default_factory=list)  # blocks Terraform would refuse
 
     @property
-    def errors(self) -> list[InputError]:
+    def errors(self) -> list[InputProblem]:
         return ([self.error] if self.error else []) + self.problems
 
 
-def source_file(display: str, text: str | InputError) -> SourceFile:
+def source_file(display: str, text: str | InputProblem) -> SourceFile:
     """A `.tf` file parsed, with its `tdv:skip=` comments; a file that cannot be read or
     parsed keeps its error."""
-    if isinstance(text, InputError):
+    if isinstance(text, InputProblem):
         return SourceFile(display, None, text)
     parsed = parse_text(text, display)
-    if isinstance(parsed, InputError):
+    if isinstance(parsed, InputProblem):
         return SourceFile(display, None, parsed)
     skips = SkipComments(text, display) if COMMENT_MARKER in text else None
     return SourceFile(display, parsed, skips=skips)
@@ -189,7 +189,7 @@ class Module:
             kind, labels, body = _block_parts(block)
             if kind in ("resource", "data") and (len(labels) != 2 or None in labels or "" in labels):
                 # Terraform refuses it: never drop it in silence
-                source.problems.append(InputError(
+                source.problems.append(InputProblem(
                     source.display, f"a {kind} block needs a type and a name (two labels)", position(block).line))
             elif kind == "resource":
                 assert labels[0] and labels[1]  # checked above: two non-empty labels
@@ -248,7 +248,7 @@ class Module:
             pass  # the positions found so far: the rest fall back to the nearest one found
         return positions
 
-    def build(self, block: ResourceBlock) -> Resource | InputError | None:
+    def build(self, block: ResourceBlock) -> Resource | InputProblem | None:
         """The Resource of a block; None when a literal `count = 0` or empty `for_each` removes it."""
         try:
             if not self._exists(block):
@@ -256,9 +256,9 @@ class Module:
             positions: dict[FieldPath, Position] = {}
             document, unknown = settle(self._body(block.body, (), positions, top=True))
         except (RecursionError, NestingError):
-            return InputError(block.display, f"{block.address}: values are nested too deeply", block.position.line)
+            return InputProblem(block.display, f"{block.address}: values are nested too deeply", block.position.line)
         except NumberError as error:
-            return InputError(block.display, f"{block.address}: {error.message}", block.position.line)
+            return InputProblem(block.display, f"{block.address}: {error.message}", block.position.line)
 
         def locator(path: FieldPath) -> Position:
             return nearest(positions, path, block.position)
@@ -381,13 +381,13 @@ class ModuleCache:
         tfvars: dict[str, Any] = {}
         for path in _module_files(directory, texts):
             display = files.display_path(path, self.context.root)
-            text: str | InputError | None = texts.get(os.path.abspath(path))
+            text: str | InputProblem | None = texts.get(os.path.abspath(path))
             if text is None:
                 text = files.read_text(files.InputFile(path, display), self.context.max_bytes)
             if path.suffix == ".tf":
                 sources.append(source_file(display, text))
                 continue
-            parsed = text if isinstance(text, InputError) else parse_text(text, display)
+            parsed = text if isinstance(text, InputProblem) else parse_text(text, display)
             if isinstance(parsed, Tree):
                 tfvars.update(_tfvars(parsed))
             else:
@@ -433,7 +433,7 @@ def _on_disk(item: files.InputFile) -> Path:
 
 
 def scan_directory(sources: list[tuple[files.InputFile, str]],
-                   context: SourceContext) -> Iterator[Resource | InputError]:
+                   context: SourceContext) -> Iterator[Resource | InputProblem]:
     """Resources of the `.tf` files given (all in one directory), resolved within their module."""
     directory = _on_disk(sources[0][0]).parent
     cache = modules(context)
@@ -452,7 +452,7 @@ def scan_directory(sources: list[tuple[files.InputFile, str]],
                 yield built
 
 
-def scan_texts(sources: list[tuple[str, str]]) -> Iterator[Resource | InputError]:
+def scan_texts(sources: list[tuple[str, str]]) -> Iterator[Resource | InputProblem]:
     """Resources of `.tf` texts that form one module on their own (e.g. policy fixtures)."""
     module = Module([source_file(display, text) for display, text in sources])
     for source in module.files:

@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from validator.model import InputError, Position, Resource, SkipRule
+from validator.model import InputProblem, Position, Resource, SkipRule
 from validator.sources import files, terraform_refs
 from validator.sources.context import SourceContext
 from validator.sources.terraform_values import (
@@ -78,24 +78,24 @@ def accepts(suffix: str, text: str) -> bool:
         isinstance(data, dict) and all(k in data for k in ("format_version", "terraform_version")))
 
 
-def parse(text: str, source: files.InputFile, context: SourceContext) -> Iterator[Resource | InputError]:
+def parse(text: str, source: files.InputFile, context: SourceContext) -> Iterator[Resource | InputProblem]:
     display = source.display
     data = _load(text)
     if isinstance(data, json.JSONDecodeError):
-        yield InputError(display, f"invalid plan JSON: {data.msg} (column {data.colno})", data.lineno)
+        yield InputProblem(display, f"invalid plan JSON: {data.msg} (column {data.colno})", data.lineno)
         return
     if isinstance(data, RecursionError):
-        yield InputError(display, "invalid plan JSON: nested too deeply")
+        yield InputProblem(display, "invalid plan JSON: nested too deeply")
         return
     if isinstance(data, ValueError) and "integer string conversion" in str(data):
-        yield InputError(display, f"invalid plan JSON: a number has more than {sys.get_int_max_str_digits()} digits")
+        yield InputProblem(display, f"invalid plan JSON: a number has more than {sys.get_int_max_str_digits()} digits")
         return
     if isinstance(data, Exception):
-        yield InputError(display, f"invalid plan JSON: {data}")
+        yield InputProblem(display, f"invalid plan JSON: {data}")
         return
     problem = _problem(data)
     if problem:
-        yield InputError(display, problem, 1)
+        yield InputProblem(display, problem, 1)
         return
     mapper = _SourceMap(data, text, source, context)
     planned = list(_planned_resources(data))
@@ -103,10 +103,10 @@ def parse(text: str, source: files.InputFile, context: SourceContext) -> Iterato
         (entry["address"] for entry, _ in planned if isinstance(entry, dict)), terraform_refs.plan_references(data))
     for ordinal, (entry, value) in enumerate(planned):
         if isinstance(entry, str):
-            yield InputError(display, f"malformed plan: {entry}", 1)
+            yield InputProblem(display, f"malformed plan: {entry}", 1)
             continue
         if value is _TOO_DEEP:
-            yield InputError(display, f"{entry['address']}: values are nested too deeply",
+            yield InputProblem(display, f"{entry['address']}: values are nested too deeply",
                              mapper.plan_line(entry["address"]))
             continue
         yield _resource(entry, value, ordinal, mapper, links.get(entry["address"], _NO_LINKS))
@@ -222,14 +222,14 @@ def _entry_problem(entry: Any, where: str) -> str | None:
 
 
 def _resource(entry: dict[str, Any], value: Any, ordinal: int, mapper: _SourceMap,
-              links: terraform_refs.ResourceLinks) -> Resource | InputError:
+              links: terraform_refs.ResourceLinks) -> Resource | InputProblem:
     address = entry["address"]
     try:
         document, unknown = settle(value)
     except (NestingError, RecursionError):
-        return InputError(mapper.display, f"{address}: values are nested too deeply", mapper.plan_line(address))
+        return InputProblem(mapper.display, f"{address}: values are nested too deeply", mapper.plan_line(address))
     except NumberError as error:
-        return InputError(mapper.display, f"{address}: {error.message}", mapper.plan_line(address))
+        return InputProblem(mapper.display, f"{address}: {error.message}", mapper.plan_line(address))
     path, locator, suppressions = mapper.locate(entry)
     return Resource(
         kind=entry["type"], api_version="", name=address, namespace=None, document=document, path=path,

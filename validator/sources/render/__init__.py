@@ -14,7 +14,7 @@ import traceback
 from pathlib import Path
 from typing import Iterator
 
-from validator.model import InputError, Resource
+from validator.model import InputProblem, Resource
 from validator.sources.render.kustomization import FILE_NAMES as KUSTOMIZATION_FILES
 from validator.sources.render.options import RenderOptions
 from validator.sources.render.plan import HELM, Target, split
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 def render(targets: list[Target], options: RenderOptions, root: Path,
-           max_bytes: int) -> Iterator[Resource | InputError]:
+           max_bytes: int) -> Iterator[Resource | InputProblem]:
     """The resources of each chart and overlay. An object that several overlays render
     the same way (a base they share, unchanged) is evaluated once."""
     seen: set[tuple[str, ...]] = set()
@@ -42,7 +42,8 @@ def render(targets: list[Target], options: RenderOptions, root: Path,
             yield item
 
 
-def _render_one(target: Target, options: RenderOptions, root: Path, max_bytes: int) -> Iterator[Resource | InputError]:
+def _render_one(target: Target, options: RenderOptions, root: Path,
+                max_bytes: int) -> Iterator[Resource | InputProblem]:
     from validator.sources.render import helm, kustomize
 
     try:
@@ -54,5 +55,5 @@ def _render_one(target: Target, options: RenderOptions, root: Path, max_bytes: i
         where = traceback.extract_tb(error.__traceback__)[-1]
         log.debug("%s: %s at %s:%d", target.directory, type(error).__name__, where.filename, where.lineno)
         what = "Helm chart" if target.kind == HELM else "Kustomize overlay"
-        yield InputError(display(target.directory, root), f"{what} could not be rendered: internal error"
+        yield InputProblem(display(target.directory, root), f"{what} could not be rendered: internal error"
                                                           f" ({type(error).__name__})")

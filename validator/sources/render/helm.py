@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
-from validator.model import InputError, Resource
+from validator.model import InputProblem, Resource
 from validator.sources.render import process
 from validator.sources.render.options import RenderOptions
 from validator.sources.render.resources import RENDERED_FROM, display
@@ -28,12 +28,12 @@ _QUOTED_VALUE = re.compile(r"(at '[^']*': )'(?:[^'\\]|\\.)*'")
 
 
 def render_chart(directory: Path, options: RenderOptions, root: Path,
-                 max_bytes: int) -> Iterator[Resource | InputError]:
+                 max_bytes: int) -> Iterator[Resource | InputProblem]:
     shown = display(directory, root)
     try:
         text = render_text(directory, options, root, max_bytes)
     except process.RenderError as error:
-        yield InputError(shown, f"{WHAT} could not be rendered: {error}")
+        yield InputProblem(shown, f"{WHAT} could not be rendered: {error}")
         return
     yield from attach_templates(text, shown, directory, root, {RENDERED_FROM: shown})
 

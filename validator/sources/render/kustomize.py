@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from validator.model import InputError, Resource
+from validator.model import InputProblem, Resource
 from validator.sources.kubernetes import parse_manifests
 from validator.sources.render import kustomization as kz, process
 from validator.sources.render.kustomize_origin import OverlaySources, take_origin
@@ -37,17 +37,17 @@ def renderer() -> list[str] | None:
     return [str(kubectl), "kustomize"] if kubectl else None
 
 
-def render_overlay(directory: Path, root: Path, max_bytes: int) -> Iterator[Resource | InputError]:
+def render_overlay(directory: Path, root: Path, max_bytes: int) -> Iterator[Resource | InputProblem]:
     shown = display(directory, root)
     command = renderer()
     if command is None:
-        yield InputError(shown, f"{WHAT} not rendered: neither kustomize nor kubectl is on PATH"
+        yield InputProblem(shown, f"{WHAT} not rendered: neither kustomize nor kubectl is on PATH"
                                 " (install one, or scan with --no-render)")
         return
     chain = uses(directory, max_bytes)
     remote = [ref for k in chain for ref in k.remote]
     if remote:
-        yield InputError(shown, f"{WHAT} not rendered: it refers to a remote base ({remote[0]}),"
+        yield InputProblem(shown, f"{WHAT} not rendered: it refers to a remote base ({remote[0]}),"
                                 " and tdv does not fetch anything; vendor it in the tree")
         return
     with tempfile.TemporaryDirectory(prefix="tdv-kustomize-") as temporary:
@@ -61,13 +61,13 @@ def render_overlay(directory: Path, root: Path, max_bytes: int) -> Iterator[Reso
         try:
             text = process.run([*command, str(build_dir)], max_bytes, hide, drop=_WRAPPER_LAYER)
         except process.RenderError as error:
-            yield InputError(shown, f"{WHAT} could not be rendered: {error}")
+            yield InputProblem(shown, f"{WHAT} could not be rendered: {error}")
             return
         sources = OverlaySources(chain, build_dir, root, max_bytes)
         own = kz.find_file(directory) or directory
         for item in parse_manifests(text, shown):
-            if isinstance(item, InputError):
-                yield InputError(shown, f"{WHAT} rendered output could not be read: {item.message}")
+            if isinstance(item, InputProblem):
+                yield InputProblem(shown, f"{WHAT} rendered output could not be read: {item.message}")
                 continue
             locate, path = sources.locator(item.document, take_origin(item.document), own)
             yield rebase(item, path, locate, {RENDERED_FROM: shown})

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from validator.model import InputError
+from validator.model import InputProblem
 from validator.sources.files import InputFile
 from validator.sources.render import kustomization as kz
 
@@ -35,7 +35,8 @@ class Target:
     directory: Path
 
 
-def split(items: Iterable[InputFile | InputError], max_bytes: int) -> tuple[list[InputFile | InputError], list[Target]]:
+def split(items: Iterable[InputFile | InputProblem],
+          max_bytes: int) -> tuple[list[InputFile | InputProblem], list[Target]]:
     """The items still to read as manifests, and the charts and overlays to render."""
     items = list(items)
     files = [(Path(os.path.abspath(i.path)), i) for i in items if isinstance(i, InputFile) and i.path is not None]

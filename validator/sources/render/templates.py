@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from validator.model import InputError, Location, Resource
+from validator.model import InputProblem, Location, Resource
 from validator.sources.kubernetes import HELM_SOURCE, parse_manifests
 from validator.sources.render.resources import RENDERED_FROM, display, rebase
 from validator.sources.render.template_lines import TemplateText
@@ -22,12 +22,12 @@ MAX_TEMPLATE_BYTES = 4 * 1024 * 1024
 
 
 def attach_templates(text: str, shown: str, chart: Path, root: Path,
-                     metadata: dict[str, str]) -> Iterator[Resource | InputError]:
+                     metadata: dict[str, str]) -> Iterator[Resource | InputProblem]:
     """The objects of a rendered stream, pointed at their templates in `chart`."""
     parsed = list(parse_manifests(text, shown))
     for item in parsed:
-        if isinstance(item, InputError):
-            yield InputError(shown, f"Helm chart rendered output that could not be read: {item.message}")
+        if isinstance(item, InputProblem):
+            yield InputProblem(shown, f"Helm chart rendered output that could not be read: {item.message}")
     yield from point_at_templates([r for r in parsed if isinstance(r, Resource)], chart, root, metadata)
 
 
