@@ -21,6 +21,7 @@ def policies(tmp_path):
     return tmp_path
 
 
+@pytest.mark.slow
 def test_the_builtin_library_passes_its_fixtures():
     result = tdv_test()
     cases = sum(len(p.tests) for p in load_policies([]))

@@ -44,6 +44,7 @@ def prepared(monkeypatch):
     return count
 
 
+@pytest.mark.slow
 def test_the_library_gives_the_same_results_batched(monkeypatch, prepared):
     resources = fixture_resources()
     alone, _ = outcomes(KUBERNETES, resources, monkeypatch, batch_from=10**9)

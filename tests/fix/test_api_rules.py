@@ -137,6 +137,7 @@ def _fixtures(directory: Path) -> int:
     return count
 
 
+@pytest.mark.slow
 def test_every_fix_on_every_failing_fixture_and_the_examples_keeps_objects_valid(workdir):
     assert _fixtures(workdir) > 100
     shutil.copytree(EXAMPLES, workdir / "examples")

@@ -32,8 +32,11 @@ def prints(report) -> set[str]:
     return {fingerprint(r.policy.id, r.resource, v.field_path) for r in report.failures for v in r.violations}
 
 
-@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.integration) if name in ("kustomize", "helm")
-                                  else name for name in TREES])  # those two run kustomize or Helm
+# Trees that are rendered (kustomize or Helm) before they are fixed.
+RENDERED = {"kustomize": [pytest.mark.integration, pytest.mark.slow], "helm": [pytest.mark.integration]}
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, marks=RENDERED.get(name, ())) for name in TREES])
 def test_a_real_tree_is_fixed_safely(name, workdir):
     tree = workdir / name
     shutil.copytree(TREES[name], tree)

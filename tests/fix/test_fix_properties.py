@@ -7,6 +7,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
@@ -125,6 +126,7 @@ def _run_twice(directory: Path, path: Path, policies: list[str]) -> tuple[list, 
 
 
 @seed(20261206)
+@pytest.mark.slow
 @settings(max_examples=15, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(text=manifests(), marks=BOMS)
@@ -150,6 +152,7 @@ def test_fixed_manifests_read_back_change_only_owned_fields_and_settle(text, mar
 
 
 @seed(20261206)
+@pytest.mark.slow
 @settings(max_examples=8, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(text=tf_files())

@@ -61,6 +61,7 @@ def test_a_log_with_fixes_is_valid_against_both_schemas(tree, validator_class, s
     assert errors == []
 
 
+@pytest.mark.slow
 def test_each_fix_applied_alone_removes_its_finding(tree, tmp_path):
     log = sarif_log(".")
     for result in fixed_results(log):

@@ -149,6 +149,7 @@ def _unformatted(directory: Path) -> set[Path]:
 
 
 @pytest.mark.integration  # runs terraform fmt
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
 def test_fixed_tf_fixtures_pass_terraform_fmt(workdir, monkeypatch):
     monkeypatch.chdir(workdir)

@@ -272,6 +272,7 @@ def test_scan_script_with_real_tdv_writes_every_report(example_checkout, run_ci_
 
 
 @pytest.mark.integration  # pip-installs tdv into a new virtualenv
+@pytest.mark.slow
 def test_install_script_installs_tdv_in_a_venv_and_extends_path(tmp_path):
     home, bash_env = tmp_path / "home", tmp_path / "bash_env"
     home.mkdir()

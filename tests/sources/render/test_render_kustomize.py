@@ -37,7 +37,8 @@ def test_a_renderer_is_on_path():
     assert kustomize.renderer() is not None, "CI installs kustomize or kubectl; the tests render for real"
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("overlay", [
+    pytest.param(o, marks=pytest.mark.slow if o == "microservices-demo/kustomize" else ()) for o in OVERLAYS])
 def test_real_overlays_render_and_every_finding_points_at_a_key_of_a_source_file(render_data, overlay):
     root = render_data / "kustomize"
     code, report, _ = scan(str(root / overlay), root=root)
@@ -72,6 +73,7 @@ def tree_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
+@pytest.mark.slow
 def test_the_users_files_are_left_as_they_were(render_data):
     before = tree_digest(render_data / "kustomize")
     collect([str(render_data / "kustomize")], render_data)
