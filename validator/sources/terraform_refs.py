@@ -123,6 +123,9 @@ class ResourceLinks:
     # plan: the top-level attributes and blocks its configuration writes (None: not known). An
     # attribute a plan does not know that the configuration does not write is the provider's.
     written: frozenset[str] | None = None
+    # `.tf`: (file, type) of the resources of its module that relations read; a scan that does
+    # not read one of those files (part of the module scanned) does not see all its relations
+    files: frozenset[tuple[str, str]] = frozenset()
 
     def targets(self, attribute: AttributePath | None = None, certain: bool = False) -> list[str]:
         return sorted({link.target for link in self.links

@@ -108,6 +108,8 @@ class Entry:
     exported: bool = False  # `.tf`: leaves its module through an output or a module argument
     complete: bool = True  # `.tf`: every file of its module could be read
     written: frozenset[str] | None = None  # plan: the attributes its configuration writes (None: not known)
+    path: str = ""  # the file it is read from
+    files: frozenset[tuple[str, str]] = frozenset()  # `.tf`: (file, type) of its module's resources relations read
 
 
 @dataclass
@@ -156,20 +158,29 @@ def pointer_attributes() -> dict[str, frozenset[str]]:
 
 
 def make_entry(address: str, type_: str, scope: str, document: dict[str, Any], unknown_paths: Iterable[tuple],
-               links: ResourceLinks | None = None, exported: bool = False, complete: bool = True) -> Entry:
+               links: ResourceLinks | None = None, exported: bool = False, complete: bool = True,
+               path: str = "") -> Entry:
     """The Entry of a resource, from its document (unknown values removed) and unknown paths."""
     wanted = _WANTED.get(type_, set())
     unknown = {path[0] for path in unknown_paths if path and path[0] in wanted
                and (len(path) == 1 or path[1:] == (UNKNOWN_ITEM,))}
     values = {name: document[name] for name in wanted if name in document}
     links = links or ResourceLinks()
-    return Entry(address, type_, scope, values, frozenset(unknown), links, exported, complete, links.written)
+    return Entry(address, type_, scope, values, frozenset(unknown), links, exported, complete, links.written,
+                 path, links.files)
 
 
 def relate(entries: list[Entry]) -> dict[tuple[str, str], dict[str, Related]]:
     """Per target (scope, address), per relation name: what is related. Targets with no
     relation at all are absent; `related_to` fills in the defaults."""
     by_address = {(e.scope, e.address): e for e in entries}
+    # per `.tf` scope, the types of the resources in files of its module that were not scanned
+    needed: dict[str, set[tuple[str, str]]] = {}
+    scanned: dict[str, set[str]] = {}
+    for entry in entries:
+        needed.setdefault(entry.scope, set()).update(entry.files)
+        scanned.setdefault(entry.scope, set()).add(entry.path)
+    unseen = {scope: {type_ for path, type_ in files if path not in scanned[scope]} for scope, files in needed.items()}
     by_type: dict[str, list[Entry]] = {}
     for entry in entries:
         by_type.setdefault(entry.type, []).append(entry)
@@ -203,8 +214,10 @@ def relate(entries: list[Entry]) -> dict[tuple[str, str], dict[str, Related]]:
                             related.possible.append((source.scope, source.address))
                     continue
                 _resolve(relation, source, attribute, scoped, by_address, by_key, unnamed, slot)
+        kinds = {type_ for type_, _ in relation.sources}
         for target in targets:
-            if not relation.scope_wide and (target.exported or not target.complete):
+            if (kinds & unseen.get(target.scope, set())
+                    or (not relation.scope_wide and (target.exported or not target.complete))):
                 slot(target, relation.name).outside = True
             inline = relation.inline
             if inline and inline in target.unknown and (target.written is None or inline in target.written):
@@ -275,4 +288,4 @@ def entry_of(resource: Any) -> Entry:
     """The Entry of a Terraform Resource (read before the resource is detached)."""
     links = resource.tf_links if isinstance(resource.tf_links, ResourceLinks) else ResourceLinks()
     return make_entry(resource.ref, resource.kind, scope_of(resource), resource.document, resource.unknown_paths,
-                      links, links.exported, links.complete)
+                      links, links.exported, links.complete, resource.path)
