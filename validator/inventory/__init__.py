@@ -190,5 +190,5 @@ def relation_names() -> list[str]:
     return sorted(RELATIONS)
 
 
-from validator.inventory import kubernetes as _kubernetes  # noqa: E402,F401  (registers its relations)
-from validator.inventory import terraform as _terraform  # noqa: E402,F401  (registers its relations)
+# the platform modules register their relations
+from validator.inventory import kubernetes as _kubernetes, terraform as _terraform  # noqa: E402,F401
