@@ -382,6 +382,8 @@ def plan_references(data: dict[str, Any]) -> dict[str, References]:
 def link_instances(addresses: Iterable[str], references: dict[str, References]) -> dict[str, ResourceLinks]:
     """The links of each resource instance (plan addresses), from the references of its
     configuration address."""
+    if not references:  # a plan without configuration
+        return {}
     instances = _Instances(list(addresses))
     result: dict[str, ResourceLinks] = {}
     for address in instances.addresses:

@@ -221,23 +221,38 @@ class _Relating:
         targets = [t for type_ in relation.target_types for t in self.by_type.get(type_, ())]
         if not targets:
             return
-        self.by_key: dict[str, list[Entry]] = {}
-        self.unnamed: dict[str, list[Entry]] = {}  # scope -> targets whose keys are all unknown
-        self.scoped: dict[str, list[Entry]] = {}
-        for target in targets:
-            self.scoped.setdefault(target.scope, []).append(target)
-            known = [target.values[k] for k in relation.keys if isinstance(target.values.get(k), str)]
-            for value in set(known):
-                self.by_key.setdefault(value, []).append(target)
-            if not known:
-                self.unnamed.setdefault(target.scope, []).append(target)
+        unnamed = self._index_names(relation, targets)
+        # per scope, the first source whose pointer is not known (it may point at any target of
+        # the scope), and the first whose known name matches no target (it may be one whose
+        # name is not known): one uncertain item each, so that the pass stays linear
+        self.anywhere: dict[str, Entry] = {}
+        self.unmatched: dict[str, Entry] = {}
         for type_, attribute in relation.sources:
             for source in self.by_type.get(type_, ()):
                 if relation.scope_wide:
                     self._whole_configuration(relation, source, targets)
                 else:
                     self._by_reference(relation, source, attribute)
+        for target in targets:
+            anywhere = self.anywhere.get(target.scope)
+            if anywhere is not None:
+                self._add(target, relation.name, anywhere, False)
+            unmatched = self.unmatched.get(target.scope)
+            if unmatched is not None and (target.scope, target.address) in unnamed:
+                self._add(target, relation.name, unmatched, False)
         self._unknowns(relation, targets)
+
+    def _index_names(self, relation: Relation, targets: list[Entry]) -> set[tuple[str, str]]:
+        """Index the targets by their known names (`by_key`); the targets without one."""
+        self.by_key: dict[str, list[Entry]] = {}
+        unnamed: set[tuple[str, str]] = set()
+        for target in targets:
+            known = [target.values[k] for k in relation.keys if isinstance(target.values.get(k), str)]
+            for value in set(known):
+                self.by_key.setdefault(value, []).append(target)
+            if not known:
+                unnamed.add((target.scope, target.address))
+        return unnamed
 
     def _unknowns(self, relation: Relation, targets: list[Entry]) -> None:
         """What may be related without the scan showing it: a file of the module not scanned, a
@@ -270,12 +285,10 @@ class _Relating:
             for target in matches:
                 self._add(target, relation.name, source, target.scope == source.scope)
             if not matches and not linked:
-                for target in self.unnamed.get(source.scope, ()):  # it may be one whose name is not known
-                    self._add(target, relation.name, source, False)
+                self.unmatched.setdefault(source.scope, source)
         if attribute in source.unknown and not linked:
             # not known, and no reference says where it points: it may be any target of its scope
-            for target in self.scoped.get(source.scope, ()):
-                self._add(target, relation.name, source, False)
+            self.anywhere.setdefault(source.scope, source)
 
     def _links(self, relation: Relation, source: Entry, attribute: str) -> bool:
         """Relate what the attribute's references point at; whether it has any (maybe to another
