@@ -93,3 +93,20 @@ def test_policies_without_cases_are_named(policies):
     result = tdv_test(str(policies))
     assert result.exit_code == 0
     assert result.output == "1 policy, 0 cases: 0 passed, 0 failed (1 without test cases: ACME-001)\n"
+
+
+def test_cases_with_several_objects_and_off_by_default_policies_are_tested(tmp_path):
+    """`objects:` cases run with an inventory of their objects; `enabled: false` policies are
+    tested like the others."""
+    source = builtin_dir() / "kubernetes" / "best-practice" / "TDV-K8S-193-secret-not-in-scan.yaml"
+    (tmp_path / "ACME-193-secret.yaml").write_text(source.read_text().replace("id: TDV-K8S-193", "id: ACME-193"))
+    result = tdv_test(str(tmp_path), "-v")
+    assert result.exit_code == 0, result.output
+    assert "PASS ACME-193  a Secret missing from the scan fails, reported as not in this scan" in result.output
+    path = tmp_path / "ACME-193-secret.yaml"
+    secret = "      - {apiVersion: v1, kind: Secret, metadata: {name: web-api, namespace: shop}}\n"
+    path.write_text(path.read_text().replace(secret, "", 1))
+    result = tdv_test(str(tmp_path))
+    assert result.exit_code == 1
+    assert "FAIL ACME-193  Secrets in the scan pass" in result.output
+    assert "expected pass, got 1 violation(s) at spec.template.spec" in result.output

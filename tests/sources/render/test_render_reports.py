@@ -23,7 +23,7 @@ def sarif_locations(tmp_path, root, *arguments):
 def test_sarif_points_chart_findings_at_template_lines(render_data, tmp_path):
     root = render_data / "helm"
     places = sarif_locations(tmp_path, root, str(root / "mychart"))
-    assert ("TDV-K8S-034", "mychart/templates/deployment.yaml", 9) in places
+    assert ("TDV-K8S-034", "mychart/charts/subchart/templates/deployment.yaml", 9) in places  # replicas: {{ .Values.replicaCount }}
     assert ("TDV-K8S-022", "mychart/templates/tests/test-connection.yaml", 12) in places  # image: busybox
     assert {uri for _, uri, _ in places} <= {
         "mychart/templates/deployment.yaml", "mychart/templates/tests/test-connection.yaml",
@@ -44,7 +44,7 @@ def test_the_console_shows_template_and_line(render_data):
     result = tdv("scan", "--no-config", "--no-color", "--root", str(root), str(root / "mychart"),
                  "--policy", "TDV-K8S-034")
     assert result.exit_code == 1
-    assert "mychart/templates/deployment.yaml:9:3" in result.stdout
+    assert "mychart/charts/subchart/templates/deployment.yaml:9:3" in result.stdout
 
 
 def test_a_kubectl_message_becomes_one_trimmed_line():
