@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 IMAGE = "nginx:1.27"
+WEB_LABELS = {"app.kubernetes.io/name": "web", "app.kubernetes.io/instance": "web"}  # so label policies pass
 
 
 def camel(name: str) -> str:

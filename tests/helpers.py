@@ -85,7 +85,7 @@ def load_report(source: str | bytes | Path, format: str = "json") -> Any:
     as the root XML element. `source` is the report's text or the path of its file."""
     text = source.read_text(encoding="utf-8") if isinstance(source, Path) else source
     if format == "junit":
-        return ET.fromstring(text)
+        return ET.fromstring(text.encode("utf-8") if isinstance(text, str) else text)
     if format in ("json", "sarif", "gitlab-sast", "codequality"):
         return json.loads(text)
     raise ValueError(f"no parser for {format!r} reports")

@@ -15,6 +15,8 @@ from validator.config import (
 from validator.engine.library import load_policies
 from validator.model import Severity
 
+from tests import helpers
+
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 
 FULL = textwrap.dedent("""\
@@ -53,10 +55,8 @@ def library():
 
 
 def write(directory: Path, text: str, name: str = CONFIG_NAME) -> Path:
-    path = directory / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+    """Write a config file (.tdv.yaml unless `name` says otherwise) into `directory`."""
+    return helpers.write(directory / name, text)
 
 
 def load(directory: Path, text: str):

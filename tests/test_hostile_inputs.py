@@ -25,6 +25,7 @@ import pytest
 from validator.reporters import FORMATS
 from validator.sources import files as files_module
 
+from tests.builders import container, manifest, pod
 from tests.helpers import tdv
 
 DATA = Path(__file__).resolve().parent / "data" / "sources"
@@ -66,18 +67,7 @@ GOOD = textwrap.dedent(f"""\
       token: {base64.b64encode(SECRET_DATA.encode()).decode()}
     """)
 
-PRIVILEGED_POD = textwrap.dedent("""\
-    apiVersion: v1
-    kind: Pod
-    metadata:
-      name: second
-    spec:
-      containers:
-        - name: app
-          image: nginx:1.27
-          securityContext:
-            privileged: true
-    """)
+PRIVILEGED_POD = manifest(pod("second", containers=[container(security_context={"privileged": True})]))
 
 MAX_FILE_SIZE_MIB = 2
 
@@ -95,7 +85,7 @@ def billion_laughs() -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_tree(root: Path, marker: Path, unreadable: bool) -> list[Case]:
+def write_hostile_tree(root: Path, marker: Path, unreadable: bool) -> list[Case]:
     """The scanned tree: good files, and one bad file per case."""
     scan = root / "scan"
     (scan / "good").mkdir(parents=True)
@@ -202,7 +192,7 @@ def scan_all_formats(root: Path, *arguments: str) -> tuple[int, dict[str, str], 
 def hostile(tmp_path_factory) -> Scan:
     root = tmp_path_factory.mktemp("hostile")
     marker = root / "executed"
-    cases = write_tree(root, marker, unreadable=permissions_are_enforced(root))
+    cases = write_hostile_tree(root, marker, unreadable=permissions_are_enforced(root))
     try:
         code, outputs, stderr = scan_all_formats(root, str(root / "scan"), "--max-file-size", str(MAX_FILE_SIZE_MIB))
     finally:

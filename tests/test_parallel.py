@@ -36,6 +36,14 @@ def tree(tmp_path, monkeypatch):
     (scan / "binary.yaml").write_bytes(b"\x00\x01\x02kind")
     (scan / "zz-late.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata: {name: late}\n"
                                        "spec: {type: NodePort, ports: [{port: 80}]}\n")
+    # Related objects in files far apart, so that shards must share what they read.
+    (scan / "aa-role.yaml").write_text("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n"
+                                       "metadata: {name: everything}\nrules:\n"
+                                       "- {apiGroups: ['*'], resources: ['*'], verbs: ['*']}\n")
+    (scan / "zz-binding.yaml").write_text("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\n"
+                                          "metadata: {name: ops}\nroleRef: {apiGroup: rbac.authorization.k8s.io,"
+                                          " kind: ClusterRole, name: everything}\n"
+                                          "subjects: [{kind: Group, name: ops, apiGroup: rbac.authorization.k8s.io}]\n")
     monkeypatch.setattr(parallel, "MIN_SHARD_BYTES", 1)
     return scan
 
@@ -58,6 +66,7 @@ def reports(jobs, tmp_path):
 def test_several_processes_report_what_one_process_does(tree, tmp_path):
     serial = reports(1, tmp_path)
     assert "input" in serial[1]["report.json"] and '"fixes"' in serial[1]["report.sarif"]
+    assert '"TDV-K8S-180"' in serial[1]["report.json"] and "aa-role.yaml" in serial[1]["report.sarif"]
     assert reports(3, tmp_path) == serial
 
 
@@ -68,8 +77,8 @@ def test_the_work_is_shared(tree, monkeypatch, tmp_path, jobs):
     seen = []
     original = parallel._receive
 
-    def receive(job, receiver, process):
-        received = original(job, receiver, process)
+    def receive(job, worker):
+        received = original(job, worker)
         seen.append(all(type(r.resource.locator) is StartOnly for r in received.results))
         return received
 
@@ -80,8 +89,8 @@ def test_the_work_is_shared(tree, monkeypatch, tmp_path, jobs):
 
 def test_one_job_keeps_everything_in_this_process(tree, monkeypatch, tmp_path):
     monkeypatch.setattr(parallel, "default_jobs", lambda: 2)
-    monkeypatch.setattr(parallel, "_child", lambda items, sender: pytest.fail("a second process ran"))
-    monkeypatch.setattr(parallel, "_receive", lambda job, receiver, process: pytest.fail("a second process ran"))
+    monkeypatch.setattr(parallel, "_child", lambda items, connection: pytest.fail("a second process ran"))
+    monkeypatch.setattr(parallel, "_receive", lambda job, worker: pytest.fail("a second process ran"))
     assert scan("-j", "1", "-o", f"json={tmp_path}/out.json").exit_code == 2  # broken.yaml
 
 
@@ -93,6 +102,23 @@ def test_a_failed_worker_costs_time_not_results(tree, monkeypatch, tmp_path):
 
     monkeypatch.setattr(parallel, "_detach", die)
     assert reports(2, tmp_path) == serial
+
+
+def test_a_worker_that_fails_before_sharing_what_it_read_costs_time_not_results(tree, monkeypatch, tmp_path):
+    """Cross-resource policies need every shard's inventory entries before any shard is
+    evaluated; a worker that dies then has its shard read and evaluated here."""
+    serial = reports(1, tmp_path)
+    parent, original = os.getpid(), parallel.entries_of
+
+    def entries_of(resources):
+        if os.getpid() != parent:
+            os._exit(3)
+        return original(resources)
+
+    monkeypatch.setattr(parallel, "entries_of", entries_of)
+    redone = spy_on_redo(monkeypatch)
+    assert reports(2, tmp_path) == serial
+    assert redone
 
 
 def test_shards_are_contiguous_and_balanced(tmp_path, monkeypatch):
@@ -172,9 +198,9 @@ def spy_on_redo(monkeypatch) -> list:
     redone = []
     original = parallel._redo
 
-    def redo(job, items, *inventory):  # a scan with cross-resource policies passes its inventory
+    def redo(job, items, known, done):
         redone.append(len(items))
-        return original(job, items, *inventory)
+        return original(job, items, known, done)
 
     monkeypatch.setattr(parallel, "_redo", redo)
     return redone

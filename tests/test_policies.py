@@ -8,6 +8,8 @@ from validator.engine.library import load_policies
 from validator.engine.policy import _without_tests
 from validator.policy_tests import run_case
 
+from tests.builders import container, deployment, resource
+
 POLICIES = load_policies([])
 CASES = [(policy, case) for policy in POLICIES for case in policy.tests]
 
@@ -62,19 +64,14 @@ def test_apparmor_findings_list_annotations_in_container_order():
     """CEL iterates a map in an order that changes from run to run; TDV-K8S-014's message
     follows the containers instead (5 annotations: 1 chance in 120 to pass by luck)."""
     from validator.engine import Engine
-    from validator.model import Resource
 
     prefix = "container.apparmor.security.beta.kubernetes.io/"
     names = ["e", "a", "b", "c", "d"]
-    document = {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-        "spec": {"template": {
-            "metadata": {"annotations": {prefix + name: "unconfined" for name in sorted(names, reverse=True)}},
-            "spec": {"initContainers": [{"name": "e"}], "containers": [{"name": n} for n in names[1:]]},
-        }},
-    }
+    document = deployment(
+        template_annotations={prefix + name: "unconfined" for name in sorted(names, reverse=True)},
+        init_containers=[container("e", image=None)], containers=[container(n, image=None) for n in names[1:]])
     [policy] = [p for p in POLICIES if p.id == "TDV-K8S-014"]
-    [result] = Engine.build([policy]).run([Resource("Deployment", "apps/v1", "web", None, document, "d.yaml")])
+    [result] = Engine.build([policy]).run([resource(document, "d.yaml")])
     [violation] = result.violations
     assert violation.message == "unsafe AppArmor annotation: " + ", ".join(
         f"container {name} uses unconfined" for name in ["a", "b", "c", "d", "e"])

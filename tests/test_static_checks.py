@@ -32,11 +32,6 @@ def test_mypy_finds_nothing(tmp_path):
     check(run("mypy", "-m", "mypy", "--cache-dir", str(tmp_path / "mypy")), "mypy")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 13: three imports still run against the data flow, in modules being refactored:"
-    " sources/__init__.py -> reporters.recognise (now validator.sources.recognise),"
-    " engine/policy.py -> fix.spec (now validator.engine.fix_spec),"
-    " fix/preview.py -> config (fix planning leaves the reporters). Remove this marker once they are gone."))
 def test_imports_follow_the_layers():
     check(run("importlinter", "-c", "import sys; from importlinter.cli import lint_imports_command;"
                                    " sys.exit(lint_imports_command())", "--no-cache"), "lint-imports")

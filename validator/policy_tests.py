@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 from validator.engine import Engine, evaluate
 from validator.engine.policy import Policy, PolicyTest
-from validator.model import InputError, Resource, Result, Status, format_path
+from validator.model import InputError, Resource, Status, format_path
 from validator.sources import terraform_hcl, terraform_plan
 from validator.sources.context import SourceContext
 from validator.sources.files import InputFile
@@ -29,7 +29,8 @@ def fixture_resource(case: PolicyTest, name: str = "<fixture>") -> Resource:
 
 
 def object_resource(obj: dict[str, Any], name: str = "<fixture>", index: int = 0) -> Resource:
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    found = obj.get("metadata")
+    meta: dict[str, Any] = found if isinstance(found, dict) else {}
     return Resource(
         kind=str(obj.get("kind", "")),
         api_version=str(obj.get("apiVersion", "")),
@@ -120,15 +121,14 @@ def run_case(policy: Policy, case: PolicyTest) -> CaseOutcome:
         results = engine.run(targeted, inventory.build_from(resources))
     else:
         results = [evaluate(compiled, resource, {}) for resource in targeted]
-    return _judge(policy, case, results)
-
-
-def _judge(policy: Policy, case: PolicyTest, results: list[Result]) -> CaseOutcome:
-    """Whether the results of a case are what the case expects."""
     errors = [r.error for r in results if r.status is Status.ERROR]
     if errors:
         return CaseOutcome(policy, case, False, f"evaluation error: {errors[0]}")
-    violations = [v for r in results for v in r.violations]
+    return _judge(policy, case, [v for r in results for v in r.violations])
+
+
+def _judge(policy: Policy, case: PolicyTest, violations: list) -> CaseOutcome:
+    """Whether the violations found are what the case expects."""
     if case.expect == "pass":
         if not violations:
             return CaseOutcome(policy, case, True, "passed")

@@ -4,20 +4,10 @@ import textwrap
 
 import pytest
 
-PRIVILEGED_POD = textwrap.dedent("""\
-    apiVersion: v1
-    kind: Pod
-    metadata:
-      name: web
-      namespace: shop
-      labels: {app.kubernetes.io/name: web, app.kubernetes.io/instance: web}
-    spec:
-      containers:
-        - name: app
-          image: nginx:1.27
-          securityContext:
-            privileged: true
-    """)
+from tests.builders import WEB_LABELS, container, manifest, pod
+
+PRIVILEGED_POD = manifest(pod(namespace="shop", labels=WEB_LABELS,
+                                 containers=[container(security_context={"privileged": True})]))
 
 # A user's policy: no standards, a low severity, one validation.
 CUSTOM_POLICY = textwrap.dedent("""\

@@ -4,40 +4,18 @@ exclusions, exemptions, outputs, the baseline, and command-line options winning 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import tdv
+from tests.builders import WEB_LABELS, container, manifest, pod
+from tests.helpers import load_report, tdv, tdv_json, tdv_process
 
-POD = textwrap.dedent("""\
-    apiVersion: v1
-    kind: Pod
-    metadata:
-      name: web
-      namespace: shop
-      labels: {app.kubernetes.io/name: web, app.kubernetes.io/instance: web}
-    spec:
-      containers:
-        - name: app
-          image: quay.io/shop/web:1.4
-          securityContext:
-            privileged: true
-    """)
-
-SYSTEM_POD = textwrap.dedent("""\
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: coredns, namespace: kube-system}
-    spec:
-      containers:
-        - name: dns
-          image: registry.k8s.io/coredns:1.11
-          securityContext: {privileged: true}
-    """)
+POD = manifest(pod(namespace="shop", labels=WEB_LABELS,
+                   containers=[container(image="quay.io/shop/web:1.4", security_context={"privileged": True})]))
+SYSTEM_POD = manifest(pod("coredns", namespace="kube-system", containers=[
+    container("dns", "registry.k8s.io/coredns:1.11", security_context={"privileged": True})]))
 
 
 @pytest.fixture
@@ -49,11 +27,6 @@ def repo(tmp_path, monkeypatch):
     (tmp_path / "deploy" / "dns.yaml").write_text(SYSTEM_POD)
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def scan_json(*args):
-    result = tdv("scan", *args, "-o", "json")
-    return result, json.loads(result.stdout)
 
 
 def configure(repo: Path, text: str) -> Path:
@@ -142,9 +115,9 @@ def test_no_config_and_explicit_config(repo):
     configure(repo, "policies: {include: [TDV-K8S-001]}\n")
     other = repo / "strict.yaml"
     other.write_text("policies: {include: [TDV-K8S-002]}\n")
-    assert {p["id"] for p in scan_json("deploy")[1]["policies"]} == {"TDV-K8S-001"}
-    assert {p["id"] for p in scan_json("deploy", "--config", "strict.yaml")[1]["policies"]} == {"TDV-K8S-002"}
-    assert len(scan_json("deploy", "--no-config")[1]["policies"]) > 2
+    assert {p["id"] for p in tdv_json("scan", "deploy")[1]["policies"]} == {"TDV-K8S-001"}
+    assert {p["id"] for p in tdv_json("scan", "deploy", "--config", "strict.yaml")[1]["policies"]} == {"TDV-K8S-002"}
+    assert len(tdv_json("scan", "deploy", "--no-config")[1]["policies"]) > 2
     assert tdv("scan", "deploy", "--config", "strict.yaml", "--no-config").exit_code == 2
 
 
@@ -158,7 +131,7 @@ def test_selection_by_category_severity_and_standard(repo):
           min-severity: high
           standards: [pod-security-standards]
         """)
-    _, report = scan_json("deploy")
+    _, report = tdv_json("scan", "deploy")
     policies = report["policies"]
     assert policies and all(p["severity"] in ("high", "critical") for p in policies)
     assert "TDV-K8S-001" in {p["id"] for p in policies}
@@ -167,16 +140,17 @@ def test_selection_by_category_severity_and_standard(repo):
 
 def test_command_line_policy_replaces_include_and_skip_adds_to_exclude(repo):
     configure(repo, "policies:\n  include: ['TDV-K8S-00*']\n  exclude: [TDV-K8S-002]\n")
-    ids = {p["id"] for p in scan_json("deploy")[1]["policies"]}
+    ids = {p["id"] for p in tdv_json("scan", "deploy")[1]["policies"]}
     assert "TDV-K8S-001" in ids and "TDV-K8S-002" not in ids and "TDV-K8S-022" not in ids
-    ids = {p["id"] for p in scan_json("deploy", "--policy", "TDV-K8S-0*", "--skip-policy", "TDV-K8S-001")[1]["policies"]}
+    _, report = tdv_json("scan", "deploy", "--policy", "TDV-K8S-0*", "--skip-policy", "TDV-K8S-001")
+    ids = {p["id"] for p in report["policies"]}
     assert "TDV-K8S-022" in ids and not ids & {"TDV-K8S-001", "TDV-K8S-002"}
 
 
 def test_min_severity_option_replaces_the_configured_one(repo):
     configure(repo, "policies: {min-severity: critical}\n")
-    assert {p["severity"] for p in scan_json("deploy")[1]["policies"]} == {"critical"}
-    assert "info" in {p["severity"] for p in scan_json("deploy", "--min-severity", "info")[1]["policies"]}
+    assert {p["severity"] for p in tdv_json("scan", "deploy")[1]["policies"]} == {"critical"}
+    assert "info" in {p["severity"] for p in tdv_json("scan", "deploy", "--min-severity", "info")[1]["policies"]}
 
 
 def test_custom_policy_directory_relative_to_the_config_file(repo, monkeypatch):
@@ -186,20 +160,20 @@ def test_custom_policy_directory_relative_to_the_config_file(repo, monkeypatch):
     (repo / "team" / "TDV-TEAM-001.yaml").write_text(policy.replace("id: TDV-K8S-001", "id: TDV-TEAM-001"))
     configure(repo, "policies:\n  include: [TDV-TEAM-*]\n  dirs: [team]\n")
     monkeypatch.chdir(repo / "deploy")
-    result, report = scan_json(".")
+    result, report = tdv_json("scan", ".")
     assert active(report) == {("TDV-TEAM-001", "web"), ("TDV-TEAM-001", "coredns")}
 
 
 def test_parameter_override_changes_the_verdict(repo):
     configure(repo, "policies: {include: [TDV-K8S-024]}\n")
-    assert ("TDV-K8S-024", "web") in active(scan_json("deploy")[1])
+    assert ("TDV-K8S-024", "web") in active(tdv_json("scan", "deploy")[1])
     configure(repo, """\
         policies: {include: [TDV-K8S-024]}
         parameters:
           TDV-K8S-024:
             allowed_registries: [quay.io/shop/, registry.k8s.io]
         """)
-    result, report = scan_json("deploy")
+    result, report = tdv_json("scan", "deploy")
     assert active(report) == set() and result.exit_code == 0
 
 
@@ -208,7 +182,7 @@ def test_parameter_override_changes_the_verdict(repo):
 
 def test_excluded_resources_are_not_evaluated(repo):
     configure(repo, "policies: {include: [TDV-K8S-001]}\nexclusions:\n  - namespace: kube-system\n")
-    result, report = scan_json("deploy")
+    result, report = tdv_json("scan", "deploy")
     assert active(report) == {("TDV-K8S-001", "web")}
     assert report["summary"]["excludedResources"] == 1 and report["summary"]["resources"] == 1
     assert "(1 excluded)" in tdv("scan", "deploy").output
@@ -216,7 +190,7 @@ def test_excluded_resources_are_not_evaluated(repo):
 
 def test_verbose_output_names_each_excluded_resource(repo):
     configure(repo, "exclusions:\n  - path: deploy/dns.yaml\n    reason: vendored\n")
-    run = subprocess.run([sys.executable, "-m", "validator", "scan", "deploy", "-v"], capture_output=True, text=True)
+    run = tdv_process("scan", "deploy", "-v")
     assert ("tdv: deploy/dns.yaml:1: Pod/kube-system/coredns not evaluated: excluded by .tdv.yaml:2"
             " (path deploy/dns.yaml): vendored") in run.stderr
 
@@ -230,7 +204,7 @@ def test_exempted_findings_are_suppressed_and_never_fail(repo):
             reason: runs the node agent
             owner: platform
         """)
-    result, report = scan_json("deploy")
+    result, report = tdv_json("scan", "deploy")
     assert result.exit_code == 0 and report["findings"] == []
     assert {f["resource"]["name"] for f in report["suppressed"]} == {"web", "coredns"}
     assert report["suppressed"][0]["suppression"]["kind"] == "external"
@@ -272,7 +246,7 @@ def test_outputs_and_fail_on_from_the_config_and_options_winning(repo, monkeypat
     result = tdv("scan", "plain.yaml")
     assert result.exit_code == 0 and result.stdout == ""
     assert result.stderr == "tdv: 1 finding (1 info); 0 checks passed (1 file, 1 resource, 1 policy; exit 0)\n"
-    assert json.loads((repo / "reports" / "tdv.json").read_text())["summary"]["failOn"] == "critical"
+    assert load_report(repo / "reports" / "tdv.json")["summary"]["failOn"] == "critical"
     result = tdv("scan", "plain.yaml", "--fail-on", "info", "-o", "console")
     assert result.exit_code == 1 and "fail on info" in result.output
 

@@ -6,7 +6,6 @@ import sys
 
 import pytest
 
-
 from tests.helpers import tdv
 
 

@@ -7,18 +7,10 @@ import shutil
 import pytest
 
 from tests import helpers
+from tests.builders import manifest, pod
 
 EXAMPLES = [helpers.EXAMPLES / "kubernetes" / "shop", helpers.EXAMPLES / "terraform" / "orders"]
-POD = """\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: web
-spec:
-  containers:
-    - name: app
-      image: nginx:1.27
-"""
+POD = manifest(pod())
 
 
 def tdv(*arguments, config=False):

@@ -5,7 +5,7 @@ import sys
 
 from validator import __version__
 
-from tests.helpers import tdv
+from tests.helpers import tdv, tdv_process
 
 
 def test_version():
@@ -26,7 +26,7 @@ def test_version_imports_nothing_heavy():
 
 
 def test_python_dash_m():
-    result = subprocess.run([sys.executable, "-m", "validator", "--version"], capture_output=True, text=True)
+    result = tdv_process("--version")
     assert result.returncode == 0 and __version__ in result.stdout
 
 
@@ -40,14 +40,12 @@ def test_the_program_flushes_everything_and_keeps_exit_codes(tmp_path):
     from pathlib import Path
 
     example = Path(__file__).parents[2] / "examples" / "kubernetes" / "shop"
-    scan = [sys.executable, "-m", "validator", "scan", str(example), "--no-config"]
-    found = subprocess.run([*scan, "-o", "json"], capture_output=True, text=True, cwd=tmp_path)
+    scan = ["scan", str(example), "--no-config"]
+    found = tdv_process(*scan, "-o", "json", cwd=tmp_path)
     assert found.returncode == 1 and json.loads(found.stdout)["summary"]["findings"] > 0
-    clean = subprocess.run([*scan, "--soft-fail", "-o", "console"], capture_output=True, text=True, cwd=tmp_path)
+    clean = tdv_process(*scan, "--soft-fail", "-o", "console", cwd=tmp_path)
     assert clean.returncode == 0 and "findings" in clean.stdout.splitlines()[-2]
-    missing = subprocess.run([sys.executable, "-m", "validator", "scan", "nowhere"], capture_output=True, text=True,
-                             cwd=tmp_path)
+    missing = tdv_process("scan", "nowhere", cwd=tmp_path)
     assert missing.returncode == 2 and "nowhere: no such file or directory" in missing.stdout + missing.stderr
-    usage = subprocess.run([sys.executable, "-m", "validator", "scan", "--jobs", "-1", "x"], capture_output=True,
-                           text=True, cwd=tmp_path)
+    usage = tdv_process("scan", "--jobs", "-1", "x", cwd=tmp_path)
     assert usage.returncode == 2 and "--jobs" in usage.stderr

@@ -7,7 +7,7 @@ import pytest
 
 from validator.sources.recognise import report_format
 
-from tests.helpers import tdv
+from tests.helpers import load_report, tdv
 
 
 @pytest.mark.parametrize("name,file", [("json", "tdv.json"), ("sarif", "tdv.sarif.json"),
@@ -29,7 +29,7 @@ def test_the_files_this_run_writes_are_not_inputs(project):
     result = tdv("scan", ".", "--policy", "TDV-K8S-001", "-o", "json=out.json", "-v")
     assert result.exit_code == 1, result.output
     assert "tdv: out.json: not scanned: this scan writes a report there" in result.stderr
-    assert json.loads((project / "out.json").read_text())["summary"]["files"] == 1
+    assert load_report(project / "out.json")["summary"]["files"] == 1
 
 
 OTHER_SARIF = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",

@@ -1,26 +1,14 @@
 """`tdv scan`: exit codes, policy selection, outputs and paths."""
 
-import json
 import textwrap
 
 import pytest
 
-from tests.helpers import tdv
+from tests.builders import WEB_LABELS, container, manifest, pod
+from tests.helpers import load_report, tdv, tdv_json
 
-PRIVILEGED = textwrap.dedent("""\
-    apiVersion: v1
-    kind: Pod
-    metadata:
-      name: web
-      namespace: shop
-      labels: {app.kubernetes.io/name: web, app.kubernetes.io/instance: web}
-    spec:
-      containers:
-        - name: app
-          image: nginx:1.27
-          securityContext:
-            privileged: true
-    """)
+PRIVILEGED = manifest(pod(namespace="shop", labels=WEB_LABELS,
+                             containers=[container(security_context={"privileged": True})]))
 
 UNLABELLED = textwrap.dedent("""\
     apiVersion: v1
@@ -44,15 +32,10 @@ def scan(*args, input=None):
     return tdv("scan", *args, input=input)
 
 
-def scan_json(*args, input=None):
-    result = scan(*args, "-o", "json", input=input)
-    return result, json.loads(result.stdout)
-
-
 def test_findings_fail_the_build_with_exit_1(workdir):
     result = scan("deploy/", "--policy", "TDV-K8S-001")
     assert result.exit_code == 1
-    assert "deploy/pod.yaml:12:9" in result.output
+    assert "deploy/pod.yaml:14:9" in result.output
     assert "TDV-K8S-001" in result.output and "container app runs privileged" in result.output
 
 
@@ -77,14 +60,14 @@ def test_soft_fail_exits_0_unless_input_errors(workdir):
 
 def test_input_error_exits_2_and_other_files_are_scanned(workdir):
     (workdir / "deploy" / "broken.yaml").write_text("kind: Pod\nmetadata: {name: x\n")
-    result, report = scan_json("deploy/")
+    result, report = tdv_json("scan", "deploy/")
     assert result.exit_code == 2
     assert [e["path"] for e in report["errors"]] == ["deploy/broken.yaml"]
     assert {f["policyId"] for f in report["findings"]} >= {"TDV-K8S-001", "TDV-K8S-030"}
 
 
 def test_policy_and_skip_policy_globs(workdir):
-    _, report = scan_json("deploy/", "--policy", "tdv-k8s-0*", "--skip-policy", "TDV-K8S-03?")
+    _, report = tdv_json("scan", "deploy/", "--policy", "tdv-k8s-0*", "--skip-policy", "TDV-K8S-03?")
     ids = {p["id"] for p in report["policies"]}
     assert "TDV-K8S-001" in ids and not any(i.startswith("TDV-K8S-03") for i in ids)
 
@@ -96,21 +79,21 @@ def test_no_policy_selected_is_a_usage_error(workdir):
 
 
 def test_min_severity_hides_lower_findings(workdir):
-    _, report = scan_json("deploy/", "--min-severity", "high")
+    _, report = tdv_json("scan", "deploy/", "--min-severity", "high")
     assert report["findings"] and all(f["severity"] in ("high", "critical") for f in report["findings"])
 
 
 def test_stdin(workdir):
-    result, report = scan_json("-", "--policy", "TDV-K8S-001", input=PRIVILEGED)
+    result, report = tdv_json("scan", "-", "--policy", "TDV-K8S-001", input=PRIVILEGED)
     assert result.exit_code == 1
-    assert report["findings"][0]["location"] == {"path": "<stdin>", "line": 12, "column": 9}
+    assert report["findings"][0]["location"] == {"path": "<stdin>", "line": 14, "column": 9}
 
 
 def test_several_outputs_at_once(workdir):
     result = scan("deploy/", "-o", "console", "-o", "json=out/report.json")
     assert result.exit_code == 1
     assert "finding" in result.output
-    assert json.loads((workdir / "out" / "report.json").read_text())["summary"]["findings"] >= 2
+    assert load_report(workdir / "out" / "report.json")["summary"]["findings"] >= 2
 
 
 def test_unknown_output_format_is_a_usage_error(workdir):
@@ -131,7 +114,7 @@ def test_missing_path_is_an_input_error(workdir):
 
 
 def test_paths_relative_to_root(workdir):
-    _, report = scan_json(str(workdir / "deploy" / "pod.yaml"), "--root", str(workdir / "deploy"))
+    _, report = tdv_json("scan", str(workdir / "deploy" / "pod.yaml"), "--root", str(workdir / "deploy"))
     assert report["findings"][0]["location"]["path"] == "pod.yaml"
 
 

@@ -3,14 +3,12 @@ tells the person watching: input errors (one line each, file and line) and a one
 summary on stderr. -q drops the summary, never an error. stdout stays parseable."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from validator.reporters import FORMATS
 
-from tests.helpers import tdv
+from tests.helpers import tdv, tdv_process
 
 
 def test_a_missing_file_is_reported_on_stderr_when_reports_go_to_files(project):
@@ -78,9 +76,8 @@ def test_every_report_format_carries_the_input_errors(project, name):
 
 def test_the_program_reports_errors_on_stderr(tmp_path):
     """As in the Docker image: the `tdv` program, stdin from a pipe, reports to files."""
-    run = subprocess.run([sys.executable, "-m", "validator", "scan", "-", "missing.yaml", "--no-config",
-                          "-o", "sarif=tdv.sarif"], input="kind: Pod\nmetadata: {name: x\n", capture_output=True,
-                         text=True, cwd=tmp_path)
+    run = tdv_process("scan", "-", "missing.yaml", "--no-config", "-o", "sarif=tdv.sarif",
+                      input="kind: Pod\nmetadata: {name: x\n", cwd=tmp_path)
     assert run.returncode == 2 and run.stdout == ""
     errors = run.stderr.splitlines()
     assert errors[0].startswith("tdv: error: <stdin>:3: ")

@@ -14,18 +14,10 @@ from validator.fingerprint import fingerprint, fingerprints, stable_name
 from validator.model import Location, Resource, format_path
 
 from tests import helpers
+from tests.builders import container, manifest, pod
 
 RENDER = Path(__file__).resolve().parents[1] / "data" / "render"
-POD = """\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: web
-spec:
-  containers:
-    - name: app
-      image: nginx:latest
-"""
+POD = manifest(pod(containers=[container(image="nginx:latest")]))
 
 
 def tdv(*arguments: str) -> tuple[int, str, str]:
@@ -49,6 +41,7 @@ def test_names_that_change_at_each_render_are_left_out():
     assert first != fingerprint("TDV-K8S-001", resource("job-9qzzp", path="b.yaml", generateName="job-"), ())
 
 
+@pytest.mark.integration  # renders a chart with Helm
 def test_a_chart_rendered_twice_keeps_every_fingerprint(tmp_path, monkeypatch):
     chart = tmp_path / "podinfo"
     shutil.copytree(RENDER / "helm" / "podinfo", chart)
@@ -139,6 +132,7 @@ def test_a_version_1_baseline_is_still_read_with_a_warning(tmp_path, monkeypatch
     assert len(report["findings"]) == len(data["findings"])
 
 
+@pytest.mark.integration  # renders overlays with kustomize or kubectl
 @pytest.mark.skipif(not (shutil.which("kustomize") or shutil.which("kubectl")), reason="needs kustomize or kubectl")
 def test_a_generator_hash_and_two_overlays_of_one_base(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -12,14 +12,16 @@ import yaml
 from validator.engine.library import load_policies
 from validator.fix import api_rules
 
+from tests import builders
+from tests.builders import container, manifest
 from tests.helpers import fix_paths, planned_fixes, scan_paths, tdv
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "kubernetes"
 
 
-def pod(container: dict, **spec) -> dict:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
-            "spec": {"containers": [{"name": "c", "image": "nginx:1.27", **container}], **spec}}
+def pod(fields: dict, **spec) -> dict:
+    """Pod p with one container c (nginx:1.27) holding `fields`."""
+    return builders.pod("p", containers=[container("c", **fields)], **spec)
 
 
 @pytest.mark.parametrize("context", [
@@ -88,25 +90,11 @@ def test_every_kubernetes_fix_writes_a_field_the_rules_know():
     assert written <= api_rules.COVERED, written - api_rules.COVERED
 
 
-PRIVILEGED = """\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: web
-spec:
-  containers:
-    - name: app
-      image: nginx:1.27
-      securityContext:
-        privileged: true
-    - name: admin
-      image: nginx:1.27
-      securityContext:
-        capabilities:
-          add: [CAP_SYS_ADMIN]
-    - name: plain
-      image: nginx:1.27
-"""
+PRIVILEGED = manifest(builders.pod(containers=[
+    container(security_context={"privileged": True}),
+    container("admin", security_context={"capabilities": {"add": ["CAP_SYS_ADMIN"]}}),
+    container("plain"),
+]))
 
 
 def test_a_fix_the_api_server_would_reject_is_left_to_a_human(workdir, monkeypatch):

@@ -32,7 +32,8 @@ def prints(report) -> set[str]:
     return {fingerprint(r.policy.id, r.resource, v.field_path) for r in report.failures for v in r.violations}
 
 
-@pytest.mark.parametrize("name", TREES)
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.integration) if name in ("kustomize", "helm")
+                                  else name for name in TREES])  # those two run kustomize or Helm
 def test_a_real_tree_is_fixed_safely(name, workdir):
     tree = workdir / name
     shutil.copytree(TREES[name], tree)

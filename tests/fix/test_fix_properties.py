@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from validator.fix import api_rules, verify
 from validator.sources.yaml_loader import YamlError, load_documents
 
+from tests import builders
 from tests.helpers import fix_paths
 
 K8S = ["TDV-K8S-002", "TDV-K8S-003", "TDV-K8S-010", "TDV-K8S-012", "TDV-K8S-013", "TDV-K8S-018",
@@ -59,10 +60,9 @@ def manifests(draw) -> str:
         spec["containers"][1]["securityContext"] = spec["containers"][0].setdefault("securityContext", {})
     kind = draw(st.sampled_from(["Pod", "Deployment"]))
     if kind == "Pod":
-        document = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": spec}
+        document = builders.pod("p", **spec)
     else:
-        document = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
-                    "spec": {"template": {"metadata": {"labels": {"app": "d"}}, "spec": spec}}}
+        document = builders.deployment("d", template_labels={"app": "d"}, **spec)
     flow = draw(st.sampled_from([False, None]))
     text = yaml.safe_dump(document, sort_keys=draw(st.booleans()), default_flow_style=flow)
     if draw(st.booleans()):

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-
 from tests.helpers import tdv
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from validator.sources.render import kustomize as renderer
 
 from tests.helpers import fix_paths, scan_paths, write
+
+pytestmark = pytest.mark.integration  # renders overlays with kustomize or kubectl
 
 BASE = """\
 # The web tier.

@@ -14,18 +14,10 @@ from validator.fix.apply import fix_files
 from validator.fix.plan import Planner
 from validator.fix.textedit import Refused
 
+from tests.builders import manifest, pod
 from tests.helpers import fix_paths, scan_paths, tdv
 
-POD = """\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: web
-spec:
-  containers:
-    - name: app
-      image: nginx:1.27
-"""
+POD = manifest(pod())
 FIXED_LINE = "allowPrivilegeEscalation: false"
 
 

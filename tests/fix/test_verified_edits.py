@@ -15,19 +15,11 @@ from validator.fix import verify
 from validator.fix.plan import Assignment
 from validator.model import Position
 
+from tests import builders
+from tests.builders import manifest, pod
 from tests.helpers import fix_paths, scan_paths, tdv
 
-POD = """\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: web
-spec:
-  containers:
-    - name: app
-      image: nginx:1.27
-      imagePullPolicy: IfNotPresent
-"""
+POD = manifest(pod(containers=[builders.container(image_pull_policy="IfNotPresent")]))
 
 ALIASED = """\
 apiVersion: apps/v1
@@ -156,6 +148,7 @@ def _unformatted(directory: Path) -> set[Path]:
             for line in run.stdout.splitlines() if line.strip()}
 
 
+@pytest.mark.integration  # runs terraform fmt
 @pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
 def test_fixed_tf_fixtures_pass_terraform_fmt(workdir, monkeypatch):
     monkeypatch.chdir(workdir)

@@ -17,6 +17,8 @@ import yaml
 
 from validator import __version__
 
+from tests.helpers import load_report
+
 REPO = Path(__file__).resolve().parents[2]
 SRC = REPO / "orb" / "src"
 USES = re.compile(r"<<\s*parameters\.(\w+)\s*>>")
@@ -206,11 +208,12 @@ def test_scan_script_leaves_unset_settings_to_the_config_file(fake_tdv, tmp_path
     assert call["args"] == ["scan", "-o", "console", "--", "."]
 
 
+@pytest.mark.integration  # runs the scan script with the installed tdv
 def test_scan_script_with_real_tdv_follows_the_config_file(example_checkout, run_ci_script):
     (example_checkout / "tdv-ci.yaml").write_text("fail-on: critical\npolicies:\n  exclude: [TDV-K8S-001]\n")
     done = run_ci_script(example_checkout, {"TDV_PATH": "kubernetes", "TDV_CONFIG": "tdv-ci.yaml", "TDV_FORMATS": "json"})
     assert done.returncode == 0, done.stdout + done.stderr  # the only critical finding is excluded
-    summary = json.loads((example_checkout / "tdv-reports" / "tdv.json").read_text())["summary"]
+    summary = load_report(example_checkout / "tdv-reports" / "tdv.json")["summary"]
     assert summary["failOn"] == "critical" and summary["findings"] > 0
 
 
@@ -257,6 +260,7 @@ def test_every_integration_leaves_the_path_empty_by_default():
     assert gitlab["variables"]["TDV_PATH"] == ""
 
 
+@pytest.mark.integration  # runs the scan script with the installed tdv
 def test_scan_script_with_real_tdv_writes_every_report(example_checkout, run_ci_script):
     done = run_ci_script(example_checkout, {"TDV_PATH": "kubernetes", "TDV_FORMATS": "junit sarif json markdown",
                                             "TDV_FAIL_ON": "critical"})
@@ -264,9 +268,10 @@ def test_scan_script_with_real_tdv_writes_every_report(example_checkout, run_ci_
     reports = example_checkout / "tdv-reports"
     for name in ("junit/tdv.xml", "tdv.sarif", "tdv.json", "tdv.md"):
         assert (reports / name).stat().st_size > 0, name
-    assert json.loads((reports / "tdv.json").read_text())["summary"]["failOn"] == "critical"
+    assert load_report(reports / "tdv.json")["summary"]["failOn"] == "critical"
 
 
+@pytest.mark.integration  # pip-installs tdv into a new virtualenv
 def test_install_script_installs_tdv_in_a_venv_and_extends_path(tmp_path):
     home, bash_env = tmp_path / "home", tmp_path / "bash_env"
     home.mkdir()

@@ -24,6 +24,8 @@ import pytest
 
 from validator import __version__
 
+from tests.helpers import load_report
+
 REPO = Path(__file__).resolve().parents[2]
 BASE = "localhost/tdv-test-base:bookworm-python3"
 IMAGE = f"localhost/tdv:test-{os.getpid()}"  # one per test run: runs may overlap
@@ -33,6 +35,8 @@ RUN = ["podman", "run", "--rm", "--runtime", "runc", "--ulimit", "nofile=1024:10
 
 _missing = [tool for tool in TOOLS if shutil.which(tool) is None]
 pytestmark = [
+    pytest.mark.integration,  # builds the OCI image with buildah and runs it with podman
+    pytest.mark.slow,
     pytest.mark.skipif(bool(_missing), reason=f"needs {', '.join(_missing)} (CI installs them: see .ci/run)"),
     pytest.mark.skipif(os.geteuid() != 0, reason="buildah and podman run here as root only"),
     pytest.mark.skipif(sys.version_info[:2] != (3, 11),
@@ -144,7 +148,7 @@ def test_documented_docker_command_works(image, tmp_path):
     args = [str(workspace) + w[len("WORKSPACE"):] if w.startswith("WORKSPACE") else w for w in words[3:]]
     done = run([*RUN, *[IMAGE if a == released else a for a in args]])
     assert done.returncode == 1, done.stdout + done.stderr  # findings at or above high
-    assert json.loads((workspace / "tdv.sarif").read_text(encoding="utf-8"))["runs"][0]["results"]
+    assert load_report(workspace / "tdv.sarif", "sarif")["runs"][0]["results"]
 
 
 def test_ci_entry_script_runs_as_the_github_action_runs_it(image, tmp_path):
@@ -202,7 +206,7 @@ def test_action_stage_runs_as_root_as_github_requires(base_image, wheelhouse, tm
     finally:
         run(["buildah", "rmi", "--force", tag])
     assert done.returncode == 1, done.stdout + done.stderr
-    assert json.loads((workspace / "tdv-reports" / "tdv.sarif").read_text(encoding="utf-8"))["runs"][0]["results"]
+    assert load_report(workspace / "tdv-reports" / "tdv.sarif", "sarif")["runs"][0]["results"]
 
 
 def test_kustomize_step_was_skipped(image):

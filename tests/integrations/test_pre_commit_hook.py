@@ -17,23 +17,15 @@ import yaml
 
 from validator import __version__
 
+from tests.builders import container, manifest, pod
+
 REPO = Path(__file__).resolve().parents[2]
 PRE_COMMIT = shutil.which("pre-commit")
-pytestmark = pytest.mark.skipif(PRE_COMMIT is None, reason="needs pre-commit (CI installs it: see .ci/run)")
+pytestmark = [pytest.mark.integration,  # runs pre-commit
+              pytest.mark.skipif(PRE_COMMIT is None, reason="needs pre-commit (CI installs it: see .ci/run)")]
 
-PRIVILEGED = """\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: debug
-  namespace: tools
-spec:
-  containers:
-    - name: shell
-      image: registry.k8s.io/pause:3.9
-      securityContext:
-        privileged: true
-"""
+PRIVILEGED = manifest(pod("debug", namespace="tools", containers=[
+    container("shell", "registry.k8s.io/pause:3.9", security_context={"privileged": True})]))
 
 CLEAN = """\
 apiVersion: v1

@@ -66,13 +66,13 @@ def test_cross_resource_findings_span_files_and_name_the_related_objects(tree, t
 def test_several_processes_report_what_one_process_does(tree, tmp_path, monkeypatch):
     serial = scan(1, tmp_path / "serial")
     sent = []
-    original = executor._Shard.entries
+    original = executor._Worker.entries
 
-    def entries(self, job):
+    def entries(self):
         sent.append(self.process is not None)
-        return original(self, job)
+        return original(self)
 
-    monkeypatch.setattr(executor._Shard, "entries", entries)
+    monkeypatch.setattr(executor._Worker, "entries", entries)
     assert scan(4, tmp_path / "parallel") == serial
     assert sent and all(sent)  # the entries came from the worker processes
 

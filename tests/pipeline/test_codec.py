@@ -13,6 +13,7 @@ import pytest
 from validator import model
 from validator.fix.preview import FindingFix
 from validator.fix.textedit import Replacement
+from validator.inventory import Entry
 from validator.model import (BaselineState, InputError, Location, Position, RelatedLocation, Resource, Result,
                              SkipRule, StartOnly, Status, Suppression, SuppressionKind, Violation)
 from validator.pipeline import codec
@@ -34,8 +35,9 @@ class FakePolicy:
 POLICIES = [FakePolicy("P-1"), FakePolicy("P-2")]
 
 
-def every_field_set() -> ShardResult:
-    """A shard result in which each field of each encoded class holds a non-default value."""
+def every_field_set() -> tuple[ShardResult, list[Entry]]:
+    """A shard result and inventory entries in which each field of each encoded class holds a
+    non-default value."""
     location = Location("a.yaml", 3, 4)
     rule = SkipRule(("P-*",), "reason", location, problem="expired")
     resource = Resource("Pod", "v1", "web", "shop", {"kind": "Pod"}, "a.yaml", doc_index=2,
@@ -45,12 +47,14 @@ def every_field_set() -> ShardResult:
                             (Link(("bucket",), "aws_s3_bucket.b", certain=False, via="id"),), frozenset({("policy",)}),
                             exported=True, complete=False, written=frozenset({"bucket"}), files=frozenset({("a.tf", "aws_s3_bucket")})))
     violation = Violation("bad", ("spec", 0), location, BaselineState.UNCHANGED, validation=1,
-                          related=(RelatedLocation(Location("b.yaml", 8, 2), "Role/shop/app"),))
+                          related=(RelatedLocation(Location("r.yaml", 9, 2), "ClusterRole/admin"),))
     fix = FindingFix("Set x", (("a.yaml", (Replacement(1, 2, 3, 4, "x"),)),))
     suppression = Suppression(SuppressionKind.EXTERNAL, "why", location, owner="me", expires="2030-01-01")
     result = Result(POLICIES[1], resource, Status.FAIL, [violation], error="e", duration=0.5,
                     suppression=suppression, fixes={0: fix})
-    return ShardResult([result], [[InputError("b.yaml", "broken", 7)], []], resources=9, excluded=3)
+    entries = [Entry(("a.yaml", 1), "Role", "reader", "shop", Location("a.yaml", 4, 5),
+                     {"rules": [{"verbs": ["get"]}]}, api_group="rbac.authorization.k8s.io", ref="Role/shop/x")]
+    return ShardResult([result], [[InputError("b.yaml", "broken", 7)], []], resources=9, excluded=3), entries
 
 
 def fields_of(value):
@@ -71,7 +75,7 @@ def test_every_field_of_every_class_round_trips():
     sent = every_field_set()
     received = codec.decode(codec.encode(sent, POLICIES), POLICIES)
     assert fields_of(received) == fields_of(sent)
-    assert received.results[0].policy is POLICIES[1]  # policies travel as their index
+    assert received[0].results[0].policy is POLICIES[1]  # policies travel as their index
     encoded = {type(value).__name__ for value in _walk(sent)}
     assert {cls.__name__ for cls in codec.ENCODED} <= encoded  # the fixture sets every class
 

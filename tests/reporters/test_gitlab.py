@@ -19,7 +19,7 @@ import pytest
 
 from validator.reporters import FormatOptions, codequality, gitlab_sast
 
-from tests.helpers import tdv
+from tests.helpers import load_report, tdv
 
 SAST_SCHEMA = Path(__file__).resolve().parent.parent / "integrations" / "schemas" / "gitlab-sast-report-format-15.0.7.json"
 CODE_QUALITY_SEVERITIES = {"info", "minor", "major", "critical", "blocker"}
@@ -162,6 +162,6 @@ def test_cli_writes_both_reports(tmp_path, input_tree, sast_validator):
     result = tdv("scan", str(manifests), "--root", str(tmp_path),
                  "-o", f"gitlab-sast={out / 'gl-sast-report.json'}", "-o", f"codequality={out / 'gl-code-quality.json'}")
     assert result.exit_code == 2, result.output  # broken.yaml is an input error; the rest is still scanned
-    data = json.loads((out / "gl-sast-report.json").read_text(encoding="utf-8"))
+    data = load_report(out / "gl-sast-report.json")
     assert not list(sast_validator.iter_errors(data)) and data["vulnerabilities"]
-    assert json.loads((out / "gl-code-quality.json").read_text(encoding="utf-8"))
+    assert load_report(out / "gl-code-quality.json")

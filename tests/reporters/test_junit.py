@@ -14,7 +14,7 @@ import junit_xml
 
 from validator.reporters import FormatOptions, junit
 
-from tests.helpers import tdv
+from tests.helpers import load_report, tdv
 
 XSD = Path(__file__).resolve().parent.parent / "schemas" / "junit-10-with-file.xsd"
 LOCATION_LINE = re.compile(r"^(?P<file>[^:\s]+):(?P<line>\d+):(?P<column>\d+)  (?P<message>.+)$")
@@ -30,7 +30,7 @@ def render(report) -> str:
 
 
 def cases(text: str) -> list[ET.Element]:
-    return ET.fromstring(text.encode("utf-8")).findall(".//testcase")
+    return load_report(text, "junit").findall(".//testcase")
 
 
 def case_for(text: str, classname: str, name_start: str) -> ET.Element:
@@ -54,7 +54,7 @@ def test_extended_schema_differs_only_by_testcase_file(schema):
 
 
 def test_schema_check_catches_a_broken_report(schema, report):
-    root = ET.fromstring(render(report).encode("utf-8"))
+    root = load_report(render(report), "junit")
     root.find(".//testcase").set("unexpected", "x")
     with pytest.raises(xmlschema.XMLSchemaValidationError):
         schema.validate(ET.tostring(root, encoding="unicode"))
@@ -71,7 +71,7 @@ def test_empty_scan_is_valid(schema, tmp_path, write_file, scan_tree):
 
 
 def test_one_suite_with_one_case_per_check_and_per_unreadable_file(report):
-    root = ET.fromstring(render(report).encode("utf-8"))
+    root = load_report(render(report), "junit")
     assert root.tag == "testsuites"
     (suite,) = root.findall("testsuite")
     assert suite.get("name") == "tdv"
@@ -111,7 +111,7 @@ def test_classname_and_name_are_unique_across_files_and_documents(schema, tmp_pa
 
 
 def test_times_are_measured_and_in_surefire_format(report):
-    root = ET.fromstring(render(report).encode("utf-8"))
+    root = load_report(render(report), "junit")
     check_cases = [c for c in root.iter("testcase") if c.get("classname") != "tdv.input"]
     assert check_cases and all(float(c.get("time")) >= 0.001 for c in check_cases)
     total = root.find("testsuite").get("time")

@@ -15,7 +15,7 @@ from validator.fingerprint import for_report
 from validator.reporters import FormatOptions, sarif
 from validator.reporters.attrs_json import to_json_data
 
-from tests.helpers import tdv
+from tests.helpers import load_report, tdv
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 
@@ -341,7 +341,7 @@ def test_cli_writes_sarif_and_junit(tmp_path, manifests, secrets):
     result = tdv("scan", str(manifests), "--root", str(tmp_path),
                  "-o", f"sarif={out / 'tdv.sarif'}", "-o", f"junit={out / 'tdv.xml'}")
     assert result.exit_code == 2, result.output  # the broken file is an input error
-    log = json.loads((out / "tdv.sarif").read_text(encoding="utf-8"))
+    log = load_report(out / "tdv.sarif", "sarif")
     assert schema_errors(jsonschema.Draft4Validator, "sarif-schema-2.1.0.json", log) == []
     assert schema_errors(jsonschema.Draft7Validator, "codeql-action-sarif-schema-2.1.0.json", log) == []
     run = log["runs"][0]

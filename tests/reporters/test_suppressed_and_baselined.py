@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import textwrap
-import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
 
@@ -15,6 +14,8 @@ import xmlschema
 
 from validator.config import load_config
 from validator.reporters import FormatOptions, codequality, console, gitlab_sast, json_report, junit, markdown, sarif
+
+from tests.helpers import load_report
 
 TESTS = Path(__file__).resolve().parent.parent
 REPORT_SCHEMA = TESTS.parent / "validator" / "schemas" / "report-v1.schema.json"
@@ -167,7 +168,8 @@ def test_sarif_marks_suppressions_and_baseline_states(mixed):
 def test_junit_skips_suppressed_and_baselined_checks_and_fails_new_ones(mixed):
     text = junit.render(mixed, FormatOptions())
     xmlschema.XMLSchema(TESTS / "schemas" / "junit-10-with-file.xsd").validate(text)
-    cases = {(c.get("classname"), c.get("name").split(" in ")[0]): c for c in ET.fromstring(text).iter("testcase")}
+    cases = {(c.get("classname"), c.get("name").split(" in ")[0]): c
+             for c in load_report(text, "junit").iter("testcase")}
     exempted = cases[("tdv.TDV-K8S-001", "StatefulSet/shop/db")].find("skipped")
     assert exempted.get("message") == "suppressed: the storage driver needs privileged mode"
     assert "suppressed by .tdv.yaml:3" in exempted.text
@@ -182,7 +184,7 @@ def test_junit_check_with_only_baselined_findings_is_skipped(tmp_path, write_fil
     write_file(tmp_path / "m" / "db.yaml", DB)
     scan_tree(tmp_path, tmp_path / "m", include=["TDV-K8S-001"], write_baseline=tmp_path / "b.json")
     report = scan_tree(tmp_path, tmp_path / "m", include=["TDV-K8S-001"], baseline=tmp_path / "b.json")
-    [case] = ET.fromstring(junit.render(report, FormatOptions())).iter("testcase")
+    [case] = load_report(junit.render(report, FormatOptions()), "junit").iter("testcase")
     assert case.find("skipped").get("message") == "baselined: 1 known finding recorded in b.json"
     assert case.find("failure") is None
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.helpers import DATA as TEST_DATA, tdv
 from validator import sources
+
+from tests.helpers import DATA as TEST_DATA, tdv
 
 DATA = TEST_DATA / "terraform"
 PROJECT = DATA / "project"  # a real `terraform plan` of terraform_data resources, with its .tf files

@@ -1,6 +1,5 @@
 """ValidatingAdmissionPolicy manifests in a policy directory are evaluated offline by `tdv scan`."""
 
-import json
 import logging
 import textwrap
 from pathlib import Path
@@ -11,7 +10,7 @@ from validator.engine.library import load_each, load_policies
 from validator.engine.policy import Policy, PolicyError
 from validator.model import Severity
 
-from tests.helpers import tdv
+from tests.helpers import tdv, tdv_json
 
 DATA = Path(__file__).parent / "data" / "replica-limit"
 
@@ -59,11 +58,6 @@ def write(directory: Path, name="labels", resources="configmaps", expression="\"
     return directory
 
 
-def scan_json(*args):
-    result = tdv("scan", *args, "-o", "json")
-    return result, json.loads(result.stdout)
-
-
 def test_policy_binding_and_params_become_one_policy():
     [policy] = load_policies([DATA], include_builtin=False)
     assert (policy.id, policy.severity, policy.title) == ("REPLICA-LIMIT", Severity.HIGH, "replica-limit")
@@ -76,7 +70,7 @@ def test_policy_binding_and_params_become_one_policy():
 
 def test_scan_evaluates_the_policy_offline(tmp_path):
     (tmp_path / "deploy.yaml").write_text(MANIFESTS)
-    result, report = scan_json(str(tmp_path), "--policies", str(DATA), "--policy", "REPLICA-LIMIT")
+    result, report = tdv_json("scan", str(tmp_path), "--policies", str(DATA), "--policy", "REPLICA-LIMIT")
     assert result.exit_code == 1
     [finding] = report["findings"]
     assert finding["resource"]["ref"] == "Deployment/shop/big"
@@ -147,7 +141,8 @@ def test_variables_match_conditions_and_old_object(tmp_path):
         kind: ConfigMap
         metadata: {name: c, generateName: c-}
         """))
-    result, report = scan_json(str(tmp_path / "in.yaml"), "--policies", str(tmp_path / "policy"), "--policy", "TEAM")
+    result, report = tdv_json("scan", str(tmp_path / "in.yaml"), "--policies", str(tmp_path / "policy"),
+                              "--policy", "TEAM")
     assert [f["resource"]["name"] for f in report["findings"]] == ["b"]
     assert report["summary"]["passed"] == 2
 
@@ -185,7 +180,8 @@ def test_missing_params_object_is_a_warning_and_params_is_null(tmp_path, caplog)
     assert isinstance(policy, Policy)
     assert "params object of binding 'replica-limit-outside-system' is not in the policy directory" in caplog.text
     (tmp_path / "in.yaml").write_text(MANIFESTS)
-    result, report = scan_json(str(tmp_path / "in.yaml"), "--policies", str(tmp_path), "--policy", "REPLICA-LIMIT")
+    result, report = tdv_json("scan", str(tmp_path / "in.yaml"), "--policies", str(tmp_path),
+                              "--policy", "REPLICA-LIMIT")
     assert result.exit_code == 2 and report["summary"]["errors"] == 2  # params.data on null: an error, not a pass
 
 
@@ -222,5 +218,5 @@ def test_expressions_may_end_with_a_comment(tmp_path):
     write(tmp_path, expression="\"has(object.metadata.labels) // every ConfigMap is labelled\"")
     [policy] = load_policies([tmp_path], include_builtin=False)
     (tmp_path / "in.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
-    result, report = scan_json(str(tmp_path / "in.yaml"), "--policies", str(tmp_path), "--policy", policy.id)
+    result, report = tdv_json("scan", str(tmp_path / "in.yaml"), "--policies", str(tmp_path), "--policy", policy.id)
     assert result.exit_code == 1 and report["summary"]["findings"] == 1

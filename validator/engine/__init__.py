@@ -14,8 +14,11 @@ from validator.model import FieldPath, Location, RelatedLocation, Resource, Resu
 
 
 class CompiledPolicy(Protocol):
-    policy: Policy
-    evaluator: "Evaluator"
+    @property
+    def policy(self) -> Policy: ...
+
+    @property
+    def evaluator(self) -> "Evaluator": ...
 
     def evaluate(self, document: dict[str, Any], cache: dict[str, Any]) -> list[RawViolation]: ...
 
@@ -70,6 +73,11 @@ class Engine:
         if eager:
             engine._compile(entries)
         return engine
+
+    @property
+    def cross_resource(self) -> bool:
+        """Whether a policy reads other objects of the scan (see validator.inventory)."""
+        return any(policy.relations for policy, _, _ in self._entries)
 
     @property
     def policies(self) -> list[Policy]:

@@ -230,6 +230,9 @@ class CelBatch:
             cache["cel:batch"] = (self.offsets, verdicts)
 
 
+_NO_BATCH: tuple[dict[str, int], tuple[Any, ...]] = ({}, ())  # a resource no batch evaluated
+
+
 class CompiledCelPolicy:
     def __init__(self, policy: Policy, checks: tuple[_CompiledValidation, ...], evaluator: CelEvaluator):
         self.policy, self.checks, self.evaluator = policy, checks, evaluator
@@ -237,12 +240,12 @@ class CompiledCelPolicy:
     def evaluate(self, document: dict[str, Any], cache: dict[str, Any]) -> list[RawViolation]:
         activation = self.evaluator.activation(document, cache)
         values, pod_given = activation
-        batch = cache.get("cel:batch")
-        offset = batch[0].get(self.policy.id) if batch else None
+        offsets, batched = cache.get("cel:batch") or _NO_BATCH
+        offset = offsets.get(self.policy.id)
         violations: list[RawViolation] = []
         for number, check in enumerate(self.checks):
             if offset is not None:  # evaluated already, without error (see CelBatch)
-                result, verdict = None, batch[1][offset + number]
+                result, verdict = None, batched[offset + number]
             else:
                 result = (check.verdict.given if pod_given else check.verdict.finding()).eval(values)
                 # An error is never True: its plain value is its text.

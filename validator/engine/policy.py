@@ -20,7 +20,8 @@ CATEGORIES = (
     "pod-security", "rbac", "network", "resilience", "supply-chain", "best-practice",
     "data-protection", "logging", "identity",
 )
-PARAMETER_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "list": list, "map": dict}
+PARAMETER_TYPES: dict[str, type | tuple[type, ...]] = {
+    "string": str, "integer": int, "number": (int, float), "boolean": bool, "list": list, "map": dict}
 _ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 
 POD_BEARING = {

@@ -190,5 +190,8 @@ def relation_names() -> list[str]:
     return sorted(RELATIONS)
 
 
-# the platform modules register their relations
-from validator.inventory import kubernetes as _kubernetes, terraform as _terraform  # noqa: E402,F401
+# The platforms register their extractors and relations on import.
+from validator.inventory import (  # noqa: E402
+    kubernetes as _kubernetes,  # noqa: F401
+    terraform as _terraform,  # noqa: F401
+)

@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 from validator.fix.preview import FindingFix
 from validator.fix.textedit import Replacement
+from validator.inventory import Entry
 from validator.model import (
     InputError,
     Location,
@@ -37,7 +38,7 @@ class EncodingError(Exception):
 
 
 ENCODED: tuple[type, ...] = (ShardResult, Result, Violation, Location, Position, Resource, StartOnly, SkipRule,
-                             Suppression, InputError, FindingFix, Replacement, RelatedLocation)
+                             Suppression, InputError, FindingFix, Replacement, RelatedLocation, Entry)
 _FIELDS = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in ENCODED}
 _TAGS = {cls: tag for tag, cls in enumerate(ENCODED)}
 

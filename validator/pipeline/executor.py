@@ -4,35 +4,31 @@ Loading YAML and evaluating CEL both hold the interpreter lock, so threads would
 processes do. The files that are read on their own (see `sources.can_defer`) are split into
 contiguous shards of about equal size. This process takes the first shard itself; each
 other shard goes to a child forked from it, which inherits the compiled policies and
-settings without copying them, runs the same unit of work (`work.run_shard`) and sends its
-`ShardResult` back in the declared encoding (see codec). Before sending, a child detaches
+settings without copying them, runs the same unit of work (pipeline.work) and sends its
+`ShardResult` back in the declared encoding (see codec). With cross-resource policies, each
+child first sends the inventory entries of what it read, and evaluates once it has the scan's
+inventory. Before sending its results, a child detaches
 its resources (`Resource.detach`): the findings' locations, fingerprints and fixes were
 computed while the documents were at hand.
 
 Results are merged in file order, so the report is the same as a scan in one process. When
 no worker process can be had (not on Linux, a limit on processes, no memory) or one fails
 (killed, out of memory), its shard runs here: that costs time, never results.
-
-A scan with cross-resource policies (see validator.inventory) runs its shards in two passes
-(`run_with_inventory`): each shard reads its files and sends the entries of its resources;
-this process builds the scan's inventory from all of them and sends it back; each shard then
-evaluates its resources with it. Every policy thus sees the same inventory, whatever the
-number of processes.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import pickle
 import sys
 from pathlib import Path
 from typing import Any
 
 from validator import inventory
-from validator.model import Resource, Result, Status
+from validator.inventory import Entry, Inventory
+from validator.model import Result, Status
 from validator.pipeline import codec
-from validator.pipeline.work import Job, ShardResult, evaluate, read, run_shard
+from validator.pipeline.work import Job, Shard, ShardResult, entries_of, evaluate, read
 from validator.sources.files import InputFile
 
 log = logging.getLogger(__name__)
@@ -100,67 +96,141 @@ def _size(item: InputFile) -> int:
         return 0
 
 
-def run(job: Job, items: list[InputFile], jobs: int) -> ShardResult:
-    """`run_shard` over `items`, in up to `jobs` processes. Results come shard by shard, each
-    sorted as `Engine.run` sorts them; errors are listed per file, in the order of `items`."""
-    shards = shard(items, jobs)
-    if len(shards) <= 1:
-        return run_shard(job, items)
-    import multiprocessing
+class Shards:
+    """The files of a scan that are read on their own, in shards: the first read here, the
+    others in worker processes started at once. With cross-resource policies, `entries`
+    gathers every shard's inventory entries first; `evaluate` then evaluates every shard
+    with the scan's inventory. A worker that cannot start or fails costs time, never
+    results: its shard is read or evaluated here."""
 
-    global _job
-    _job = job
-    context = multiprocessing.get_context("fork")
-    children = []
-    for indexes in shards[1:]:
-        receiver, sender = context.Pipe(duplex=False)
-        process: Any = context.Process(target=_child, args=([items[i] for i in indexes], sender), daemon=True)
+    def __init__(self, job: Job, items: list[InputFile], jobs: int):
+        self.job = job
+        parts = shard(items, jobs)
+        self.own = [items[i] for i in parts[0]] if parts else []
+        self.workers = [_Worker(job, [items[i] for i in indexes]) for indexes in parts[1:]]
+        self.read: Shard | None = None  # this process's shard, once read
+        if self.workers:
+            log.debug("evaluating %d files in %d processes", len(items), len(parts))
+
+    def entries(self) -> list[Entry]:
+        """The inventory entries of every shard's resources."""
+        self.read = read(self.job, self.own)
+        found = entries_of(self.read.resources)
+        for worker in self.workers:
+            found += worker.entries()
+        return found
+
+    def evaluate(self, known: Inventory | None = None) -> ShardResult:
+        """Every shard evaluated, with the inventory `known` when cross-resource policies run."""
+        if known is not None:
+            payload = codec.encode(known.entries, self.job.engine.policies)
+            for worker in self.workers:
+                worker.send(payload)
+        own = self.read if self.read is not None else read(self.job, self.own)
+        output = evaluate(self.job, own.resources, known, own.errors)
+        for worker in self.workers:
+            output = output + worker.result(known)
+        return output
+
+
+class _Worker:
+    """One worker process and its shard; stands in for it when it cannot."""
+
+    def __init__(self, job: Job, items: list[InputFile]):
+        import multiprocessing
+
+        global _job
+        _job = job  # inherited by the forked child
+        self.job, self.items = job, items
+        self.read: Shard | None = None  # the shard, read here when the worker could not
+        self.connection, child_end = multiprocessing.Pipe(duplex=True)
+        self.process: Any = multiprocessing.get_context("fork").Process(target=_child, args=(items, child_end),
+                                                                       daemon=True)
         try:
-            process.start()
+            self.process.start()
         except OSError as error:  # no process to be had (a limit on processes, or memory)
             log.debug("cannot start a worker process (%s): reading its files here", error.strerror or error)
-            receiver.close()
-            process = None
+            self._stop()
         finally:
-            sender.close()
-        children.append((indexes, process, receiver))
-    log.debug("evaluating %d files in %d processes", len(items), len(shards))
-    output = run_shard(job, [items[i] for i in shards[0]])
-    for indexes, process, receiver in children:
-        received = _receive(job, receiver, process) if process is not None else None
-        output = output + (received or _redo(job, [items[i] for i in indexes]))
-    _job = None
-    return output
+            child_end.close()
+
+    def entries(self) -> list[Entry]:
+        payload = self._receive()
+        if payload is not None:
+            try:
+                return codec.decode(payload, self.job.engine.policies)
+            except codec.EncodingError as error:
+                log.debug("a worker process's entries cannot be read: %s", error)
+                self._stop()
+        self.read = read(self.job, self.items)
+        return entries_of(self.read.resources)
+
+    def send(self, payload: bytes) -> None:
+        if self.process is None:
+            return
+        try:
+            self.connection.send_bytes(payload)
+        except OSError:  # it stopped: its shard is evaluated here
+            self._stop()
+
+    def result(self, known: Inventory | None) -> ShardResult:
+        received = _receive(self.job, self) if self.process is not None else None
+        self._stop()
+        if received is not None:
+            return received
+        return _redo(self.job, self.items, known, self.read)
+
+    def _receive(self) -> bytes | None:
+        if self.process is None:
+            return None
+        try:
+            return self.connection.recv_bytes()
+        except (EOFError, OSError):
+            self._stop()
+            return None
+
+    def _stop(self) -> None:
+        """Done with the worker: once its results are in, or when it is given up on (then it
+        may be waiting for the inventory, and is stopped: other workers hold copies of this
+        pipe's ends, so closing ours would not wake it)."""
+        self.connection.close()
+        if self.process is not None and self.process.pid is not None:
+            if self.process.is_alive():
+                self.process.kill()
+            self.process.join()
+        self.process = None
 
 
 _job: Job | None = None
 
 
-def _redo(job: Job, items: list[InputFile], built: inventory.Inventory | None = None) -> ShardResult:
-    log.debug("a worker process stopped early: reading its %d files here", len(items))
-    return run_shard(job, items, built)
+def _redo(job: Job, items: list[InputFile], known: Inventory | None, done: Shard | None) -> ShardResult:
+    log.debug("a worker process stopped early: evaluating its %d files here", len(items))
+    shard = done if done is not None else read(job, items)
+    return evaluate(job, shard.resources, known, shard.errors)
 
 
-def _child(items: list[InputFile], sender: Any) -> None:
+def _child(items: list[InputFile], connection: Any) -> None:
     try:
         assert _job is not None
-        output = run_shard(_job, items)
+        job, policies = _job, _job.engine.policies
+        shard = read(job, items)
+        known = None
+        if job.cross_resource:
+            connection.send_bytes(codec.encode(entries_of(shard.resources), policies))
+            known = inventory.build(codec.decode(connection.recv_bytes(), policies))
+        output = evaluate(job, shard.resources, known, shard.errors)
         _detach(output.results)
-        sender.send_bytes(codec.encode(output, _job.engine.policies))
-    except BaseException as error:  # the parent redoes the shard
+        connection.send_bytes(codec.encode(output, policies))
+    except BaseException as error:  # the parent does the shard's work
         log.debug("a worker process failed: %s", type(error).__name__)
     finally:
-        sender.close()
+        connection.close()
 
 
-def _receive(job: Job, receiver: Any, process: Any) -> ShardResult | None:
-    try:
-        payload = receiver.recv_bytes()
-    except (EOFError, OSError):
-        payload = None
-    finally:
-        receiver.close()
-        process.join()
+def _receive(job: Job, worker: _Worker) -> ShardResult | None:
+    """A worker's results, or None when they cannot be had."""
+    payload = worker._receive()
     if payload is None:
         return None
     try:
@@ -182,95 +252,3 @@ def _detach(results: list[Result]) -> None:
             resource.stable_paths[violation.field_path] = stable_path(resource.document, violation.field_path)
     for resource in {id(r.resource): r.resource for r in results}.values():
         resource.detach()
-
-
-class _Shard:
-    """A worker of a two-pass run (see `run_with_inventory`), seen from this process."""
-
-    def __init__(self, items: list[InputFile], process: Any, connection: Any):
-        self.items, self.process, self.connection = items, process, connection
-
-    def entries(self, job: Job) -> list[inventory.Entry]:
-        """The entries the worker sends; when it cannot, those of its files read here."""
-        if self.process is not None:
-            try:
-                return pickle.loads(self.connection.recv_bytes())
-            except Exception as error:  # the worker is gone: its files are read here
-                log.debug("a worker process sent no entries: %s", type(error).__name__)
-                self._stop()
-        return inventory.entries(read(job, self.items)[0])
-
-    def send(self, payload: bytes) -> None:
-        if self.process is not None:
-            try:
-                self.connection.send_bytes(payload)
-            except OSError:  # the worker is gone: its shard is redone here
-                self._stop()
-
-    def results(self, job: Job, built: inventory.Inventory) -> ShardResult:
-        received = _receive(job, self.connection, self.process) if self.process is not None else None
-        return received or _redo(job, self.items, built)
-
-    def _stop(self) -> None:
-        self.connection.close()
-        self.process.join()
-        self.process = None
-
-
-def run_with_inventory(job: Job, items: list[InputFile], jobs: int,
-                       local: list[Resource]) -> tuple[ShardResult, ShardResult]:
-    """The results of `local` (resources this process has read already) and of `items`, in
-    up to `jobs` processes, every one evaluated with the inventory of all of them. Results
-    and errors come as `run` gives them."""
-    shards = shard(items, jobs)
-    children: list[_Shard] = []
-    if len(shards) > 1:
-        import multiprocessing
-
-        global _job
-        _job = job
-        context = multiprocessing.get_context("fork")
-        for indexes in shards[1:]:
-            mine, theirs = context.Pipe(duplex=True)
-            process: Any = context.Process(target=_two_pass_child, args=([items[i] for i in indexes], theirs),
-                                           daemon=True)
-            try:
-                process.start()
-            except OSError as error:  # no process to be had: its files are read here
-                log.debug("cannot start a worker process (%s): reading its files here", error.strerror or error)
-                process = None
-            finally:
-                theirs.close()
-            children.append(_Shard([items[i] for i in indexes], process, mine))
-    own = [items[i] for i in shards[0]] if shards else []
-    resources, errors = read(job, own)
-    gathered = inventory.entries(local) + inventory.entries(resources)
-    for child in children:
-        gathered += child.entries(job)
-    built = inventory.build(gathered)
-    payload = pickle.dumps(built, protocol=pickle.HIGHEST_PROTOCOL)
-    for child in children:
-        child.send(payload)
-    local_output = evaluate(job, local, built)
-    output = evaluate(job, resources, built)
-    output.errors = errors
-    for child in children:
-        output = output + child.results(job, built)
-    _job = None
-    return local_output, output
-
-
-def _two_pass_child(items: list[InputFile], connection: Any) -> None:
-    try:
-        assert _job is not None
-        resources, errors = read(_job, items)
-        connection.send_bytes(pickle.dumps(inventory.entries(resources), protocol=pickle.HIGHEST_PROTOCOL))
-        built = pickle.loads(connection.recv_bytes())
-        output = evaluate(_job, resources, built)
-        output.errors = errors
-        _detach(output.results)
-        connection.send_bytes(codec.encode(output, _job.engine.policies))
-    except BaseException as error:  # this process reads or redoes the shard
-        log.debug("a worker process failed: %s", type(error).__name__)
-    finally:
-        connection.close()

@@ -21,7 +21,7 @@ from validator.pipeline.baseline import compare_with_baseline
 from validator.pipeline.empty_input import nothing_to_scan
 from validator.pipeline.library import build_engine, choose, load_library
 from validator.pipeline.options import ScanFlags, ScanOptions, resolve
-from validator.pipeline.work import Job, ShardResult, evaluate, needs_inventory
+from validator.pipeline.work import Job, entries_of, evaluate
 from validator.report import ScanReport
 from validator.sources.context import SourceContext
 
@@ -46,15 +46,18 @@ def _run(options: ScanOptions) -> ScanReport:
     inputs = sources.collect(options.paths, options.root, options.max_bytes, tf_root=options.tf_root,
                              render=options.render, defer=options.jobs > 1, skip=options.skip)
     job = Job(engine, SourceContext(options.root, options.max_bytes, options.tf_root), tuple(config.exclusions),
-              options.plan_fixes, options.overrides)
+              options.plan_fixes, options.overrides, cross_resource=engine.cross_resource)
     try:
-        done, shards = _evaluate(job, inputs, options.jobs)
-        if shards is not None:
-            done.results = sorted(done.results + shards.results, key=lambda r: (r.resource.path, r.resource.doc_index))
-            done.resources += shards.resources
-            done.excluded += shards.excluded
+        shards = executor.Shards(job, [item for item, _ in inputs.deferred], options.jobs)
+        known = inventory.build(entries_of(inputs.resources) + shards.entries()) if job.cross_resource else None
+        done = evaluate(job, inputs.resources, known)
+        if inputs.deferred:
+            more = shards.evaluate(known)
+            done.results = sorted(done.results + more.results, key=lambda r: (r.resource.path, r.resource.doc_index))
+            done.resources += more.resources
+            done.excluded += more.excluded
             # Each deferred file's errors go where the file was found among the inputs.
-            for (_, slot), errors in reversed(list(zip(inputs.deferred, shards.errors))):
+            for (_, slot), errors in reversed(list(zip(inputs.deferred, more.errors))):
                 inputs.errors[slot:slot] = errors
     except PolicyError as error:
         raise SettingsError(f"invalid policy: {error}") from None
@@ -77,19 +80,6 @@ def _run(options: ScanOptions) -> ScanReport:
         baseline=compared,
         config=config.display or None,
     )
-
-
-def _evaluate(job: Job, inputs: Any, jobs: int) -> tuple[ShardResult, ShardResult | None]:
-    """The results of the resources read here, and of the deferred files (None without any).
-    With cross-resource policies, every resource is evaluated with one inventory of all of
-    them (see validator.inventory and executor.run_with_inventory)."""
-    deferred = [item for item, _ in inputs.deferred]
-    if not needs_inventory(job):
-        done = evaluate(job, inputs.resources)
-        return done, executor.run(job, deferred, jobs) if deferred else None
-    if not deferred:
-        return evaluate(job, inputs.resources, inventory.build_from(inputs.resources)), None
-    return executor.run_with_inventory(job, deferred, jobs, inputs.resources)
 
 
 def _filter(results: list[Result], options: ScanOptions, known_ids: list[str]) -> tuple[list[Result], list]:

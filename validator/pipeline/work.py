@@ -1,10 +1,15 @@
 """The unit of work of a scan: a list of inputs read, evaluated and their fixes planned.
 
-The same function runs over a shard whether it is this process's, a worker process's or
-(later) another CI executor's, and returns the same `ShardResult`. Inputs that must be read
+The same functions run over a shard whether it is this process's, a worker process's or
+(later) another CI executor's, and give the same `ShardResult`. Inputs that must be read
 together (Helm charts, Kustomize overlays, Terraform modules and their plans) are read by
 `sources.collect` in this process; their resources then go through `evaluate`, the second
 half of the same unit.
+
+When cross-resource policies run, the unit has two halves with a barrier between them: every
+shard is read and gives the inventory entries of its resources (`read`, `entries_of`); the
+inventory of the whole scan is built from all of them; then every shard is evaluated with
+it. A scan in one process, in several, or in several CI jobs sees the same inventory.
 """
 
 from __future__ import annotations
@@ -12,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from validator import sources
+from validator import inventory, sources
 from validator.engine import Engine
 from validator.filters import exclusions as exclusion_filter
-from validator.inventory import Inventory
+from validator.inventory import Entry, Inventory
 from validator.model import InputError, Resource, Result, Status
 from validator.sources.context import SourceContext
 from validator.sources.files import InputFile
@@ -31,6 +36,7 @@ class Job:
     exclusions: tuple[exclusion_filter.Exclusion, ...]
     plan_fixes: bool = False  # plan each finding's fix (see validator.fix.preview)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cross_resource: bool = False  # a policy reads other objects: shards are evaluated with the inventory
 
 
 @dataclass
@@ -45,16 +51,16 @@ class ShardResult:
                            self.resources + other.resources, self.excluded + other.excluded)
 
 
-def run_shard(job: Job, items: list[InputFile], inventory: Inventory | None = None) -> ShardResult:
-    """Read `items` (each on its own: see sources.can_defer), then `evaluate` them."""
-    resources, errors = read(job, items)
-    output = evaluate(job, resources, inventory)
-    output.errors = errors
-    return output
+@dataclass
+class Shard:
+    """The inputs of a shard, once read."""
+
+    resources: list[Resource]
+    errors: list[list[InputError]]  # per input file, in order
 
 
-def read(job: Job, items: list[InputFile]) -> tuple[list[Resource], list[list[InputError]]]:
-    """The resources of `items`, and the errors of each item."""
+def read(job: Job, items: list[InputFile]) -> Shard:
+    """Read `items`, each on its own (see sources.can_defer)."""
     resources: list[Resource] = []
     errors: list[list[InputError]] = []
     for item in items:
@@ -65,24 +71,31 @@ def read(job: Job, items: list[InputFile]) -> tuple[list[Resource], list[list[In
             else:
                 resources.append(parsed)
         errors.append(found)
-    return resources, errors
+    return Shard(resources, errors)
 
 
-def needs_inventory(job: Job) -> bool:
-    """Whether a policy of the scan reads other objects (see validator.inventory): then
-    every shard's entries are gathered into one inventory before anything is evaluated."""
-    return any(policy.relations for policy in job.engine.policies)
+def entries_of(resources: list[Resource]) -> list[Entry]:
+    """What the inventory keeps of these resources (every one read, excluded ones included:
+    they exist, even if the config file leaves them unevaluated)."""
+    return inventory.entries(resources)
 
 
-def evaluate(job: Job, resources: list[Resource], inventory: Inventory | None = None) -> ShardResult:
-    """Leave out the excluded resources, evaluate the rest and plan the fixes of their
-    findings. Cross-resource policies are evaluated only with the scan's `inventory`.
-    Raises PolicyError when a policy compiled on demand does not compile."""
+def run_shard(job: Job, items: list[InputFile], known: Inventory | None = None) -> ShardResult:
+    """Read `items`, then `evaluate` them (with `known`, the inventory of the scan)."""
+    shard = read(job, items)
+    return evaluate(job, shard.resources, known, shard.errors)
+
+
+def evaluate(job: Job, resources: list[Resource], known: Inventory | None = None,
+             errors: list[list[InputError]] | None = None) -> ShardResult:
+    """Leave out the excluded resources, evaluate the rest (cross-resource policies with the
+    inventory `known`) and plan the fixes of their findings. Raises PolicyError when a policy
+    compiled on demand does not compile."""
     kept, excluded = exclusion_filter.apply(resources, job.exclusions, job.context.root)
-    results = job.engine.run(kept, inventory)
+    results = job.engine.run(kept, known)
     if job.plan_fixes:
         plan_fixes(job, results)
-    return ShardResult(results, [], len(kept), excluded)
+    return ShardResult(results, errors or [], len(kept), excluded)
 
 
 def plan_fixes(job: Job, results: list[Result]) -> None:

@@ -18,6 +18,8 @@ from validator.sources.render.resources import RENDERED_FROM
 from tests.helpers import write
 from tests.sources.render.common import findings, key_at, scan
 
+pytestmark = pytest.mark.integration  # renders charts with Helm's engine (helm-python-sdk or the helm binary)
+
 CHARTS = ["podinfo", "descheduler", "local-path-provisioner", "mychart"]
 
 

@@ -15,6 +15,8 @@ from validator.sources.render.resources import RENDERED_FROM
 from tests.helpers import write
 from tests.sources.render.common import findings, key_at, scan
 
+pytestmark = pytest.mark.integration  # renders overlays with kustomize or kubectl
+
 OVERLAYS = [
     "kustomize-examples/helloWorld",
     "kustomize-examples/ldap/overlays/production",

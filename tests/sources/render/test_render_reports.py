@@ -4,6 +4,8 @@ turn a renderer's output and messages into positions and one-line errors."""
 import json
 import textwrap
 
+import pytest
+
 from validator.sources.render.process import summary
 from validator.sources.render.template_lines import TemplateText
 
@@ -20,6 +22,7 @@ def sarif_locations(tmp_path, root, *arguments):
              r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in run["results"]}
 
 
+@pytest.mark.integration  # renders a chart with Helm
 def test_sarif_points_chart_findings_at_template_lines(render_data, tmp_path):
     root = render_data / "helm"
     places = sarif_locations(tmp_path, root, str(root / "mychart"))
@@ -31,6 +34,7 @@ def test_sarif_points_chart_findings_at_template_lines(render_data, tmp_path):
         "mychart/charts/subchart/templates/deployment.yaml"}
 
 
+@pytest.mark.integration  # renders an overlay with kustomize or kubectl
 def test_sarif_points_overlay_findings_at_bases_and_patches(render_data, tmp_path):
     root = render_data / "kustomize" / "kustomize-examples" / "springboot"
     places = sarif_locations(tmp_path, root, str(root / "overlays" / "production"))
@@ -39,6 +43,7 @@ def test_sarif_points_overlay_findings_at_bases_and_patches(render_data, tmp_pat
     assert ("TDV-K8S-029", "base/service.yaml", 7) in places
 
 
+@pytest.mark.integration  # renders a chart with Helm
 def test_the_console_shows_template_and_line(render_data):
     root = render_data / "helm"
     result = tdv("scan", "--no-config", "--no-color", "--root", str(root), str(root / "mychart"),
