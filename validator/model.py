@@ -186,6 +186,7 @@ class Resource:
         self.locator = StartOnly(self.locator(()) if self.locator else Position(1, 1))
         self.document = {key: self.document[key] for key in ("apiVersion", "kind", "metadata")
                          if key in self.document}
+        self.tf_links = None  # read by the inventory's entries, made before evaluation
 
 
 @dataclass(frozen=True)

@@ -61,33 +61,40 @@ def fixture_plan(plan: dict[str, Any] | list[dict[str, Any]]) -> dict[str, Any]:
     `bucket: [aws_s3_bucket.b.id]`; `count`/`for_each` for those meta-arguments) become the
     plan's `configuration`, in the module its address names; a case where no resource has
     `references` (not even `{}`) has no configuration."""
-    changes, modules = [], {}
-    for item in plan if isinstance(plan, list) else [plan]:
+    items = plan if isinstance(plan, list) else [plan]
+    changes: list[dict[str, Any]] = []
+    modules: dict[tuple[str, ...], dict[tuple[str, str], dict[str, Any]]] = {}
+    for item in items:
         address = item.get("address") or f"{item['type']}.fixture"
         change = {"actions": item.get("actions", ["create"]), "before": None, "after": item["after"],
                   "after_unknown": item.get("after_unknown", {}), "after_sensitive": item.get("after_sensitive", {})}
         name = address.rsplit(".", 1)[-1].split("[", 1)[0]
         changes.append({"address": address, "mode": "managed", "type": item["type"], "name": name, "change": change})
         module = modules.setdefault(tuple(terraform_plan.module_names(address)), {})
-        entry = module.setdefault((item["type"], name), {
-            "address": f"{item['type']}.{name}", "mode": "managed", "type": item["type"], "name": name, "expressions": {}})
+        entry = module.setdefault((item["type"], name), {"address": f"{item['type']}.{name}", "mode": "managed",
+                                                         "type": item["type"], "name": name, "expressions": {}})
         for attribute, texts in (item.get("references") or {}).items():
             key = {"count": "count_expression", "for_each": "for_each_expression"}.get(attribute)
             if key:
                 entry[key] = {"references": list(texts)}
             else:
                 entry["expressions"][attribute] = {"references": list(texts)}
-    document = {"format_version": "1.2", "terraform_version": "1.9.0", "resource_changes": changes}
-    if any("references" in item for item in (plan if isinstance(plan, list) else [plan])):
-        root: dict[str, Any] = {"resources": []}
-        for path in sorted(modules, key=len):
-            config = root
-            for step in path:
-                call = config.setdefault("module_calls", {}).setdefault(step, {"source": f"./{step}", "module": {"resources": []}})
-                config = call["module"]
-            config["resources"].extend(modules[path].values())
-        document["configuration"] = {"root_module": root}
+    document: dict[str, Any] = {"format_version": "1.2", "terraform_version": "1.9.0", "resource_changes": changes}
+    if any("references" in item for item in items):
+        document["configuration"] = {"root_module": _configuration(modules)}
     return document
+
+
+def _configuration(modules: dict[tuple[str, ...], dict[tuple[str, str], dict[str, Any]]]) -> dict[str, Any]:
+    """The root module of a plan's `configuration`, with a module call per module path."""
+    root: dict[str, Any] = {"resources": []}
+    for path in sorted(modules, key=len):
+        config = root
+        for step in path:
+            calls = config.setdefault("module_calls", {})
+            config = calls.setdefault(step, {"source": f"./{step}", "module": {"resources": []}})["module"]
+        config["resources"].extend(modules[path].values())
+    return root
 
 
 def run_case(policy: Policy, case: PolicyTest) -> CaseOutcome:

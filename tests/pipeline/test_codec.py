@@ -18,6 +18,7 @@ from validator.model import (BaselineState, InputProblem, Location, Position, Re
                              SkipRule, StartOnly, Status, Suppression, SuppressionKind, Violation)
 from validator.pipeline import codec
 from validator.pipeline.work import ShardResult
+from validator.sources.terraform_refs import Link, ResourceLinks
 
 # Model classes that never leave the process that makes them, and why.
 NOT_SENT = {
@@ -42,7 +43,10 @@ def every_field_set() -> tuple[ShardResult, list[Entry]]:
     resource = Resource("Pod", "v1", "web", "shop", {"kind": "Pod"}, "a.yaml", doc_index=2,
                         locator=StartOnly(Position(5, 6)), metadata={"helm-source": "t.yaml"}, identity="id",
                         unknown_paths=frozenset({("spec",)}), suppressions=(rule,),
-                        stable_paths={("spec",): "spec"}, tf_links={"aws_s3_bucket.b": ("refers",)})
+                        stable_paths={("spec",): "spec"}, tf_links=ResourceLinks(
+                            (Link(("bucket",), "aws_s3_bucket.b", certain=False, via="id"),), frozenset({("policy",)}),
+                            exported=True, complete=False, written=frozenset({"bucket"}),
+                            files=frozenset({("a.tf", "aws_s3_bucket")})))
     violation = Violation("bad", ("spec", 0), location, BaselineState.UNCHANGED, validation=1,
                           related=(RelatedLocation(Location("r.yaml", 9, 2), "ClusterRole/admin"),))
     fix = FindingFix("Set x", (("a.yaml", (Replacement(1, 2, 3, 4, "x"),)),))

@@ -68,15 +68,16 @@ def terraform_entry(resource: Resource) -> Entry | None:
         return None
     facts: dict[str, Any] = {"_tf": entry_of(resource)}
     document = resource.document if isinstance(resource.document, dict) else {}
-    for name in FACTS.get(resource.kind, ()):
+    names = FACTS.get(resource.kind, ())
+    unknown = {path[0] for path in resource.unknown_paths if path} if names and resource.unknown_paths else set()
+    for name in names:
         value = document.get(name)
-        if isinstance(value, (str, bool, int, float)) or (
-                isinstance(value, list) and all(isinstance(v, (str, int, float, bool)) for v in value)):
-            if not any(path[:1] == (name,) for path in resource.unknown_paths):
-                facts[name] = value
-    if resource.kind in _POLICY_DOCUMENTS:
+        if name not in unknown and (isinstance(value, (str, bool, int, float)) or (
+                isinstance(value, list) and all(isinstance(v, (str, int, float, bool)) for v in value))):
+            facts[name] = value
+    if resource.kind in _POLICY_DOCUMENTS and "policy" not in unknown:
         verdict = allows_everything(document.get("policy"))
-        if verdict is not None and not any(path[:1] == ("policy",) for path in resource.unknown_paths):
+        if verdict is not None:
             facts["allowsEverything"] = verdict
     return Entry(entry_id(resource), resource.kind, resource.ref, None, resource.locate(()), facts, ref=resource.ref)
 

@@ -1,4 +1,4 @@
-"""Sources: turn command-line paths into Resources (and InputErrors for what cannot be read).
+"""Sources: turn command-line paths into Resources (and InputProblems for what cannot be read).
 
 Each input kind exposes `SUFFIXES`, `accepts(suffix, text)` and `parse(sources, context)`.
 The first kind that accepts a file parses it. A kind with `GROUPED = True` gets the files

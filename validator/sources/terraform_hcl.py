@@ -274,11 +274,13 @@ class Module:
         if self._links is None:
             complete = not any(source.errors for source in self.files)
             try:
-                found = terraform_hcl_refs.hcl_links(self, _pointers())
+                found = terraform_hcl_refs.hcl_links(self, _pointers()[0])
                 exported = terraform_hcl_refs.hcl_exports(self)
             except RecursionError:  # expressions too deep to follow: relations are not known
                 found, exported, complete = {}, set(), False
-            self._links = {address: replace(links, exported=address in exported, complete=complete)
+            # the files whose blocks relations read: a scan missing one of them misses relations
+            files = frozenset((b.display, b.type) for b in self.resources if b.type in _pointers()[1])
+            self._links = {address: replace(links, exported=address in exported, complete=complete, files=files)
                            for address, links in found.items()}
         return self._links.get(block.address) or terraform_refs.ResourceLinks(complete=False)
 
@@ -321,17 +323,18 @@ class Module:
         return value
 
 
-def _pointers() -> dict[str, frozenset[str]]:
-    """The attributes whose references relations read (validator.sources.terraform_relations)."""
-    from validator.sources.terraform_relations import pointer_attributes
+def _pointers() -> tuple[dict[str, frozenset[str]], frozenset[str]]:
+    """The attributes whose references relations read, and the resource types relations read
+    (validator.sources.terraform_relations)."""
+    from validator.sources.terraform_relations import entry_attributes, pointer_attributes
 
     global _POINTERS
     if _POINTERS is None:
-        _POINTERS = pointer_attributes()
+        _POINTERS = pointer_attributes(), frozenset(entry_attributes())
     return _POINTERS
 
 
-_POINTERS: dict[str, frozenset[str]] | None = None
+_POINTERS: tuple[dict[str, frozenset[str]], frozenset[str]] | None = None
 
 
 def _end_line(block: Tree, start: int) -> int:

@@ -21,8 +21,20 @@ from lark import Tree
 
 from validator.sources.terraform_expr import children, name_of
 from validator.sources.terraform_refs import (  # noqa: F401
-    DYNAMIC, MAX_HOPS, OPAQUE, SPLAT, AttributePath, Found, Index, Link, References, ResourceLinks, Target, _META,
-    _links, _via,
+    _META,
+    DYNAMIC,
+    MAX_HOPS,
+    OPAQUE,
+    SPLAT,
+    AttributePath,
+    Found,
+    Index,
+    Link,
+    References,
+    ResourceLinks,
+    Target,
+    _links,
+    _via,
 )
 
 _INTERPOLATION = re.compile(r"(?<!\$)\$\{|(?<!%)%\{")
@@ -83,75 +95,78 @@ class _HclWalker:
             if item.data == "block" and name_of(children(item)[0]) == "content":
                 self._body(children(item)[-1], prefix + (kind,), references, meta, scope=scope | {iterator})
 
-    def _traversals(self, node: Tree, scope: frozenset[str]) -> Iterator[list[Any]]:
+    def _traversals(self, node: Any, scope: frozenset[str]) -> Iterator[list[Any]]:
         """Every traversal in an expression (`aws_s3_bucket.b[0].id` as its steps), skipping
         names bound by `for` expressions and dynamic blocks."""
         if not isinstance(node, Tree):
             return
         steps = _chain(node)
         if steps is not None:
-            if steps and steps[0] not in scope:
-                yield [s if not isinstance(s, Tree) else DYNAMIC for s in steps]
-            for step in steps:  # index expressions inside the chain
-                if isinstance(step, Tree):
-                    yield from self._traversals(step, scope)
-            return
-        if node.data in ("heredoc_template", "heredoc_template_trim"):
+            yield from self._chain_traversals(steps, scope)
+        elif node.data in ("heredoc_template", "heredoc_template_trim"):
             if _INTERPOLATION.search(str(node.children[0])):
                 yield [OPAQUE]  # python-hcl2 keeps a heredoc as text: its references are not parsed
-            return
-        if node.data in ("for_tuple_expr", "for_object_expr"):
-            intro = next((c for c in children(node) if c.data == "for_intro"), None)
-            bound = scope
-            if intro is not None:
-                parts = children(intro)
-                bound = scope | {name_of(p) for p in parts if p.data == "identifier"} - {None}
-                for part in parts:
-                    if part.data != "identifier":
-                        yield from self._traversals(part, scope)
-            for part in children(node):
-                if part is not intro:
-                    yield from self._traversals(part, bound)
-            return
-        for child in node.children:
-            if isinstance(child, Tree):
-                yield from self._traversals(child, scope)
+        elif node.data in ("for_tuple_expr", "for_object_expr"):
+            yield from self._for_traversals(node, scope)
+        else:
+            for child in node.children:
+                if isinstance(child, Tree):
+                    yield from self._traversals(child, scope)
+
+    def _chain_traversals(self, steps: list[Any], scope: frozenset[str]) -> Iterator[list[Any]]:
+        if steps and steps[0] not in scope:
+            yield [s if not isinstance(s, Tree) else DYNAMIC for s in steps]
+        for step in steps:  # index expressions inside the chain
+            if isinstance(step, Tree):
+                yield from self._traversals(step, scope)
+
+    def _for_traversals(self, node: Tree, scope: frozenset[str]) -> Iterator[list[Any]]:
+        """A `for` expression: its collection in the outer scope, the rest with its names bound."""
+        intro = next((c for c in children(node) if c.data == "for_intro"), None)
+        bound = scope
+        if intro is not None:
+            parts = children(intro)
+            bound = scope | {name for name in (name_of(p) for p in parts if p.data == "identifier") if name}
+            for part in parts:
+                if part.data != "identifier":
+                    yield from self._traversals(part, scope)
+        for part in children(node):
+            if part is not intro:
+                yield from self._traversals(part, bound)
 
     def _resolve(self, steps: list[Any], meta: dict[str, Tree], hops: int) -> Found:
-        found = Found()
-        if steps[:1] == [OPAQUE]:
-            found.opaque = True
-            return found
-        if hops > MAX_HOPS or len(steps) < 2 or not isinstance(steps[1], str):
-            found.opaque = hops > MAX_HOPS
-            return found
+        if steps[:1] == [OPAQUE] or hops > MAX_HOPS:
+            return Found(opaque=True)
+        if len(steps) < 2 or not isinstance(steps[1], str) or steps[0] in ("data", "path", "terraform", "self"):
+            return Found()  # not a reference to a resource, or one outside the configuration
         root = steps[0]
-        if root in ("data", "path", "terraform", "self"):
-            return found
         if root in ("each", "count"):
-            for name in ("for_each", "count"):
-                if name in meta:
-                    for traversal in self._traversals(meta[name], frozenset()):
-                        inner = self._resolve(traversal, {}, hops + 1)
-                        found.opaque = found.opaque or inner.opaque
-                        found.targets |= {replace(t, paired=t.key is None) for t in inner.targets}
-            return found
+            return self._meta(meta, hops)
         if root == "local":
-            expression = self.module._locals.get(steps[1])
-            if expression is None:
-                found.opaque = True
-                return found
-            for traversal in self._traversals(expression, frozenset()):
-                found.merge(self._resolve(traversal, meta, hops + 1))
-            return found
-        if root in ("var", "module"):
-            found.opaque = True  # given by the caller, or computed in another module
-            return found
-        if (root, steps[1]) not in self.blocks:
-            found.opaque = True
-            return found
+            return self._local(steps[1], meta, hops)
+        if root in ("var", "module") or (root, steps[1]) not in self.blocks:
+            return Found(opaque=True)  # given by the caller, computed in another module, or absent
         key = steps[2].value if len(steps) > 2 and isinstance(steps[2], Index) else None
-        found.targets.add(Target(f"{root}.{steps[1]}", key, paired=len(steps) > 2 and steps[2] is DYNAMIC, via=_via(steps)))
+        return Found({Target(f"{root}.{steps[1]}", key, paired=len(steps) > 2 and steps[2] is DYNAMIC,
+                             via=_via(steps))})
+
+    def _meta(self, meta: dict[str, Tree], hops: int) -> Found:
+        """`each.*` and `count.index`: what the block's `for_each` or `count` refers to, paired by key."""
+        found = Found()
+        for name in ("for_each", "count"):
+            for traversal in self._traversals(meta[name], frozenset()) if name in meta else ():
+                inner = self._resolve(traversal, {}, hops + 1)
+                found.opaque = found.opaque or inner.opaque
+                found.targets |= {replace(t, paired=t.key is None) for t in inner.targets}
+        return found
+
+    def _local(self, name: str, meta: dict[str, Tree], hops: int) -> Found:
+        expression = self.module._locals.get(name)
+        if expression is None:
+            return Found(opaque=True)
+        found = Found()
+        for traversal in self._traversals(expression, frozenset()):
+            found.merge(self._resolve(traversal, meta, hops + 1))
         return found
 
 
@@ -185,10 +200,10 @@ def _chain(node: Tree) -> list[Any] | None:
         if steps is None:
             return None
         if index.data == "short_index":
-            return steps + [Index(int(index.children[-1]))]
-        inner = children(index)[0] if children(index) else None
-        literal = _literal(inner) if inner is not None else None
-        return steps + [Index(literal) if literal is not None else (inner if inner is not None else DYNAMIC)]
+            return steps + [Index(int(str(index.children[-1])))]
+        expression = children(index)[0] if children(index) else None
+        literal = _literal(expression) if expression is not None else None
+        return steps + [Index(literal) if literal is not None else (expression if expression is not None else DYNAMIC)]
     if node.data in ("attr_splat_expr_term", "full_splat_expr_term"):
         steps = _chain(children(node)[0])
         return None if steps is None else steps + [SPLAT]
@@ -199,7 +214,7 @@ def _literal(node: Tree) -> int | str | None:
     while node.data == "expr_term" and len(children(node)) == 1:
         node = children(node)[0]
     if node.data == "int_lit":
-        return int(node.children[0])
+        return int(str(node.children[0]))
     if node.data == "string":
         return name_of(node)
     return None

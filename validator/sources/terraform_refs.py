@@ -43,7 +43,6 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator
 
-
 AttributePath = tuple[str, ...]
 Key = int | str | None  # an instance key; None when not written literally
 
@@ -123,6 +122,9 @@ class ResourceLinks:
     # plan: the top-level attributes and blocks its configuration writes (None: not known). An
     # attribute a plan does not know that the configuration does not write is the provider's.
     written: frozenset[str] | None = None
+    # `.tf`: (file, type) of the resources of its module that relations read; a scan that does
+    # not read one of those files (part of the module scanned) does not see all its relations
+    files: frozenset[tuple[str, str]] = frozenset()
 
     def targets(self, attribute: AttributePath | None = None, certain: bool = False) -> list[str]:
         return sorted({link.target for link in self.links
@@ -248,64 +250,64 @@ class _PlanConfig:
     def resolve(self, reference: Any, path: tuple[str, ...], owner: dict[str, Any] | None, hops: int = 0) -> Found:
         """What a reference string written in module `path` points at; `owner` is the resource
         the expression belongs to (for `each` and `count`)."""
-        found = Found()
         if not isinstance(reference, str) or hops > MAX_HOPS:
-            found.opaque = True
-            return found
+            return Found(opaque=True)
         steps = parse_traversal(reference)
         if len(steps) < 2 or not isinstance(steps[0], str):
-            found.opaque = steps[:1] not in (["path"], ["terraform"], ["self"])
-            return found
+            return Found(opaque=steps[:1] not in (["path"], ["terraform"], ["self"]))
         root = steps[0]
         if root in ("data", "path", "terraform", "self"):
-            return found  # outside the configuration, or the resource itself
-        if root in ("each", "count"):
-            for expression in ("for_each_expression", "count_expression"):
-                value = owner.get(expression) if owner else None
-                for inner in self._expression_refs(value, path, None, hops + 1, opaque_if_none=False):
-                    found.opaque = found.opaque or inner.opaque
-                    found.targets |= {replace(t, paired=t.key is None) for t in inner.targets}
-            return found
-        if root == "var":
-            if not path:
-                found.opaque = True  # set by the user: the plan's value is what counts
-                return found
-            call = self.calls.get(path, {})
-            expressions = call.get("expressions") if isinstance(call, dict) else None
-            argument = expressions.get(steps[1]) if isinstance(expressions, dict) else None
-            if argument is None:
-                return found  # the variable's default: a constant
-            for inner in self._expression_refs(argument, path[:-1], call, hops + 1):
-                found.merge(inner)
-            return found
+            return Found()  # outside the configuration, or the resource itself
         if root == "local":
-            found.opaque = True  # a plan does not record locals
-            return found
-        if root == "module":
-            child = path + (steps[1],)
-            rest = [s for s in steps[2:] if isinstance(s, str) and s != SPLAT]  # past the module's key
-            module = self.modules.get(child)
-            outputs = module.get("outputs") if isinstance(module, dict) else None
-            output = outputs.get(rest[0]) if isinstance(outputs, dict) and rest else None
-            if not isinstance(output, dict):
-                found.opaque = True
-                return found
-            for inner in self._expression_refs(output.get("expression"), child, None, hops + 1):
-                found.merge(inner)
-            return found
-        if not isinstance(steps[1], str):
-            found.opaque = True
-            return found
-        if self.resource(path, root, steps[1]) is None:
-            found.opaque = True  # not in this plan's configuration
-            return found
+            return Found(opaque=True)  # a plan does not record locals
+        handler = {"each": self._meta, "count": self._meta, "var": self._variable, "module": self._output}.get(root)
+        if handler is not None:
+            return handler(steps, path, owner, hops)
+        if not isinstance(steps[1], str) or self.resource(path, root, steps[1]) is None:
+            return Found(opaque=True)  # not in this plan's configuration
         key = steps[2].value if len(steps) > 2 and isinstance(steps[2], Index) else None
-        found.targets.add(Target(_prefix(path) + f"{root}.{steps[1]}", key, paired=len(steps) > 2 and steps[2] is DYNAMIC,
-                                 via=_via(steps)))
+        target = Target(_prefix(path) + f"{root}.{steps[1]}", key, paired=len(steps) > 2 and steps[2] is DYNAMIC,
+                        via=_via(steps))
+        return Found({target})
+
+    def _meta(self, steps: list[Any], path: tuple[str, ...], owner: dict[str, Any] | None, hops: int) -> Found:
+        """`each.*` and `count.index`: what the owner's `for_each` or `count` refers to, paired by key."""
+        found = Found()
+        for expression in ("for_each_expression", "count_expression"):
+            value = owner.get(expression) if owner else None
+            for inner in self._expression_refs(value, path, None, hops + 1):
+                found.opaque = found.opaque or inner.opaque
+                found.targets |= {replace(t, paired=t.key is None) for t in inner.targets}
+        return found
+
+    def _variable(self, steps: list[Any], path: tuple[str, ...], owner: dict[str, Any] | None, hops: int) -> Found:
+        """`var.x`: the argument of the module call, in the parent module; a root variable is the user's."""
+        if not path:
+            return Found(opaque=True)  # set by the user: the plan's value is what counts
+        call = self.calls.get(path, {})
+        expressions = call.get("expressions") if isinstance(call, dict) else None
+        argument = expressions.get(steps[1]) if isinstance(expressions, dict) else None
+        found = Found()  # no argument: the variable's default, a constant
+        for inner in self._expression_refs(argument, path[:-1], call, hops + 1):
+            found.merge(inner)
+        return found
+
+    def _output(self, steps: list[Any], path: tuple[str, ...], owner: dict[str, Any] | None, hops: int) -> Found:
+        """`module.m.out`: the output's expression, in module `m`."""
+        child = path + (steps[1],)
+        rest = [s for s in steps[2:] if isinstance(s, str) and s != SPLAT]  # past the module's key
+        module = self.modules.get(child)
+        outputs = module.get("outputs") if isinstance(module, dict) else None
+        output = outputs.get(rest[0]) if isinstance(outputs, dict) and rest else None
+        if not isinstance(output, dict):
+            return Found(opaque=True)
+        found = Found()
+        for inner in self._expression_refs(output.get("expression"), child, None, hops + 1):
+            found.merge(inner)
         return found
 
     def _expression_refs(self, expression: Any, path: tuple[str, ...], owner: dict[str, Any] | None,
-                         hops: int, opaque_if_none: bool = True) -> Iterator[Found]:
+                         hops: int) -> Iterator[Found]:
         if not isinstance(expression, dict):
             return
         references = expression.get("references")
@@ -380,41 +382,53 @@ def plan_references(data: dict[str, Any]) -> dict[str, References]:
 def link_instances(addresses: Iterable[str], references: dict[str, References]) -> dict[str, ResourceLinks]:
     """The links of each resource instance (plan addresses), from the references of its
     configuration address."""
-    addresses = list(addresses)
-    by_config: dict[str, list[str]] = {}
-    by_key: dict[tuple[str, Key], list[str]] = {}
-    for address in addresses:
-        by_config.setdefault(config_address(address), []).append(address)
-        by_key.setdefault((config_address(address), instance_key(address)), []).append(address)
+    if not references:  # a plan without configuration
+        return {}
+    instances = _Instances(list(addresses))
     result: dict[str, ResourceLinks] = {}
-    steps: dict[str, list[tuple[str, str]]] = {}
-
-    def steps_of(address: str) -> list[tuple[str, str]]:
-        if address not in steps:
-            steps[address] = module_steps(address)
-        return steps[address]
-
-    for address in addresses:
+    for address in instances.addresses:
         found = references.get(config_address(address))
         if found is None:
             continue
-        own_modules, own_key = steps_of(address), instance_key(address)
         links: set[Link] = set()
         for attribute, targets in found.targets.items():
             for target in targets:
-                if target.key is not None:
-                    candidates = by_key.get((target.address, target.key), [])
-                elif target.paired and own_key is not None:
-                    candidates = by_key.get((target.address, own_key)) or by_config.get(target.address, [])
-                else:
-                    candidates = by_config.get(target.address, [])
-                if own_modules or len(candidates) > 1:
-                    candidates = [c for c in candidates if _same_modules(own_modules, steps_of(c))]
-                candidates = [c for c in candidates if c != address]
-                for candidate in candidates:
-                    links.add(Link(attribute, candidate, certain=len(candidates) == 1, via=target.via))
+                candidates = instances.candidates(address, target)
+                links.update(Link(attribute, candidate, certain=len(candidates) == 1, via=target.via)
+                             for candidate in candidates)
         result[address] = replace(_links(links, found.opaque), written=frozenset(found.written))
     return result
+
+
+class _Instances:
+    """The resource instances of a plan, by configuration address and by instance key."""
+
+    def __init__(self, addresses: list[str]):
+        self.addresses = addresses
+        self.by_config: dict[str, list[str]] = {}
+        self.by_key: dict[tuple[str, Key], list[str]] = {}
+        self._steps: dict[str, list[tuple[str, str]]] = {}
+        for address in addresses:
+            self.by_config.setdefault(config_address(address), []).append(address)
+            self.by_key.setdefault((config_address(address), instance_key(address)), []).append(address)
+
+    def steps(self, address: str) -> list[tuple[str, str]]:
+        if address not in self._steps:
+            self._steps[address] = module_steps(address)
+        return self._steps[address]
+
+    def candidates(self, address: str, target: Target) -> list[str]:
+        """The instances a reference of instance `address` may point at."""
+        own_modules, own_key = self.steps(address), instance_key(address)
+        if target.key is not None:
+            found = self.by_key.get((target.address, target.key), [])
+        elif target.paired and own_key is not None:
+            found = self.by_key.get((target.address, own_key)) or self.by_config.get(target.address, [])
+        else:
+            found = self.by_config.get(target.address, [])
+        if own_modules or len(found) > 1:
+            found = [c for c in found if _same_modules(own_modules, self.steps(c))]
+        return [c for c in found if c != address]
 
 
 def _same_modules(own: list[tuple[str, str]], other: list[tuple[str, str]]) -> bool:
@@ -432,4 +446,5 @@ def _links(links: set[Link], opaque: set[AttributePath]) -> ResourceLinks:
     part of its expression could not be followed (`local.create ? aws_s3_bucket.b[0].id : null`,
     where the local is a condition): only an attribute with no link at all stays opaque."""
     linked = {link.attribute for link in links}
-    return ResourceLinks(tuple(sorted(links, key=lambda l: (l.attribute, l.target))), frozenset(opaque - linked))
+    ordered = tuple(sorted(links, key=lambda link: (link.attribute, link.target)))
+    return ResourceLinks(ordered, frozenset(opaque - linked))

@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from validator.sources.terraform_refs import Link, ResourceLinks
+from validator.sources.terraform_refs import ResourceLinks
 from validator.sources.terraform_values import UNKNOWN_ITEM
 
 
@@ -51,7 +51,8 @@ class Relation:
 
 _BUCKET = ("aws_s3_bucket",)
 _BUCKET_KEYS = ("bucket", "id")
-_RULES = (("aws_security_group_rule", "security_group_id"), ("aws_vpc_security_group_ingress_rule", "security_group_id"),
+_RULES = (("aws_security_group_rule", "security_group_id"),
+          ("aws_vpc_security_group_ingress_rule", "security_group_id"),
           ("aws_vpc_security_group_egress_rule", "security_group_id"))
 
 RELATIONS: tuple[Relation, ...] = (
@@ -108,6 +109,8 @@ class Entry:
     exported: bool = False  # `.tf`: leaves its module through an output or a module argument
     complete: bool = True  # `.tf`: every file of its module could be read
     written: frozenset[str] | None = None  # plan: the attributes its configuration writes (None: not known)
+    path: str = ""  # the file it is read from
+    files: frozenset[tuple[str, str]] = frozenset()  # `.tf`: (file, type) of its module's resources relations read
 
 
 @dataclass
@@ -156,103 +159,151 @@ def pointer_attributes() -> dict[str, frozenset[str]]:
 
 
 def make_entry(address: str, type_: str, scope: str, document: dict[str, Any], unknown_paths: Iterable[tuple],
-               links: ResourceLinks | None = None, exported: bool = False, complete: bool = True) -> Entry:
+               links: ResourceLinks | None = None, exported: bool = False, complete: bool = True,
+               path: str = "") -> Entry:
     """The Entry of a resource, from its document (unknown values removed) and unknown paths."""
     wanted = _WANTED.get(type_, set())
     unknown = {path[0] for path in unknown_paths if path and path[0] in wanted
                and (len(path) == 1 or path[1:] == (UNKNOWN_ITEM,))}
     values = {name: document[name] for name in wanted if name in document}
     links = links or ResourceLinks()
-    return Entry(address, type_, scope, values, frozenset(unknown), links, exported, complete, links.written)
+    return Entry(address, type_, scope, values, frozenset(unknown), links, exported, complete, links.written,
+                 path, links.files)
 
 
 def relate(entries: list[Entry]) -> dict[tuple[str, str], dict[str, Related]]:
     """Per target (scope, address), per relation name: what is related. Targets with no
     relation at all are absent; `related_to` fills in the defaults."""
-    by_address = {(e.scope, e.address): e for e in entries}
-    by_type: dict[str, list[Entry]] = {}
-    for entry in entries:
-        by_type.setdefault(entry.type, []).append(entry)
-    result: dict[tuple[str, str], dict[str, Related]] = {}
-
-    def slot(target: Entry, name: str) -> Related:
-        return result.setdefault((target.scope, target.address), {}).setdefault(name, Related())
-
+    relating = _Relating(entries)
     for relation in RELATIONS:
-        targets = [t for type_ in relation.target_types for t in by_type.get(type_, ())]
-        if not targets:
-            continue
-        by_key: dict[str, list[Entry]] = {}
-        unnamed: dict[str, list[Entry]] = {}  # scope -> targets whose keys are all unknown
-        scoped: dict[str, list[Entry]] = {}
-        for target in targets:
-            scoped.setdefault(target.scope, []).append(target)
-            known = [target.values[k] for k in relation.keys if isinstance(target.values.get(k), str)]
-            for value in set(known):
-                by_key.setdefault(value, []).append(target)
-            if not known:
-                unnamed.setdefault(target.scope, []).append(target)
-        for type_, attribute in relation.sources:
-            for source in by_type.get(type_, ()):
-                if relation.scope_wide:  # the whole configuration: certain in its scope, possible elsewhere
-                    for target in targets:
-                        related = slot(target, relation.name)
-                        if target.scope == source.scope:
-                            related.certain.append(source.address)
-                        else:
-                            related.possible.append((source.scope, source.address))
-                    continue
-                _resolve(relation, source, attribute, scoped, by_address, by_key, unnamed, slot)
-        for target in targets:
-            if not relation.scope_wide and (target.exported or not target.complete):
-                slot(target, relation.name).outside = True
-            inline = relation.inline
-            if inline and inline in target.unknown and (target.written is None or inline in target.written):
-                slot(target, relation.name).inline = inline
-    for relations in result.values():
+        relating.relation(relation)
+    for relations in relating.result.values():
         for related in relations.values():
             related.certain = list(dict.fromkeys(related.certain))
             certain = set(related.certain)
             related.possible = [p for p in dict.fromkeys(related.possible) if p[1] not in certain]
-    return result
+    return relating.result
 
 
-def _resolve(relation: Relation, source: Entry, attribute: str, scoped: dict[str, list[Entry]],
-             by_address: dict[tuple[str, str], Entry], by_key: dict[str, list[Entry]],
-             unnamed: dict[str, list[Entry]], slot: Any) -> None:
-    types = set(relation.target_types)
-    linked = False  # a reference says where the attribute points (maybe at another kind of resource)
-    for link in source.links.links:
-        if link.attribute != (attribute,):
-            continue
-        linked = True
-        target = by_address.get((source.scope, link.target))
-        if target is None or target.type not in types:
-            continue
-        if relation.via is not None and link.via not in relation.via:
-            continue
-        related = slot(target, relation.name)
-        if link.certain:
+def _unseen(entries: list[Entry]) -> dict[str, set[str]]:
+    """Per `.tf` scope, the types of the resources relations read that sit in files of its module
+    that were not scanned."""
+    needed: dict[str, set[tuple[str, str]]] = {}
+    scanned: dict[str, set[str]] = {}
+    for entry in entries:
+        needed.setdefault(entry.scope, set()).update(entry.files)
+        scanned.setdefault(entry.scope, set()).add(entry.path)
+    return {scope: {type_ for path, type_ in files if path not in scanned[scope]} for scope, files in needed.items()}
+
+
+def _strings(value: Any) -> list[str]:
+    """A referring attribute's known names: one string, or the strings of a list."""
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+class _Relating:
+    """One pass over the entries of a scan, relation by relation."""
+
+    def __init__(self, entries: list[Entry]):
+        self.by_address = {(e.scope, e.address): e for e in entries}
+        self.unseen = _unseen(entries)
+        self.by_type: dict[str, list[Entry]] = {}
+        for entry in entries:
+            self.by_type.setdefault(entry.type, []).append(entry)
+        self.result: dict[tuple[str, str], dict[str, Related]] = {}
+
+    def slot(self, target: Entry, name: str) -> Related:
+        return self.result.setdefault((target.scope, target.address), {}).setdefault(name, Related())
+
+    def relation(self, relation: Relation) -> None:
+        targets = [t for type_ in relation.target_types for t in self.by_type.get(type_, ())]
+        if not targets:
+            return
+        unnamed = self._index_names(relation, targets)
+        # per scope, the first source whose pointer is not known (it may point at any target of
+        # the scope), and the first whose known name matches no target (it may be one whose
+        # name is not known): one uncertain item each, so that the pass stays linear
+        self.anywhere: dict[str, Entry] = {}
+        self.unmatched: dict[str, Entry] = {}
+        for type_, attribute in relation.sources:
+            for source in self.by_type.get(type_, ()):
+                if relation.scope_wide:
+                    self._whole_configuration(relation, source, targets)
+                else:
+                    self._by_reference(relation, source, attribute)
+        for target in targets:
+            anywhere = self.anywhere.get(target.scope)
+            if anywhere is not None:
+                self._add(target, relation.name, anywhere, False)
+            unmatched = self.unmatched.get(target.scope)
+            if unmatched is not None and (target.scope, target.address) in unnamed:
+                self._add(target, relation.name, unmatched, False)
+        self._unknowns(relation, targets)
+
+    def _index_names(self, relation: Relation, targets: list[Entry]) -> set[tuple[str, str]]:
+        """Index the targets by their known names (`by_key`); the targets without one."""
+        self.by_key: dict[str, list[Entry]] = {}
+        unnamed: set[tuple[str, str]] = set()
+        for target in targets:
+            known = [target.values[k] for k in relation.keys if isinstance(target.values.get(k), str)]
+            for value in set(known):
+                self.by_key.setdefault(value, []).append(target)
+            if not known:
+                unnamed.add((target.scope, target.address))
+        return unnamed
+
+    def _unknowns(self, relation: Relation, targets: list[Entry]) -> None:
+        """What may be related without the scan showing it: a file of the module not scanned, a
+        target leaving its module, an inline setting written but not known."""
+        kinds = {type_ for type_, _ in relation.sources}
+        for target in targets:
+            if (kinds & self.unseen.get(target.scope, set())
+                    or (not relation.scope_wide and (target.exported or not target.complete))):
+                self.slot(target, relation.name).outside = True
+            inline = relation.inline
+            if inline and inline in target.unknown and (target.written is None or inline in target.written):
+                self.slot(target, relation.name).inline = inline
+
+    def _add(self, target: Entry, name: str, source: Entry, certain: bool) -> None:
+        related = self.slot(target, name)
+        if certain:
             related.certain.append(source.address)
         else:
             related.possible.append((source.scope, source.address))
-    value = source.values.get(attribute)
-    values = [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-    for item in values:
-        matches = by_key.get(item, ())
-        for target in matches:
-            related = slot(target, relation.name)
-            if target.scope == source.scope:
-                related.certain.append(source.address)
-            else:
-                related.possible.append((source.scope, source.address))
-        if not matches and not linked:
-            for target in unnamed.get(source.scope, ()):  # it may be one whose name is not known
-                slot(target, relation.name).possible.append((source.scope, source.address))
-    if attribute in source.unknown and not linked:
-        # not known, and no reference says where it points: it may be any target of its scope
-        for target in scoped.get(source.scope, ()):
-            slot(target, relation.name).possible.append((source.scope, source.address))
+
+    def _whole_configuration(self, relation: Relation, source: Entry, targets: list[Entry]) -> None:
+        """An account-level setting: certain in its scope, possible in another scanned one."""
+        for target in targets:
+            self._add(target, relation.name, source, target.scope == source.scope)
+
+    def _by_reference(self, relation: Relation, source: Entry, attribute: str) -> None:
+        linked = self._links(relation, source, attribute)
+        for item in _strings(source.values.get(attribute)):
+            matches = self.by_key.get(item, ())
+            for target in matches:
+                self._add(target, relation.name, source, target.scope == source.scope)
+            if not matches and not linked:
+                self.unmatched.setdefault(source.scope, source)
+        if attribute in source.unknown and not linked:
+            # not known, and no reference says where it points: it may be any target of its scope
+            self.anywhere.setdefault(source.scope, source)
+
+    def _links(self, relation: Relation, source: Entry, attribute: str) -> bool:
+        """Relate what the attribute's references point at; whether it has any (maybe to another
+        kind of resource)."""
+        linked = False
+        for link in source.links.links:
+            if link.attribute != (attribute,):
+                continue
+            linked = True
+            target = self.by_address.get((source.scope, link.target))
+            if target is None or target.type not in relation.target_types:
+                continue
+            if relation.via is None or link.via in relation.via:
+                self._add(target, relation.name, source, link.certain)
+        return linked
 
 
 def related_to(relations: dict[tuple[str, str], dict[str, Related]], scope: str, address: str,
@@ -275,4 +326,4 @@ def entry_of(resource: Any) -> Entry:
     """The Entry of a Terraform Resource (read before the resource is detached)."""
     links = resource.tf_links if isinstance(resource.tf_links, ResourceLinks) else ResourceLinks()
     return make_entry(resource.ref, resource.kind, scope_of(resource), resource.document, resource.unknown_paths,
-                      links, links.exported, links.complete)
+                      links, links.exported, links.complete, resource.path)
