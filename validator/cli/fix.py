@@ -10,6 +10,7 @@ import click
 from validator.cli.options import config_options, load_config_option, selection_options
 from validator.cli.output import log_to_stderr, write_outputs
 from validator.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
+from validator.reporters import OutputSpec
 from validator.reporters.console import error_lines
 from validator.reporters.escape import printable
 from validator.reporters.plural import counted
@@ -60,7 +61,7 @@ def fix(paths, dry_run, include, exclude, policy_dirs, root, config_file, no_con
     else:
         failed = _write(changed, quiet) or failed
         after = pipeline.run(replace(options, allow_empty=True))  # stdin was read by the first scan
-        _report_remaining(after, quiet, color)
+        write_outputs(after, [OutputSpec("console", None)], quiet=quiet, color=color)
         failed = failed or bool(after.errors or after.evaluation_errors)
     return EXIT_ERROR if failed else EXIT_CHANGED if changed else EXIT_OK
 
@@ -78,24 +79,15 @@ def _preview(changed: list, report, quiet: bool) -> None:
 
 
 def _write(changed: list, quiet: bool) -> bool:
-    """Write the fixed files; True when one could not be written."""
-    from validator.fix import files
+    """Write the fixed files, saying so; True when one could not be written."""
+    from validator.pipeline.changes import write_changes
 
     failed = False
-    for change in changed:
-        try:
-            files.write(change.source, change.fixed)
-        except OSError as error:
-            click.echo(printable(f"tdv: error: {change.display}: cannot write: {error.strerror or error}"), err=True)
+    for change, problem in write_changes(changed):
+        if problem:
+            click.echo(printable(f"tdv: error: {change.display}: cannot write: {problem}"), err=True)
             failed = True
-            continue
-        if not quiet:
+        elif not quiet:
             click.echo(printable(f"tdv: fixed {counted(len(change.done), 'finding')} in {change.display}"), err=True)
     return failed
-
-
-def _report_remaining(report, quiet: bool, color: bool | None) -> None:
-    from validator.reporters import OutputSpec
-
-    write_outputs(report, [OutputSpec.parse("console")], quiet=quiet, color=color)
 

@@ -66,6 +66,17 @@ def selection_options(include: str, exclude: str = "Skip policies whose id match
     )
 
 
+def load_library_or_fail(policy_dirs):
+    """The library with the policies of `policy_dirs`; an invalid policy is a user error."""
+    from validator.engine.library import load_policies
+    from validator.engine.policy import PolicyError
+
+    try:
+        return load_policies(policy_dirs)
+    except PolicyError as error:
+        raise UserError(f"invalid policy: {error}") from None
+
+
 def write_text(text: str, output: Path | None, color: bool = False) -> None:
     """Write a command's output to a file (creating its folder), or to stdout when None."""
     if output is None:

@@ -6,19 +6,8 @@ from pathlib import Path
 
 import click
 
-from validator.cli.options import write_text
+from validator.cli.options import load_library_or_fail
 from validator.errors import EXIT_ERROR, EXIT_OK, UserError
-from validator.reporters.plural import counted
-
-
-def _load(policy_dirs):
-    from validator.engine.library import load_policies
-    from validator.engine.policy import PolicyError
-
-    try:
-        return load_policies(policy_dirs)
-    except PolicyError as error:
-        raise UserError(f"invalid policy: {error}") from None
 
 
 @click.group()
@@ -31,7 +20,7 @@ def policies() -> None:
               help="Also list policies from DIR. Repeatable.")
 def list_policies(policy_dirs) -> None:
     """Print a table of every policy: id, severity, category and title."""
-    rows = [(p.id, p.severity.label, p.category, p.title) for p in _load(policy_dirs)]
+    rows = [(p.id, p.severity.label, p.category, p.title) for p in load_library_or_fail(policy_dirs)]
     header = ("ID", "SEVERITY", "CATEGORY", "TITLE")
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(3)]
     for row in [header, *rows]:
@@ -45,7 +34,7 @@ def show_policy(policy_id, policy_dirs) -> None:
     """Print the full documentation of one policy."""
     from validator.docs import policy_markdown
 
-    matches = [p for p in _load(policy_dirs) if p.id == policy_id.upper()]
+    matches = [p for p in load_library_or_fail(policy_dirs) if p.id == policy_id.upper()]
     if not matches:
         raise UserError(f"no policy with id {policy_id!r} (see `tdv policies list`)")
     click.echo(policy_markdown(matches[0]))
@@ -77,38 +66,7 @@ def validate_policies(dirs) -> int:
     return EXIT_ERROR if invalid else EXIT_OK
 
 
-@policies.command("docs")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
-              help="Write to FILE instead of standard output (e.g. docs/policies.md).")
-@click.option("--policies", "policy_dirs", multiple=True, type=click.Path(path_type=Path), metavar="DIR",
-              help="Also document policies from DIR. Repeatable.")
-def policy_docs(output, policy_dirs) -> None:
-    """Generate the policy catalogue in Markdown: a table of every policy, then one section each."""
-    from validator.docs import catalogue_markdown
+from validator.cli.policy_docs import policy_coverage, policy_docs  # noqa: E402 (their own module)
 
-    text = catalogue_markdown(_load(policy_dirs))
-    write_text(text, output)
-
-
-@policies.command("coverage")
-@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
-              help="Write one Markdown table per benchmark, and README.md, into DIR (e.g. docs/coverage).")
-@click.option("--policies", "policy_dirs", multiple=True, type=click.Path(path_type=Path), metavar="DIR",
-              help="Also count policies from DIR. Repeatable.")
-def policy_coverage(output_dir, policy_dirs) -> None:
-    """Show how much of each benchmark (CIS, Pod Security Standards, NSA-CISA) the library checks."""
-    from validator.coverage import BenchmarkError, coverage, coverage_documents, load_benchmarks
-
-    loaded = _load(policy_dirs)
-    try:
-        if output_dir is None:
-            for result in (coverage(bench, loaded) for bench in load_benchmarks()):
-                click.echo(f"{result.percent:5.1f}%  {result.count('covered'):3}/{result.checkable:<3} "
-                           f"({result.count('partial')} in part)  {result.benchmark.title}")
-            return
-        documents = coverage_documents(loaded)
-    except BenchmarkError as error:
-        raise UserError(str(error)) from None
-    for name, text in documents.items():
-        write_text(text, output_dir / name)
-    click.echo(f"wrote {counted(len(documents), 'file')} to {output_dir}")
+policies.add_command(policy_docs)
+policies.add_command(policy_coverage)

@@ -4,6 +4,7 @@ policies chosen (SARIF's per-finding fixes are planned with the scan: see pipeli
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from validator.engine.policy import PolicyError
 from validator.errors import SettingsError
@@ -28,3 +29,18 @@ def fixes_for(report: ScanReport, overrides: dict, include, exclude, root: Path)
     except PolicyError as error:
         raise SettingsError(f"invalid policy: {error}") from None
     return fix_files(planned, root)
+
+
+def write_changes(changed: list) -> list[tuple[Any, str | None]]:
+    """Write each fixed file; each change with why it could not be written (None: written)."""
+    from validator.fix import files
+
+    done: list[tuple[Any, str | None]] = []
+    for change in changed:
+        try:
+            files.write(change.source, change.fixed)
+        except OSError as error:
+            done.append((change, str(error.strerror or error)))
+            continue
+        done.append((change, None))
+    return done
