@@ -14,6 +14,7 @@ from validator import model
 from validator.fix.preview import FindingFix
 from validator.fix.textedit import Replacement
 from validator.inventory import Entry
+from validator.sources.terraform_relations import Entry as TerraformEntry
 from validator.model import (BaselineState, InputProblem, Location, Position, RelatedLocation, Resource, Result,
                              SkipRule, StartOnly, Status, Suppression, SuppressionKind, Violation)
 from validator.pipeline import codec
@@ -53,8 +54,15 @@ def every_field_set() -> tuple[ShardResult, list[Entry]]:
     suppression = Suppression(SuppressionKind.EXTERNAL, "why", location, owner="me", expires="2030-01-01")
     result = Result(POLICIES[1], resource, Status.FAIL, [violation], error="e", duration=0.5,
                     suppression=suppression, fixes={0: fix})
+    links = ResourceLinks((Link(("bucket",), "aws_s3_bucket.b", certain=False, via="id"),), frozenset({("policy",)}),
+                          exported=True, complete=False, written=frozenset({"bucket"}),
+                          files=frozenset({("a.tf", "aws_s3_bucket")}))
+    terraform = TerraformEntry("aws_s3_bucket_policy.p", "aws_s3_bucket_policy", "main", {"bucket": "b"},
+                               frozenset({"policy"}), links, exported=True, complete=False,
+                               written=frozenset({"bucket"}), path="main.tf", files=frozenset({("main.tf", "x")}))
     entries = [Entry(("a.yaml", 1), "Role", "reader", "shop", Location("a.yaml", 4, 5),
-                     {"rules": [{"verbs": ["get"]}]}, api_group="rbac.authorization.k8s.io", ref="Role/shop/x")]
+                     {"rules": [{"verbs": ["get"]}], "_tf": terraform}, api_group="rbac.authorization.k8s.io",
+                     ref="Role/shop/x")]
     return ShardResult([result], [[InputProblem("b.yaml", "broken", 7)], []], resources=9, excluded=3), entries
 
 
@@ -77,8 +85,8 @@ def test_every_field_of_every_class_round_trips():
     received = codec.decode(codec.encode(sent, POLICIES), POLICIES)
     assert fields_of(received) == fields_of(sent)
     assert received[0].results[0].policy is POLICIES[1]  # policies travel as their index
-    encoded = {type(value).__name__ for value in _walk(sent)}
-    assert {cls.__name__ for cls in codec.ENCODED} <= encoded  # the fixture sets every class
+    encoded = {type(value) for value in _walk(sent)}
+    assert set(codec.ENCODED) <= encoded  # the fixture sets every class
 
 
 def test_no_field_is_left_at_its_default():
@@ -109,33 +117,41 @@ def test_every_model_class_travels_or_says_why_not():
     assert classes - declared == set(NOT_SENT)
 
 
-class Crafted:
-    """Pickles as a call of the codec's constructor with the values given, as a process
-    with other classes would send."""
-
-    def __init__(self, tag, values):
-        self.tag, self.values = tag, values
-
-    def __reduce__(self):
-        return codec._make, (self.tag, self.values)
+def with_header(header: dict, value=None) -> bytes:
+    """A payload as a process whose classes have these fields would send it."""
+    return pickle.dumps(header, protocol=pickle.HIGHEST_PROTOCOL) + pickle.dumps(value)
 
 
-def crafted(tag, values) -> bytes:
-    return pickle.dumps(Crafted(tag, values))
+def header_with(name: str, fields: tuple[str, ...]) -> dict:
+    return dict(codec._HEADER, **{name: fields})
 
 
 def test_a_payload_with_a_field_missing_fails_loudly():
-    payload = crafted(codec.ENCODED.index(Location), ("a.yaml", 1))
-    with pytest.raises(codec.EncodingError, match=r"Location: 2 values for its 3 fields \(path, line, column\)"):
+    payload = with_header(header_with("validator.model.Location", ("path", "line")))
+    with pytest.raises(codec.EncodingError, match=r"model.Location: the sender's fields \(path, line\) are not this"
+                                                  r" process's \(path, line, column\)"):
         codec.decode(payload, POLICIES)
 
 
-def test_a_payload_with_an_unknown_field_or_class_fails_loudly():
-    extra = crafted(codec.ENCODED.index(Location), ("a.yaml", 1, 2, "new"))
-    with pytest.raises(codec.EncodingError, match="4 values for its 3 fields"):
-        codec.decode(extra, POLICIES)
-    with pytest.raises(codec.EncodingError, match="unknown class"):
-        codec.decode(crafted(len(codec.ENCODED), ()), POLICIES)
+def test_a_payload_with_an_unknown_field_fails_loudly():
+    payload = with_header(header_with("validator.model.Location", ("path", "line", "column", "new")))
+    with pytest.raises(codec.EncodingError, match="Location: the sender's fields"):
+        codec.decode(payload, POLICIES)
+
+
+def test_a_payload_from_a_process_with_other_classes_fails_loudly():
+    with pytest.raises(codec.EncodingError, match="unknown class Brand in the results"):
+        codec.decode(with_header(dict(codec._HEADER, Brand=("new",))), POLICIES)
+    missing = {name: fields for name, fields in codec._HEADER.items() if name != "validator.model.Violation"}
+    with pytest.raises(codec.EncodingError, match="model.Violation: the sender does not know this class"):
+        codec.decode(with_header(missing), POLICIES)
+
+
+def test_an_undeclared_class_in_a_payload_is_refused():
+    from validator.model import ScanWarning
+
+    with pytest.raises(codec.EncodingError, match="unknown class validator.model.ScanWarning"):
+        codec.decode(with_header(codec._HEADER, ScanWarning("a.yaml", "late")), POLICIES)
 
 
 def test_a_policy_the_receiver_does_not_hold_fails_loudly():
