@@ -110,10 +110,10 @@ def test_a_worker_that_fails_before_sharing_what_it_read_costs_time_not_results(
     serial = reports(1, tmp_path)
     parent, original = os.getpid(), parallel.entries_of
 
-    def entries_of(resources):
+    def entries_of(job, resources):
         if os.getpid() != parent:
             os._exit(3)
-        return original(resources)
+        return original(job, resources)
 
     monkeypatch.setattr(parallel, "entries_of", entries_of)
     redone = spy_on_redo(monkeypatch)

@@ -246,3 +246,14 @@ tests:
     subject: 2
     objects: [{json.dumps(BINDING)}]
 """)
+
+
+def test_entries_are_made_only_for_the_platforms_of_the_relations_read():
+    """A scan whose cross-resource policies are all Terraform ones pays nothing for its
+    Kubernetes objects, and the other way round."""
+    role = Resource("Role", "rbac.authorization.k8s.io/v1", "reader", "shop",
+                    {"kind": "Role", "metadata": {"name": "reader", "namespace": "shop"}, "rules": []}, "r.yaml")
+    assert [e.kind for e in inventory.entries([role])] == ["Role"]
+    assert [e.kind for e in inventory.entries([role], relations=["roles"])] == ["Role"]
+    assert inventory.entries([role], relations=["publicAccessBlocks"]) == []
+    assert inventory.entries([role], relations=[]) == []

@@ -75,9 +75,10 @@ class Engine:
         return engine
 
     @property
-    def cross_resource(self) -> bool:
-        """Whether a policy reads other objects of the scan (see validator.inventory)."""
-        return any(policy.relations for policy, _, _ in self._entries)
+    def relations(self) -> tuple[str, ...]:
+        """The relations its policies read (see validator.inventory); none: no policy reads
+        other objects of the scan."""
+        return tuple(sorted({name for policy, _, _ in self._entries for name in policy.relations}))
 
     @property
     def policies(self) -> list[Policy]:

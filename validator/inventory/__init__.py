@@ -105,8 +105,22 @@ def entry(resource: Resource) -> Entry | None:
     return None
 
 
-def entries(resources: Iterable[Resource]) -> list[Entry]:
-    return [found for found in map(entry, resources) if found is not None]
+def entries(resources: Iterable[Resource], relations: Iterable[str] | None = None) -> list[Entry]:
+    """The entries of `resources`; with `relations`, only those of the platforms these
+    relations belong to (a Kubernetes relation never reads a Terraform entry, nor the other
+    way round), so that a scan pays only for what its policies read."""
+    if relations is None:
+        return [found for found in map(entry, resources) if found is not None]
+    platforms = {RELATIONS[name].compute.__module__ for name in relations}
+    extractors = [function for function in EXTRACTORS if function.__module__ in platforms]
+    found = []
+    for resource in resources:
+        for function in extractors:
+            item = function(resource)
+            if item is not None:
+                found.append(item)
+                break
+    return found
 
 
 class Inventory:

@@ -115,7 +115,7 @@ class Shards:
     def entries(self) -> list[Entry]:
         """The inventory entries of every shard's resources."""
         self.read = read(self.job, self.own)
-        found = entries_of(self.read.resources)
+        found = entries_of(self.job, self.read.resources)
         for worker in self.workers:
             found += worker.entries()
         return found
@@ -163,7 +163,7 @@ class _Worker:
                 log.debug("a worker process's entries cannot be read: %s", error)
                 self._stop()
         self.read = read(self.job, self.items)
-        return entries_of(self.read.resources)
+        return entries_of(self.job, self.read.resources)
 
     def send(self, payload: bytes) -> None:
         if self.process is None:
@@ -217,7 +217,7 @@ def _child(items: list[InputFile], connection: Any) -> None:
         shard = read(job, items)
         known = None
         if job.cross_resource:
-            connection.send_bytes(codec.encode(entries_of(shard.resources), policies))
+            connection.send_bytes(codec.encode(entries_of(job, shard.resources), policies))
             known = inventory.build(codec.decode(connection.recv_bytes(), policies))
         output = evaluate(job, shard.resources, known, shard.errors)
         _detach(output.results)

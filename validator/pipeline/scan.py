@@ -46,10 +46,10 @@ def _run(options: ScanOptions) -> ScanReport:
     inputs = sources.collect(options.paths, options.root, options.max_bytes, tf_root=options.tf_root,
                              render=options.render, defer=options.jobs > 1, skip=options.skip)
     job = Job(engine, SourceContext(options.root, options.max_bytes, options.tf_root), tuple(config.exclusions),
-              options.plan_fixes, options.overrides, cross_resource=engine.cross_resource)
+              options.plan_fixes, options.overrides, relations=engine.relations)
     try:
         shards = executor.Shards(job, [item for item, _ in inputs.deferred], options.jobs)
-        known = inventory.build(entries_of(inputs.resources) + shards.entries()) if job.cross_resource else None
+        known = inventory.build(entries_of(job, inputs.resources) + shards.entries()) if job.cross_resource else None
         done = evaluate(job, inputs.resources, known)
         if inputs.deferred:
             more = shards.evaluate(known)

@@ -36,7 +36,11 @@ class Job:
     exclusions: tuple[exclusion_filter.Exclusion, ...]
     plan_fixes: bool = False  # plan each finding's fix (see validator.fix.preview)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
-    cross_resource: bool = False  # a policy reads other objects: shards are evaluated with the inventory
+    relations: tuple[str, ...] = ()  # those the policies read: shards are then evaluated with the inventory
+
+    @property
+    def cross_resource(self) -> bool:
+        return bool(self.relations)
 
 
 @dataclass
@@ -74,10 +78,11 @@ def read(job: Job, items: list[InputFile]) -> Shard:
     return Shard(resources, errors)
 
 
-def entries_of(resources: list[Resource]) -> list[Entry]:
-    """What the inventory keeps of these resources (every one read, excluded ones included:
-    they exist, even if the config file leaves them unevaluated)."""
-    return inventory.entries(resources)
+def entries_of(job: Job, resources: list[Resource]) -> list[Entry]:
+    """What the inventory keeps of these resources for the relations the policies read (every
+    one read, excluded ones included: they exist, even if the config file leaves them
+    unevaluated)."""
+    return inventory.entries(resources, job.relations)
 
 
 def run_shard(job: Job, items: list[InputFile], known: Inventory | None = None) -> ShardResult:
