@@ -284,7 +284,7 @@ def test_a_cronjob_and_a_configured_kind_are_read_through_their_pod_templates():
     assert refs(related("serviceAccount", cron, simple("ServiceAccount", "report"))) == ["ServiceAccount/shop/report"]
     widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": meta("w"),
               "spec": {"pod": {"metadata": {"labels": {"app": "w"}}, "spec": {"serviceAccountName": "w"}}}}
-    assert inventory.entry(scan(widget)[0][0]) is None
+    assert inventory.entry(scan(widget)[0][0]).facts == {"custom": True}  # counted, not a workload
     configure_pod_templates({"Widget": ("spec", "pod")})
     try:
         assert refs(related("networkPolicies", widget, netpol())) == ["NetworkPolicy/shop/np"]
@@ -304,6 +304,18 @@ def test_an_object_relates_to_its_namespace_with_counts():
     assert (item["workloads"], item["networkPolicies"], item["services"]) == (1, 1, 1)
     [other] = related("namespace", *documents, subject=4)
     assert other["inScan"] is False and other["workloads"] == 1 and other["labels"] == {}
+    assert item["customResources"] == 0 and other["customResources"] == 0
+
+
+def test_a_namespace_counts_the_custom_resources_an_operator_may_make_pods_from():
+    prometheus = {"apiVersion": "monitoring.coreos.com/v1", "kind": "Prometheus",
+                  "metadata": {"name": "k8s", "namespace": "shop"}}
+    gateway = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+               "metadata": {"name": "edge", "namespace": "shop"}}
+    [item] = related("namespace", deployment("web"), prometheus, gateway)
+    assert item["customResources"] == 1  # Kubernetes' own API groups are not custom
+    [elsewhere] = related("namespace", deployment("web"), dict(prometheus, metadata={"name": "k8s", "namespace": "x"}))
+    assert elsewhere["customResources"] == 0
 
 
 def test_objects_without_a_namespace_share_one_unnamed_namespace():
@@ -322,7 +334,8 @@ def test_cluster_scoped_objects_have_no_namespace_item():
 def test_every_relation_gives_nothing_for_an_object_it_does_not_start_from(relation):
     documents = (simple("ConfigMap", "settings"),)
     expected = ([{"ref": "Namespace/shop", "kind": "Namespace", "name": "shop", "inScan": False, "labels": {},
-                  "workloads": 0, "networkPolicies": 0, "services": 0}] if relation == "namespace" else [])
+                  "workloads": 0, "networkPolicies": 0, "services": 0, "customResources": 0}]
+                if relation == "namespace" else [])
     assert related(relation, *documents) == expected
 
 

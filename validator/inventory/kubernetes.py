@@ -55,10 +55,18 @@ def kubernetes_entry(resource: Resource) -> Entry | None:
         facts = _binding(document)
     elif kind in REFERENCED_KINDS or kind in OTHER_KINDS:
         facts = _FACTS.get(kind, lambda d: {})(document)
+    elif is_custom_group(resource.api_group):
+        facts = {"custom": True}  # counted per namespace: an operator may make pods from it
     else:
         return None
     return Entry(entry_id(resource), kind, resource.name, _text(resource.namespace) or None,
                  resource.locate(()), facts, resource.api_group)
+
+
+def is_custom_group(group: str) -> bool:
+    """A custom resource's API group (`monitoring.coreos.com`, `argoproj.io`), not one of
+    Kubernetes' own (`apps`, `networking.k8s.io`)."""
+    return "." in group and not group.endswith(".k8s.io")
 
 
 def _get(value: Any, *path: Any) -> Any:
@@ -311,7 +319,9 @@ def _by_namespace(inventory: Inventory) -> dict[tuple[str, str], list[Entry]]:
     for found in inventory.entries:
         key = namespace_key(found)
         if key is not None:
-            index[key, "workloads" if is_workload(found.kind) else found.kind].append(found)
+            group = "workloads" if is_workload(found.kind) else "customResources" if found.facts.get("custom") \
+                else found.kind
+            index[key, group].append(found)
     return dict(index)
 
 
@@ -604,14 +614,17 @@ relation("serviceAccount", "workloads", "the ServiceAccount its pods run as (`de
 @relation("namespace", "namespaced objects",
           "one item for the namespace it lives in: the Namespace object when in the scan (`inScan: false`"
           " otherwise, and for the unnamed namespace of objects without `metadata.namespace`), with"
-          " `labels` and the counts `workloads`, `networkPolicies`, `services` of the scan's objects in it")
+          " `labels` and the counts `workloads`, `networkPolicies`, `services` and `customResources` (objects"
+          " of an API group that is not Kubernetes' own, from which an operator may make pods) of the scan's"
+          " objects in it")
 def _namespace_item(inventory: Inventory, start: Entry) -> list[dict[str, Any]]:
     namespace = namespace_key(start)
     if namespace is None:
         return []
     counts = {"workloads": len(in_namespace(inventory, namespace, "workloads")),
               "networkPolicies": len(in_namespace(inventory, namespace, "NetworkPolicy")),
-              "services": len(in_namespace(inventory, namespace, "Service"))}
+              "services": len(in_namespace(inventory, namespace, "Service")),
+              "customResources": len(in_namespace(inventory, namespace, "customResources"))}
     found = named(inventory, "Namespace", None, namespace) if namespace else []
     if found:
         return [inventory.item(found[0], **counts)]
