@@ -9,12 +9,8 @@ garbage.
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
-from collections.abc import Callable, Iterator
-from typing import TypeVar
-
-T = TypeVar("T")
+from collections.abc import Iterator
 
 
 @contextlib.contextmanager
@@ -26,12 +22,3 @@ def paused_cycle_collection() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def without_cycle_collection(function: Callable[..., T]) -> Callable[..., T]:
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs) -> T:
-        with paused_cycle_collection():
-            return function(*args, **kwargs)
-
-    return wrapper

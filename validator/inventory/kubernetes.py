@@ -11,7 +11,7 @@ that name a namespace, nor to a Namespace object.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, Callable
 
 from validator.engine.policy import POD_BEARING
 from validator.engine.scopes import CONTAINER_LISTS
@@ -498,11 +498,22 @@ def _bindings(inventory: Inventory, start: Entry) -> list[dict[str, Any]]:
 def _network_policies(inventory: Inventory, start: Entry) -> list[dict[str, Any]]:
     if start.kind == "Namespace":
         return _items(inventory, in_namespace(inventory, start.name, "NetworkPolicy"))
-    if not is_workload(start.kind):
+    return _selecting(inventory, start, "NetworkPolicy", lambda p: p.facts["podSelector"])
+
+
+def _selecting(inventory: Inventory, workload: Entry, kind: str,
+               selector_of: Callable[[Entry], dict[str, Any] | None]) -> list[dict[str, Any]]:
+    """The objects of `kind` in a workload's namespace whose selector (None: selects nothing)
+    matches its pod template's labels; nothing for an entry that is not a workload."""
+    if not is_workload(workload.kind):
         return []
-    labels = start.facts["podLabels"]
-    return _items(inventory, [p for p in in_namespace(inventory, namespace_key(start) or "", "NetworkPolicy")
-                              if selector_matches(p.facts["podSelector"], labels)])
+    labels = workload.facts["podLabels"]
+    found = []
+    for candidate in in_namespace(inventory, namespace_key(workload) or "", kind):
+        selector = selector_of(candidate)
+        if selector is not None and selector_matches(selector, labels):
+            found.append(candidate)
+    return _items(inventory, found)
 
 
 @relation("selectedWorkloads", "NetworkPolicy, PodDisruptionBudget, Service",
@@ -524,11 +535,7 @@ def _selected(inventory: Inventory, start: Entry) -> list[dict[str, Any]]:
 @relation("disruptionBudgets", "workloads",
           "the PodDisruptionBudgets of its namespace whose selector matches its pod template's labels")
 def _budgets(inventory: Inventory, start: Entry) -> list[dict[str, Any]]:
-    if not is_workload(start.kind):
-        return []
-    labels = start.facts["podLabels"]
-    return _items(inventory, [b for b in in_namespace(inventory, namespace_key(start) or "", "PodDisruptionBudget")
-                              if "selector" in b.facts and selector_matches(b.facts["selector"], labels)])
+    return _selecting(inventory, start, "PodDisruptionBudget", lambda b: b.facts.get("selector"))
 
 
 @relation("services", "workloads, Ingress",
@@ -544,12 +551,8 @@ def _services(inventory: Inventory, start: Entry) -> list[dict[str, Any]]:
             items += ([inventory.item(s, **extra) for s in found] if found
                       else [missing("Service", backend["service"], namespace or None, **extra)])
         return items
-    if not is_workload(start.kind):
-        return []
-    labels = start.facts["podLabels"]
-    return _items(inventory, [s for s in in_namespace(inventory, namespace, "Service")
-                              if s.facts["selector"] and selector_matches({"matchLabels": s.facts["selector"]},
-                                                                          labels)])
+    return _selecting(inventory, start, "Service",
+                      lambda s: {"matchLabels": s.facts["selector"]} if s.facts["selector"] else None)
 
 
 @relation("ingresses", "Service", "the Ingresses of its namespace with a backend naming it")

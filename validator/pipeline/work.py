@@ -85,12 +85,6 @@ def entries_of(job: Job, resources: list[Resource]) -> list[Entry]:
     return inventory.entries(resources, job.relations)
 
 
-def run_shard(job: Job, items: list[InputFile], known: Inventory | None = None) -> ShardResult:
-    """Read `items`, then `evaluate` them (with `known`, the inventory of the scan)."""
-    shard = read(job, items)
-    return evaluate(job, shard.resources, known, shard.errors)
-
-
 def evaluate(job: Job, resources: list[Resource], known: Inventory | None = None,
              errors: list[list[InputProblem]] | None = None) -> ShardResult:
     """Leave out the excluded resources, evaluate the rest (cross-resource policies with the
