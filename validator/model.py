@@ -103,6 +103,21 @@ class ScanWarning(_FileNote):
 
 
 @dataclass(frozen=True)
+class ExpiredExemption(ScanWarning):
+    """An exemption past its date, and how many findings it would cover (shards of one scan
+    add theirs up; see validator.pipeline.merge)."""
+
+    what: str = ""  # which exemption, and when it expired
+    findings: int = 0
+
+    @classmethod
+    def of(cls, path: str, line: int | None, what: str, findings: int) -> "ExpiredExemption":
+        effect = (f"{findings} finding{'s' if findings != 1 else ''} it covered {'are' if findings != 1 else 'is'}"
+                  " reported as active" if findings else "it no longer suppresses anything")
+        return cls(path, f"{what}: {effect}", line, what, findings)
+
+
+@dataclass(frozen=True)
 class SkipRule:
     """A suppression written next to the resource: a `tdv.dev/skip` annotation entry or a
     `# tdv:skip=` comment (see validator.filters.suppressions)."""
