@@ -227,3 +227,35 @@ def test_every_field_of_every_class_a_shard_report_holds_survives_the_round_trip
     for cls in shard.CLASSES:
         names = {f.name for f in dataclasses.fields(cls)}
         assert set(shard._FIELDS[cls.__name__]) == names - ({"applies"} if cls.__name__ == "Targets" else set())
+
+
+def test_a_shard_report_carries_every_field_a_report_needs():
+    """Each field of each class a report holds survives the JSON, except the resource's content
+    (only what fingerprints read is kept) and its positions (findings carry their own)."""
+    from tests.pipeline.test_codec import every_field_set, fields_of
+    from validator.engine.policy import Parameter, Policy, Targets
+    from validator.filters.baseline import Entry
+    from validator.model import ExpiredExemption, InputProblem, ScanWarning, Severity
+    from validator.report import BaselineUse, ScanReport, ShardOrigin
+    from validator.reporters import shard
+
+    (shard_result, _) = every_field_set()
+    result = shard_result.results[0]
+    result.resource.tf_links = None  # read by the inventory only, before evaluation
+    result.resource.stable_paths[("spec", 0)] = ".spec[0]"  # else the report computes it, for fingerprints
+    policy = Policy("P-2", "Title", Severity.HIGH, "cat", "desc", "fix it", {"cis": ("1.1",)},
+                    Targets(("Pod",), ("",), ("a",), ("b",), {"matchLabels": {"a": "b"}}, pod_bearing=True), (),
+                    parameters=(Parameter("n", "int", 3, "how many"),), help_uri="https://x", tags=("t",),
+                    language="rego", partial={"nsa": ("C-1",)}, source="p.yaml", builtin=True, relations=("roles",),
+                    enabled=False)
+    result.policy = policy
+    report = ScanReport(
+        [result], [InputProblem("b.yaml", "broken", 7)], [policy], files_scanned=3, resources_scanned=2,
+        fail_on=Severity.MEDIUM, soft_fail=True, root="/r", notes=["n"],
+        warnings=[ScanWarning("c.yaml", "w", 2), ExpiredExemption.of(".tdv.yaml", 4, "exemption of X", 2)],
+        resources_excluded=1, baseline=BaselineUse("b.json", [Entry("f", "P-2", "Pod/x", "spec", "m", "a.yaml")], True),
+        config=".tdv.yaml", origin=ShardOrigin("0.1.0", 2, 3, "s", "p", (InputProblem("-", "empty", None),), 1))
+    back = shard.read(shard.render(report))
+    assert back.results[0].policy.targets == policy.targets
+    sent, received = fields_of(report), fields_of(back)
+    assert received == sent

@@ -24,7 +24,6 @@ from validator.fix.preview import FindingFix
 from validator.fix.textedit import Replacement
 from validator.inventory import Entry
 from validator.model import (
-    ExpiredExemption,
     InputProblem,
     Location,
     Position,
@@ -47,7 +46,7 @@ class EncodingError(Exception):
 
 ENCODED: tuple[type, ...] = (ShardResult, Result, Violation, Location, Position, Resource, StartOnly, SkipRule,
                              Suppression, InputProblem, FindingFix, Replacement, RelatedLocation, Entry, ResourceLinks,
-                             Link, TerraformEntry, ExpiredExemption)
+                             Link, TerraformEntry)
 _FIELDS = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in ENCODED}
 _HEADER = {f"{cls.__module__}.{cls.__qualname__}": names for cls, names in _FIELDS.items()}
 # What a payload may name besides the declared classes: the model's enumerations and plain types.

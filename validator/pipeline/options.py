@@ -61,6 +61,9 @@ class ScanFlags:
     plan_fixes: bool = False  # plan each finding's fix even without a SARIF output
     today: date | None = None  # for exemption expiry; default: today
     shard: Part | None = None  # scan only this part of the inputs (see validator.sources.partition)
+    # Let each resource's document go once it is evaluated (reports need only what
+    # Resource.detach keeps); `tdv fix` keeps them to edit the files.
+    detach: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ class ScanOptions:
     skip: frozenset[str]  # absolute paths of the reports this scan writes: never inputs
     today: date | None
     shard: Part | None = None
+    detach: bool = False
 
     @property
     def overrides(self) -> dict:
@@ -171,6 +175,7 @@ def resolve(flags: ScanFlags, config: Config | None = None) -> ScanOptions:
         skip=frozenset(os.path.abspath(s.destination) for s in outputs if s.destination is not None),
         today=flags.today,
         shard=flags.shard,
+        detach=flags.detach,
     )
 
 

@@ -21,7 +21,7 @@ from validator.pipeline.baseline import compare_with_baseline
 from validator.pipeline.empty_input import nothing_to_scan
 from validator.pipeline.library import build_engine, choose, load_library, policy_digest
 from validator.pipeline.options import ScanFlags, ScanOptions, resolve
-from validator.pipeline.work import Job, entries_of, evaluate, read
+from validator.pipeline.work import Job, detach, entries_of, evaluate, read
 from validator.report import ScanReport, ShardOrigin
 from validator.sources.context import SourceContext
 from validator.sources.partition import Part
@@ -54,8 +54,12 @@ def _run(options: ScanOptions) -> ScanReport:
         if job.cross_resource:
             known = inventory.build(entries_of(job, inputs.resources) + shards.entries() + _others(job, options))
         done = evaluate(job, inputs.resources, known)
+        if options.detach:
+            detach(done.results)
         if inputs.deferred:
             more = shards.evaluate(known)
+            if options.detach:
+                detach(more.results)
             done.results = sorted(done.results + more.results, key=lambda r: (r.resource.path, r.resource.doc_index))
             done.resources += more.resources
             done.excluded += more.excluded
