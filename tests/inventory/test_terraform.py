@@ -177,15 +177,18 @@ def test_a_trail_relates_to_its_log_groups_filters_and_alarms():
 
 def test_alarms_without_actions_or_on_another_namespace_do_not_count():
     [group] = _trail_groups(_TRAIL_TF.replace("NAMESPACE", '"CIS"').replace("ACTIONS", "[]"))
-    assert (group["metricFilters"][0]["certain"], group["metricFilters"][0]["alarmed"]) == (True, False)
+    assert (group["metricFilters"][0]["alarmed"], group["metricFilters"][0]["alarmUnknown"]) == (False, False)
     [group] = _trail_groups(_TRAIL_TF.replace("NAMESPACE", '"Other"').replace("ACTIONS", '["arn:aws:sns:x"]'))
-    assert (group["metricFilters"][0]["certain"], group["metricFilters"][0]["alarmed"]) == (True, False)
+    assert (group["metricFilters"][0]["alarmed"], group["metricFilters"][0]["alarmUnknown"]) == (False, False)
 
 
 def test_unknown_actions_or_namespace_leave_the_filter_undecided():
     [group] = _trail_groups(_TRAIL_TF.replace("NAMESPACE", '"CIS"').replace("ACTIONS", "var.actions"))
-    assert group["metricFilters"][0]["certain"] is False
+    assert (group["metricFilters"][0]["alarmed"], group["metricFilters"][0]["alarmUnknown"]) == (False, True)
     [group] = _trail_groups(_TRAIL_TF.replace("NAMESPACE", "var.namespace").replace("ACTIONS", '["arn:aws:sns:x"]'))
+    assert (group["metricFilters"][0]["alarmed"], group["metricFilters"][0]["alarmUnknown"]) == (False, True)
+    [group] = _trail_groups(_TRAIL_TF.replace("NAMESPACE", '"CIS"').replace("ACTIONS", '["arn:aws:sns:x"]')
+                            .replace('pattern        = "{', 'pattern        = var.pattern # "{'))
     assert group["metricFilters"][0]["certain"] is False
 
 

@@ -207,7 +207,7 @@ for _name in dict.fromkeys(r.name for r in RELATIONS):
 
 _NOT_SEEN = {"ref": "(log group not in the scan)", "kind": "aws_cloudwatch_log_group", "name": "", "inScan": False,
              "certain": False, "metricFilters": []}
-_FILTER_NOT_SEEN = dict(OUTSIDE, monitors=[], alarmed=False, alarms=[])
+_FILTER_NOT_SEEN = dict(OUTSIDE, monitors=[], alarmed=False, alarmUnknown=True, alarms=[])
 
 
 def _groups_of_trails(inventory: Inventory) -> dict[tuple[str, str], list[tuple[tuple[str, str], bool]]]:
@@ -257,8 +257,8 @@ def _metric_filters(relations: dict[tuple[str, str], dict[str, Related]], by_add
             continue
         alarmed, maybe = _alarms(relations, by_address, metric_filter)
         monitors = metric_filter.facts.get("monitors")
-        decided = certain and monitors is not None and (bool(alarmed) or not maybe)
-        items.append(item(metric_filter, decided, monitors=monitors or [], alarmed=bool(alarmed), alarms=alarmed))
+        items.append(item(metric_filter, certain and monitors is not None, monitors=monitors or [],
+                          alarmed=bool(alarmed), alarmUnknown=not alarmed and maybe, alarms=alarmed))
     if related.outside:
         items.append(dict(_FILTER_NOT_SEEN))
     return items
@@ -268,7 +268,7 @@ def _metric_filters(relations: dict[tuple[str, str], dict[str, Related]], by_add
           "the `aws_cloudwatch_log_group` its `cloud_watch_logs_group_arn` names (an uncertain item when it is not "
           "in the scan), with `metricFilters`: the `aws_cloudwatch_log_metric_filter` on it, each with `monitors` "
           "(the CIS 4.x controls whose events its pattern matches), `alarmed` and `alarms` (the "
-          "`aws_cloudwatch_metric_alarm` with actions on its metric)")
+          "`aws_cloudwatch_metric_alarm` with actions on its metric) and `alarmUnknown` (one may be)")
 def trail_log_groups(inventory: Inventory, start: Entry) -> list[dict[str, Any]]:
     tf = start.facts.get("_tf")
     if tf is None or start.kind != "aws_cloudtrail":
