@@ -59,6 +59,7 @@ FACTS: dict[str, tuple[str, ...]] = {
     "aws_cloudtrail": ("name", "is_multi_region_trail", "enable_logging"),
     "aws_flow_log": ("traffic_type",),
     "aws_cloudwatch_log_group": ("name",),
+    "aws_iam_access_key": ("status",),
     "aws_cloudwatch_log_metric_filter": ("name", "pattern"),
     "aws_cloudwatch_metric_alarm": ("alarm_name", "metric_name", "namespace", "alarm_actions"),
 }
@@ -89,7 +90,8 @@ def terraform_entry(resource: Resource) -> Entry | None:
 
 def _monitoring_facts(resource: Resource, document: dict[str, Any], unknown: set[Any]) -> dict[str, Any]:
     """A metric filter's metric and the CIS controls its pattern serves (`monitors`, when the
-    pattern is known); whether an alarm notifies anyone (`_actions`: None when not known)."""
+    pattern is known); whether an alarm notifies anyone (`_actions`: None when not known);
+    whether an access key is active (when known)."""
     if resource.kind == "aws_cloudwatch_log_metric_filter":
         name, namespace = metric_of(document, resource.unknown_paths)
         facts: dict[str, Any] = {"metricName": name} if name is not None else {}
@@ -100,6 +102,8 @@ def _monitoring_facts(resource: Resource, document: dict[str, Any], unknown: set
             controls = monitored(pattern)
             facts["monitors"] = controls if controls is not None else []
         return facts
+    if resource.kind == "aws_iam_access_key":
+        return {} if "status" in unknown else {"active": document.get("status", "Active") == "Active"}
     if resource.kind == "aws_cloudwatch_metric_alarm":
         actions = document.get("alarm_actions")
         enabled = document.get("actions_enabled", True)

@@ -81,6 +81,7 @@ RELATIONS: tuple[Relation, ...] = (
         ("aws_iam_user_policy_attachments_exclusive", "user_name")), ("name", "id")),
     Relation("inlinePolicies", ("aws_iam_user",), (("aws_iam_user_policy", "user"),), ("name", "id")),
     Relation("loginProfiles", ("aws_iam_user",), (("aws_iam_user_login_profile", "user"),), ("name", "id")),
+    Relation("accessKeys", ("aws_iam_user",), (("aws_iam_access_key", "user"),), ("name", "id")),
     Relation("accountPasswordPolicies", ("aws_iam_user_login_profile",), (("aws_iam_account_password_policy", ""),),
              scope_wide=True),
     Relation("policyAttachments", ("aws_iam_group",), (
