@@ -28,6 +28,7 @@ import json
 from typing import Any
 
 from validator.inventory import Entry, Inventory, entry_id, extractor, relation
+from validator.inventory.cloudtrail_events import recorded
 from validator.inventory.cloudwatch_patterns import monitored
 from validator.model import Resource
 from validator.sources.terraform_refs import ResourceLinks
@@ -60,6 +61,11 @@ FACTS: dict[str, tuple[str, ...]] = {
     "aws_flow_log": ("traffic_type",),
     "aws_cloudwatch_log_group": ("name",),
     "aws_iam_access_key": ("status",),
+    "aws_iam_role": ("managed_policy_arns",),
+    "aws_accessanalyzer_analyzer": ("analyzer_name", "type"),
+    "aws_ebs_encryption_by_default": ("enabled",),
+    "aws_config_configuration_recorder_status": ("name", "is_enabled"),
+    "aws_account_alternate_contact": ("alternate_contact_type",),
     "aws_cloudwatch_log_metric_filter": ("name", "pattern"),
     "aws_cloudwatch_metric_alarm": ("alarm_name", "metric_name", "namespace", "alarm_actions"),
 }
@@ -102,6 +108,8 @@ def _monitoring_facts(resource: Resource, document: dict[str, Any], unknown: set
             controls = monitored(pattern)
             facts["monitors"] = controls if controls is not None else []
         return facts
+    if resource.kind == "aws_cloudtrail":
+        return _trail_facts(document, unknown)
     if resource.kind == "aws_iam_access_key":
         return {} if "status" in unknown else {"active": document.get("status", "Active") == "Active"}
     if resource.kind == "aws_cloudwatch_metric_alarm":
@@ -111,6 +119,20 @@ def _monitoring_facts(resource: Resource, document: dict[str, Any], unknown: set
             return {"_actions": None}
         return {"_actions": bool(actions) and isinstance(actions, list) and enabled is not False}
     return {}
+
+
+def _trail_facts(document: dict[str, Any], unknown: set[Any]) -> dict[str, Any]:
+    """What a trail records (see cloudtrail_events), when known: `recordsEveryRegion` (a
+    multi-region trail, logging, with every management event), `s3ObjectWrites` and
+    `s3ObjectReads` (logging the object-level events of every bucket)."""
+    if unknown & {"event_selector", "advanced_event_selector", "enable_logging"}:
+        return {}
+    management, writes, reads = recorded(document)
+    logging = document.get("enable_logging", True) is not False
+    facts = {"s3ObjectWrites": logging and writes, "s3ObjectReads": logging and reads}
+    if "is_multi_region_trail" not in unknown:
+        facts["recordsEveryRegion"] = logging and management and document.get("is_multi_region_trail") is True
+    return facts
 
 
 def allows_everything(document: Any) -> bool | None:

@@ -91,6 +91,13 @@ RELATIONS: tuple[Relation, ...] = (
     Relation("policyAttachments", ("aws_iam_policy",), (
         ("aws_iam_role_policy_attachment", "policy_arn"), ("aws_iam_user_policy_attachment", "policy_arn"),
         ("aws_iam_group_policy_attachment", "policy_arn"), ("aws_iam_policy_attachment", "policy_arn")), ("arn",)),
+    # The account's security baseline, as far as the configuration of a trail declares it
+    # (CIS 1.2, 1.17, 1.20, 2.2.1, 3.1, 3.3, 3.8, 3.9, 4.16): every resource of these kinds.
+    Relation("accountBaseline", ("aws_cloudtrail",), tuple((type_, "") for type_ in (
+        "aws_cloudtrail", "aws_securityhub_account", "aws_accessanalyzer_analyzer", "aws_ebs_encryption_by_default",
+        "aws_config_configuration_recorder_status", "aws_account_alternate_contact", "aws_iam_role",
+        "aws_iam_role_policy_attachment", "aws_iam_policy_attachment", "aws_iam_role_policy_attachments_exclusive")),
+        scope_wide=True),
     # CloudTrail to CloudWatch Logs (CIS 4.x): the trail names its log group by ARN (often
     # `"${aws_cloudwatch_log_group.x.arn}:*"`), metric filters name it by name, and alarms
     # name the filter's metric (`metricName`, read from its `metric_transformation`).
