@@ -67,6 +67,13 @@ def test_the_usual_patterns_of_each_control():
                      "($.eventName = ScheduleKeyDeletion)) }") == ["4.7"]
 
 
+def test_regular_expression_values():
+    assert monitored("{ ($.eventSource = cloudtrail.amazonaws.com) && "
+                     "($.eventName = %^(Create|Update|Delete)Trail$|^(Start|Stop)Logging$%) }") == ["4.5"]
+    assert monitored("{ $.eventName = %^(Create|Update)Trail$% }") == []
+    assert monitored("{ $.eventName = %(% }") is None
+
+
 def test_comparisons():
     event = {"a": {"b": 3, "c": [{"d": "x"}]}, "e": True, "f": None}
     assert compile_pattern("{ $.a.b > 2 && $.a.b <= 3 && $.a.b = 3 }")(event)

@@ -182,6 +182,12 @@ def test_alarms_without_actions_or_on_another_namespace_do_not_count():
     assert (group["metricFilters"][0]["alarmed"], group["metricFilters"][0]["alarmUnknown"]) == (False, False)
 
 
+def test_an_alarm_on_the_filter_name_instead_of_its_metric_does_not_count():
+    text = _TRAIL_TF.replace("NAMESPACE", '"CIS"').replace("ACTIONS", '["arn:aws:sns:x"]')
+    [group] = _trail_groups(text.replace(".metric_transformation[0].name", ".name"))
+    assert (group["metricFilters"][0]["alarmed"], group["metricFilters"][0]["alarmUnknown"]) == (False, False)
+
+
 def test_unknown_actions_or_namespace_leave_the_filter_undecided():
     [group] = _trail_groups(_TRAIL_TF.replace("NAMESPACE", '"CIS"').replace("ACTIONS", "var.actions"))
     assert (group["metricFilters"][0]["alarmed"], group["metricFilters"][0]["alarmUnknown"]) == (False, True)

@@ -85,6 +85,7 @@ _TOKEN = re.compile(r"""\s*(?:
   | (?P<op>!=|>=|<=|=|>|<)
   | (?P<exists>NOT\s+EXISTS\b|IS\s+NULL\b|IS\s+TRUE\b|IS\s+FALSE\b)
   | "(?P<quoted>(?:[^"\\]|\\.)*)"
+  | %(?P<regex>(?:[^%\\]|\\.)*)%
   | (?P<word>[^\s()&|"=!<>]+)
 )""", re.VERBOSE)
 
@@ -181,9 +182,11 @@ class _Parser:
             return lambda event: _presence(event, selector, test)
         op = self.take("op")
         kind = self.peek()
-        if kind not in ("quoted", "word"):
+        if kind not in ("quoted", "word", "regex"):
             raise PatternError("expected a value")
         expected = self.take(kind)
+        if kind == "regex":
+            return _regex(selector, op, expected)
         quoted = kind == "quoted"
 
         def compare(event: Event) -> bool:
@@ -191,6 +194,24 @@ class _Parser:
             return present and _compare(value, op, expected, quoted)
 
         return compare
+
+
+def _regex(selector: str, op: str, expression: str) -> Test:
+    """`$.field = %regex%` (and `!=`): a regular expression searched in the value."""
+    if op not in ("=", "!="):
+        raise PatternError("a regular expression takes = or !=")
+    try:
+        compiled = re.compile(expression)
+    except re.error as error:
+        raise PatternError(str(error)) from error
+
+    def compare(event: Event) -> bool:
+        present, value = _field(event, selector)
+        if not present or isinstance(value, (dict, list)):
+            return False
+        return bool(compiled.search(str(value))) == (op == "=")
+
+    return compare
 
 
 def _presence(event: Event, selector: str, test: str) -> bool:

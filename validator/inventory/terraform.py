@@ -104,9 +104,9 @@ def _monitoring_facts(resource: Resource, document: dict[str, Any], unknown: set
         if namespace is not None:
             facts["metricNamespace"] = namespace
         pattern = document.get("pattern")
-        if "pattern" not in unknown and isinstance(pattern, str):
-            controls = monitored(pattern)
-            facts["monitors"] = controls if controls is not None else []
+        controls = monitored(pattern) if "pattern" not in unknown and isinstance(pattern, str) else None
+        if controls is not None:  # a pattern tdv cannot read (not JSON) is not judged
+            facts["monitors"] = controls
         return facts
     if resource.kind == "aws_cloudtrail":
         return _trail_facts(document, unknown)

@@ -102,11 +102,12 @@ RELATIONS: tuple[Relation, ...] = (
     # `"${aws_cloudwatch_log_group.x.arn}:*"`), metric filters name it by name, and alarms
     # name the filter's metric (`metricName`, read from its `metric_transformation`).
     Relation("logGroupTrails", ("aws_cloudwatch_log_group",), (("aws_cloudtrail", "cloud_watch_logs_group_arn"),),
-             ("arn",), suffix=":*"),
+             ("arn",), via=("arn",), suffix=":*"),
     Relation("metricFilters", ("aws_cloudwatch_log_group",), (("aws_cloudwatch_log_metric_filter", "log_group_name"),),
-             ("name", "id")),
+             ("name", "id"), via=("name", "id")),
+    # an alarm names the filter's metric, not the filter (`aws_cloudwatch_log_metric_filter.x.name`)
     Relation("metricAlarms", ("aws_cloudwatch_log_metric_filter",), (("aws_cloudwatch_metric_alarm", "metric_name"),),
-             ("metricName",)),
+             ("metricName",), via=("metric_transformation",)),
 )
 
 
