@@ -98,6 +98,10 @@ RELATIONS: tuple[Relation, ...] = (
         "aws_config_configuration_recorder_status", "aws_account_alternate_contact", "aws_iam_role",
         "aws_iam_role_policy_attachment", "aws_iam_policy_attachment", "aws_iam_role_policy_attachments_exclusive")),
         scope_wide=True),
+    # A web ACL protecting a load balancer or an API Gateway stage (by its ARN).
+    Relation("webAclAssociations", ("aws_lb", "aws_alb", "aws_api_gateway_stage"), (
+        ("aws_wafv2_web_acl_association", "resource_arn"), ("aws_wafregional_web_acl_association", "resource_arn")),
+        ("arn",), via=("arn",)),
     # CloudTrail to CloudWatch Logs (CIS 4.x): the trail names its log group by ARN (often
     # `"${aws_cloudwatch_log_group.x.arn}:*"`), metric filters name it by name, and alarms
     # name the filter's metric (`metricName`, read from its `metric_transformation`).
