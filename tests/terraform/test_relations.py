@@ -510,3 +510,24 @@ resource "aws_cloudwatch_metric_alarm" "other" {
 def test_what_a_trail_records(blocks, expected):
     [trail] = tf(f'resource "aws_cloudtrail" "t" {{\n name = "t"\n s3_bucket_name = "b"\n{blocks}\n}}\n')
     assert recorded(trail.document) == expected
+
+
+def test_web_acl_associations_by_reference_and_by_arn():
+    found = relations_of(tf('''
+resource "aws_lb" "web" {
+  name = "web"
+}
+resource "aws_api_gateway_stage" "prod" {
+  stage_name = "prod"
+}
+resource "aws_wafv2_web_acl_association" "web" {
+  resource_arn = aws_lb.web.arn
+  web_acl_arn  = "arn:aws:wafv2:us-east-1:111122223333:regional/webacl/edge/a1b2"
+}
+resource "aws_wafregional_web_acl_association" "by_name" {
+  resource_arn = aws_lb.web.name
+  web_acl_id   = "a1b2"
+}
+'''))
+    assert found["aws_lb.web"]["webAclAssociations"].certain == ["aws_wafv2_web_acl_association.web"]
+    assert found["aws_api_gateway_stage.prod"]["webAclAssociations"].missing
