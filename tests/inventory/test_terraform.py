@@ -131,3 +131,95 @@ def test_allows_everything():
     assert allows_everything('{"Statement":[{"Effect":"Allow","Action":"*","Resource":"arn:aws:s3:::b"}]}') is False
     assert allows_everything("(sensitive)") is None and allows_everything(None) is None
     assert allows_everything("[1]") is None
+
+
+_TRAIL_TF = '''
+resource "aws_cloudwatch_log_group" "trail" {
+  name = "cloudtrail"
+}
+resource "aws_cloudtrail" "main" {
+  name                       = "main"
+  s3_bucket_name             = "acme-trail"
+  cloud_watch_logs_group_arn = "${aws_cloudwatch_log_group.trail.arn}:*"
+}
+resource "aws_cloudwatch_log_metric_filter" "kms" {
+  name           = "kms"
+  log_group_name = aws_cloudwatch_log_group.trail.name
+  pattern        = "{ $.eventSource = kms.amazonaws.com && (($.eventName = DisableKey) || ($.eventName = ScheduleKeyDeletion)) }"
+  metric_transformation {
+    name      = "KmsKeyDisabled"
+    namespace = NAMESPACE
+    value     = "1"
+  }
+}
+resource "aws_cloudwatch_metric_alarm" "kms" {
+  alarm_name    = "kms"
+  metric_name   = aws_cloudwatch_log_metric_filter.kms.metric_transformation[0].name
+  namespace     = "CIS"
+  alarm_actions = ACTIONS
+}
+'''
+
+
+def _trail_groups(text: str) -> list:
+    resources = tf(text)
+    trail = by_ref(resources)["aws_cloudtrail.main"]
+    return inventory.build_from(resources).related(trail, ["trailLogGroups"])["trailLogGroups"]
+
+
+def test_a_trail_relates_to_its_log_groups_filters_and_alarms():
+    [group] = _trail_groups(_TRAIL_TF.replace("NAMESPACE", '"CIS"').replace("ACTIONS", '["arn:aws:sns:x"]'))
+    assert group["ref"] == "aws_cloudwatch_log_group.trail" and group["certain"] is True
+    [found] = group["metricFilters"]
+    assert (found["certain"], found["monitors"], found["alarmed"]) == (True, ["4.7"], True)
+    assert found["alarms"] == ["aws_cloudwatch_metric_alarm.kms"]
+
+
+def test_alarms_without_actions_or_on_another_namespace_do_not_count():
+    [group] = _trail_groups(_TRAIL_TF.replace("NAMESPACE", '"CIS"').replace("ACTIONS", "[]"))
+    assert (group["metricFilters"][0]["alarmed"], group["metricFilters"][0]["alarmUnknown"]) == (False, False)
+    [group] = _trail_groups(_TRAIL_TF.replace("NAMESPACE", '"Other"').replace("ACTIONS", '["arn:aws:sns:x"]'))
+    assert (group["metricFilters"][0]["alarmed"], group["metricFilters"][0]["alarmUnknown"]) == (False, False)
+
+
+def test_an_alarm_on_the_filter_name_instead_of_its_metric_does_not_count():
+    text = _TRAIL_TF.replace("NAMESPACE", '"CIS"').replace("ACTIONS", '["arn:aws:sns:x"]')
+    [group] = _trail_groups(text.replace(".metric_transformation[0].name", ".name"))
+    assert (group["metricFilters"][0]["alarmed"], group["metricFilters"][0]["alarmUnknown"]) == (False, False)
+
+
+def test_unknown_actions_or_namespace_leave_the_filter_undecided():
+    [group] = _trail_groups(_TRAIL_TF.replace("NAMESPACE", '"CIS"').replace("ACTIONS", "var.actions"))
+    assert (group["metricFilters"][0]["alarmed"], group["metricFilters"][0]["alarmUnknown"]) == (False, True)
+    [group] = _trail_groups(_TRAIL_TF.replace("NAMESPACE", "var.namespace").replace("ACTIONS", '["arn:aws:sns:x"]'))
+    assert (group["metricFilters"][0]["alarmed"], group["metricFilters"][0]["alarmUnknown"]) == (False, True)
+    [group] = _trail_groups(_TRAIL_TF.replace("NAMESPACE", '"CIS"').replace("ACTIONS", '["arn:aws:sns:x"]')
+                            .replace('pattern        = "{', 'pattern        = var.pattern # "{'))
+    assert group["metricFilters"][0]["certain"] is False
+
+
+def test_a_trail_to_a_group_outside_the_scan_or_to_none():
+    text = '''
+resource "aws_cloudtrail" "main" {
+  name                       = "main"
+  s3_bucket_name             = "acme-trail"
+  cloud_watch_logs_group_arn = "arn:aws:logs:us-east-1:111122223333:log-group:central:*"
+}
+'''
+    [group] = _trail_groups(text)
+    assert (group["inScan"], group["certain"]) == (False, False)
+    assert _trail_groups(text.replace("cloud_watch_logs_group_arn", "# cloud_watch_logs_group_arn")) == []
+
+
+def test_a_trail_names_an_existing_group_by_arn_in_a_plan():
+    data = {"format_version": "1.2", "terraform_version": "1.9.0", "resource_changes": [
+        {"address": "aws_cloudwatch_log_group.trail", "mode": "managed", "type": "aws_cloudwatch_log_group",
+         "name": "trail", "change": {"actions": ["no-op"], "after": {
+             "name": "cloudtrail", "arn": "arn:aws:logs:us-east-1:111122223333:log-group:cloudtrail"}}},
+        {"address": "aws_cloudtrail.main", "mode": "managed", "type": "aws_cloudtrail", "name": "main",
+         "change": {"actions": ["no-op"], "after": {
+             "name": "main", "cloud_watch_logs_group_arn": "arn:aws:logs:us-east-1:111122223333:log-group:cloudtrail:*"}}},
+    ]}
+    resources = [r for r in terraform_plan.parse(json.dumps(data), InputFile(None, "plan.json"), SourceContext(Path.cwd()))]
+    [group] = inventory.build_from(resources).related(resources[1], ["trailLogGroups"])["trailLogGroups"]
+    assert (group["ref"], group["certain"], group["metricFilters"]) == ("aws_cloudwatch_log_group.trail", True, [])

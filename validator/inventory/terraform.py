@@ -28,9 +28,11 @@ import json
 from typing import Any
 
 from validator.inventory import Entry, Inventory, entry_id, extractor, relation
+from validator.inventory.cloudtrail_events import recorded
+from validator.inventory.cloudwatch_patterns import monitored
 from validator.model import Resource
 from validator.sources.terraform_refs import ResourceLinks
-from validator.sources.terraform_relations import RELATIONS, Related, entry_attributes, entry_of, relate
+from validator.sources.terraform_relations import RELATIONS, Related, entry_attributes, entry_of, metric_of, relate
 
 _POLICY_DOCUMENTS = ("aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy")
 _RULE_FACTS = ("type", "from_port", "to_port", "protocol", "ip_protocol", "cidr_blocks", "ipv6_cidr_blocks",
@@ -57,6 +59,15 @@ FACTS: dict[str, tuple[str, ...]] = {
                                           "restrict_public_buckets"),
     "aws_cloudtrail": ("name", "is_multi_region_trail", "enable_logging"),
     "aws_flow_log": ("traffic_type",),
+    "aws_cloudwatch_log_group": ("name",),
+    "aws_iam_access_key": ("status",),
+    "aws_iam_role": ("managed_policy_arns",),
+    "aws_accessanalyzer_analyzer": ("analyzer_name", "type"),
+    "aws_ebs_encryption_by_default": ("enabled",),
+    "aws_config_configuration_recorder_status": ("name", "is_enabled"),
+    "aws_account_alternate_contact": ("alternate_contact_type",),
+    "aws_cloudwatch_log_metric_filter": ("name", "pattern"),
+    "aws_cloudwatch_metric_alarm": ("alarm_name", "metric_name", "namespace", "alarm_actions"),
 }
 _WANTED = entry_attributes()
 OUTSIDE = {"ref": "(outside this module)", "kind": "", "name": "", "inScan": False, "certain": False}
@@ -79,7 +90,49 @@ def terraform_entry(resource: Resource) -> Entry | None:
         verdict = allows_everything(document.get("policy"))
         if verdict is not None:
             facts["allowsEverything"] = verdict
+    facts.update(_monitoring_facts(resource, document, unknown))
     return Entry(entry_id(resource), resource.kind, resource.ref, None, resource.locate(()), facts, ref=resource.ref)
+
+
+def _monitoring_facts(resource: Resource, document: dict[str, Any], unknown: set[Any]) -> dict[str, Any]:
+    """A metric filter's metric and the CIS controls its pattern serves (`monitors`, when the
+    pattern is known); whether an alarm notifies anyone (`_actions`: None when not known);
+    whether an access key is active (when known)."""
+    if resource.kind == "aws_cloudwatch_log_metric_filter":
+        name, namespace = metric_of(document, resource.unknown_paths)
+        facts: dict[str, Any] = {"metricName": name} if name is not None else {}
+        if namespace is not None:
+            facts["metricNamespace"] = namespace
+        pattern = document.get("pattern")
+        controls = monitored(pattern) if "pattern" not in unknown and isinstance(pattern, str) else None
+        if controls is not None:  # a pattern tdv cannot read (not JSON) is not judged
+            facts["monitors"] = controls
+        return facts
+    if resource.kind == "aws_cloudtrail":
+        return _trail_facts(document, unknown)
+    if resource.kind == "aws_iam_access_key":
+        return {} if "status" in unknown else {"active": document.get("status", "Active") == "Active"}
+    if resource.kind == "aws_cloudwatch_metric_alarm":
+        actions = document.get("alarm_actions")
+        enabled = document.get("actions_enabled", True)
+        if "alarm_actions" in unknown or "actions_enabled" in unknown:
+            return {"_actions": None}
+        return {"_actions": bool(actions) and isinstance(actions, list) and enabled is not False}
+    return {}
+
+
+def _trail_facts(document: dict[str, Any], unknown: set[Any]) -> dict[str, Any]:
+    """What a trail records (see cloudtrail_events), when known: `recordsEveryRegion` (a
+    multi-region trail, logging, with every management event), `s3ObjectWrites` and
+    `s3ObjectReads` (logging the object-level events of every bucket)."""
+    if unknown & {"event_selector", "advanced_event_selector", "enable_logging"}:
+        return {}
+    management, writes, reads = recorded(document)
+    logging = document.get("enable_logging", True) is not False
+    facts = {"s3ObjectWrites": logging and writes, "s3ObjectReads": logging and reads}
+    if "is_multi_region_trail" not in unknown:
+        facts["recordsEveryRegion"] = logging and management and document.get("is_multi_region_trail") is True
+    return facts
 
 
 def allows_everything(document: Any) -> bool | None:
@@ -173,3 +226,89 @@ def _describe(name: str) -> tuple[str, str]:
 
 for _name in dict.fromkeys(r.name for r in RELATIONS):
     relation(_name, *_describe(_name))(_compute(_name))
+
+
+# CloudTrail to CloudWatch Logs (CIS 4.1 to 4.15): from a trail, its log group, the group's
+# metric filters, and the alarms on each filter's metric.
+
+_NOT_SEEN = {"ref": "(log group not in the scan)", "kind": "aws_cloudwatch_log_group", "name": "", "inScan": False,
+             "certain": False, "metricFilters": []}
+_FILTER_NOT_SEEN = dict(OUTSIDE, monitors=[], alarmed=False, alarmUnknown=True, alarms=[])
+
+
+def _groups_of_trails(inventory: Inventory) -> dict[tuple[str, str], list[tuple[tuple[str, str], bool]]]:
+    """Per trail (scope, address), the log groups it sends to, each with whether certainly."""
+    relations, _ = inventory.index("tf:relations", _relations)
+    found: dict[tuple[str, str], list[tuple[tuple[str, str], bool]]] = {}
+    for (scope, address), related in relations.items():
+        trails = related.get("logGroupTrails")
+        if trails is None:
+            continue
+        for trail in trails.certain:
+            found.setdefault((scope, trail), []).append(((scope, address), True))
+        for key in trails.possible:
+            found.setdefault(key, []).append(((scope, address), False))
+    return found
+
+
+def _alarms(relations: dict[tuple[str, str], dict[str, Related]], by_address: dict[tuple[str, str], Entry],
+            metric_filter: Entry) -> tuple[list[str], bool]:
+    """The alarms with actions on a filter's metric (same name and namespace), and whether
+    another one may be."""
+    tf = metric_filter.facts["_tf"]
+    related = relations.get((tf.scope, tf.address), {}).get("metricAlarms", Related())
+    namespace = metric_filter.facts.get("metricNamespace")
+    alarmed: list[str] = []
+    maybe = bool(related.possible) or related.outside
+    for address in related.certain:
+        alarm = by_address.get((tf.scope, address))
+        if alarm is None:
+            continue
+        actions, other = alarm.facts.get("_actions"), alarm.facts.get("namespace")
+        if actions is None or namespace is None or other is None:
+            maybe = True
+        elif other == namespace and actions:
+            alarmed.append(alarm.ref)
+    return alarmed, maybe
+
+
+def _metric_filters(relations: dict[tuple[str, str], dict[str, Related]], by_address: dict[tuple[str, str], Entry],
+                    group: tuple[str, str]) -> list[dict[str, Any]]:
+    related = relations.get(group, {}).get("metricFilters", Related())
+    found = [(by_address.get((group[0], address)), True) for address in related.certain]
+    found += [(by_address.get(key), False) for key in related.possible]
+    items = []
+    for metric_filter, certain in found:
+        if metric_filter is None:
+            continue
+        alarmed, maybe = _alarms(relations, by_address, metric_filter)
+        monitors = metric_filter.facts.get("monitors")
+        items.append(item(metric_filter, certain and monitors is not None, monitors=monitors or [],
+                          alarmed=bool(alarmed), alarmUnknown=not alarmed and maybe, alarms=alarmed))
+    if related.outside:
+        items.append(dict(_FILTER_NOT_SEEN))
+    return items
+
+
+@relation("trailLogGroups", "`aws_cloudtrail`",
+          "the `aws_cloudwatch_log_group` its `cloud_watch_logs_group_arn` names (an uncertain item when it is not "
+          "in the scan), with `metricFilters`: the `aws_cloudwatch_log_metric_filter` on it, each with `monitors` "
+          "(the CIS 4.x controls whose events its pattern matches), `alarmed` and `alarms` (the "
+          "`aws_cloudwatch_metric_alarm` with actions on its metric) and `alarmUnknown` (one may be)")
+def trail_log_groups(inventory: Inventory, start: Entry) -> list[dict[str, Any]]:
+    tf = start.facts.get("_tf")
+    if tf is None or start.kind != "aws_cloudtrail":
+        return []
+    attribute = "cloud_watch_logs_group_arn"
+    if not (attribute in tf.values or attribute in tf.unknown
+            or any(link.attribute == (attribute,) for link in tf.links.links)):
+        return []  # the trail does not send to CloudWatch Logs (TDV-AWS-049)
+    relations, by_address = inventory.index("tf:relations", _relations)
+    items = []
+    for key, certain in inventory.index("tf:trailLogGroups", _groups_of_trails).get((tf.scope, tf.address), []):
+        group = by_address.get(key)
+        if group is not None:
+            items.append(item(group, certain, metricFilters=_metric_filters(relations, by_address, key)))
+    if not any(i["certain"] for i in items):
+        items.append(dict(_NOT_SEEN))
+    return items

@@ -47,6 +47,7 @@ class Relation:
     via: tuple[str, ...] | None = None  # only references reading one of these target attributes
     inline: str | None = None  # the target's own attribute for the same setting (AWS provider v3)
     scope_wide: bool = False  # every source of the scope is related (account settings): no pointer
+    suffix: str = ""  # left out of referring values and target keys before they are compared (`:*` of an ARN)
 
 
 _BUCKET = ("aws_s3_bucket",)
@@ -80,6 +81,7 @@ RELATIONS: tuple[Relation, ...] = (
         ("aws_iam_user_policy_attachments_exclusive", "user_name")), ("name", "id")),
     Relation("inlinePolicies", ("aws_iam_user",), (("aws_iam_user_policy", "user"),), ("name", "id")),
     Relation("loginProfiles", ("aws_iam_user",), (("aws_iam_user_login_profile", "user"),), ("name", "id")),
+    Relation("accessKeys", ("aws_iam_user",), (("aws_iam_access_key", "user"),), ("name", "id")),
     Relation("accountPasswordPolicies", ("aws_iam_user_login_profile",), (("aws_iam_account_password_policy", ""),),
              scope_wide=True),
     Relation("policyAttachments", ("aws_iam_group",), (
@@ -89,6 +91,27 @@ RELATIONS: tuple[Relation, ...] = (
     Relation("policyAttachments", ("aws_iam_policy",), (
         ("aws_iam_role_policy_attachment", "policy_arn"), ("aws_iam_user_policy_attachment", "policy_arn"),
         ("aws_iam_group_policy_attachment", "policy_arn"), ("aws_iam_policy_attachment", "policy_arn")), ("arn",)),
+    # The account's security baseline, as far as the configuration of a trail declares it
+    # (CIS 1.2, 1.17, 1.20, 2.2.1, 3.1, 3.3, 3.8, 3.9, 4.16): every resource of these kinds.
+    Relation("accountBaseline", ("aws_cloudtrail",), tuple((type_, "") for type_ in (
+        "aws_cloudtrail", "aws_securityhub_account", "aws_accessanalyzer_analyzer", "aws_ebs_encryption_by_default",
+        "aws_config_configuration_recorder_status", "aws_account_alternate_contact", "aws_iam_role",
+        "aws_iam_role_policy_attachment", "aws_iam_policy_attachment", "aws_iam_role_policy_attachments_exclusive")),
+        scope_wide=True),
+    # A web ACL protecting a load balancer or an API Gateway stage (by its ARN).
+    Relation("webAclAssociations", ("aws_lb", "aws_alb", "aws_api_gateway_stage"), (
+        ("aws_wafv2_web_acl_association", "resource_arn"), ("aws_wafregional_web_acl_association", "resource_arn")),
+        ("arn",), via=("arn",)),
+    # CloudTrail to CloudWatch Logs (CIS 4.x): the trail names its log group by ARN (often
+    # `"${aws_cloudwatch_log_group.x.arn}:*"`), metric filters name it by name, and alarms
+    # name the filter's metric (`metricName`, read from its `metric_transformation`).
+    Relation("logGroupTrails", ("aws_cloudwatch_log_group",), (("aws_cloudtrail", "cloud_watch_logs_group_arn"),),
+             ("arn",), via=("arn",), suffix=":*"),
+    Relation("metricFilters", ("aws_cloudwatch_log_group",), (("aws_cloudwatch_log_metric_filter", "log_group_name"),),
+             ("name", "id"), via=("name", "id")),
+    # an alarm names the filter's metric, not the filter (`aws_cloudwatch_log_metric_filter.x.name`)
+    Relation("metricAlarms", ("aws_cloudwatch_log_metric_filter",), (("aws_cloudwatch_metric_alarm", "metric_name"),),
+             ("metricName",), via=("metric_transformation",)),
 )
 
 
@@ -166,9 +189,33 @@ def make_entry(address: str, type_: str, scope: str, document: dict[str, Any], u
     unknown = {path[0] for path in unknown_paths if path and path[0] in wanted
                and (len(path) == 1 or path[1:] == (UNKNOWN_ITEM,))}
     values = {name: document[name] for name in wanted if name in document}
+    if type_ == "aws_cloudwatch_log_metric_filter":
+        name = metric_of(document, unknown_paths)[0]
+        if name is not None:
+            values["metricName"] = name
     links = links or ResourceLinks()
     return Entry(address, type_, scope, values, frozenset(unknown), links, exported, complete, links.written,
                  path, links.files)
+
+
+def metric_of(document: dict[str, Any], unknown_paths: Iterable[tuple]) -> tuple[str | None, str | None]:
+    """The metric name and namespace a metric filter writes (`metric_transformation`), each
+    None when not known."""
+    unknown = {tuple(path[:3]) for path in unknown_paths if path and path[0] == "metric_transformation"}
+    blocks = document.get("metric_transformation")
+    block = blocks[0] if isinstance(blocks, list) and len(blocks) == 1 and isinstance(blocks[0], dict) else {}
+
+    def known(name: str) -> str | None:
+        value = block.get(name)
+        hidden = {("metric_transformation",), ("metric_transformation", UNKNOWN_ITEM), ("metric_transformation", 0),
+                  ("metric_transformation", 0, name)}
+        return value if isinstance(value, str) and not unknown & hidden else None
+
+    return known("name"), known("namespace")
+
+
+def _key(value: str, suffix: str) -> str:
+    return value[:-len(suffix)] if suffix and value.endswith(suffix) else value
 
 
 def relate(entries: list[Entry]) -> dict[tuple[str, str], dict[str, Related]]:
@@ -247,7 +294,8 @@ class _Relating:
         self.by_key: dict[str, list[Entry]] = {}
         unnamed: set[tuple[str, str]] = set()
         for target in targets:
-            known = [target.values[k] for k in relation.keys if isinstance(target.values.get(k), str)]
+            known = [_key(target.values[k], relation.suffix) for k in relation.keys
+                     if isinstance(target.values.get(k), str)]
             for value in set(known):
                 self.by_key.setdefault(value, []).append(target)
             if not known:
@@ -281,6 +329,7 @@ class _Relating:
     def _by_reference(self, relation: Relation, source: Entry, attribute: str) -> None:
         linked = self._links(relation, source, attribute)
         for item in _strings(source.values.get(attribute)):
+            item = _key(item, relation.suffix)
             matches = self.by_key.get(item, ())
             for target in matches:
                 self._add(target, relation.name, source, target.scope == source.scope)
