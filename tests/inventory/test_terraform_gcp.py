@@ -156,3 +156,36 @@ def test_dns_policies_point_at_networks_from_their_blocks():
     [item] = index.related(resources["google_compute_network.main"], ["dnsPolicies"])["dnsPolicies"]
     assert item["ref"] == "google_dns_policy.logging" and item["certain"] and item["logging"] is True
     assert index.related(resources["google_compute_network.other"], ["dnsPolicies"])["dnsPolicies"] == []
+
+
+def test_project_grants_relate_within_one_project():
+    resources = tf(PROJECT + '''
+resource "google_project_iam_member" "admin" {
+  project = google_project.prod.project_id
+  role    = "roles/iam.serviceAccountAdmin"
+  member  = "user:ops@example.com"
+}
+resource "google_project_iam_binding" "same_reference" {
+  project = google_project.prod.project_id
+  role    = "roles/iam.serviceAccountUser"
+  members = ["user:ops@example.com"]
+}
+resource "google_project_iam_member" "literal" {
+  project = "acme-other"
+  role    = "roles/iam.serviceAccountUser"
+  member  = "user:ops@example.com"
+}
+resource "google_project_iam_member" "variable" {
+  project = var.project
+  role    = "roles/iam.serviceAccountUser"
+  member  = "user:ops@example.com"
+}
+''')
+    index = inventory.build_from(list(resources.values()))
+    items = index.related(resources["google_project_iam_member.admin"], ["projectIamGrants"])["projectIamGrants"]
+    assert {i["ref"]: i["certain"] for i in items} == {"google_project_iam_binding.same_reference": True,
+                                                       "google_project_iam_member.variable": False}
+    [binding] = [i for i in items if i["ref"] == "google_project_iam_binding.same_reference"]
+    assert binding["members"] == ["user:ops@example.com"] and binding["role"] == "roles/iam.serviceAccountUser"
+    literal = index.related(resources["google_project_iam_member.literal"], ["projectIamGrants"])["projectIamGrants"]
+    assert {i["ref"]: i["certain"] for i in literal} == {"google_project_iam_member.variable": False}

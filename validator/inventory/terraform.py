@@ -69,6 +69,8 @@ FACTS: dict[str, tuple[str, ...]] = {
     "google_logging_billing_account_sink": ("filter", "disabled", "destination"),
     "google_project_service": ("service",),
     "google_compute_project_metadata_item": ("key", "value"),
+    "google_project_iam_member": ("role", "member"),
+    "google_project_iam_binding": ("role", "members"),
 }
 _WANTED = entry_attributes()
 OUTSIDE = {"ref": "(outside this module)", "kind": "", "name": "", "inScan": False, "certain": False}
@@ -196,7 +198,25 @@ def _metric_facts(resource: Resource, document: dict[str, Any], unknown: set[tup
     return {"metricName": name} if ("name",) not in unknown and isinstance(name, str) else {}
 
 
+def _grant_facts(resource: Resource, document: dict[str, Any], unknown: set[tuple]) -> dict[str, Any]:
+    """Which project a project-level grant is in (`projectKey`), when it can be told: its known
+    `project`, the google_project its reference certainly names, or the provider's default."""
+    project = document.get("project")
+    if ("project",) not in unknown and isinstance(project, str):
+        return {"projectKey": "project:" + project}
+    links = resource.tf_links if isinstance(resource.tf_links, ResourceLinks) else ResourceLinks()
+    targets = [link.target for link in links.links if link.attribute == ("project",)]
+    if len(targets) == 1 and all(link.certain for link in links.links if link.attribute == ("project",)):
+        return {"projectKey": "resource:" + targets[0]}
+    if not targets and ("project",) not in unknown and "project" not in document and (
+            links.written is None or "project" not in links.written):
+        return {"projectKey": "provider default"}
+    return {}
+
+
 _GCP_FACTS = {
+    "google_project_iam_member": _grant_facts,
+    "google_project_iam_binding": _grant_facts,
     "google_logging_metric": _metric_facts,
     "google_dns_policy": _dns_policy_facts,
     "google_logging_project_sink": _sink_facts,
@@ -296,6 +316,29 @@ def _compute(name: str):
     return compute
 
 
+def _same_project(start: Entry, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The other grants of the start's project: certain when both projects are known to be the
+    same, possible when either is not known."""
+    key = start.facts.get("projectKey")
+    kept = []
+    for found in items:
+        if found["ref"] == start.ref or (key is not None and found.get("projectKey") not in (None, key)):
+            continue
+        if key is None or "projectKey" not in found:
+            found = {**found, "certain": False}
+        kept.append(found)
+    return kept
+
+
+_NARROW = {"projectIamGrants": _same_project}
+
+
+def _narrowed(compute, narrow):
+    def narrowed(inventory: Inventory, start: Entry) -> list[dict[str, Any]]:
+        return narrow(start, compute(inventory, start))
+    return narrowed
+
+
 def _describe(name: str) -> tuple[str, str]:
     rows = [r for r in RELATIONS if r.name == name]
     kinds = ", ".join(dict.fromkeys(t for r in rows for t in r.target_types))
@@ -305,4 +348,5 @@ def _describe(name: str) -> tuple[str, str]:
 
 
 for _name in dict.fromkeys(r.name for r in RELATIONS):
-    relation(_name, *_describe(_name))(_compute(_name))
+    relation(_name, *_describe(_name))(_narrowed(_compute(_name), _NARROW[_name]) if _name in _NARROW
+                                       else _compute(_name))
