@@ -189,3 +189,17 @@ resource "google_project_iam_member" "variable" {
     assert binding["members"] == ["user:ops@example.com"] and binding["role"] == "roles/iam.serviceAccountUser"
     literal = index.related(resources["google_project_iam_member.literal"], ["projectIamGrants"])["projectIamGrants"]
     assert {i["ref"]: i["certain"] for i in literal} == {"google_project_iam_member.variable": False}
+
+
+def test_every_resource_whose_project_is_not_known_is_a_possible_item():
+    resources = tf(PROJECT + ''.join(f'''
+resource "google_logging_metric" "m{n}" {{
+  project = var.project_id
+  name    = "m{n}"
+  filter  = "resource.type=\\"gce_route\\""
+}}
+''' for n in range(3)))
+    items = inventory.build_from(list(resources.values())).related(
+        resources["google_project.prod"], ["logMetrics"])["logMetrics"]
+    assert sorted((i["ref"], i["certain"]) for i in items) == [
+        ("google_logging_metric.m0", False), ("google_logging_metric.m1", False), ("google_logging_metric.m2", False)]

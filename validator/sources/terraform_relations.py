@@ -47,7 +47,7 @@ class Relation:
     via: tuple[str, ...] | None = None  # only references reading one of these target attributes
     inline: str | None = None  # the target's own attribute for the same setting (AWS provider v3)
     scope_wide: bool = False  # every source of the scope is related (account settings): no pointer
-    unset_any: bool = False  # a source not writing the pointer uses the provider's default: maybe any target
+    unset_any: bool = False  # a source not writing the pointer (the provider's default) or not known: maybe any target
     value_prefix: str = ""  # a referring value names a target after this prefix (others point elsewhere)
     nested: str = ""  # the pointer is this attribute of the blocks of the source attribute
 
@@ -336,7 +336,8 @@ class _Relating:
                 self._add(target, relation.name, source, certain and target.scope == source.scope)
 
     def _by_reference(self, relation: Relation, source: Entry, attribute: str) -> bool:
-        """Relate the targets the source points at; whether it leaves the pointer unwritten."""
+        """Relate the targets the source points at; whether it may point at any target of its
+        scope (its pointer is not written, or not known and no reference says where it points)."""
         linked = self._links(relation, source, attribute)
         for item in _strings(source.values.get(attribute), relation.nested, relation.value_prefix):
             matches = self.by_key.get(item, ())
@@ -347,8 +348,10 @@ class _Relating:
         if attribute in source.unknown and not linked:
             # not known, and no reference says where it points: it may be any target of its scope
             self.anywhere.setdefault(source.scope, source)
-        return not linked and attribute not in source.values and attribute not in source.unknown and (
-            source.written is None or attribute not in source.written)
+        if linked or attribute in source.values:
+            return False
+        # not written (the provider's default), or not known: it may be any target of its scope
+        return attribute in source.unknown or source.written is None or attribute not in source.written
 
     def _links(self, relation: Relation, source: Entry, attribute: str) -> bool:
         """Relate what the attribute's references point at; whether it has any (maybe to another
