@@ -316,29 +316,6 @@ def _compute(name: str):
     return compute
 
 
-def _same_project(start: Entry, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The other grants of the start's project: certain when both projects are known to be the
-    same, possible when either is not known."""
-    key = start.facts.get("projectKey")
-    kept = []
-    for found in items:
-        if found["ref"] == start.ref or (key is not None and found.get("projectKey") not in (None, key)):
-            continue
-        if key is None or "projectKey" not in found:
-            found = {**found, "certain": False}
-        kept.append(found)
-    return kept
-
-
-_NARROW = {"projectIamGrants": _same_project}
-
-
-def _narrowed(compute, narrow):
-    def narrowed(inventory: Inventory, start: Entry) -> list[dict[str, Any]]:
-        return narrow(start, compute(inventory, start))
-    return narrowed
-
-
 def _describe(name: str) -> tuple[str, str]:
     rows = [r for r in RELATIONS if r.name == name]
     kinds = ", ".join(dict.fromkeys(t for r in rows for t in r.target_types))
@@ -348,5 +325,41 @@ def _describe(name: str) -> tuple[str, str]:
 
 
 for _name in dict.fromkeys(r.name for r in RELATIONS):
-    relation(_name, *_describe(_name))(_narrowed(_compute(_name), _NARROW[_name]) if _name in _NARROW
-                                       else _compute(_name))
+    relation(_name, *_describe(_name))(_compute(_name))
+
+_GRANTS = ("google_project_iam_member", "google_project_iam_binding")
+
+
+def _grant_members(found: Entry) -> list[str]:
+    member = found.facts.get("member")
+    members = [member] if isinstance(member, str) else found.facts.get("members", [])
+    return [m for m in members if isinstance(m, str)]
+
+
+def _grants_by_member(inventory: Inventory) -> dict[tuple[str, str], list[Entry]]:
+    """Project grants by (scope, member)."""
+    index: dict[tuple[str, str], list[Entry]] = {}
+    for found in inventory.entries:
+        if found.kind in _GRANTS and "_tf" in found.facts:
+            for member in dict.fromkeys(_grant_members(found)):
+                index.setdefault((found.facts["_tf"].scope, member), []).append(found)
+    return index
+
+
+@relation("projectIamGrants", ", ".join(_GRANTS),
+          "the other project member and binding resources of its configuration that grant one of its members a "
+          "role in the same project (certain when both projects are known to be the same, possible when either "
+          "is not known)")
+def project_iam_grants(inventory: Inventory, start: Entry) -> list[dict[str, Any]]:
+    if start.kind not in _GRANTS or "_tf" not in start.facts:
+        return []
+    index = inventory.index("tf:gcp-grants", _grants_by_member)
+    scope, key = start.facts["_tf"].scope, start.facts.get("projectKey")
+    found: dict[str, dict[str, Any]] = {}
+    for member in _grant_members(start):
+        for other in index.get((scope, member), ()):
+            theirs = other.facts.get("projectKey")
+            if other.ref == start.ref or other.ref in found or None not in (key, theirs) and theirs != key:
+                continue
+            found[other.ref] = item(other, key is not None and theirs == key)
+    return list(found.values())

@@ -96,7 +96,6 @@ RELATIONS: tuple[Relation, ...] = (
 
 
 _PROJECT = ("google_project",)
-_GRANTS = ("google_project_iam_member", "google_project_iam_binding")
 _SINKS = ("google_logging_project_sink", "google_logging_folder_sink", "google_logging_organization_sink",
           "google_logging_billing_account_sink")
 
@@ -130,11 +129,10 @@ RELATIONS += (
     Relation("tables", ("google_bigquery_dataset",), (("google_bigquery_table", "dataset_id"),), ("dataset_id",)),
     Relation("dnsPolicies", ("google_compute_network",), (("google_dns_policy", "networks"),), ("id", "self_link"),
              nested="network_url"),
-    # the other project-level grants of the same project (validator.inventory.terraform keeps only those)
-    Relation("projectIamGrants", _GRANTS, tuple((t, "") for t in _GRANTS), scope_wide=True),
 )
 # Attributes whose references the inventory reads as facts of their resource, beside pointers:
-# an alert policy's conditions name the log-based metrics they watch; a grant names its project.
+# an alert policy's conditions name the log-based metrics they watch; a project grant names its
+# project (validator.inventory.terraform relates grants through it).
 LINKED_FACTS: dict[str, tuple[str, ...]] = {"google_monitoring_alert_policy": ("conditions",),
                                             "google_project_iam_member": ("project",),
                                             "google_project_iam_binding": ("project",)}
@@ -189,6 +187,8 @@ def entry_attributes() -> dict[str, set[str]]:
             wanted.setdefault(type_, set()).update(relation.keys + ((relation.inline,) if relation.inline else ()))
         for type_, attribute in relation.sources:
             wanted.setdefault(type_, set()).update((attribute,) if attribute else ())
+    for type_ in LINKED_FACTS:
+        wanted.setdefault(type_, set())
     return wanted
 
 
