@@ -25,6 +25,7 @@ exist, nor a relation that may not.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from validator.inventory import Entry, Inventory, entry_id, extractor, relation
@@ -68,6 +69,19 @@ FACTS: dict[str, tuple[str, ...]] = {
     "aws_account_alternate_contact": ("alternate_contact_type",),
     "aws_cloudwatch_log_metric_filter": ("name", "pattern"),
     "aws_cloudwatch_metric_alarm": ("alarm_name", "metric_name", "namespace", "alarm_actions"),
+    "google_project_iam_audit_config": ("service",),
+    "google_folder_iam_audit_config": ("service",),
+    "google_organization_iam_audit_config": ("service",),
+    "google_logging_metric": ("filter", "disabled"),
+    "google_monitoring_alert_policy": ("enabled",),
+    "google_logging_project_sink": ("filter", "disabled", "destination"),
+    "google_logging_folder_sink": ("filter", "disabled", "destination", "include_children"),
+    "google_logging_organization_sink": ("filter", "disabled", "destination", "include_children"),
+    "google_logging_billing_account_sink": ("filter", "disabled", "destination"),
+    "google_project_service": ("service",),
+    "google_compute_project_metadata_item": ("key", "value"),
+    "google_project_iam_member": ("role", "member"),
+    "google_project_iam_binding": ("role", "members"),
 }
 _WANTED = entry_attributes()
 OUTSIDE = {"ref": "(outside this module)", "kind": "", "name": "", "inScan": False, "certain": False}
@@ -91,7 +105,146 @@ def terraform_entry(resource: Resource) -> Entry | None:
         if verdict is not None:
             facts["allowsEverything"] = verdict
     facts.update(_monitoring_facts(resource, document, unknown))
+    gcp = _GCP_FACTS.get(resource.kind)
+    if gcp is not None:
+        facts.update(gcp(resource, document, {tuple(p) for p in resource.unknown_paths or ()}))
     return Entry(entry_id(resource), resource.kind, resource.ref, None, resource.locate(()), facts, ref=resource.ref)
+
+
+def _blocks(value: Any) -> list[dict[str, Any]]:
+    return [block for block in value if isinstance(block, dict)] if isinstance(value, list) else []
+
+
+def _unknown_under(unknown: set[tuple], prefix: tuple) -> bool:
+    return any(path[:len(prefix)] == prefix for path in unknown)
+
+
+def _audit_facts(resource: Resource, document: dict[str, Any], unknown: set[tuple]) -> dict[str, Any]:
+    """An audit configuration's `logTypes` and whether it `exempts` members (when known)."""
+    if _unknown_under(unknown, ("audit_log_config",)):
+        return {}
+    configs = _blocks(document.get("audit_log_config"))
+    types = [c.get("log_type") for c in configs]
+    if not all(isinstance(t, str) for t in types):
+        return {}
+    return {"logTypes": types, "exempts": any(bool(c.get("exempted_members")) for c in configs)}
+
+
+_METRIC = re.compile(r"(?:^|\.)google_logging_metric\.")
+
+
+def _alert_facts(resource: Resource, document: dict[str, Any], unknown: set[tuple]) -> dict[str, Any]:
+    """An alert policy's known condition `filters`, the log-based metrics its conditions refer to
+    (`metricRefs`), and whether a filter is neither known nor a reference (`opaqueFilters`)."""
+    links = resource.tf_links if isinstance(resource.tf_links, ResourceLinks) else ResourceLinks()
+    refs = sorted({link.target for link in links.links
+                   if link.attribute[:1] == ("conditions",) and _METRIC.search(link.target)})
+    filters: list[str] = []
+    opaque = False
+    for index, condition in enumerate(_blocks(document.get("conditions"))):
+        for kind, blocks in condition.items():
+            for inner, block in enumerate(_blocks(blocks)):
+                if "filter" not in block and ("conditions", index, kind, inner, "filter") not in unknown:
+                    continue
+                if isinstance(block.get("filter"), str):
+                    filters.append(block["filter"])
+                else:
+                    opaque = opaque or not refs
+    if _unknown_under(unknown, ("conditions",)) and not refs:
+        opaque = True
+    return {"filters": filters, "metricRefs": refs, "opaqueFilters": opaque}
+
+
+def _metadata_facts(resource: Resource, document: dict[str, Any], unknown: set[tuple]) -> dict[str, Any]:
+    """Project metadata's `enable-oslogin` value (empty when not set), when known."""
+    metadata = document.get("metadata")
+    if _unknown_under(unknown, ("metadata",)) or not isinstance(metadata, dict):
+        return {} if _unknown_under(unknown, ("metadata",)) else {"osLogin": ""}
+    value = metadata.get("enable-oslogin", "")
+    return {"osLogin": str(value)} if isinstance(value, (str, bool, int)) else {}
+
+
+def _table_facts(resource: Resource, document: dict[str, Any], unknown: set[tuple]) -> dict[str, Any]:
+    """Whether a BigQuery table names its own customer-managed key (`customerKey`), when known."""
+    if _unknown_under(unknown, ("encryption_configuration",)):
+        return {}
+    return {"customerKey": bool(_blocks(document.get("encryption_configuration")))}
+
+
+def _iam_policy_facts(resource: Resource, document: dict[str, Any], unknown: set[tuple]) -> dict[str, Any]:
+    """The `auditConfigs` of an authoritative IAM policy's `policy_data` (service, logTypes), when known."""
+    text = document.get("policy_data")
+    if ("policy_data",) in unknown or not isinstance(text, str):
+        return {}
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return {}
+    configs = data.get("auditConfigs", []) if isinstance(data, dict) else None
+    if not isinstance(configs, list):
+        return {}
+    found = []
+    for config in _blocks(configs):
+        logs = _blocks(config.get("auditLogConfigs"))
+        found.append({"service": str(config.get("service", "")),
+                      "logTypes": [str(c.get("logType", "")) for c in logs],
+                      "exempts": any(bool(c.get("exemptedMembers")) for c in logs)})
+    return {"auditConfigs": found}
+
+
+def _sink_facts(resource: Resource, document: dict[str, Any], unknown: set[tuple]) -> dict[str, Any]:
+    """Whether a log sink has an exclusion that is not disabled (`excludes`), when known."""
+    if _unknown_under(unknown, ("exclusions",)):
+        return {}
+    return {"excludes": any(e.get("disabled") is not True for e in _blocks(document.get("exclusions")))}
+
+
+def _dns_policy_facts(resource: Resource, document: dict[str, Any], unknown: set[tuple]) -> dict[str, Any]:
+    """Whether a DNS policy logs queries (`logging`: off when not written), when known."""
+    return {} if ("enable_logging",) in unknown else {"logging": document.get("enable_logging") is True}
+
+
+def _metric_facts(resource: Resource, document: dict[str, Any], unknown: set[tuple]) -> dict[str, Any]:
+    """A log-based metric's `metricName` (an item's `name` is its address), when known."""
+    name = document.get("name")
+    return {"metricName": name} if ("name",) not in unknown and isinstance(name, str) else {}
+
+
+def _grant_facts(resource: Resource, document: dict[str, Any], unknown: set[tuple]) -> dict[str, Any]:
+    """Which project a project-level grant is in (`projectKey`), when it can be told: its known
+    `project`, the google_project its reference certainly names, or the provider's default."""
+    project = document.get("project")
+    if ("project",) not in unknown and isinstance(project, str):
+        return {"projectKey": "project:" + project}
+    links = resource.tf_links if isinstance(resource.tf_links, ResourceLinks) else ResourceLinks()
+    targets = [link.target for link in links.links if link.attribute == ("project",)]
+    if len(targets) == 1 and all(link.certain for link in links.links if link.attribute == ("project",)):
+        return {"projectKey": "resource:" + targets[0]}
+    if not targets and ("project",) not in unknown and "project" not in document and (
+            links.written is None or "project" not in links.written):
+        return {"projectKey": "provider default"}
+    return {}
+
+
+_GCP_FACTS = {
+    "google_project_iam_member": _grant_facts,
+    "google_project_iam_binding": _grant_facts,
+    "google_logging_metric": _metric_facts,
+    "google_dns_policy": _dns_policy_facts,
+    "google_logging_project_sink": _sink_facts,
+    "google_logging_folder_sink": _sink_facts,
+    "google_logging_organization_sink": _sink_facts,
+    "google_logging_billing_account_sink": _sink_facts,
+    "google_project_iam_policy": _iam_policy_facts,
+    "google_folder_iam_policy": _iam_policy_facts,
+    "google_organization_iam_policy": _iam_policy_facts,
+    "google_project_iam_audit_config": _audit_facts,
+    "google_folder_iam_audit_config": _audit_facts,
+    "google_organization_iam_audit_config": _audit_facts,
+    "google_monitoring_alert_policy": _alert_facts,
+    "google_compute_project_metadata": _metadata_facts,
+    "google_bigquery_table": _table_facts,
+}
 
 
 def _monitoring_facts(resource: Resource, document: dict[str, Any], unknown: set[Any]) -> dict[str, Any]:
@@ -312,3 +465,39 @@ def trail_log_groups(inventory: Inventory, start: Entry) -> list[dict[str, Any]]
     if not any(i["certain"] for i in items):
         items.append(dict(_NOT_SEEN))
     return items
+_GRANTS = ("google_project_iam_member", "google_project_iam_binding")
+
+
+def _grant_members(found: Entry) -> list[str]:
+    member = found.facts.get("member")
+    members = [member] if isinstance(member, str) else found.facts.get("members", [])
+    return [m for m in members if isinstance(m, str)]
+
+
+def _grants_by_member(inventory: Inventory) -> dict[tuple[str, str], list[Entry]]:
+    """Project grants by (scope, member)."""
+    index: dict[tuple[str, str], list[Entry]] = {}
+    for found in inventory.entries:
+        if found.kind in _GRANTS and "_tf" in found.facts:
+            for member in dict.fromkeys(_grant_members(found)):
+                index.setdefault((found.facts["_tf"].scope, member), []).append(found)
+    return index
+
+
+@relation("projectIamGrants", ", ".join(_GRANTS),
+          "the other project member and binding resources of its configuration that grant one of its members a "
+          "role in the same project (certain when both projects are known to be the same, possible when either "
+          "is not known)")
+def project_iam_grants(inventory: Inventory, start: Entry) -> list[dict[str, Any]]:
+    if start.kind not in _GRANTS or "_tf" not in start.facts:
+        return []
+    index = inventory.index("tf:gcp-grants", _grants_by_member)
+    scope, key = start.facts["_tf"].scope, start.facts.get("projectKey")
+    found: dict[str, dict[str, Any]] = {}
+    for member in _grant_members(start):
+        for other in index.get((scope, member), ()):
+            theirs = other.facts.get("projectKey")
+            if other.ref == start.ref or other.ref in found or None not in (key, theirs) and theirs != key:
+                continue
+            found[other.ref] = item(other, key is not None and theirs == key)
+    return list(found.values())

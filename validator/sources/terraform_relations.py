@@ -48,6 +48,9 @@ class Relation:
     inline: str | None = None  # the target's own attribute for the same setting (AWS provider v3)
     scope_wide: bool = False  # every source of the scope is related (account settings): no pointer
     suffix: str = ""  # left out of referring values and target keys before they are compared (`:*` of an ARN)
+    unset_any: bool = False  # a source not writing the pointer (the provider's default) or not known: maybe any target
+    value_prefix: str = ""  # a referring value names a target after this prefix (others point elsewhere)
+    nested: str = ""  # the pointer is this attribute of the blocks of the source attribute
 
 
 _BUCKET = ("aws_s3_bucket",)
@@ -115,6 +118,49 @@ RELATIONS: tuple[Relation, ...] = (
 )
 
 
+_PROJECT = ("google_project",)
+_SINKS = ("google_logging_project_sink", "google_logging_folder_sink", "google_logging_organization_sink",
+          "google_logging_billing_account_sink")
+
+# GCP: the resources that configure a project point at it by `project` (the provider's project
+# when not written, so such a resource may be any project of its scope).
+RELATIONS += (
+    Relation("auditConfigs", _PROJECT, (("google_project_iam_audit_config", "project"),
+                                        ("google_project_iam_policy", "project")), ("project_id",), unset_any=True),
+    Relation("parentAuditConfigs", _PROJECT, (("google_organization_iam_audit_config", ""),
+                                              ("google_folder_iam_audit_config", ""),
+                                              ("google_organization_iam_policy", ""),
+                                              ("google_folder_iam_policy", "")), scope_wide=True),
+    Relation("logMetrics", _PROJECT, (("google_logging_metric", "project"),), ("project_id",), unset_any=True),
+    Relation("alertPolicies", _PROJECT, (("google_monitoring_alert_policy", "project"),), ("project_id",),
+             unset_any=True),
+    Relation("logSinks", _PROJECT, (("google_logging_project_sink", "project"),), ("project_id",), unset_any=True),
+    Relation("parentLogSinks", _PROJECT, (("google_logging_organization_sink", ""),
+                                          ("google_logging_folder_sink", "")), scope_wide=True),
+    Relation("projectServices", _PROJECT, (("google_project_service", "project"),), ("project_id",),
+             unset_any=True),
+    Relation("accessApprovalSettings", _PROJECT, (("google_project_access_approval_settings", "project_id"),),
+             ("project_id",)),
+    Relation("parentAccessApprovalSettings", _PROJECT, (("google_organization_access_approval_settings", ""),
+                                                        ("google_folder_access_approval_settings", "")),
+             scope_wide=True),
+    Relation("projectMetadata", _PROJECT, (("google_compute_project_metadata", "project"),
+                                           ("google_compute_project_metadata_item", "project")), ("project_id",),
+             unset_any=True),
+    Relation("exportingSinks", ("google_storage_bucket",), tuple((t, "destination") for t in _SINKS), ("name",),
+             value_prefix="storage.googleapis.com/"),
+    Relation("tables", ("google_bigquery_dataset",), (("google_bigquery_table", "dataset_id"),), ("dataset_id",)),
+    Relation("dnsPolicies", ("google_compute_network",), (("google_dns_policy", "networks"),), ("id", "self_link"),
+             nested="network_url"),
+)
+# Attributes whose references the inventory reads as facts of their resource, beside pointers:
+# an alert policy's conditions name the log-based metrics they watch; a project grant names its
+# project (validator.inventory.terraform relates grants through it).
+LINKED_FACTS: dict[str, tuple[str, ...]] = {"google_monitoring_alert_policy": ("conditions",),
+                                            "google_project_iam_member": ("project",),
+                                            "google_project_iam_binding": ("project",)}
+
+
 def relation_names(resource_type: str) -> list[str]:
     return sorted({r.name for r in RELATIONS if resource_type in r.target_types})
 
@@ -164,6 +210,8 @@ def entry_attributes() -> dict[str, set[str]]:
             wanted.setdefault(type_, set()).update(relation.keys + ((relation.inline,) if relation.inline else ()))
         for type_, attribute in relation.sources:
             wanted.setdefault(type_, set()).update((attribute,) if attribute else ())
+    for type_ in LINKED_FACTS:
+        wanted.setdefault(type_, set())
     return wanted
 
 
@@ -178,6 +226,8 @@ def pointer_attributes() -> dict[str, frozenset[str]]:
         for type_, attribute in relation.sources:
             if attribute:
                 found.setdefault(type_, set()).add(attribute)
+    for type_, names in LINKED_FACTS.items():
+        found.setdefault(type_, set()).update(names)
     return {type_: frozenset(names) for type_, names in found.items()}
 
 
@@ -243,11 +293,15 @@ def _unseen(entries: list[Entry]) -> dict[str, set[str]]:
     return {scope: {type_ for path, type_ in files if path not in scanned[scope]} for scope, files in needed.items()}
 
 
-def _strings(value: Any) -> list[str]:
-    """A referring attribute's known names: one string, or the strings of a list."""
+def _strings(value: Any, nested: str = "", prefix: str = "") -> list[str]:
+    """A referring attribute's known names: one string, or the strings of a list (with `nested`,
+    that attribute of each block of the list; with `prefix`, only values after it)."""
+    if nested:
+        value = [block.get(nested) for block in value if isinstance(block, dict)] if isinstance(value, list) else []
     if isinstance(value, str):
-        return [value]
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+        value = [value]
+    found = [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+    return [v[len(prefix):] for v in found if v.startswith(prefix)] if prefix else found
 
 
 class _Relating:
@@ -278,8 +332,8 @@ class _Relating:
             for source in self.by_type.get(type_, ()):
                 if relation.scope_wide:
                     self._whole_configuration(relation, source, targets)
-                else:
-                    self._by_reference(relation, source, attribute)
+                elif self._by_reference(relation, source, attribute) and relation.unset_any:
+                    self._whole_configuration(relation, source, targets, certain=False)
         for target in targets:
             anywhere = self.anywhere.get(target.scope)
             if anywhere is not None:
@@ -321,14 +375,19 @@ class _Relating:
         else:
             related.possible.append((source.scope, source.address))
 
-    def _whole_configuration(self, relation: Relation, source: Entry, targets: list[Entry]) -> None:
-        """An account-level setting: certain in its scope, possible in another scanned one."""
+    def _whole_configuration(self, relation: Relation, source: Entry, targets: list[Entry],
+                             certain: bool = True) -> None:
+        """An account-level setting: certain in its scope, possible in another scanned one (with
+        `certain` false, possible in its own scope only: a resource using the provider's default)."""
         for target in targets:
-            self._add(target, relation.name, source, target.scope == source.scope)
+            if certain or target.scope == source.scope:
+                self._add(target, relation.name, source, certain and target.scope == source.scope)
 
-    def _by_reference(self, relation: Relation, source: Entry, attribute: str) -> None:
+    def _by_reference(self, relation: Relation, source: Entry, attribute: str) -> bool:
+        """Relate the targets the source points at; whether it may point at any target of its
+        scope (its pointer is not written, or not known and no reference says where it points)."""
         linked = self._links(relation, source, attribute)
-        for item in _strings(source.values.get(attribute)):
+        for item in _strings(source.values.get(attribute), relation.nested, relation.value_prefix):
             item = _key(item, relation.suffix)
             matches = self.by_key.get(item, ())
             for target in matches:
@@ -338,13 +397,17 @@ class _Relating:
         if attribute in source.unknown and not linked:
             # not known, and no reference says where it points: it may be any target of its scope
             self.anywhere.setdefault(source.scope, source)
+        if linked or attribute in source.values:
+            return False
+        # not written (the provider's default), or not known: it may be any target of its scope
+        return attribute in source.unknown or source.written is None or attribute not in source.written
 
     def _links(self, relation: Relation, source: Entry, attribute: str) -> bool:
         """Relate what the attribute's references point at; whether it has any (maybe to another
         kind of resource)."""
         linked = False
         for link in source.links.links:
-            if link.attribute != (attribute,):
+            if link.attribute[:1] != (attribute,):
                 continue
             linked = True
             target = self.by_address.get((source.scope, link.target))
