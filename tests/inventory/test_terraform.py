@@ -131,3 +131,73 @@ def test_allows_everything():
     assert allows_everything('{"Statement":[{"Effect":"Allow","Action":"*","Resource":"arn:aws:s3:::b"}]}') is False
     assert allows_everything("(sensitive)") is None and allows_everything(None) is None
     assert allows_everything("[1]") is None
+
+
+def test_azure_subscription_resources_relate_to_each_other_and_tell_which_is_judged():
+    resources = tf('''
+resource "azurerm_security_center_contact" "soc" {
+  email = "soc@example.com"
+}
+resource "azurerm_monitor_activity_log_alert" "nsg" {
+  name   = "nsg"
+  scopes = ["/subscriptions/0000"]
+  criteria {
+    operation_name = "Microsoft.Network/networkSecurityGroups/write"
+    category       = "Administrative"
+  }
+}
+resource "azurerm_monitor_diagnostic_setting" "activity" {
+  target_resource_id = "/subscriptions/0000"
+  enabled_log {
+    category = "Security"
+  }
+  log {
+    category = "Policy"
+    enabled  = false
+  }
+}
+resource "azurerm_key_vault" "kv" {
+  name = "kv"
+}
+resource "azurerm_monitor_diagnostic_setting" "kv" {
+  target_resource_id = azurerm_key_vault.kv.id
+  enabled_log {
+    category_group = "audit"
+  }
+}
+''')
+    index = inventory.build_from(resources)
+    refs = by_ref(resources)
+    related = index.related(refs["azurerm_monitor_activity_log_alert.nsg"],
+                            ["subscriptionResources", "subscriptionDiagnosticSettings", "applicationInsights"])
+    assert [(i["ref"], i["self"]) for i in related["subscriptionResources"]] == [
+        ("azurerm_security_center_contact.soc", False), ("azurerm_monitor_activity_log_alert.nsg", True)]
+    alert = related["subscriptionResources"][1]
+    assert alert["operations"] == ["microsoft.network/networksecuritygroups/write"]
+    assert (alert["category"], alert["blocksKnown"]) == ("administrative", True)
+    assert related["subscriptionResources"][0]["email"] == "soc@example.com"
+    settings = {i["ref"]: i for i in related["subscriptionDiagnosticSettings"]}
+    assert settings["azurerm_monitor_diagnostic_setting.activity"]["logCategories"] == ["security"]
+    assert settings["azurerm_monitor_diagnostic_setting.activity"]["target_resource_id"] == "/subscriptions/0000"
+    assert related["applicationInsights"] == []
+    vault_settings = index.related(refs["azurerm_key_vault.kv"], ["diagnosticSettings"])["diagnosticSettings"]
+    # the subscription's setting names a literal id, which may be the vault's (its id is not known)
+    assert [(i["ref"], i["certain"]) for i in vault_settings] == [
+        ("azurerm_monitor_diagnostic_setting.kv", True), ("azurerm_monitor_diagnostic_setting.activity", False)]
+    vault_setting = vault_settings[0]
+    assert vault_setting["ref"] == "azurerm_monitor_diagnostic_setting.kv"
+    assert vault_setting["logCategories"] == ["audit"] and "self" not in vault_setting
+    assert index.related(refs["azurerm_monitor_diagnostic_setting.kv"], ["subscriptionResources"]) == {
+        "subscriptionResources": []}
+
+
+def test_azure_blocks_not_known_before_apply_are_marked():
+    data = {"format_version": "1.2", "terraform_version": "1.9.0", "resource_changes": [
+        {"address": "azurerm_monitor_activity_log_alert.a", "mode": "managed",
+         "type": "azurerm_monitor_activity_log_alert", "name": "a",
+         "change": {"actions": ["create"], "before": None, "after": {"name": "a", "criteria": [{}]},
+                    "after_unknown": {"criteria": [{"operation_name": True}]}}}]}
+    resources = [r for r in terraform_plan.parse(json.dumps(data), InputFile(None, "plan.json"),
+                                                 SourceContext(Path.cwd())) if not isinstance(r, InputProblem)]
+    [item] = inventory.build_from(resources).related(resources[0], ["subscriptionResources"])["subscriptionResources"]
+    assert item["blocksKnown"] is False and item["self"] is True and "operations" not in item

@@ -57,7 +57,18 @@ FACTS: dict[str, tuple[str, ...]] = {
                                           "restrict_public_buckets"),
     "aws_cloudtrail": ("name", "is_multi_region_trail", "enable_logging"),
     "aws_flow_log": ("traffic_type",),
+    "azurerm_security_center_subscription_pricing": ("resource_type", "tier"),
+    "azurerm_security_center_contact": ("email", "alert_notifications", "alerts_to_admins"),
+    "azurerm_security_center_setting": ("setting_name", "enabled"),
+    "azurerm_security_center_auto_provisioning": ("auto_provision",),
+    "azurerm_security_center_server_vulnerability_assessments_setting": ("vulnerability_assessment_provider",),
+    "azurerm_monitor_activity_log_alert": ("enabled",),
+    "azurerm_monitor_diagnostic_setting": ("target_resource_id",),
+    "azurerm_iot_security_solution": ("enabled",),
 }
+# Facts read from nested blocks: an activity log alert's operations, a diagnostic setting's log categories.
+_BLOCK_FACTS = {"azurerm_monitor_activity_log_alert": ("criteria",),
+                "azurerm_monitor_diagnostic_setting": ("enabled_log", "log")}
 _WANTED = entry_attributes()
 OUTSIDE = {"ref": "(outside this module)", "kind": "", "name": "", "inScan": False, "certain": False}
 
@@ -75,11 +86,43 @@ def terraform_entry(resource: Resource) -> Entry | None:
         if name not in unknown and (isinstance(value, (str, bool, int, float)) or (
                 isinstance(value, list) and all(isinstance(v, (str, int, float, bool)) for v in value))):
             facts[name] = value
+    if resource.kind in _BLOCK_FACTS:
+        facts.update(block_facts(resource.kind, document, {str(path[0]) for path in resource.unknown_paths if path}))
     if resource.kind in _POLICY_DOCUMENTS and "policy" not in unknown:
         verdict = allows_everything(document.get("policy"))
         if verdict is not None:
             facts["allowsEverything"] = verdict
     return Entry(entry_id(resource), resource.kind, resource.ref, None, resource.locate(()), facts, ref=resource.ref)
+
+
+def _blocks(value: Any) -> list[dict[str, Any]]:
+    return [b for b in value if isinstance(b, dict)] if isinstance(value, list) else []
+
+
+def _lower(block: dict[str, Any], *names: str) -> str | None:
+    for name in names:
+        if isinstance(block.get(name), str) and block[name]:
+            return str(block[name]).lower()
+    return None
+
+
+def block_facts(kind: str, document: dict[str, Any], unknown: set[str]) -> dict[str, Any]:
+    """An activity log alert's `operations` (the operation names of its criteria, lower case)
+    and `category`; a diagnostic setting's `logCategories` (the categories and category groups
+    it exports, lower case). `blocksKnown` is false when a block is not known before apply."""
+    names = _BLOCK_FACTS[kind]
+    if any(name in unknown for name in names):
+        return {"blocksKnown": False}
+    if kind == "azurerm_monitor_activity_log_alert":
+        criteria = _blocks(document.get("criteria"))
+        operations = [_lower(c, "operation_name") for c in criteria]
+        categories = [_lower(c, "category") for c in criteria]
+        return {"blocksKnown": True, "operations": [o for o in operations if o],
+                "category": next((c for c in categories if c), "")}
+    exported = _blocks(document.get("enabled_log")) + [
+        b for b in _blocks(document.get("log")) if b.get("enabled", True) is True]
+    categories = [_lower(b, "category", "category_group") for b in exported]
+    return {"blocksKnown": True, "logCategories": [c for c in categories if c]}
 
 
 def allows_everything(document: Any) -> bool | None:
@@ -135,6 +178,9 @@ def _extra(found: Entry, by_address: dict[tuple[str, str], Entry]) -> dict[str, 
 
 def _compute(name: str):
     types = {t for r in RELATIONS if r.name == name for t in r.target_types}
+    # a relation between the settings of a whole configuration: its items tell which one is the
+    # resource judged (`self`), so that a policy can report a missing setting once, on the first
+    wide = any(r.scope_wide for r in RELATIONS if r.name == name)
 
     def compute(inventory: Inventory, start: Entry) -> list[dict[str, Any]]:
         tf = start.facts.get("_tf")
@@ -148,11 +194,12 @@ def _compute(name: str):
         for address in found.certain:
             other = by_address.get((tf.scope, address))
             if other is not None:
-                items.append(item(other, True, **_extra(other, by_address)))
+                extra = {"self": address == tf.address} if wide else {}
+                items.append(item(other, True, **_extra(other, by_address), **extra))
         for key in found.possible:
             other = by_address.get(key)
             if other is not None:
-                items.append(item(other, False, **_extra(other, by_address)))
+                items.append(item(other, False, **_extra(other, by_address), **({"self": False} if wide else {})))
         if found.outside:
             items.append(dict(OUTSIDE))
         if found.inline:

@@ -49,6 +49,25 @@ class Relation:
     scope_wide: bool = False  # every source of the scope is related (account settings): no pointer
 
 
+# Azure: the subscription-level resources a configuration that manages a subscription's security
+# baseline declares (Defender for Cloud, activity log alerts). They have no pointer to a subscription
+# resource; every one of them in a configuration relates to every other (`scope_wide`).
+AZURE_SUBSCRIPTION = ("azurerm_security_center_subscription_pricing", "azurerm_security_center_contact",
+                      "azurerm_security_center_setting", "azurerm_security_center_auto_provisioning",
+                      "azurerm_security_center_server_vulnerability_assessments_setting",
+                      "azurerm_monitor_activity_log_alert")
+_DIAGNOSED = ("azurerm_key_vault", "azurerm_linux_web_app", "azurerm_windows_web_app", "azurerm_app_service",
+              "azurerm_linux_function_app", "azurerm_windows_function_app", "azurerm_function_app")
+AZURE_RELATIONS: tuple[Relation, ...] = (
+    Relation("subscriptionResources", AZURE_SUBSCRIPTION, tuple((t, "") for t in AZURE_SUBSCRIPTION),
+             scope_wide=True),
+    Relation("subscriptionDiagnosticSettings", AZURE_SUBSCRIPTION, (("azurerm_monitor_diagnostic_setting", ""),),
+             scope_wide=True),
+    Relation("applicationInsights", AZURE_SUBSCRIPTION, (("azurerm_application_insights", ""),), scope_wide=True),
+    Relation("diagnosticSettings", _DIAGNOSED, (("azurerm_monitor_diagnostic_setting", "target_resource_id"),)),
+    Relation("iotSecuritySolutions", ("azurerm_iothub",), (("azurerm_iot_security_solution", "iothub_ids"),)),
+)
+
 _BUCKET = ("aws_s3_bucket",)
 _BUCKET_KEYS = ("bucket", "id")
 _RULES = (("aws_security_group_rule", "security_group_id"),
@@ -89,7 +108,7 @@ RELATIONS: tuple[Relation, ...] = (
     Relation("policyAttachments", ("aws_iam_policy",), (
         ("aws_iam_role_policy_attachment", "policy_arn"), ("aws_iam_user_policy_attachment", "policy_arn"),
         ("aws_iam_group_policy_attachment", "policy_arn"), ("aws_iam_policy_attachment", "policy_arn")), ("arn",)),
-)
+) + AZURE_RELATIONS
 
 
 def relation_names(resource_type: str) -> list[str]:
