@@ -62,7 +62,7 @@ FACTS: dict[str, tuple[str, ...]] = {
     "azurerm_security_center_setting": ("setting_name", "enabled"),
     "azurerm_security_center_auto_provisioning": ("auto_provision",),
     "azurerm_security_center_server_vulnerability_assessments_setting": ("vulnerability_assessment_provider",),
-    "azurerm_monitor_activity_log_alert": ("enabled",),
+    "azurerm_monitor_activity_log_alert": ("enabled", "scopes"),
     "azurerm_monitor_diagnostic_setting": ("target_resource_id",),
     "azurerm_iot_security_solution": ("enabled",),
 }
@@ -86,6 +86,8 @@ def terraform_entry(resource: Resource) -> Entry | None:
         if name not in unknown and (isinstance(value, (str, bool, int, float)) or (
                 isinstance(value, list) and all(isinstance(v, (str, int, float, bool)) for v in value))):
             facts[name] = value
+    if resource.kind.startswith("azurerm_") and unknown & set(names):
+        facts["unknown"] = sorted(unknown & set(names))  # facts that are not known before apply
     if resource.kind in _BLOCK_FACTS:
         facts.update(block_facts(resource.kind, document, {str(path[0]) for path in resource.unknown_paths if path}))
     if resource.kind in _POLICY_DOCUMENTS and "policy" not in unknown:
