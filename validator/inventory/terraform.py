@@ -25,6 +25,7 @@ exist, nor a relation that may not.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from validator.inventory import Entry, Inventory, entry_id, extractor, relation
@@ -90,6 +91,13 @@ def terraform_entry(resource: Resource) -> Entry | None:
         facts["unknown"] = sorted(unknown & set(names))  # facts that are not known before apply
     if resource.kind in _BLOCK_FACTS:
         facts.update(block_facts(resource.kind, document, {str(path[0]) for path in resource.unknown_paths if path}))
+    if resource.kind == "azurerm_monitor_diagnostic_setting":
+        # the kind of resource its target_resource_id refers to, when a reference says (a vault, a
+        # storage account; a data source, such as the subscription, is not followed)
+        kinds = [re.sub(r"\[[^\]]*\]", "", link.target).split(".")[-2] for link in resource.tf_links.links
+                 if link.attribute == ("target_resource_id",) and link.certain]
+        if kinds:
+            facts["targetKind"] = kinds[0]
     if resource.kind in _POLICY_DOCUMENTS and "policy" not in unknown:
         verdict = allows_everything(document.get("policy"))
         if verdict is not None:
