@@ -66,6 +66,7 @@ FACTS: dict[str, tuple[str, ...]] = {
     "azurerm_monitor_activity_log_alert": ("enabled", "scopes"),
     "azurerm_monitor_diagnostic_setting": ("target_resource_id",),
     "azurerm_iot_security_solution": ("enabled",),
+    "azurerm_network_watcher_flow_log": ("enabled", "target_resource_id"),
 }
 # Facts read from nested blocks: an activity log alert's operations, a diagnostic setting's log categories.
 _BLOCK_FACTS = {"azurerm_monitor_activity_log_alert": ("criteria",),
@@ -91,7 +92,7 @@ def terraform_entry(resource: Resource) -> Entry | None:
         facts["unknown"] = sorted(unknown & set(names))  # facts that are not known before apply
     if resource.kind in _BLOCK_FACTS:
         facts.update(block_facts(resource.kind, document, {str(path[0]) for path in resource.unknown_paths if path}))
-    if resource.kind == "azurerm_monitor_diagnostic_setting":
+    if resource.kind in ("azurerm_monitor_diagnostic_setting", "azurerm_network_watcher_flow_log"):
         # the kind of resource its target_resource_id refers to, when a reference says (a vault, a
         # storage account; a data source, such as the subscription, is not followed)
         kinds = [re.sub(r"\[[^\]]*\]", "", link.target).split(".")[-2] for link in resource.tf_links.links

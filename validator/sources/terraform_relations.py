@@ -66,6 +66,11 @@ AZURE_RELATIONS: tuple[Relation, ...] = (
     Relation("applicationInsights", AZURE_SUBSCRIPTION, (("azurerm_application_insights", ""),), scope_wide=True),
     Relation("diagnosticSettings", _DIAGNOSED, (("azurerm_monitor_diagnostic_setting", "target_resource_id"),)),
     Relation("iotSecuritySolutions", ("azurerm_iothub",), (("azurerm_iot_security_solution", "iothub_ids"),)),
+    Relation("flowLogs", ("azurerm_network_security_group",), (
+        ("azurerm_network_watcher_flow_log", "network_security_group_id"),
+        ("azurerm_network_watcher_flow_log", "target_resource_id"))),
+    Relation("configurationFlowLogs", ("azurerm_network_security_group",),
+             (("azurerm_network_watcher_flow_log", ""),), scope_wide=True),
 )
 
 _BUCKET = ("aws_s3_bucket",)
