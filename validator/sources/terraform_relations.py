@@ -71,6 +71,11 @@ AZURE_RELATIONS: tuple[Relation, ...] = (
         ("azurerm_network_watcher_flow_log", "target_resource_id"))),
     Relation("configurationFlowLogs", ("azurerm_network_security_group",),
              (("azurerm_network_watcher_flow_log", ""),), scope_wide=True),
+    Relation("storedDiagnosticSettings", ("azurerm_storage_account",),
+             (("azurerm_monitor_diagnostic_setting", "storage_account_id"),)),
+    # the same relation as on the azure2 branch (keep one when merging)
+    Relation("customerManagedKeys", ("azurerm_storage_account",),
+             (("azurerm_storage_account_customer_managed_key", "storage_account_id"),), inline="customer_managed_key"),
 )
 
 _BUCKET = ("aws_s3_bucket",)
