@@ -201,3 +201,59 @@ def test_azure_blocks_not_known_before_apply_are_marked():
                                                  SourceContext(Path.cwd())) if not isinstance(r, InputProblem)]
     [item] = inventory.build_from(resources).related(resources[0], ["subscriptionResources"])["subscriptionResources"]
     assert item["blocksKnown"] is False and item["self"] is True and "operations" not in item
+
+
+def test_azure_items_tell_what_their_pointer_refers_to():
+    resources = tf('''
+resource "azurerm_role_definition" "locks" {
+  name  = "Resource Lock Administrator"
+  scope = "/subscriptions/0000"
+  permissions {
+    actions = ["Microsoft.Authorization/locks/*"]
+  }
+}
+resource "azurerm_role_assignment" "locks" {
+  scope              = "/subscriptions/0000"
+  role_definition_id = azurerm_role_definition.locks.role_definition_resource_id
+  principal_id       = "1111"
+}
+resource "azurerm_role_assignment" "reader" {
+  scope                = "/subscriptions/0000"
+  role_definition_name = "Reader"
+  principal_id         = "1111"
+}
+resource "azurerm_storage_account" "logs" {
+  name = "logs"
+}
+resource "azurerm_monitor_diagnostic_setting" "blobs" {
+  target_resource_id = "${azurerm_storage_account.logs.id}/blobServices/default"
+  storage_account_id = azurerm_storage_account.logs.id
+}
+resource "azurerm_virtual_network" "app" {
+  name = "app"
+}
+resource "azurerm_network_watcher_flow_log" "app" {
+  target_resource_id = azurerm_virtual_network.app.id
+}
+resource "azurerm_network_security_group" "app" {
+  name = "app"
+}
+''')
+    index = inventory.build_from(resources)
+    refs = by_ref(resources)
+    roles = {i["ref"]: i for i in index.related(refs["azurerm_role_definition.locks"],
+                                                ["configurationRoles"])["configurationRoles"]}
+    assert roles["azurerm_role_definition.locks"]["actions"] == ["microsoft.authorization/locks/*"]
+    assert roles["azurerm_role_definition.locks"]["self"] is True
+    assert roles["azurerm_role_assignment.locks"]["roleRef"] == "azurerm_role_definition.locks"
+    assert "roleRef" not in roles["azurerm_role_assignment.reader"]
+    assert roles["azurerm_role_assignment.reader"]["role_definition_name"] == "Reader"
+    [assigned] = index.related(refs["azurerm_role_definition.locks"], ["roleAssignments"])["roleAssignments"]
+    assert (assigned["ref"], assigned["certain"]) == ("azurerm_role_assignment.locks", True)
+    [stored] = index.related(refs["azurerm_storage_account.logs"], ["storedDiagnosticSettings"])[
+        "storedDiagnosticSettings"]
+    assert stored["targetKind"] == "azurerm_storage_account"
+    [flow] = index.related(refs["azurerm_network_security_group.app"], ["configurationFlowLogs"])[
+        "configurationFlowLogs"]
+    assert flow["targetKind"] == "azurerm_virtual_network"
+    assert index.related(refs["azurerm_network_security_group.app"], ["flowLogs"]) == {"flowLogs": []}

@@ -67,9 +67,11 @@ FACTS: dict[str, tuple[str, ...]] = {
     "azurerm_monitor_diagnostic_setting": ("target_resource_id",),
     "azurerm_iot_security_solution": ("enabled",),
     "azurerm_network_watcher_flow_log": ("enabled", "target_resource_id"),
+    "azurerm_role_definition": ("name", "role_definition_resource_id"),
+    "azurerm_role_assignment": ("role_definition_id", "role_definition_name"),
 }
 # Facts read from nested blocks: an activity log alert's operations, a diagnostic setting's log categories.
-_BLOCK_FACTS = {"azurerm_monitor_activity_log_alert": ("criteria",),
+_BLOCK_FACTS = {"azurerm_monitor_activity_log_alert": ("criteria",), "azurerm_role_definition": ("permissions",),
                 "azurerm_monitor_diagnostic_setting": ("enabled_log", "log")}
 _WANTED = entry_attributes()
 OUTSIDE = {"ref": "(outside this module)", "kind": "", "name": "", "inScan": False, "certain": False}
@@ -88,22 +90,37 @@ def terraform_entry(resource: Resource) -> Entry | None:
         if name not in unknown and (isinstance(value, (str, bool, int, float)) or (
                 isinstance(value, list) and all(isinstance(v, (str, int, float, bool)) for v in value))):
             facts[name] = value
-    if resource.kind.startswith("azurerm_") and unknown & set(names):
-        facts["unknown"] = sorted(unknown & set(names))  # facts that are not known before apply
-    if resource.kind in _BLOCK_FACTS:
-        facts.update(block_facts(resource.kind, document, {str(path[0]) for path in resource.unknown_paths if path}))
-    if resource.kind in ("azurerm_monitor_diagnostic_setting", "azurerm_network_watcher_flow_log"):
-        # the kind of resource its target_resource_id refers to, when a reference says (a vault, a
-        # storage account; a data source, such as the subscription, is not followed)
-        kinds = [re.sub(r"\[[^\]]*\]", "", link.target).split(".")[-2] for link in resource.tf_links.links
-                 if link.attribute == ("target_resource_id",) and link.certain]
-        if kinds:
-            facts["targetKind"] = kinds[0]
+    if resource.kind.startswith("azurerm_"):
+        facts.update(azure_facts(resource, document, {str(n) for n in unknown & set(names)}))
     if resource.kind in _POLICY_DOCUMENTS and "policy" not in unknown:
         verdict = allows_everything(document.get("policy"))
         if verdict is not None:
             facts["allowsEverything"] = verdict
     return Entry(entry_id(resource), resource.kind, resource.ref, None, resource.locate(()), facts, ref=resource.ref)
+
+
+# The attribute that refers to another resource of the configuration, per kind, and the fact
+# that names what it refers to: a diagnostic setting's or flow log's target kind, an
+# assignment's role.
+_REFERRED = {"azurerm_monitor_diagnostic_setting": (("target_resource_id",), "targetKind"),
+             "azurerm_network_watcher_flow_log": (("target_resource_id",), "targetKind"),
+             "azurerm_role_assignment": (("role_definition_id", "role_definition_name"), "roleRef")}
+
+
+def azure_facts(resource: Resource, document: dict[str, Any], unknown: set[str]) -> dict[str, Any]:
+    """Azure items' facts beside their attributes: `unknown` (the facts not known before apply),
+    those read from nested blocks, and what a pointer refers to (a resource's kind, or for a
+    role assignment the role definition's address); data sources are not followed."""
+    facts: dict[str, Any] = {"unknown": sorted(unknown)} if unknown else {}
+    if resource.kind in _BLOCK_FACTS:
+        facts.update(block_facts(resource.kind, document, {str(path[0]) for path in resource.unknown_paths if path}))
+    if resource.kind in _REFERRED:
+        attributes, fact = _REFERRED[resource.kind]
+        targets = [link.target for link in resource.tf_links.links
+                   if link.attribute[:1] in [(a,) for a in attributes] and len(link.attribute) == 1 and link.certain]
+        if targets:
+            facts[fact] = targets[0] if fact == "roleRef" else re.sub(r"\[[^\]]*\]", "", targets[0]).split(".")[-2]
+    return facts
 
 
 def _blocks(value: Any) -> list[dict[str, Any]]:
@@ -130,6 +147,10 @@ def block_facts(kind: str, document: dict[str, Any], unknown: set[str]) -> dict[
         categories = [_lower(c, "category") for c in criteria]
         return {"blocksKnown": True, "operations": [o for o in operations if o],
                 "category": next((c for c in categories if c), "")}
+    if kind == "azurerm_role_definition":
+        permissions = _blocks(document.get("permissions"))
+        return {"blocksKnown": True, "actions": [str(a).lower() for p in permissions
+                                                 for a in (p.get("actions") or []) if isinstance(a, str)]}
     exported = _blocks(document.get("enabled_log")) + [
         b for b in _blocks(document.get("log")) if b.get("enabled", True) is True]
     categories = [_lower(b, "category", "category_group") for b in exported]

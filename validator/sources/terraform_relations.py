@@ -73,6 +73,11 @@ AZURE_RELATIONS: tuple[Relation, ...] = (
              (("azurerm_network_watcher_flow_log", ""),), scope_wide=True),
     Relation("storedDiagnosticSettings", ("azurerm_storage_account",),
              (("azurerm_monitor_diagnostic_setting", "storage_account_id"),)),
+    Relation("roleAssignments", ("azurerm_role_definition",),
+             (("azurerm_role_assignment", "role_definition_id"), ("azurerm_role_assignment", "role_definition_name")),
+             ("role_definition_resource_id", "name")),
+    Relation("configurationRoles", ("azurerm_role_definition",),
+             (("azurerm_role_definition", ""), ("azurerm_role_assignment", "")), scope_wide=True),
     # the same relation as on the azure2 branch (keep one when merging)
     Relation("customerManagedKeys", ("azurerm_storage_account",),
              (("azurerm_storage_account_customer_managed_key", "storage_account_id"),), inline="customer_managed_key"),
