@@ -257,3 +257,39 @@ resource "azurerm_network_security_group" "app" {
         "configurationFlowLogs"]
     assert flow["targetKind"] == "azurerm_virtual_network"
     assert index.related(refs["azurerm_network_security_group.app"], ["flowLogs"]) == {"flowLogs": []}
+
+
+def test_conditional_access_items_carry_their_users_applications_and_controls():
+    resources = tf('''
+resource "azuread_conditional_access_policy" "admins" {
+  display_name = "MFA for admins"
+  state        = "enabled"
+  conditions {
+    client_app_types    = ["all"]
+    sign_in_risk_levels = ["High"]
+    applications {
+      included_applications = ["All"]
+    }
+    users {
+      included_roles = ["62e90394-69f5-4237-9190-012177145e10"]
+    }
+  }
+  grant_controls {
+    operator                          = "OR"
+    authentication_strength_policy_id = "/policies/authenticationStrengthPolicies/00000000-0000-0000-0000-000000000002"
+  }
+}
+resource "azuread_named_location" "countries" {
+  display_name = "Allowed countries"
+  country {
+    countries_and_regions = ["NL"]
+  }
+}
+''')
+    items = inventory.build_from(resources).related(resources[0], ["conditionalAccess"])["conditionalAccess"]
+    policy, location = items
+    assert policy["self"] is True and policy["state"] == "enabled"
+    assert (policy["includedUsers"], policy["includedRoles"]) == ([], ["62e90394-69f5-4237-9190-012177145e10"])
+    assert policy["includedApplications"] == ["all"] and policy["signInRiskLevels"] == ["high"]
+    assert policy["grantControls"] == ["authenticationstrength"]
+    assert location["trusted"] is False and location["self"] is False

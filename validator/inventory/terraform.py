@@ -69,9 +69,14 @@ FACTS: dict[str, tuple[str, ...]] = {
     "azurerm_network_watcher_flow_log": ("enabled", "target_resource_id"),
     "azurerm_role_definition": ("name", "role_definition_resource_id"),
     "azurerm_role_assignment": ("role_definition_id", "role_definition_name"),
+    "azuread_conditional_access_policy": ("display_name", "state"),
+    "azuread_named_location": ("display_name",),
 }
-# Facts read from nested blocks: an activity log alert's operations, a diagnostic setting's log categories.
+# Facts read from nested blocks: an activity log alert's operations, a diagnostic setting's log categories, a
+# role's actions, a Conditional Access policy's users, applications and grant controls, a trusted location.
 _BLOCK_FACTS = {"azurerm_monitor_activity_log_alert": ("criteria",), "azurerm_role_definition": ("permissions",),
+                "azuread_conditional_access_policy": ("conditions", "grant_controls"),
+                "azuread_named_location": ("ip",),
                 "azurerm_monitor_diagnostic_setting": ("enabled_log", "log")}
 _WANTED = entry_attributes()
 OUTSIDE = {"ref": "(outside this module)", "kind": "", "name": "", "inScan": False, "certain": False}
@@ -90,7 +95,7 @@ def terraform_entry(resource: Resource) -> Entry | None:
         if name not in unknown and (isinstance(value, (str, bool, int, float)) or (
                 isinstance(value, list) and all(isinstance(v, (str, int, float, bool)) for v in value))):
             facts[name] = value
-    if resource.kind.startswith("azurerm_"):
+    if resource.kind.startswith(("azurerm_", "azuread_")):
         facts.update(azure_facts(resource, document, {str(n) for n in unknown & set(names)}))
     if resource.kind in _POLICY_DOCUMENTS and "policy" not in unknown:
         verdict = allows_everything(document.get("policy"))
@@ -147,6 +152,8 @@ def block_facts(kind: str, document: dict[str, Any], unknown: set[str]) -> dict[
         categories = [_lower(c, "category") for c in criteria]
         return {"blocksKnown": True, "operations": [o for o in operations if o],
                 "category": next((c for c in categories if c), "")}
+    if kind.startswith("azuread_"):
+        return {"blocksKnown": True, **_entra_facts(kind, document)}
     if kind == "azurerm_role_definition":
         permissions = _blocks(document.get("permissions"))
         return {"blocksKnown": True, "actions": [str(a).lower() for p in permissions
@@ -155,6 +162,29 @@ def block_facts(kind: str, document: dict[str, Any], unknown: set[str]) -> dict[
         b for b in _blocks(document.get("log")) if b.get("enabled", True) is True]
     categories = [_lower(b, "category", "category_group") for b in exported]
     return {"blocksKnown": True, "logCategories": [c for c in categories if c]}
+
+
+def _strings_of(block: dict[str, Any], name: str) -> list[str]:
+    value = block.get(name)
+    return [str(v).lower() for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _entra_facts(kind: str, document: dict[str, Any]) -> dict[str, Any]:
+    """A named location's `trusted` (an IP location marked trusted); a Conditional Access
+    policy's included users, roles and applications, sign-in risk levels and grant controls
+    (lower case)."""
+    if kind == "azuread_named_location":
+        return {"trusted": any(b.get("trusted") is True for b in _blocks(document.get("ip")))}
+    conditions = (_blocks(document.get("conditions")) or [{}])[0]
+    users = (_blocks(conditions.get("users")) or [{}])[0]
+    applications = (_blocks(conditions.get("applications")) or [{}])[0]
+    grant = (_blocks(document.get("grant_controls")) or [{}])[0]
+    return {"includedUsers": _strings_of(users, "included_users"),
+            "includedRoles": _strings_of(users, "included_roles"),
+            "includedApplications": _strings_of(applications, "included_applications"),
+            "signInRiskLevels": _strings_of(conditions, "sign_in_risk_levels"),
+            "grantControls": _strings_of(grant, "built_in_controls")
+            + (["authenticationstrength"] if grant.get("authentication_strength_policy_id") else [])}
 
 
 def allows_everything(document: Any) -> bool | None:

@@ -78,6 +78,8 @@ AZURE_RELATIONS: tuple[Relation, ...] = (
              ("role_definition_resource_id", "name")),
     Relation("configurationRoles", ("azurerm_role_definition",),
              (("azurerm_role_definition", ""), ("azurerm_role_assignment", "")), scope_wide=True),
+    Relation("conditionalAccess", ("azuread_conditional_access_policy",),
+             (("azuread_conditional_access_policy", ""), ("azuread_named_location", "")), scope_wide=True),
     # the same relation as on the azure2 branch (keep one when merging)
     Relation("customerManagedKeys", ("azurerm_storage_account",),
              (("azurerm_storage_account_customer_managed_key", "storage_account_id"),), inline="customer_managed_key"),
