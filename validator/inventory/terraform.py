@@ -82,7 +82,26 @@ FACTS: dict[str, tuple[str, ...]] = {
     "google_compute_project_metadata_item": ("key", "value"),
     "google_project_iam_member": ("role", "member"),
     "google_project_iam_binding": ("role", "members"),
+    "azurerm_security_center_subscription_pricing": ("resource_type", "tier"),
+    "azurerm_security_center_contact": ("email", "alert_notifications", "alerts_to_admins"),
+    "azurerm_security_center_setting": ("setting_name", "enabled"),
+    "azurerm_security_center_auto_provisioning": ("auto_provision",),
+    "azurerm_security_center_server_vulnerability_assessments_setting": ("vulnerability_assessment_provider",),
+    "azurerm_monitor_activity_log_alert": ("enabled", "scopes"),
+    "azurerm_monitor_diagnostic_setting": ("target_resource_id",),
+    "azurerm_iot_security_solution": ("enabled",),
+    "azurerm_network_watcher_flow_log": ("enabled", "target_resource_id"),
+    "azurerm_role_definition": ("name", "role_definition_resource_id"),
+    "azurerm_role_assignment": ("role_definition_id", "role_definition_name"),
+    "azuread_conditional_access_policy": ("display_name", "state"),
+    "azuread_named_location": ("display_name",),
 }
+# Facts read from nested blocks: an activity log alert's operations, a diagnostic setting's log categories, a
+# role's actions, a Conditional Access policy's users, applications and grant controls, a trusted location.
+_BLOCK_FACTS = {"azurerm_monitor_activity_log_alert": ("criteria",), "azurerm_role_definition": ("permissions",),
+                "azuread_conditional_access_policy": ("conditions", "grant_controls"),
+                "azuread_named_location": ("ip",),
+                "azurerm_monitor_diagnostic_setting": ("enabled_log", "log")}
 _WANTED = entry_attributes()
 OUTSIDE = {"ref": "(outside this module)", "kind": "", "name": "", "inScan": False, "certain": False}
 
@@ -100,6 +119,8 @@ def terraform_entry(resource: Resource) -> Entry | None:
         if name not in unknown and (isinstance(value, (str, bool, int, float)) or (
                 isinstance(value, list) and all(isinstance(v, (str, int, float, bool)) for v in value))):
             facts[name] = value
+    if resource.kind.startswith(("azurerm_", "azuread_")):
+        facts.update(azure_facts(resource, document, {str(n) for n in unknown & set(names)}))
     if resource.kind in _POLICY_DOCUMENTS and "policy" not in unknown:
         verdict = allows_everything(document.get("policy"))
         if verdict is not None:
@@ -288,6 +309,85 @@ def _trail_facts(document: dict[str, Any], unknown: set[Any]) -> dict[str, Any]:
     return facts
 
 
+# The attribute that refers to another resource of the configuration, per kind, and the fact
+# that names what it refers to: a diagnostic setting's or flow log's target kind, an
+# assignment's role.
+_REFERRED = {"azurerm_monitor_diagnostic_setting": (("target_resource_id",), "targetKind"),
+             "azurerm_network_watcher_flow_log": (("target_resource_id",), "targetKind"),
+             "azurerm_role_assignment": (("role_definition_id", "role_definition_name"), "roleRef")}
+
+
+def azure_facts(resource: Resource, document: dict[str, Any], unknown: set[str]) -> dict[str, Any]:
+    """Azure items' facts beside their attributes: `unknown` (the facts not known before apply),
+    those read from nested blocks, and what a pointer refers to (a resource's kind, or for a
+    role assignment the role definition's address); data sources are not followed."""
+    facts: dict[str, Any] = {"unknown": sorted(unknown)} if unknown else {}
+    if resource.kind in _BLOCK_FACTS:
+        facts.update(block_facts(resource.kind, document, {str(path[0]) for path in resource.unknown_paths if path}))
+    if resource.kind in _REFERRED:
+        attributes, fact = _REFERRED[resource.kind]
+        targets = [link.target for link in resource.tf_links.links
+                   if link.attribute[:1] in [(a,) for a in attributes] and len(link.attribute) == 1 and link.certain]
+        if targets:
+            facts[fact] = targets[0] if fact == "roleRef" else re.sub(r"\[[^\]]*\]", "", targets[0]).split(".")[-2]
+    return facts
+
+
+def _lower(block: dict[str, Any], *names: str) -> str | None:
+    for name in names:
+        if isinstance(block.get(name), str) and block[name]:
+            return str(block[name]).lower()
+    return None
+
+
+def block_facts(kind: str, document: dict[str, Any], unknown: set[str]) -> dict[str, Any]:
+    """An activity log alert's `operations` (the operation names of its criteria, lower case)
+    and `category`; a diagnostic setting's `logCategories` (the categories and category groups
+    it exports, lower case). `blocksKnown` is false when a block is not known before apply."""
+    names = _BLOCK_FACTS[kind]
+    if any(name in unknown for name in names):
+        return {"blocksKnown": False}
+    if kind == "azurerm_monitor_activity_log_alert":
+        criteria = _blocks(document.get("criteria"))
+        operations = [_lower(c, "operation_name") for c in criteria]
+        categories = [_lower(c, "category") for c in criteria]
+        return {"blocksKnown": True, "operations": [o for o in operations if o],
+                "category": next((c for c in categories if c), "")}
+    if kind.startswith("azuread_"):
+        return {"blocksKnown": True, **_entra_facts(kind, document)}
+    if kind == "azurerm_role_definition":
+        permissions = _blocks(document.get("permissions"))
+        return {"blocksKnown": True, "actions": [str(a).lower() for p in permissions
+                                                 for a in (p.get("actions") or []) if isinstance(a, str)]}
+    exported = _blocks(document.get("enabled_log")) + [
+        b for b in _blocks(document.get("log")) if b.get("enabled", True) is True]
+    categories = [_lower(b, "category", "category_group") for b in exported]
+    return {"blocksKnown": True, "logCategories": [c for c in categories if c]}
+
+
+def _strings_of(block: dict[str, Any], name: str) -> list[str]:
+    value = block.get(name)
+    return [str(v).lower() for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _entra_facts(kind: str, document: dict[str, Any]) -> dict[str, Any]:
+    """A named location's `trusted` (an IP location marked trusted); a Conditional Access
+    policy's included users, roles and applications, sign-in risk levels and grant controls
+    (lower case)."""
+    if kind == "azuread_named_location":
+        return {"trusted": any(b.get("trusted") is True for b in _blocks(document.get("ip")))}
+    conditions = (_blocks(document.get("conditions")) or [{}])[0]
+    users = (_blocks(conditions.get("users")) or [{}])[0]
+    applications = (_blocks(conditions.get("applications")) or [{}])[0]
+    grant = (_blocks(document.get("grant_controls")) or [{}])[0]
+    return {"includedUsers": _strings_of(users, "included_users"),
+            "includedRoles": _strings_of(users, "included_roles"),
+            "includedApplications": _strings_of(applications, "included_applications"),
+            "signInRiskLevels": _strings_of(conditions, "sign_in_risk_levels"),
+            "grantControls": _strings_of(grant, "built_in_controls")
+            + (["authenticationstrength"] if grant.get("authentication_strength_policy_id") else [])}
+
+
 def allows_everything(document: Any) -> bool | None:
     """Whether an IAM policy document (JSON text) allows every action on every resource; None
     when it is not a readable document (`(sensitive)`, not JSON)."""
@@ -341,6 +441,9 @@ def _extra(found: Entry, by_address: dict[tuple[str, str], Entry]) -> dict[str, 
 
 def _compute(name: str):
     types = {t for r in RELATIONS if r.name == name for t in r.target_types}
+    # a relation between the settings of a whole configuration: its items tell which one is the
+    # resource judged (`self`), so that a policy can report a missing setting once, on the first
+    wide = any(r.scope_wide for r in RELATIONS if r.name == name)
 
     def compute(inventory: Inventory, start: Entry) -> list[dict[str, Any]]:
         tf = start.facts.get("_tf")
@@ -354,11 +457,12 @@ def _compute(name: str):
         for address in found.certain:
             other = by_address.get((tf.scope, address))
             if other is not None:
-                items.append(item(other, True, **_extra(other, by_address)))
+                extra = {"self": address == tf.address} if wide else {}
+                items.append(item(other, True, **_extra(other, by_address), **extra))
         for key in found.possible:
             other = by_address.get(key)
             if other is not None:
-                items.append(item(other, False, **_extra(other, by_address)))
+                items.append(item(other, False, **_extra(other, by_address), **({"self": False} if wide else {})))
         if found.outside:
             items.append(dict(OUTSIDE))
         if found.inline:

@@ -53,6 +53,42 @@ class Relation:
     nested: str = ""  # the pointer is this attribute of the blocks of the source attribute
 
 
+# Azure: the subscription-level resources a configuration that manages a subscription's security
+# baseline declares (Defender for Cloud, activity log alerts). They have no pointer to a subscription
+# resource; every one of them in a configuration relates to every other (`scope_wide`).
+AZURE_SUBSCRIPTION = ("azurerm_security_center_subscription_pricing", "azurerm_security_center_contact",
+                      "azurerm_security_center_setting", "azurerm_security_center_auto_provisioning",
+                      "azurerm_security_center_server_vulnerability_assessments_setting",
+                      "azurerm_monitor_activity_log_alert")
+_DIAGNOSED = ("azurerm_key_vault", "azurerm_linux_web_app", "azurerm_windows_web_app", "azurerm_app_service",
+              "azurerm_linux_function_app", "azurerm_windows_function_app", "azurerm_function_app")
+AZURE_RELATIONS: tuple[Relation, ...] = (
+    Relation("subscriptionResources", AZURE_SUBSCRIPTION, tuple((t, "") for t in AZURE_SUBSCRIPTION),
+             scope_wide=True),
+    Relation("subscriptionDiagnosticSettings", AZURE_SUBSCRIPTION, (("azurerm_monitor_diagnostic_setting", ""),),
+             scope_wide=True),
+    Relation("applicationInsights", AZURE_SUBSCRIPTION, (("azurerm_application_insights", ""),), scope_wide=True),
+    Relation("diagnosticSettings", _DIAGNOSED, (("azurerm_monitor_diagnostic_setting", "target_resource_id"),)),
+    Relation("iotSecuritySolutions", ("azurerm_iothub",), (("azurerm_iot_security_solution", "iothub_ids"),)),
+    Relation("flowLogs", ("azurerm_network_security_group",), (
+        ("azurerm_network_watcher_flow_log", "network_security_group_id"),
+        ("azurerm_network_watcher_flow_log", "target_resource_id"))),
+    Relation("configurationFlowLogs", ("azurerm_network_security_group",),
+             (("azurerm_network_watcher_flow_log", ""),), scope_wide=True),
+    Relation("storedDiagnosticSettings", ("azurerm_storage_account",),
+             (("azurerm_monitor_diagnostic_setting", "storage_account_id"),)),
+    Relation("roleAssignments", ("azurerm_role_definition",),
+             (("azurerm_role_assignment", "role_definition_id"), ("azurerm_role_assignment", "role_definition_name")),
+             ("role_definition_resource_id", "name")),
+    Relation("configurationRoles", ("azurerm_role_definition",),
+             (("azurerm_role_definition", ""), ("azurerm_role_assignment", "")), scope_wide=True),
+    Relation("conditionalAccess", ("azuread_conditional_access_policy",),
+             (("azuread_conditional_access_policy", ""), ("azuread_named_location", "")), scope_wide=True),
+    # the same relation as on the azure2 branch (keep one when merging)
+    Relation("customerManagedKeys", ("azurerm_storage_account",),
+             (("azurerm_storage_account_customer_managed_key", "storage_account_id"),), inline="customer_managed_key"),
+)
+
 _BUCKET = ("aws_s3_bucket",)
 _BUCKET_KEYS = ("bucket", "id")
 _RULES = (("aws_security_group_rule", "security_group_id"),
@@ -115,7 +151,7 @@ RELATIONS: tuple[Relation, ...] = (
     # an alarm names the filter's metric, not the filter (`aws_cloudwatch_log_metric_filter.x.name`)
     Relation("metricAlarms", ("aws_cloudwatch_log_metric_filter",), (("aws_cloudwatch_metric_alarm", "metric_name"),),
              ("metricName",), via=("metric_transformation",)),
-)
+) + AZURE_RELATIONS
 
 
 _PROJECT = ("google_project",)
