@@ -167,8 +167,6 @@ def test_a_failing_rule_is_an_error_result_naming_the_policy(tmp_path):
     (("kind: TeamLabels\n  targets", "kind: TeamLabels\n  targets"), None),
     (("package teamlabels", "package"), "the Rego has no package declaration"),
     (("not input.review", "not input.review["), "does not compile"),
-    (("not input.review.object", "data.inventory.cluster[_]\n          not input.review.object"),
-     "reads data.inventory"),
     (("target: admission.k8s.gatekeeper.sh", "target: audit.example.com"), "has no target admission.k8s"),
 ])
 def test_bad_templates_are_one_line_errors_naming_the_file(tmp_path, change, message):

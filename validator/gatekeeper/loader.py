@@ -9,6 +9,7 @@ the severity of the `tdv.dev/severity` annotation (constraint, then template) or
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any, Iterable
 from validator.engine.policy import CATEGORIES, Parameter, PolicyError, Targets, check_parameter_type
 from validator.gatekeeper import ADMISSION_TARGET, CONSTRAINT_GROUP, TEMPLATE_GROUP, TEMPLATE_KIND
 from validator.gatekeeper.match import Match
+from validator.inventory.gatekeeper import EVERY_KIND, RELATION, sync
 from validator.model import FieldPath, Severity
 from validator.object_fields import mapping as _mapping, sequence as _sequence, strings as _strings
 from validator.rego import GATEKEEPER, INSTALL_HINT, ImportedPolicyError, RegoPolicy, RegoRule, available
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 _PACKAGE = re.compile(r"^[ \t]*package[ \t]+([A-Za-z_][A-Za-z0-9_.]*)", re.MULTILINE)
 _ACTIONS = {"deny": None, "warn": Severity.INFO, "dryrun": Severity.INFO}
 GATEKEEPER_TITLE = "metadata.gatekeeper.sh/title"
+SYNC_ANNOTATION = "metadata.gatekeeper.sh/requires-sync-data"
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class _Template:
     modules: tuple[tuple[str, str], ...]
     package: str
     source: _Object
+    synced: frozenset[tuple[str, str]] = frozenset()  # (API group, kind) it reads in data.inventory
 
 
 def is_gatekeeper(data: dict[str, Any]) -> bool:
@@ -161,9 +165,7 @@ def _template(item: _Object) -> _Template:
         if package is None:
             raise item.error(path + ("rego",), f"template {kind}: the Rego has no package declaration")
         texts = (rego, *libs)
-        if any("data.inventory" in text for text in texts):
-            raise item.error(path + ("rego",), f"template {kind} reads data.inventory (the cluster's other"
-                                               " objects), which tdv does not provide yet")
+        synced = _synced(item, kind) if any("data.inventory" in text for text in texts) else frozenset()
         modules = ((f"{item.name or kind}.rego", rego),
                    *((f"{item.name or kind}-lib{n}.rego", lib) for n, lib in enumerate(libs)))
         for number, (name, text) in enumerate(modules):
@@ -171,8 +173,28 @@ def _template(item: _Object) -> _Template:
             if problem:
                 where = path + (("rego",) if number == 0 else ("libs", number - 1))
                 raise item.error(where, f"template {kind}: Rego does not compile: {problem}")
-        return _Template(kind, modules, package.group(1), item)
+        return _Template(kind, modules, package.group(1), item, synced)
     raise item.error(("spec", "targets"), f"template {kind} has no target {ADMISSION_TARGET}")
+
+
+def _synced(item: _Object, kind: str) -> frozenset[tuple[str, str]]:
+    """The kinds a referential template reads, from its requires-sync-data annotation (a JSON
+    list of lists of {groups, versions, kinds} clauses, written inside quotes); every kind
+    without one."""
+    text = item.annotations.get(SYNC_ANNOTATION)
+    if text is None:
+        log.warning("%s: template %s reads data.inventory without a %s annotation: the objects of every kind"
+                    " are kept for it", item.display, kind, SYNC_ANNOTATION)
+        return frozenset({EVERY_KIND})
+    where = ("metadata", "annotations", SYNC_ANNOTATION)
+    try:
+        requirements = json.loads(str(text).strip('\n" '))
+        pairs = {(str(group), str(name)) for requirement in requirements for clause in requirement
+                 for group in clause.get("groups") or [] for name in clause.get("kinds") or []}
+    except (ValueError, TypeError, AttributeError) as error:
+        raise item.error(where, f"template {kind}: {SYNC_ANNOTATION} is not a JSON list of lists of"
+                                f" {{groups, versions, kinds}}: {error}") from None
+    return frozenset(pairs)
 
 
 def _policy(template: _Template, constraint: _Object) -> RegoPolicy:
@@ -195,6 +217,8 @@ def _policy(template: _Template, constraint: _Object) -> RegoPolicy:
     category = str(annotations.get(CATEGORY_ANNOTATION, ""))
     parameters = _mapping(constraint, spec.get("parameters") or {}, ("spec", "parameters"))
     match, targets = _match(constraint, spec.get("match") or {})
+    synced = set(template.synced) | ({("", "Namespace")} if match.namespace_selector is not None else set())
+    sync(synced)  # their objects are kept whole in the scan's inventory
     description = str(template.source.annotations.get("description") or "").strip()
     title = annotations.get(TITLE_ANNOTATION) or template.source.annotations.get(GATEKEEPER_TITLE) or template.kind
     return RegoPolicy(
@@ -217,6 +241,7 @@ def _policy(template: _Template, constraint: _Object) -> RegoPolicy:
         style=GATEKEEPER,
         rego_parameters=parameters,
         parameters=_declared(parameters),
+        relations=(RELATION,) if synced else (),
     )
 
 
@@ -242,9 +267,8 @@ def _match(owner: _Object, value: Any) -> tuple[Match, Targets]:
         kinds = _strings(owner, entry, path + ("kinds", index), "kinds") or ["*"]
         pairs.append((tuple(groups), tuple(kinds)))
     selector = _mapping(owner, match.get("labelSelector") or {}, path + ("labelSelector",))
-    if match.get("namespaceSelector"):
-        log.warning("%s: constraint %r: namespaceSelector is not evaluated yet (the constraint applies in every"
-                    " namespace)", owner.display, owner.name)
+    namespaces = match.get("namespaceSelector")
+    namespaces = None if namespaces is None else _mapping(owner, namespaces, path + ("namespaceSelector",))
     scope = str(match.get("scope") or "*")
     if scope not in ("*", "Cluster", "Namespaced"):
         raise owner.error(path + ("scope",), f"scope {scope!r} is not one of: *, Cluster, Namespaced")
@@ -256,6 +280,7 @@ def _match(owner: _Object, value: Any) -> tuple[Match, Targets]:
         label_selector=tuple(sorted(selector.items())),
         name=str(name) if name else None,
         scope=scope,
+        namespace_selector=namespaces,
     )
     kinds = sorted({kind for _, kinds in pairs for kind in kinds}) if pairs else ["*"]
     return result, Targets(kinds=("*",) if "*" in kinds else tuple(kinds), applies=result)

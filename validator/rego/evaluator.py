@@ -14,6 +14,7 @@ took longer than CHECK_SECONDS becomes an error result (see docs/rego.md).
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from dataclasses import dataclass
@@ -21,8 +22,13 @@ from typing import Any
 
 from validator.engine.cel import EvaluationError, RawViolation
 from validator.engine.policy import Policy, PolicyError
+from validator.engine.targets import selector_matches
+from validator.gatekeeper.match import CLUSTER_SCOPED, Match
+from validator.inventory.gatekeeper import RELATION, data_inventory, namespace_labels
 from validator.model import FieldPath, parse_path
 from validator.rego import CONFTEST, INSTALL_HINT, RegoPolicy
+
+log = logging.getLogger(__name__)
 
 CHECK_SECONDS = 2.0
 _NETWORK = re.compile(r"\b(http\.send|net\.lookup_ip_addr)\s*\(")
@@ -77,6 +83,16 @@ def compile_problem(name: str, text: str, rego_v0: bool = True) -> str | None:
 class RegoEvaluator:
     language = "rego"
 
+    def __init__(self) -> None:
+        # The inventory's objects, as `data` JSON text and Namespace labels, for the last
+        # `gatekeeperObjects` items seen (the same list for every resource of a scan).
+        self._inventory: tuple[Any, str, dict[str, dict[str, Any]]] | None = None
+
+    def inventory(self, items: list[dict[str, Any]]) -> tuple[str, dict[str, dict[str, Any]]]:
+        if self._inventory is None or self._inventory[0] is not items:
+            self._inventory = (items, data_inventory(items), namespace_labels(items))
+        return self._inventory[1], self._inventory[2]
+
     def compile(self, policy: Policy, parameters: dict[str, Any]) -> "CompiledRegoPolicy":
         if not isinstance(policy, RegoPolicy):
             raise PolicyError(policy.source, f"{policy.id}: language rego is for Gatekeeper and conftest files"
@@ -97,7 +113,8 @@ class RegoEvaluator:
                 raise PolicyError(policy.source, f"{policy.id}: Rego in {name} does not compile: "
                                                  f"{first_line(error)}") from None
         merged = {**policy.rego_parameters, **parameters}
-        return CompiledRegoPolicy(policy, self, engine, json.dumps(merged, sort_keys=True, default=str))
+        reads = any("data.inventory" in text for _, text in policy.modules)
+        return CompiledRegoPolicy(policy, self, engine, json.dumps(merged, sort_keys=True, default=str), reads)
 
 
 @dataclass
@@ -106,8 +123,13 @@ class CompiledRegoPolicy:
     evaluator: RegoEvaluator
     engine: Any
     parameters_json: str
+    reads_inventory: bool = False
+    _loaded: Any = None  # the items whose data.inventory the engine holds
+    _warned: set[str] | None = None  # namespaces not in the scan, already logged
 
     def evaluate(self, document: dict[str, Any], cache: dict[str, Any]) -> list[RawViolation]:
+        if RELATION in self.policy.relations and not self._with_inventory(document, cache):
+            return []
         started = time.perf_counter()
         try:
             self.engine.set_input_json(self._input(document, cache))
@@ -124,6 +146,47 @@ class CompiledRegoPolicy:
             raise EvaluationError(f"Rego evaluation took {elapsed:.1f} s, over the limit of {CHECK_SECONDS:g} s"
                                   " per check")
         return violations
+
+    def _with_inventory(self, document: dict[str, Any], cache: dict[str, Any]) -> bool:
+        """Load the scan's data.inventory into the engine (once per inventory); whether the
+        Constraint's namespaceSelector selects the resource's namespace."""
+        items = cache.get("related", {}).get(RELATION, [])
+        data, labels = self.evaluator.inventory(items)
+        if self.reads_inventory and self._loaded is not items:
+            self.engine.clear_data()
+            self.engine.add_data_json(data)
+            self._loaded = items
+        match = self.policy.targets.applies
+        if not isinstance(match, Match) or match.namespace_selector is None:
+            return True
+        return self._namespace_selected(document, match.namespace_selector, labels)
+
+    def _namespace_selected(self, document: dict[str, Any], selector: dict[str, Any],
+                            labels: dict[str, dict[str, Any]]) -> bool:
+        """Gatekeeper's namespaceSelector: a Namespace is judged by its own labels, other
+        cluster-scoped objects always match; a namespaced object by its namespace's labels,
+        from the Namespace objects of the scan (`default` when it names none, and an
+        unlabelled `default` when the scan has no such Namespace). An object of another
+        namespace missing from the scan is not judged (logged once per namespace)."""
+        kind = str(document.get("kind") or "")
+        metadata = document.get("metadata")
+        metadata = metadata if isinstance(metadata, dict) else {}
+        if kind == "Namespace":
+            own = metadata.get("labels")
+            return selector_matches(selector, own if isinstance(own, dict) else {})
+        if kind in CLUSTER_SCOPED:
+            return True
+        namespace = str(metadata.get("namespace") or "default")
+        found = labels.get(namespace, {} if namespace == "default" else None)
+        if found is None:
+            self._warned = self._warned or set()
+            if namespace not in self._warned:
+                self._warned.add(namespace)
+                log.warning("%s: the namespaceSelector of %s cannot be evaluated for objects in namespace %r,"
+                            " which is not in the scan: the constraint does not judge them", self.policy.source,
+                            self.policy.id, namespace)
+            return False
+        return selector_matches(selector, found)
 
     def _input(self, document: dict[str, Any], cache: dict[str, Any]) -> str:
         if self.policy.style == CONFTEST:
