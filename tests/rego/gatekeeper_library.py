@@ -2,7 +2,7 @@
 Gatekeeper loader and Rego engine, and count the assertions that give gator's verdict
 (docs/rego.md, "How well the Gatekeeper library runs"); also time the checks.
 
-    python tests/rego/gatekeeper_library.py PATH/TO/gatekeeper-library [--verbose] [--timing]
+    python tests/rego/gatekeeper_library.py PATH/TO/gatekeeper-library [--verbose] [--timing] [--cel]
 
 Each case's object is reviewed against its template and constraint, with a scan inventory
 made of the case's `inventory` files (as gator verify adds them to data.inventory). An
@@ -40,12 +40,28 @@ def resources(path: Path) -> list[Resource]:
     return [r for r in parse_manifests(path.read_text(encoding="utf-8"), path.name) if isinstance(r, Resource)]
 
 
-def run_suite(suite_path: Path, tally: Tally) -> None:
+def cel_only(documents: list[Any]) -> bool:
+    """Drop the Rego of a template that also has K8sNativeValidation code (--cel); whether it had."""
+    found = False
+    for document in documents:
+        for target in (document.data.get("spec") or {}).get("targets") or []:
+            code = target.get("code") or []
+            if any(c.get("engine") == "K8sNativeValidation" for c in code):
+                target.pop("rego", None)
+                target.pop("libs", None)
+                target["code"] = [c for c in code if c.get("engine") != "Rego"]
+                found = True
+    return found
+
+
+def run_suite(suite_path: Path, tally: Tally, cel: bool = False) -> None:
     [suite] = [d.data for d in load_documents(suite_path.read_text(encoding="utf-8"))]
     root = suite_path.parent
     for test in suite.get("tests") or []:
         files = [(str(root / test[key]), list(load_documents((root / test[key]).read_text(encoding="utf-8"))))
                  for key in ("template", "constraint")]
+        if cel and not cel_only(files[0][1]):
+            continue
         policies = policies_from_manifests(files)
         cases = test.get("cases") or []
         assertions = [(case, a) for case in cases for a in case.get("assertions") or []]
@@ -88,10 +104,12 @@ def main() -> int:
     parser.add_argument("library", type=Path)
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--timing", action="store_true")
+    parser.add_argument("--cel", action="store_true", help="only the templates with K8sNativeValidation code,"
+                                                           " run as CEL")
     arguments = parser.parse_args()
     tally = Tally()
     for suite_path in sorted((arguments.library / "library").glob("*/*/suite.yaml")):
-        run_suite(suite_path, tally)
+        run_suite(suite_path, tally, arguments.cel)
     total = tally.passed + len(tally.failed)
     print(f"{tally.passed} of {total} assertions give gator's verdict ({100 * tally.passed / total:.1f}%)")
     if arguments.verbose:

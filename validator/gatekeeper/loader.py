@@ -15,8 +15,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from validator.engine.policy import CATEGORIES, Parameter, PolicyError, Targets, check_parameter_type
+from validator.engine.policy import CATEGORIES, Parameter, PolicyError, Targets, Validation, check_parameter_type
 from validator.gatekeeper import ADMISSION_TARGET, CONSTRAINT_GROUP, TEMPLATE_GROUP, TEMPLATE_KIND
+from validator.gatekeeper.cel import CelSource, cel_source, validations
 from validator.gatekeeper.match import Match
 from validator.inventory.gatekeeper import EVERY_KIND, RELATION, sync
 from validator.model import FieldPath, Severity
@@ -67,6 +68,7 @@ class _Template:
     package: str
     source: _Object
     synced: frozenset[tuple[str, str]] = frozenset()  # (API group, kind) it reads in data.inventory
+    validations: tuple[Validation, ...] = ()  # K8sNativeValidation (CEL) code, when it has no Rego
 
 
 def is_gatekeeper(data: dict[str, Any]) -> bool:
@@ -156,8 +158,11 @@ def _template(item: _Object) -> _Template:
             continue
         rego, libs, path = _rego_source(target, ("spec", "targets", index))
         if not isinstance(rego, str) or not rego.strip():
-            raise item.error(path, f"template {kind}: no Rego for the admission target (templates whose code is"
-                                   " only K8sNativeValidation, CEL, are not supported yet)")
+            cel = cel_source(target, ("spec", "targets", index))
+            if cel is None:
+                raise item.error(path, f"template {kind}: no Rego nor K8sNativeValidation code for the admission"
+                                       " target")
+            return _cel_template(item, kind, cel)
         libs = _sequence(item, libs, path + ("libs",))
         if not all(isinstance(lib, str) for lib in libs):
             raise item.error(path + ("libs",), "libs must be a list of Rego texts")
@@ -175,6 +180,13 @@ def _template(item: _Object) -> _Template:
                 raise item.error(where, f"template {kind}: Rego does not compile: {problem}")
         return _Template(kind, modules, package.group(1), item, synced)
     raise item.error(("spec", "targets"), f"template {kind} has no target {ADMISSION_TARGET}")
+
+
+def _cel_template(item: _Object, kind: str, cel: CelSource) -> _Template:
+    def fail(path: FieldPath, message: str) -> PolicyError:
+        return item.error(path, f"template {kind}: {message}")
+    found = validations(cel, fail, lambda path: item.document.locate(item.prefix + path).line)
+    return _Template(kind, (), "", item, validations=found)
 
 
 def _synced(item: _Object, kind: str) -> frozenset[tuple[str, str]]:
@@ -232,12 +244,12 @@ def _policy(template: _Template, constraint: _Object) -> RegoPolicy:
                     " no longer reports it (its message says what to change).",
         standards={},
         targets=targets,
-        validations=(),
         tags=("gatekeeper", f"enforcement-action:{action}"),
         language="rego",
         source=constraint.display,
         modules=template.modules,
-        rules=(RegoRule(f"data.{template.package}.violation"),),
+        rules=(RegoRule(f"data.{template.package}.violation"),) if template.modules else (),
+        validations=template.validations,
         style=GATEKEEPER,
         rego_parameters=parameters,
         parameters=_declared(parameters),

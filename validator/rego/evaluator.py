@@ -13,6 +13,7 @@ took longer than CHECK_SECONDS becomes an error result (see docs/rego.md).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -20,7 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from validator.engine.cel import EvaluationError, RawViolation
+from validator.engine.cel import CelEvaluator, EvaluationError, RawViolation
 from validator.engine.policy import Policy, PolicyError
 from validator.engine.targets import selector_matches
 from validator.gatekeeper.match import CLUSTER_SCOPED, Match
@@ -84,6 +85,7 @@ class RegoEvaluator:
     language = "rego"
 
     def __init__(self) -> None:
+        self._cel = CelEvaluator()
         # The inventory's objects, as `data` JSON text and Namespace labels, for the last
         # `gatekeeperObjects` items seen (the same list for every resource of a scan).
         self._inventory: tuple[Any, str, dict[str, dict[str, Any]]] | None = None
@@ -97,6 +99,10 @@ class RegoEvaluator:
         if not isinstance(policy, RegoPolicy):
             raise PolicyError(policy.source, f"{policy.id}: language rego is for Gatekeeper and conftest files"
                                              " (see docs/rego.md)")
+        merged = {**policy.rego_parameters, **parameters}
+        if not policy.modules:  # a Gatekeeper template whose code is K8sNativeValidation: CEL
+            cel = self._cel.compile(dataclasses.replace(policy, language="cel", relations=()), merged)
+            return CompiledRegoPolicy(policy, self, None, "", cel=cel)
         regorus = _regorus()
         if regorus is None:
             raise PolicyError(policy.source, f"{policy.id}: {INSTALL_HINT}")
@@ -112,7 +118,6 @@ class RegoEvaluator:
             except Exception as error:  # regorus raises RuntimeError with the parser's message
                 raise PolicyError(policy.source, f"{policy.id}: Rego in {name} does not compile: "
                                                  f"{first_line(error)}") from None
-        merged = {**policy.rego_parameters, **parameters}
         reads = any("data.inventory" in text for _, text in policy.modules)
         return CompiledRegoPolicy(policy, self, engine, json.dumps(merged, sort_keys=True, default=str), reads)
 
@@ -124,12 +129,15 @@ class CompiledRegoPolicy:
     engine: Any
     parameters_json: str
     reads_inventory: bool = False
+    cel: Any = None  # the compiled CEL policy of a K8sNativeValidation template (no Rego engine then)
     _loaded: Any = None  # the items whose data.inventory the engine holds
     _warned: set[str] | None = None  # namespaces not in the scan, already logged
 
     def evaluate(self, document: dict[str, Any], cache: dict[str, Any]) -> list[RawViolation]:
         if RELATION in self.policy.relations and not self._with_inventory(document, cache):
             return []
+        if self.cel is not None:
+            return self.cel.evaluate(document, cache)
         started = time.perf_counter()
         try:
             self.engine.set_input_json(self._input(document, cache))
