@@ -246,3 +246,48 @@ def test_a_bad_template_is_an_input_error_and_the_scan_goes_on(tmp_path):
     assert error["line"] and "template BrokenLabels: Rego does not compile: broken.rego:6:20:" in error["message"]
     assert {f["policyId"] for f in report["findings"]} >= {"TEAMLABELS-OWNER-REQUIRED"}  # the other ran
     assert any(f["policyId"].startswith("TDV-") for f in report["findings"])  # so did the built-in library
+
+
+def _results(policies, resources):
+    from validator.engine import Engine
+    from validator.inventory import build_from
+
+    results = Engine.build(policies).run(resources, build_from(resources))
+    return sorted((r.policy.id, r.resource.ref, r.status.value, tuple(v.message for v in r.violations), r.error)
+                  for r in results)
+
+
+def test_the_constraints_of_a_template_share_one_evaluation_per_resource(tmp_path):
+    from validator.engine import Engine
+    from validator.model import Resource
+    from validator.sources.kubernetes import parse_manifests
+
+    directory = policy_dir(tmp_path, constraint("owner-required", "  parameters: {labels: [owner]}"),
+                           constraint("team-in-shop", "  match:\n    namespaces: [shop]\n  parameters: {labels: [team]}"),
+                           constraint("tier-on-maps", "  match:\n    kinds: [{apiGroups: [''], kinds: [ConfigMap]}]\n"
+                                                      "  parameters: {labels: [tier, app]}"))
+    policies = load_policies([directory], include_builtin=False)
+    resources = [r for r in parse_manifests(MANIFESTS, "app.yaml") if isinstance(r, Resource)]
+    together = _results(policies, resources)
+    alone = sorted(row for policy in policies for row in _results([policy], resources))
+    assert together == alone  # the same results as each Constraint evaluated on its own
+    assert ("TEAMLABELS-TEAM-IN-SHOP", "Deployment/shop/web", "fail",
+            ("Deployment/web in shop by tdv (CREATE) has no label team",), None) in together
+    assert not [row for row in together if row[0] == "TEAMLABELS-TEAM-IN-SHOP" and "kube-system" in row[1]]
+    engine = Engine.build(policies)
+    engine.run(resources)
+    [shared] = engine.compiled[0].evaluator._shared.values()
+    assert [m.policy.id for m in shared.members] == [p.id for p in policies]
+
+
+def test_a_shared_evaluation_error_is_each_constraints_error(tmp_path):
+    from validator.model import Resource
+    from validator.sources.kubernetes import parse_manifests
+
+    template = TEMPLATE.replace("not input.review.object", "count(input.parameters.labels) / 0 > 1\n"
+                                "          not input.review.object")
+    directory = policy_dir(tmp_path, constraint("a"), constraint("b"), template=template)
+    resources = [r for r in parse_manifests(MANIFESTS, "app.yaml") if isinstance(r, Resource)]
+    rows = _results(load_policies([directory], include_builtin=False), resources)
+    assert len(rows) == 8 and {row[2] for row in rows} == {"error"}
+    assert all("Rego evaluation failed" in row[4] for row in rows)

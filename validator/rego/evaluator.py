@@ -27,7 +27,7 @@ from validator.engine.targets import selector_matches
 from validator.gatekeeper.match import CLUSTER_SCOPED, Match
 from validator.inventory.gatekeeper import RELATION, data_inventory, namespace_labels
 from validator.model import FieldPath, parse_path
-from validator.rego import CONFTEST, INSTALL_HINT, RegoPolicy
+from validator.rego import CONFTEST, GATEKEEPER, INSTALL_HINT, RegoPolicy
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,9 @@ class RegoEvaluator:
 
     def __init__(self) -> None:
         self._cel = CelEvaluator()
+        # The compiled Constraints of each template, which share one evaluation per resource.
+        self._groups: dict[tuple[Any, ...], list[CompiledRegoPolicy]] = {}
+        self._shared: dict[tuple[Any, ...], _Shared] = {}
         # The inventory's objects, as `data` JSON text and Namespace labels, for the last
         # `gatekeeperObjects` items seen (the same list for every resource of a scan).
         self._inventory: tuple[Any, str, dict[str, dict[str, Any]]] | None = None
@@ -119,7 +122,21 @@ class RegoEvaluator:
                 raise PolicyError(policy.source, f"{policy.id}: Rego in {name} does not compile: "
                                                  f"{first_line(error)}") from None
         reads = any("data.inventory" in text for _, text in policy.modules)
-        return CompiledRegoPolicy(policy, self, engine, json.dumps(merged, sort_keys=True, default=str), reads)
+        compiled = CompiledRegoPolicy(policy, self, engine, json.dumps(merged, sort_keys=True, default=str), reads)
+        if policy.style == GATEKEEPER:
+            self._groups.setdefault(_group_key(policy), []).append(compiled)
+        return compiled
+
+    def shared(self, compiled: "CompiledRegoPolicy") -> "_Shared | None":
+        """The engine the Constraints of `compiled`'s template share, when there are several."""
+        key = _group_key(compiled.policy)
+        members = self._groups.get(key, [])
+        if len(members) < 2:
+            return None
+        found = self._shared.get(key)
+        if found is None or len(found.members) != len(members):  # one compiled since (another kind's)
+            found = self._shared[key] = _Shared.build(list(members))
+        return found
 
 
 @dataclass
@@ -134,12 +151,17 @@ class CompiledRegoPolicy:
     _warned: set[str] | None = None  # namespaces not in the scan, already logged
 
     def evaluate(self, document: dict[str, Any], cache: dict[str, Any]) -> list[RawViolation]:
-        if RELATION in self.policy.relations and not self._with_inventory(document, cache):
+        if RELATION in self.policy.relations and not self._selected(document, cache):
             return []
         if self.cel is not None:
             return self.cel.evaluate(document, cache)
+        shared = self.evaluator.shared(self) if self.policy.style == GATEKEEPER else None
+        if shared is not None:
+            return shared.results(self, document, cache)
         started = time.perf_counter()
         try:
+            if self.reads_inventory:
+                self._load(cache)
             self.engine.set_input_json(self._input(document, cache))
             violations = []
             for rule in self.policy.rules:
@@ -149,24 +171,37 @@ class CompiledRegoPolicy:
             raise
         except Exception as error:
             raise EvaluationError(f"Rego evaluation failed: {first_line(error)}") from None
-        elapsed = time.perf_counter() - started
-        if elapsed > CHECK_SECONDS:
-            raise EvaluationError(f"Rego evaluation took {elapsed:.1f} s, over the limit of {CHECK_SECONDS:g} s"
-                                  " per check")
+        _bounded(started)
         return violations
 
-    def _with_inventory(self, document: dict[str, Any], cache: dict[str, Any]) -> bool:
-        """Load the scan's data.inventory into the engine (once per inventory); whether the
-        Constraint's namespaceSelector selects the resource's namespace."""
+    def applies(self, document: dict[str, Any], cache: dict[str, Any]) -> bool:
+        """Whether the Constraint judges this resource (as the engine's target matching and
+        `evaluate` decide), for the evaluation its template's Constraints share."""
+        kinds = self.policy.targets.kinds
+        if "*" not in kinds and document.get("kind") not in kinds:
+            return False
+        match = self.policy.targets.applies
+        view = cache.get("rego-view")
+        if view is None:
+            view = cache["rego-view"] = _View.of(document)
+        if isinstance(match, Match) and not match(view):
+            return False
+        return RELATION not in self.policy.relations or self._selected(document, cache)
+
+    def _load(self, cache: dict[str, Any]) -> None:
+        """Load the scan's data.inventory into the engine, once per inventory."""
         items = cache.get("related", {}).get(RELATION, [])
-        data, labels = self.evaluator.inventory(items)
-        if self.reads_inventory and self._loaded is not items:
+        if self._loaded is not items:
             self.engine.clear_data()
-            self.engine.add_data_json(data)
+            self.engine.add_data_json(self.evaluator.inventory(items)[0])
             self._loaded = items
+
+    def _selected(self, document: dict[str, Any], cache: dict[str, Any]) -> bool:
+        """Whether the Constraint's namespaceSelector, if any, selects the resource's namespace."""
         match = self.policy.targets.applies
         if not isinstance(match, Match) or match.namespace_selector is None:
             return True
+        labels = self.evaluator.inventory(cache.get("related", {}).get(RELATION, []))[1]
         return self._namespace_selected(document, match.namespace_selector, labels)
 
     def _namespace_selected(self, document: dict[str, Any], selector: dict[str, Any],
@@ -233,8 +268,10 @@ def _findings(query: str, answer: dict[str, Any]) -> list[RawViolation]:
     if not results:
         return []  # the rule is undefined: no finding
     value = results[0]["expressions"][0]["value"]
-    rule = query.rpartition(".")[2]
-    items = value if isinstance(value, list) else [value]
+    return _violations(query.rpartition(".")[2], value if isinstance(value, list) else [value])
+
+
+def _violations(rule: str, items: list[Any]) -> list[RawViolation]:
     found = []
     for item in items:
         if item is False or item is None:
@@ -265,3 +302,117 @@ def _field(item: dict[str, Any]) -> FieldPath:
         return parse_path(text)
     except ValueError:
         return ()
+
+
+def _bounded(started: float) -> None:
+    elapsed = time.perf_counter() - started
+    if elapsed > CHECK_SECONDS:
+        raise EvaluationError(f"Rego evaluation took {elapsed:.1f} s, over the limit of {CHECK_SECONDS:g} s"
+                              " per check")
+
+
+def _group_key(policy: RegoPolicy) -> tuple[Any, ...]:
+    return (policy.modules, policy.rules, policy.rego_v0)
+
+
+@dataclass(frozen=True)
+class _View:
+    """What a Constraint's match reads of a resource, from its document."""
+
+    api_version: str
+    api_group: str
+    kind: str
+    name: str
+    namespace: str | None
+    labels: dict[str, Any]
+
+    @classmethod
+    def of(cls, document: dict[str, Any]) -> "_View":
+        api_version = str(document.get("apiVersion") or "")
+        metadata = document.get("metadata")
+        metadata = metadata if isinstance(metadata, dict) else {}
+        labels = metadata.get("labels")
+        namespace = metadata.get("namespace")
+        return cls(api_version, api_version.rpartition("/")[0], str(document.get("kind") or ""),
+                   str(metadata.get("name") or ""), namespace if isinstance(namespace, str) and namespace else None,
+                   labels if isinstance(labels, dict) else {})
+
+
+# Evaluates the template once for all the Constraints given in the input, each with its parameters.
+_HOOK = """package tdvshared
+violations[[name, found]] {
+  name := input.tdvnames[_]
+  found := data[RULE][_] with input as {"review": input.review, "parameters": data.tdvconstraints[name]}
+}
+"""
+
+
+@dataclass
+class _Shared:
+    """One regorus engine for all the Constraints of one template: per resource, the review
+    is read once and the template evaluated once for the Constraints that apply (Gatekeeper
+    evaluates a template for all its Constraints in one query too)."""
+
+    members: list[CompiledRegoPolicy]
+    engine: Any
+    constraints: str  # data.tdvconstraints as JSON text: each Constraint's parameters by policy id
+    rule: str
+    _loaded: Any = None
+
+    @classmethod
+    def build(cls, members: list[CompiledRegoPolicy]) -> "_Shared":
+        first = members[0].policy
+        engine = _regorus().Engine()
+        engine.set_rego_v0(first.rego_v0)
+        for name, text in first.modules:
+            engine.add_policy(name, text)
+        [rule] = [r.query for r in first.rules]  # data.PACKAGE.violation
+        engine.add_policy("tdvshared.rego", _HOOK.replace("data[RULE]", rule))
+        constraints = '{"tdvconstraints": {' + ",".join(
+            f"{json.dumps(m.policy.id)}: {m.parameters_json}" for m in members) + "}}"
+        engine.add_data_json(constraints)
+        return cls(members, engine, constraints, rule)
+
+    def results(self, member: CompiledRegoPolicy, document: dict[str, Any],
+                cache: dict[str, Any]) -> list[RawViolation]:
+        key = f"rego-shared-{id(self)}"
+        found = cache.get(key)
+        if found is None:
+            try:
+                found = self._evaluate(document, cache)
+            except EvaluationError as error:
+                found = error
+            cache[key] = found
+        if isinstance(found, EvaluationError):
+            raise found
+        return found.get(member.policy.id, [])
+
+    def _evaluate(self, document: dict[str, Any], cache: dict[str, Any]) -> dict[str, list[RawViolation]]:
+        names = [m.policy.id for m in self.members if m.applies(document, cache)]
+        if not names:
+            return {}
+        started = time.perf_counter()
+        try:
+            if self.members[0].reads_inventory:
+                self._load(cache)
+            review = cache.get("rego-review")
+            if review is None:
+                review = cache["rego-review"] = json.dumps(review_of(document), default=str)
+            self.engine.set_input_json('{"review": ' + review + ', "tdvnames": ' + json.dumps(names) + "}")
+            answer = json.loads(self.engine.eval_query_as_json("data.tdvshared.violations"))
+        except Exception as error:
+            raise EvaluationError(f"Rego evaluation failed: {first_line(error)}") from None
+        _bounded(started)
+        by_name: dict[str, list[Any]] = {}
+        for name, item in (answer.get("result") or [{"expressions": [{"value": []}]}])[0]["expressions"][0]["value"]:
+            by_name.setdefault(name, []).append(item)
+        rule = self.rule.rpartition(".")[2]
+        return {name: _violations(rule, items) for name, items in by_name.items()}
+
+    def _load(self, cache: dict[str, Any]) -> None:
+        items = cache.get("related", {}).get(RELATION, [])
+        if self._loaded is not items:
+            self.engine.clear_data()
+            self.engine.add_data_json(self.constraints)
+            self.engine.add_data_json(self.members[0].evaluator.inventory(items)[0])
+            self._loaded = items
