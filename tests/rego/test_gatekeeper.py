@@ -291,3 +291,25 @@ def test_a_shared_evaluation_error_is_each_constraints_error(tmp_path):
     rows = _results(load_policies([directory], include_builtin=False), resources)
     assert len(rows) == 8 and {row[2] for row in rows} == {"error"}
     assert all("Rego evaluation failed" in row[4] for row in rows)
+
+
+def test_a_body_line_starting_with_a_parenthesis_is_a_new_expression_as_in_opa(tmp_path):
+    template = TEMPLATE.replace("          not input.review.object.metadata.labels[label]\n",
+                                "          input.parameters.labels\n"
+                                "          (count(input.parameters.labels) - 1) >= 0\n"
+                                "          not input.review.object.metadata.labels[label]\n")
+    assert "labels\n          (count" in template
+    spec = "  match:\n    kinds: [{apiGroups: [apps], kinds: [Deployment]}]\n  parameters: {labels: [team]}"
+    _, report = scan(tmp_path, policy_dir(tmp_path, constraint(spec=spec), template=template))
+    assert report["summary"]["errors"] == 0 and len(report["findings"]) == 2
+
+
+def test_opa_lines_ends_only_a_term_before_a_parenthesis():
+    from validator.rego.evaluator import opa_lines
+
+    text = "p {\n  input.a\n  (1 + 1) > 1\n  x := f(1,\n    (2))\n  y := [\n    (3)]\n}\n"
+    assert opa_lines(text) == text.replace("input.a\n", "input.a;\n")
+    assert opa_lines("p {\n  input.a # note\n  (1) > 0\n}") == "p {\n  input.a; # note\n  (1) > 0\n}"
+    assert opa_lines('p {\n  x := "#"\n  (1) > 0\n}') == 'p {\n  x := "#"\n  (1) > 0\n}'  # left as written
+    raw = "p {\n  x := `a\n(b`\n}"
+    assert opa_lines(raw) == raw

@@ -66,6 +66,42 @@ def first_line(error: Exception) -> str:
     return " ".join(kept) or type(error).__name__
 
 
+# The end of a line after which regorus would read a line starting with `(` as call arguments.
+_ENDS_TERM = re.compile(r"[A-Za-z0-9_\])}\"]$")
+
+
+def opa_lines(text: str) -> str:
+    """The Rego as OPA reads it, for regorus: in a rule body OPA starts a new expression on a
+    line that begins with `(`, where regorus reads the arguments of a call on the term that
+    ends the line before (`input.parameters.x` then `(a - b) >= 1`). A `;`, which both read
+    as the end of an expression, is put at the end of that line (positions do not move).
+    Modules with raw strings (which may span lines) are left as written."""
+    if "`" in text or "\n(" not in text.replace(" ", "").replace("\t", ""):
+        return text
+    lines = text.split("\n")
+    previous = None
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.startswith("(") and previous is not None:
+            lines[previous] = _ended(lines[previous])
+        previous = index
+    return "\n".join(lines)
+
+
+def _ended(line: str) -> str:
+    """The line with a `;` after its code when that ends with a term (a comment stays after)."""
+    code, comment = line.rstrip(), ""
+    if "#" in code:
+        if '"' in code:  # the `#` may be in a string: left as written
+            return line
+        code, comment = code[:code.index("#")].rstrip(), code[code.index("#"):]
+    if not _ENDS_TERM.search(code):
+        return line
+    return code + ";" + (" " + comment if comment else "")
+
+
 def compile_problem(name: str, text: str, rego_v0: bool = True) -> str | None:
     """Why the Rego module cannot run (it does not parse, or it calls the network), or None
     (for loaders: errors point at the file)."""
@@ -75,7 +111,7 @@ def compile_problem(name: str, text: str, rego_v0: bool = True) -> str | None:
     engine = _regorus().Engine()
     engine.set_rego_v0(rego_v0)
     try:
-        engine.add_policy(name, text)
+        engine.add_policy(name, opa_lines(text))
     except Exception as error:  # regorus raises RuntimeError with the parser's message
         return first_line(error)
     return None
@@ -117,7 +153,7 @@ class RegoEvaluator:
                 raise PolicyError(policy.source, f"{policy.id}: {name} calls {found.group(1)}; Rego policies get no"
                                                  " network access in tdv")
             try:
-                engine.add_policy(name, text)
+                engine.add_policy(name, opa_lines(text))
             except Exception as error:  # regorus raises RuntimeError with the parser's message
                 raise PolicyError(policy.source, f"{policy.id}: Rego in {name} does not compile: "
                                                  f"{first_line(error)}") from None
@@ -365,7 +401,7 @@ class _Shared:
         engine = _regorus().Engine()
         engine.set_rego_v0(first.rego_v0)
         for name, text in first.modules:
-            engine.add_policy(name, text)
+            engine.add_policy(name, opa_lines(text))
         [rule] = [r.query for r in first.rules]  # data.PACKAGE.violation
         engine.add_policy("tdvshared.rego", _HOOK.replace("data[RULE]", rule))
         constraints = '{"tdvconstraints": {' + ",".join(
