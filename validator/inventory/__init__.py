@@ -3,7 +3,9 @@
 A scan builds it once, in O(n), from one small **entry** per resource (`entry(resource)`):
 plain, picklable data (strings, numbers, booleans, lists, dicts and `Location`s) holding
 only what the relations read: labels, selectors, references by name, RBAC rules. Never a
-Secret's or ConfigMap's data. Entries can be computed where the documents are (in worker
+Secret's or ConfigMap's data, except that the objects of the kinds a loaded Gatekeeper
+template reads are kept whole for its data.inventory (Secrets' values redacted; see
+validator.inventory.gatekeeper). Entries can be computed where the documents are (in worker
 processes) and sent to the process that builds the inventory; relations are computed from
 entries alone.
 
@@ -27,7 +29,8 @@ that are themselves built once, on first use (see `Inventory.index`). No relatio
 whole inventory per resource.
 
 Relations and entry extractors are registered by platform modules (validator.inventory.
-kubernetes; Terraform ones may add theirs) with `extractor` and `relation`.
+kubernetes, validator.inventory.terraform, validator.inventory.gatekeeper) with `extractor`
+and `relation` (or `scan_relation`, for items that are the same for every resource).
 """
 
 from __future__ import annotations

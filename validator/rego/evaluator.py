@@ -5,6 +5,12 @@ is set (as JSON, made once per resource and shared by the policies of the same s
 each of the policy's rules is queried; every element of a rule's set is one finding. An
 evaluation error becomes an error result, which the reports show with the policy's id.
 
+Gatekeeper Constraints also get their runtime context here: the scan's `data.inventory`
+and Namespace labels come from the `gatekeeperObjects` relation (validator.inventory.
+gatekeeper), loaded into an engine once per inventory; a `namespaceSelector` is judged
+before evaluating; the Constraints of one template share one engine and one query per
+resource (`_Shared`); a template whose code is K8sNativeValidation runs as CEL.
+
 Policies get no network and no files: regorus has no file built-ins, and a module calling
 `http.send` or `net.lookup_ip_addr` is refused when compiled. The binding offers no way to
 stop an evaluation midway, so the bound on time is checked when a check returns: one that
