@@ -277,3 +277,38 @@ def test_an_object_without_namespace_is_judged_with_the_default_namespace(tmp_pa
     default = "apiVersion: v1\nkind: Namespace\nmetadata: {name: default, labels: {zone: a}}\n---\n"
     _, found, _ = scan(tmp_path, selects_default, default + NAMESPACED)
     assert ("ConfigMap/d", "no owner label") in found and ("ConfigMap/pay/a", "no owner label") not in found
+
+
+def test_constraints_sharing_a_referential_template_see_the_same_inventory(tmp_path):
+    from validator.engine import Engine
+
+    two = UNIQUE_SELECTOR + "---\n" + UNIQUE_SELECTOR.split("---\n")[1].replace("name: services", "name: in-shop") + \
+        "spec:\n  match:\n    namespaces: [shop]\n"
+    policies = load_each([_write(tmp_path, two)], include_builtin=False)
+    resources = [r for r in parse_manifests(MANIFESTS, "app.yaml") if isinstance(r, Resource)]
+    known = build_from(resources)
+
+    def rows(chosen):
+        return sorted((r.policy.id, r.resource.ref, tuple(v.message for v in r.violations))
+                      for r in Engine.build(chosen).run(resources, known) if r.violations)
+
+    together = rows(policies)
+    assert together == sorted(rows([policies[0]]) + rows([policies[1]]))
+    assert [row[:2] for row in together] == [("UNIQUESELECTOR-IN-SHOP", "Service/shop/web"),
+                                             ("UNIQUESELECTOR-IN-SHOP", "Service/shop/web-copy"),
+                                             ("UNIQUESELECTOR-SERVICES", "Service/shop/web"),
+                                             ("UNIQUESELECTOR-SERVICES", "Service/shop/web-copy")]
+
+
+def test_a_cel_template_honours_the_namespace_selector(tmp_path):
+    rego = ('      rego: |\n        package ownerlabel\n        violation[{"msg": "no owner label"}] {\n'
+            '          not input.review.object.metadata.labels.owner\n        }\n')
+    cel = LABELLED.replace(rego, "      code:\n        - engine: K8sNativeValidation\n          source:\n"
+                                 "            validations:\n              - expression: >-\n"
+                                 "                  has(variables.anyObject.metadata.labels) &&\n"
+                                 "                  'owner' in variables.anyObject.metadata.labels\n"
+                                 "                message: no owner label\n")
+    assert "K8sNativeValidation" in cel
+    _, found, _ = scan(tmp_path, cel, NAMESPACED)
+    assert found == [("ClusterRole/reader", "no owner label"), ("ConfigMap/pay/a", "no owner label"),
+                     ("Namespace/pay", "no owner label")]
