@@ -313,3 +313,19 @@ def test_opa_lines_ends_only_a_term_before_a_parenthesis():
     assert opa_lines('p {\n  x := "#"\n  (1) > 0\n}') == 'p {\n  x := "#"\n  (1) > 0\n}'  # left as written
     raw = "p {\n  x := `a\n(b`\n}"
     assert opa_lines(raw) == raw
+
+
+def test_a_rule_with_several_bodies_is_several_definitions_as_in_opa(tmp_path):
+    template = TEMPLATE.replace("\n        }\n      libs:", "\n        } {\n"
+                                '          input.review.object.metadata.labels.team == "none"\n'
+                                '          label := "team"\n'
+                                '          msg := "a team named none"\n'
+                                "        }\n      libs:")
+    assert "} {" in template
+    spec = "  match:\n    kinds: [{apiGroups: [apps], kinds: [Deployment]}]\n  parameters: {labels: [owner]}"
+    (tmp_path / "none.yaml").write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n"
+                                        "  namespace: shop\n  labels: {owner: a, team: none}\nspec: {}\n")
+    result = tdv("scan", str(tmp_path / "none.yaml"), "--policies",
+                 str(policy_dir(tmp_path, constraint(spec=spec), template=template)), "--policy", "TEAMLABELS-*",
+                 "-o", "json")
+    assert [f["message"] for f in json.loads(result.stdout)["findings"]] == ["a team named none"]

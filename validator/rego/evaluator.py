@@ -77,21 +77,30 @@ _ENDS_TERM = re.compile(r"[A-Za-z0-9_\])}\"]$")
 
 
 def opa_lines(text: str) -> str:
-    """The Rego as OPA reads it, for regorus: in a rule body OPA starts a new expression on a
-    line that begins with `(`, where regorus reads the arguments of a call on the term that
-    ends the line before (`input.parameters.x` then `(a - b) >= 1`). A `;`, which both read
-    as the end of an expression, is put at the end of that line (positions do not move).
-    Modules with raw strings (which may span lines) are left as written."""
-    if "`" in text or "\n(" not in text.replace(" ", "").replace("\t", ""):
+    """The Rego as OPA reads it, for regorus (positions do not move; modules with raw strings,
+    which may span lines, are left as written):
+
+    - in a rule body OPA starts a new expression on a line that begins with `(`, where
+      regorus reads the arguments of a call on the term that ends the line before
+      (`input.parameters.x` then `(a - b) >= 1`): a `;`, which both read as the end of an
+      expression, is put at the end of that line;
+    - a rule with several bodies (`p[x] { ... } { ... }`, each body a definition of the
+      rule) is taken by regorus for `else` bodies: each `} {` line names the rule again.
+    """
+    if "`" in text:
         return text
     lines = text.split("\n")
-    previous = None
+    previous, head = None, None
     for index, line in enumerate(lines):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
         if stripped.startswith("(") and previous is not None:
             lines[previous] = _ended(lines[previous])
+        if line[0] not in " \t}" and stripped.endswith("{") and not stripped.startswith(("package", "import")):
+            head = stripped[:-1].rstrip()
+        elif line.rstrip() == "} {" and head:
+            lines[index] = f"}} {head} {{"
         previous = index
     return "\n".join(lines)
 
