@@ -66,13 +66,15 @@ def load_each(directories: Iterable[Path], include_builtin: bool = True,
     A file whose documents are Kubernetes objects is read as manifests, together with the
     other such files of its directory: ValidatingAdmissionPolicies (see
     validator/vap/importer.py) and Gatekeeper ConstraintTemplates and Constraints (see
-    validator/gatekeeper/loader.py). The `.rego` files of a directory are conftest policies
+    validator/gatekeeper/loader.py) and Weave Policies (see validator/weave/loader.py). The
+    `.rego` files of a directory are conftest policies
     (see validator/rego/conftest.py; their rules are read from the packages
     `conftest_namespaces`, `main` when none are given). Any other file is one tdv policy.
     """
     from validator.gatekeeper import loader as gatekeeper
     from validator.rego.conftest import DEFAULT_NAMESPACE, is_rego_file, policies_from_rego
     from validator.vap.importer import policies_from_manifests, read_manifest_file
+    from validator.weave import loader as weave
 
     roots = ([builtin_dir()] if include_builtin else []) + list(directories)
     entries: list[Policy | PolicyError] = []
@@ -107,6 +109,7 @@ def load_each(directories: Iterable[Path], include_builtin: bool = True,
                 entries.append(error)
         entries.extend(policies_from_manifests(manifests))
         entries.extend(gatekeeper.policies_from_manifests(manifests))
+        entries.extend(weave.policies_from_manifests(manifests))
         entries.extend(policies_from_rego(rego_files, tuple(conftest_namespaces) or (DEFAULT_NAMESPACE,)))
     return _without_duplicates(entries)
 
