@@ -12,6 +12,8 @@ from validator.globs import matches_any
 from validator.model import Severity
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
+# kustomize's files, which policy libraries (Gatekeeper's, Weave's) keep beside their policies
+KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml")
 
 
 def builtin_dir() -> Path:
@@ -25,14 +27,15 @@ def is_builtin(policy: Policy) -> bool:
 
 
 def policy_files(directory: Path) -> list[Path]:
-    """The policy files below `directory`; in the built-in library, not the benchmark
-    catalogues of `benchmarks/` (see validator/coverage.py)."""
+    """The policy files below `directory`, not kustomize's `kustomization.yaml`; in the
+    built-in library, not the benchmark catalogues of `benchmarks/` (see validator/coverage.py)."""
     if directory.is_file():
         return [directory]
     if not directory.is_dir():
         raise PolicyError(str(directory), "policy directory not found")
     skipped = ("benchmarks",) if directory == builtin_dir() else ()
     return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml", ".rego") and p.is_file()
+                  and p.name not in KUSTOMIZATIONS
                   and not any(part.startswith(".") for part in p.relative_to(directory).parts)
                   and p.relative_to(directory).parts[0] not in skipped)
 
