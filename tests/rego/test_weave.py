@@ -164,7 +164,7 @@ def test_a_policy_becomes_a_tdv_policy_with_its_metadata(tmp_path):
     assert loaded.category == "resilience" and loaded.enabled
     assert loaded.description == "Containers name a memory limit no larger than the team's budget."
     assert loaded.remediation.startswith("Set `resources.limits.memory` on each container:\n```yaml")
-    assert loaded.standards == {"team-budget": ("1.2", "1.3")}
+    assert loaded.standards == {"weave.standards.team-budget": ("1.2", "1.3")}
     assert loaded.tags == ("weave", "weave-category:capacity-management", "cost")
     assert loaded.rego_parameters == {"max_mib": 512, "skip_label": None}
     assert [(p.name, p.type, p.default) for p in loaded.parameters] == [("max_mib", "integer", 512),

@@ -214,14 +214,16 @@ def _parameters(item: _Object, value: Any) -> tuple[dict[str, Any], tuple[Parame
 
 def _standards(item: _Object, spec: dict[str, Any]) -> dict[str, tuple[str, ...]]:
     """`standards: [{id: weave.standards.pci-dss, controls: [weave.controls.pci-dss.2.2.4]}]`
-    as `{pci-dss: (2.2.4,)}`; v1's bare `controls` list under the standard `weave`."""
+    as `{weave.standards.pci-dss: (2.2.4,)}` (the standard keeps Weave's id: its control
+    numbers are Weave's, not those of tdv's catalogue of the same benchmark); v1's bare
+    `controls` list under the standard `weave`."""
     standards: dict[str, tuple[str, ...]] = {}
     for index, entry in enumerate(_sequence(item, spec.get("standards") or [], ("spec", "standards"))):
         entry = _mapping(item, entry, ("spec", "standards", index))
-        name = str(entry.get("id") or "").removeprefix("weave.standards.")
+        name = str(entry.get("id") or "")
         controls = _strings(item, entry, ("spec", "standards", index), "controls")
         if name:
-            prefix = f"weave.controls.{name}."
+            prefix = f"weave.controls.{name.removeprefix('weave.standards.')}."
             standards[name] = tuple(control.removeprefix(prefix) for control in controls)
     bare = _strings(item, spec, ("spec",), "controls")
     if bare:
