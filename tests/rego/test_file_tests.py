@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from validator.gatekeeper import suite
-
 from tests.helpers import tdv, write
 from tests.rego.test_weave import policy
+from validator.gatekeeper import suite
 
 pytest.importorskip("regorus", reason="the Rego extra is not installed (pip install '.[rego]')")
 
@@ -28,7 +27,8 @@ TEMPLATE = textwrap.dedent("""\
             violation[{"msg": msg}] {
               replicas := object.get(input.review.object.spec, "replicas", 1)
               replicas < input.parameters.minimum
-              msg := sprintf("%v has %v replicas, fewer than %v", [input.review.name, replicas, input.parameters.minimum])
+              minimum := input.parameters.minimum
+              msg := sprintf("%v has %v replicas, fewer than %v", [input.review.name, replicas, minimum])
             }
             violation[{"msg": msg}] {
               not input.review.object.spec.strategy

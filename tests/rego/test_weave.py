@@ -278,7 +278,8 @@ def test_tdv_test_runs_the_manifests_of_a_tests_directory_as_passing_cases(tmp_p
     result = tdv("test", str(directory))
     assert result.exit_code == 1
     assert "FAIL TEAM-POLICIES-MEMORY-LIMIT  large.yaml" in result.output
-    assert "expected pass, got 1 violation(s) at spec.template.spec.containers[0].resources.limits.memory" in result.output
+    expected = "expected pass, got 1 violation(s) at spec.template.spec.containers[0].resources.limits.memory"
+    assert expected in result.output
 
 
 def test_a_tests_directory_with_rego_tests_has_no_manifest_cases(tmp_path):
@@ -287,3 +288,13 @@ def test_a_tests_directory_with_rego_tests_has_no_manifest_cases(tmp_path):
     write(directory / "policy0" / "tests" / "limit_test.rego", "package team.memory\n\ntest_nothing { true }\n")
     [loaded] = load_policies([directory], include_builtin=False)
     assert loaded.tests == ()
+
+
+def test_a_policy_list_in_a_directory_named_by_the_config_file(tmp_path):
+    items = textwrap.indent(policy(), "    ").replace("    apiVersion: pac.weave.works/v2beta2", "  - apiVersion:"
+                                                          " pac.weave.works/v2beta2", 1)
+    write(tmp_path / "weave" / "all.yaml", "apiVersion: pac.weave.works/v2beta2\nkind: PolicyList\nitems:\n" + items)
+    write(tmp_path / ".tdv.yaml", "policies:\n  dirs: [weave]\n  include: [TEAM-*]\n")
+    write(tmp_path / "app.yaml", MANIFESTS)
+    result = tdv("scan", str(tmp_path / "app.yaml"), "--config", str(tmp_path / ".tdv.yaml"), "-o", "json")
+    assert len(json.loads(result.stdout)["findings"]) == 3, result.output
