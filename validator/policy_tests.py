@@ -179,25 +179,31 @@ def run_file_tests(directories: Iterable[Path], policies: list[Policy]) -> Itera
     from validator.engine.library import policy_files
 
     suites: list[tuple[str, Path]] = []
+    available = _rego_available()
     for directory in directories:
         try:
             paths = policy_files(directory)
         except PolicyError:
             continue  # load_each reports it
-        if paths and not _rego_available():
-            continue  # the policies of the directory already say how to install the extra
-        root_modules = []
-        for path in paths:
-            if path.suffix == ".rego":
-                module = unit.read_module(path, str(path))
-                if module is not None:
-                    root_modules.append(module)
-            elif _is_suite_file(path):
-                suites.append((str(path), path))
-        yield from _rego_outcomes(root_modules, directory, policies)
+        root_modules = [m for m in (unit.read_module(p, str(p)) for p in paths if p.suffix == ".rego") if m]
+        suites += [(str(path), path) for path in paths if _is_suite_file(path)]
+        if available:
+            yield from _rego_outcomes(root_modules, directory, policies)
+        else:
+            yield from _without_engine([m.name for m in root_modules if unit.test_rules(m.text)])
+    if not available:
+        yield from _without_engine([display for display, _ in suites])
+        return
     for display, path in suites:
         for case in suite.run_suite(path, display):
             yield FileCaseOutcome(f"{display}  {case.test}/{case.case}", case.passed, case.detail, display)
+
+
+def _without_engine(names: list[str]) -> Iterator[FileCaseOutcome]:
+    """A failed case per test file, saying how to install the Rego extra its cases need."""
+    from validator.rego import INSTALL_HINT
+
+    return (FileCaseOutcome(name, False, INSTALL_HINT, name) for name in names)
 
 
 def _rego_available() -> bool:

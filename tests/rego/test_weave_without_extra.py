@@ -29,3 +29,13 @@ def test_without_the_extra_a_weave_policy_is_an_input_error_saying_how_to_instal
     write(tmp_path / "cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
     result = tdv("scan", str(tmp_path / "cm.yaml"), "--policies", str(tmp_path / "weave"))
     assert result.exit_code == 2 and INSTALL_HINT in result.output and "Traceback" not in result.output
+
+
+def test_without_the_extra_suites_and_rego_tests_fail_saying_how_to_install(tmp_path, monkeypatch):
+    monkeypatch.setattr("validator.rego.available", lambda: False)
+    write(tmp_path / "t" / "suite.yaml", "kind: Suite\napiVersion: test.gatekeeper.sh/v1alpha1\ntests: []\n")
+    write(tmp_path / "t" / "deny_test.rego", "package main\n\ntest_nothing { true }\n")
+    result = tdv("test", str(tmp_path / "t"))
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert f"FAIL {tmp_path / 't' / 'deny_test.rego'}\n     {INSTALL_HINT}" in result.output
+    assert f"FAIL {tmp_path / 't' / 'suite.yaml'}\n     {INSTALL_HINT}" in result.output
