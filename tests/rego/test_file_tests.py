@@ -246,3 +246,23 @@ def test_a_policy_rego_file_beside_the_custom_resource_is_used_once(tmp_path):
     result = tdv("test", str(tmp_path / "policies"))
     assert result.exit_code == 0, result.output
 
+
+
+def test_the_deprecated_re_match_runs_as_regex_match(tmp_path):
+    write(tmp_path / "policy" / "names.rego", textwrap.dedent("""\
+        package main
+
+        deny[msg] {
+          not re_match(`^[a-z-]+$`, input.metadata.name)
+          msg := "bad name"
+        }
+        """))
+    write(tmp_path / "policy" / "names_test.rego", textwrap.dedent("""\
+        package main
+
+        test_good_name { count(deny) == 0 with input as {"metadata": {"name": "web-x"}} }
+        test_bad_name { deny["bad name"] with input as {"metadata": {"name": "Web"}} }
+        test_direct_call { re_match(`^a`, "abc") }
+        """))
+    result = tdv("test", str(tmp_path / "policy"), "-v")
+    assert "test_good_name" in result.output and "3 cases: 3 passed, 0 failed" in result.output, result.output

@@ -298,3 +298,10 @@ def test_a_policy_list_in_a_directory_named_by_the_config_file(tmp_path):
     write(tmp_path / "app.yaml", MANIFESTS)
     result = tdv("scan", str(tmp_path / "app.yaml"), "--config", str(tmp_path / ".tdv.yaml"), "-o", "json")
     assert len(json.loads(result.stdout)["findings"]) == 3, result.output
+
+
+def test_code_calling_the_deprecated_re_match_runs(tmp_path):
+    text = policy(**{'endswith(limit, "Mi")': 're_match(`^[0-9]+Mi$`, limit)'})
+    _, report = scan(tmp_path, policy_dir(tmp_path, text))
+    assert ("Deployment/shop/web", "container app asks for 1024Mi, over 512Mi", 15) in findings(report)
+    assert report["summary"]["errors"] == 0

@@ -23,6 +23,26 @@ _PACKAGE = re.compile(r"^[ \t]*package[ \t]+([A-Za-z_][A-Za-z0-9_.]*)", re.MULTI
 _TEST_RULE = re.compile(r"^(test_[A-Za-z0-9_]*)\b", re.MULTILINE)
 _DATA_REF = re.compile(r"\bdata\.([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)")
 UNIT_DIRS = ("tests", "test")
+# OPA's deprecated names of built-ins, which OPA 0.x (the Weave agent's) still runs and
+# regorus does not have, defined as the built-ins they name.
+_DEPRECATED = {"re_match": "re_match(pattern, value) = regex.match(pattern, value)"}
+
+
+def with_deprecated_builtins(text: str, defined: set[str] | None = None) -> str:
+    """The module with a definition of each deprecated built-in it calls (see _DEPRECATED)
+    that neither it nor `defined` (names its package defines elsewhere) defines, added at its
+    end so that its line numbers stay. `defined` gets the names the module now defines."""
+    defined = set() if defined is None else defined
+    defined.update(name for name in _DEPRECATED if _defines(text, name))
+    for name, definition in _DEPRECATED.items():
+        if name not in defined and re.search(rf"\b{name}\s*\(", text):
+            text = text.rstrip("\n") + "\n\n" + definition + "\n"
+            defined.add(name)
+    return text
+
+
+def _defines(text: str, name: str) -> bool:
+    return re.search(rf"^[ \t]*{name}\s*\([^)]*\)\s*(:?=(?!=)|\{{|if\b)", text, re.MULTILINE) is not None
 
 
 @dataclass(frozen=True)
@@ -126,8 +146,12 @@ def _engine(modules: list[Module]):  # -> regorus.Engine
     v0 = not all(as_v1)
     engine = regorus.Engine()
     engine.set_rego_v0(v0)
+    defined: dict[str, set[str]] = {}  # the deprecated built-ins each package defines
+    for module in modules:
+        defined.setdefault(module.package, set()).update(n for n in _DEPRECATED if _defines(module.text, n))
     for module, parses_v1 in zip(modules, as_v1):
         text = _with_v1_import(module.text) if v0 and parses_v1 else module.text
+        text = with_deprecated_builtins(text, defined[module.package])
         try:
             engine.add_policy(module.name, text)
         except Exception as error:  # regorus raises RuntimeError with the parser's message

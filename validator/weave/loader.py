@@ -28,6 +28,7 @@ from validator.model import FieldPath, Severity
 from validator.object_fields import mapping as _mapping, sequence as _sequence, strings as _strings
 from validator.rego import GATEKEEPER, INSTALL_HINT, ImportedPolicyError, RegoPolicy, RegoRule, available
 from validator.rego.evaluator import compile_problem
+from validator.rego.unit import with_deprecated_builtins
 from validator.sources.kubernetes import is_kubernetes_object
 from validator.sources.yaml_loader import YamlDocument, YamlError
 from validator.weave import is_weave_policy
@@ -141,6 +142,7 @@ def _policy(item: _Object, fixtures: list[tuple[str, dict]]) -> RegoPolicy:
     code = spec.get("code")
     if not isinstance(code, str) or not code.strip():
         raise item.error(("spec", "code"), f"policy {ident}: spec.code must hold the Rego")
+    code = with_deprecated_builtins(code)
     if str(spec.get("provider") or "kubernetes") != "kubernetes":
         raise item.error(("spec", "provider"), f"policy {ident}: provider {spec['provider']!r} is not supported"
                                                " (tdv runs Weave policies on Kubernetes objects)")
