@@ -118,7 +118,7 @@ def _fixtures(files: list[tuple[str, list[YamlDocument | YamlError]]]) -> dict[s
 
 def _has_rego(directory: str) -> bool:
     """Whether a fixture directory also holds Rego tests: polctl then reads none of its
-    manifests (it stops at the first file that is not YAML)."""
+    manifests (a file that does not parse as YAML makes it skip the whole directory)."""
     try:
         return any(name.endswith(".rego") for name in os.listdir(directory))
     except OSError:
@@ -136,7 +136,8 @@ def _text(item: _Object, spec: dict[str, Any], key: str) -> str:
 
 def _policy(item: _Object, fixtures: list[tuple[str, dict]]) -> RegoPolicy:
     spec = item.spec
-    ident = _text(item, spec, "id") or str((item.data.get("metadata") or {}).get("name") or "")
+    metadata = item.data.get("metadata")
+    ident = _text(item, spec, "id") or str((metadata if isinstance(metadata, dict) else {}).get("name") or "")
     if not ident:
         raise item.error(("spec",), "a Policy needs spec.id (or metadata.name)")
     code = spec.get("code")
