@@ -231,8 +231,9 @@ def _rego_outcomes(root_modules: list, directory: Path, policies: list[Policy]) 
         if "weave" in policy.tags and isinstance(policy, RegoPolicy) and (
                 source == directory or directory in source.parents):
             name, text = policy.modules[0]
-            embedded.append(unit.Module(f"{policy.source} ({name})", text, policy.rules[0].query[5:].rpartition(".")[0],
-                                        source.parent))
+            module = unit.module_of(f"{policy.source} ({name})", text, source.parent)
+            if module is not None:
+                embedded.append(module)
     for outcome in unit.run_tests(root_modules, embedded):
         yield FileCaseOutcome(f"{outcome.file}  {outcome.rule}", outcome.passed, outcome.detail, outcome.file)
 

@@ -214,7 +214,7 @@ def test_targets_and_exclude_narrow_the_resources(tmp_path, targets, exclude, ex
 def test_a_pod_without_namespace_is_matched_by_an_empty_namespace(tmp_path):
     text = policy("namespaces: ['']", **{"value: 512": "value: 64"})
     _, report = scan(tmp_path, policy_dir(tmp_path, text))
-    assert findings(report) == [("Pod/lone", "container job asks for 128Mi, over 64Mi", 32)]  # at spec
+    assert findings(report) == [("Pod/lone", "container job asks for 128Mi, over 64Mi", 36)]  # at the limit
 
 
 def test_severity_and_enabled(tmp_path):
@@ -278,7 +278,7 @@ def test_tdv_test_runs_the_manifests_of_a_tests_directory_as_passing_cases(tmp_p
     result = tdv("test", str(directory))
     assert result.exit_code == 1
     assert "FAIL TEAM-POLICIES-MEMORY-LIMIT  large.yaml" in result.output
-    expected = "expected pass, got 1 violation(s) at spec.template.spec.containers[0].resources.limits.memory"
+    expected = "expected pass, got 1 violation(s) at spec.containers[0].resources.limits.memory"  # a Pod's
     assert expected in result.output
 
 
@@ -305,3 +305,33 @@ def test_code_calling_the_deprecated_re_match_runs(tmp_path):
     _, report = scan(tmp_path, policy_dir(tmp_path, text))
     assert ("Deployment/shop/web", "container app asks for 1024Mi, over 512Mi", 15) in findings(report)
     assert report["summary"]["errors"] == 0
+
+
+CRONJOB = textwrap.dedent("""\
+    apiVersion: batch/v1
+    kind: CronJob
+    metadata: {name: nightly, namespace: shop}
+    spec:
+      schedule: "0 1 * * *"
+      jobTemplate:
+        spec:
+          template:
+            spec:
+              containers:
+                - name: report
+                  image: registry.example/report:1
+                  resources:
+                    limits: {memory: 2048Mi}
+    """)
+
+
+def test_a_deployment_shaped_violating_key_is_moved_to_a_cronjobs_pod_template(tmp_path):
+    code = 'pod_spec = input.review.object.spec.template.spec {\n      input.review.object.kind != "Pod"'
+    text = policy(**{"kinds: [Deployment, Pod]": "kinds: [CronJob]", code: code.replace(
+        "input.review.object.spec.template.spec", "input.review.object.spec.jobTemplate.spec.template.spec")})
+    write(tmp_path / "cron.yaml", CRONJOB)
+    result = tdv("scan", str(tmp_path / "cron.yaml"), "--policies", str(policy_dir(tmp_path, text)), "--policy",
+                 "TEAM-*", "-o", "json")
+    [finding] = json.loads(result.stdout)["findings"]
+    assert finding["field"] == "spec.jobTemplate.spec.template.spec.containers[0].resources.limits.memory"
+    assert finding["location"]["line"] == 14 and finding["message"] == "container report asks for 2048Mi, over 512Mi"

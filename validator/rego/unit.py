@@ -71,8 +71,13 @@ def read_module(path: Path, name: str) -> Module | None:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
+    return module_of(name, text, path.parent)
+
+
+def module_of(name: str, text: str, directory: Path) -> Module | None:
+    """The module of a Rego text, or None when it declares no package."""
     package = _PACKAGE.search(text)
-    return Module(name, text, package.group(1), path.parent) if package else None
+    return Module(name, text, package.group(1), directory) if package else None
 
 
 def run_tests(root_modules: list[Module], embedded: Iterable[Module] = ()) -> list[RegoTestOutcome]:

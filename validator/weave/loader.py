@@ -8,10 +8,14 @@ configuration file may override). Its id is `spec.id` upper-cased with dashes
 
 `targets` (kinds, namespaces, labels) and `exclude` (namespaces, `namespace/name` resources,
 labels) are matched as the agent matches them: exact names, and a label value `*` for any
-value. Manifests in a `tests/` directory beside a Policy's file are its fixtures, read as
-the library's own runner (polctl's test_policies) reads them: the first document of each
-file must give no violation with the default parameters, and a directory that also holds
-`.rego` files (OPA unit tests, which `tdv test` runs on their own) has no manifest cases.
+value. A finding is located at its `violating_key`; one written for a Deployment's pod
+template (`spec.template.spec.containers[0]`) is moved to the pod template of a CronJob or
+the spec of a Pod, where the library's policies mean it.
+
+Manifests in a `tests/` directory beside a Policy's file are its fixtures, read as the
+library's own runner (polctl's test_policies) reads them: the first document of each file
+must give no violation with the default parameters, and a directory that also holds `.rego`
+files (OPA unit tests, which `tdv test` runs on their own) has no manifest cases.
 """
 
 from __future__ import annotations
@@ -46,6 +50,30 @@ _CATEGORIES = {
 }
 _SEVERITIES = {"low": Severity.LOW, "medium": Severity.MEDIUM, "high": Severity.HIGH, "critical": Severity.CRITICAL}
 _HOW_TO_SOLVE = ("how_to_solve", "howToSolve", "howtosolve")
+# The library writes a violating_key for a Deployment's pod template (`spec.template.spec...`)
+# whatever the kind; on a CronJob or a Pod the findings are located at the field it means.
+LOCATIONS_PACKAGE = "tdv_internal.weave_locations"
+_LOCATIONS = """package %(package)s
+
+violation[finding] {
+  item := data.%(policy)s.violation[_]
+  finding := located(item)
+}
+
+located(item) = out {
+  startswith(item.violating_key, "spec.template.")
+  key := concat("", [pod_template, trim_prefix(item.violating_key, "spec.template.")])
+  out := object.union(item, {"violating_key": key})
+} else = item
+
+pod_template = "spec.jobTemplate.spec.template." {
+  input.review.object.kind == "CronJob"
+}
+
+pod_template = "" {
+  input.review.object.kind == "Pod"
+}
+"""
 FIXTURE_DIRS = ("tests", "test")
 
 
@@ -180,8 +208,9 @@ def _policy(item: _Object, fixtures: list[tuple[str, dict]]) -> RegoPolicy:
         language="rego",
         source=item.display,
         enabled=_enabled(item, spec),
-        modules=((f"{ident}.rego", code),),
-        rules=(RegoRule(f"data.{package.group(1)}.violation"),),
+        modules=((f"{ident}.rego", code),
+                 ("tdv-weave-locations.rego", _LOCATIONS % {"package": LOCATIONS_PACKAGE, "policy": package.group(1)})),
+        rules=(RegoRule(f"data.{LOCATIONS_PACKAGE}.violation"),),
         style=GATEKEEPER,
         rego_parameters=values,
         parameters=declared,
