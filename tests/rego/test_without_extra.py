@@ -5,10 +5,11 @@ import textwrap
 
 import pytest
 
-from tests.helpers import tdv
 from validator.engine.library import load_each
 from validator.engine.policy import PolicyError
 from validator.rego import INSTALL_HINT
+
+from tests.helpers import tdv
 
 CONFTEST = "package main\n\ndeny[msg] {\n  not input.metadata.labels.team\n  msg := \"no team label\"\n}\n"
 TEMPLATE = textwrap.dedent("""\
