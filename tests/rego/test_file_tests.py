@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from validator.gatekeeper import suite
+
 from tests.helpers import tdv, write
 from tests.rego.test_weave import policy
-from validator.gatekeeper import suite
 
 pytest.importorskip("regorus", reason="the Rego extra is not installed (pip install '.[rego]')")
 

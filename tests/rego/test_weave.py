@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import tdv, write
 from validator.engine.library import load_each, load_policies, select
 from validator.engine.policy import PolicyError
 from validator.model import Severity
+
+from tests.helpers import tdv, write
 
 pytest.importorskip("regorus", reason="the Rego extra is not installed (pip install '.[rego]')")
 

@@ -2,10 +2,11 @@
 
 import textwrap
 
-from tests.helpers import tdv, write
 from validator.engine.library import load_each
 from validator.engine.policy import PolicyError
 from validator.rego import INSTALL_HINT
+
+from tests.helpers import tdv, write
 
 POLICY = textwrap.dedent("""\
     apiVersion: pac.weave.works/v2beta2
