@@ -342,11 +342,13 @@ def _violations(rule: str, items: list[Any]) -> list[RawViolation]:
 
 
 def _field(item: dict[str, Any]) -> FieldPath:
-    """The field a finding names, as `details.field` (Gatekeeper) or `field` (conftest),
-    in tdv's path syntax (`spec.containers[0].image`): the finding is located there."""
+    """The field a finding names, as `details.field` (Gatekeeper), `field` (conftest) or
+    `violating_key` (Weave), in tdv's path syntax (`spec.containers[0].image`): the finding
+    is located there."""
     details = item.get("details")
     text = details.get("field") if isinstance(details, dict) else None
     text = text if isinstance(text, str) else item.get("field")
+    text = text if isinstance(text, str) else item.get("violating_key")
     if not isinstance(text, str) or not text:
         return ()
     try:
