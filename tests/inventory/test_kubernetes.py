@@ -342,3 +342,38 @@ def test_every_relation_gives_nothing_for_an_object_it_does_not_start_from(relat
 def test_a_resource_without_an_entry_has_empty_relations():
     resources, built = scan({"apiVersion": "v1", "kind": "LimitRange", "metadata": meta("limits")})
     assert built.related(resources[0], ["roles", "namespace"]) == {"roles": [], "namespace": []}
+
+
+# --- ports and autoscalers of selected workloads ------------------------------------------------
+
+def test_a_workload_declares_the_ports_of_its_containers_and_sidecars():
+    spec = {"containers": [{"name": "app", "image": "a", "ports": [{"name": "http", "containerPort": 8080},
+                                                                     {"containerPort": 53, "protocol": "UDP"},
+                                                                     {"name": "bad", "containerPort": "80"}]}],
+            "initContainers": [{"name": "proxy", "image": "p", "restartPolicy": "Always",
+                                "ports": [{"name": "admin", "containerPort": 15000}]},
+                               {"name": "migrate", "image": "m", "ports": [{"name": "db", "containerPort": 5432}]}],
+            "ephemeralContainers": [{"name": "debug", "image": "d"}]}
+    [item] = related("selectedWorkloads", service("web", selector={"app": "web"}), deployment(spec=spec))
+    assert item["containerPorts"] == [
+        {"container": "app", "containerPort": 8080, "protocol": "TCP", "name": "http"},
+        {"container": "app", "containerPort": 53, "protocol": "UDP"},
+        {"container": "proxy", "containerPort": 15000, "protocol": "TCP", "name": "admin"}]
+    [plain] = related("selectedWorkloads", service("web", selector={"app": "web"}), deployment())
+    assert plain["containerPorts"] == []
+
+
+def test_a_service_port_carries_its_protocol():
+    [item] = related("services", deployment(), service("web", selector={"app": "web"}, ports=[
+        {"name": "dns", "port": 53, "targetPort": "dns", "protocol": "UDP"}, {"name": "http", "port": 80}]))
+    assert item["ports"] == [{"name": "dns", "port": 53, "targetPort": "dns", "protocol": "UDP"},
+                             {"name": "http", "port": 80, "protocol": "TCP"}]
+
+
+def test_selected_workloads_carry_the_autoscalers_scaling_them():
+    documents = (pdb("web", selector={"matchLabels": {"app": "web"}}), deployment("web"), hpa(minimum=2),
+                 hpa("other", target="api"), hpa("elsewhere", namespace="billing"))
+    [item] = related("selectedWorkloads", *documents)
+    assert item["autoscalers"] == [{"name": "web", "minReplicas": 2, "maxReplicas": 5}]
+    [alone] = related("selectedWorkloads", pdb("web", selector={}), deployment("web"))
+    assert alone["autoscalers"] == []

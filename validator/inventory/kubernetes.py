@@ -129,7 +129,27 @@ def _workload(document: dict[str, Any], kind: str) -> dict[str, Any]:
             found[fact][name] = found[fact].get(name, True) and optional is True
     for fact, names in found.items():
         facts[fact] = [{"name": name, "optional": optional} for name, optional in names.items()]
+    facts["containerPorts"] = _container_ports(spec)
     return facts
+
+
+def _container_ports(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ports the pod's containers declare, as a Service's targetPort is resolved against them:
+    those of its containers and of its sidecars (init containers with `restartPolicy: Always`)."""
+    containers = _dicts(spec.get("containers")) + [
+        c for c in _dicts(spec.get("initContainers")) if c.get("restartPolicy") == "Always"]
+    ports = []
+    for container in containers:
+        for port in _dicts(container.get("ports")):
+            number = port.get("containerPort")
+            if not isinstance(number, int) or isinstance(number, bool):
+                continue
+            item: dict[str, Any] = {"container": _text(container.get("name")), "containerPort": number,
+                                    "protocol": _text(port.get("protocol")) or "TCP"}
+            if isinstance(port.get("name"), str) and port["name"]:
+                item["name"] = port["name"]
+            ports.append(item)
+    return ports
 
 
 # Where a pod spec names other objects: (fact, key of the reference, key of the name).
@@ -210,6 +230,7 @@ def _service(document: dict[str, Any]) -> dict[str, Any]:
         if isinstance(port, dict):
             item = {key: port[key] for key in ("name", "port", "targetPort")
                     if isinstance(port.get(key), (str, int)) and not isinstance(port.get(key), bool)}
+            item["protocol"] = _text(port.get("protocol")) or "TCP"
             ports.append(item)
     facts["ports"] = ports
     return facts
@@ -518,7 +539,8 @@ def _selecting(inventory: Inventory, workload: Entry, kind: str,
 
 @relation("selectedWorkloads", "NetworkPolicy, PodDisruptionBudget, Service",
           "the workloads of its namespace whose pod template labels its selector matches (a Service or"
-          " PodDisruptionBudget without a selector selects none)")
+          " PodDisruptionBudget without a selector selects none), each with `autoscalers`: the"
+          " HorizontalPodAutoscalers of the scan that scale it (`name`, `minReplicas`, `maxReplicas`)")
 def _selected(inventory: Inventory, start: Entry) -> list[dict[str, Any]]:
     namespace = namespace_key(start) or ""
     if start.kind == "NetworkPolicy":
@@ -529,7 +551,15 @@ def _selected(inventory: Inventory, start: Entry) -> list[dict[str, Any]]:
         selector = {"matchLabels": start.facts["selector"]}
     else:
         return []
-    return _items(inventory, selected_workloads(inventory, namespace, selector))
+    scalers = inventory.index("k8s:targets", _targets_index)
+    return [inventory.item(found, autoscalers=[_scaler(a) for a in scalers.get(
+        (namespace, found.kind, found.name), [])]) for found in selected_workloads(inventory, namespace, selector)]
+
+
+def _scaler(autoscaler: Entry) -> dict[str, Any]:
+    item: dict[str, Any] = {"name": autoscaler.name}
+    item.update((key, autoscaler.facts[key]) for key in ("minReplicas", "maxReplicas") if key in autoscaler.facts)
+    return item
 
 
 @relation("disruptionBudgets", "workloads",
