@@ -377,3 +377,21 @@ def test_selected_workloads_carry_the_autoscalers_scaling_them():
     assert item["autoscalers"] == [{"name": "web", "minReplicas": 2, "maxReplicas": 5}]
     [alone] = related("selectedWorkloads", pdb("web", selector={}), deployment("web"))
     assert alone["autoscalers"] == []
+
+
+def test_network_policy_peers_select_workloads_of_its_namespace():
+    policy = netpol("db", selector={"matchLabels": {"app": "db"}},
+                    ingress=[{"from": [{"podSelector": {"matchLabels": {"app": "web"}}},
+                                       {"podSelector": {"matchLabels": {"app": "gone"}}},
+                                       {"podSelector": {}},
+                                       {"namespaceSelector": {}, "podSelector": {"matchLabels": {"app": "x"}}},
+                                       {"ipBlock": {"cidr": "10.0.0.0/8"}}]}],
+                    egress=[{"to": [{"podSelector": {"matchExpressions": [{"key": "tier", "operator": "Exists"}]}}]}])
+    documents = (policy, deployment("web"), deployment("api", labels={"app": "api", "tier": "back"}),
+                 deployment("web", namespace="billing"))
+    peers = related("peers", *documents)
+    assert [(p["direction"], p["podSelector"], refs(p["workloads"])) for p in peers] == [
+        ("ingress", {"matchLabels": {"app": "web"}}, ["Deployment/shop/web"]),
+        ("ingress", {"matchLabels": {"app": "gone"}}, []),
+        ("egress", {"matchExpressions": [{"key": "tier", "operator": "Exists"}]}, ["Deployment/shop/api"])]
+    assert related("peers", netpol("open")) == []

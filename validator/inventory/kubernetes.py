@@ -10,6 +10,7 @@ that name a namespace, nor to a Namespace object.
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from typing import Any, Callable
 
@@ -271,7 +272,24 @@ def _network_policy(document: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(_get(document, "spec", "policyTypes"), list):  # the API server's default
         types = ["Ingress"] + (["Egress"] if _get(document, "spec", "egress") is not None else [])
     return {"podSelector": selector if selector is not None else {"matchLabels": {}, "matchExpressions": []},
-            "policyTypes": types}
+            "policyTypes": types, "peers": _peers(document)}
+
+
+def _peers(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The peers of a NetworkPolicy's rules that select pods of its own namespace by label (a
+    non-empty `podSelector` without `namespaceSelector`), with the selector as written (for a
+    policy to find its peer by equality) and in plain form (to match workloads)."""
+    found = []
+    for direction, key in (("ingress", "from"), ("egress", "to")):
+        for rule in _dicts(_get(document, "spec", direction)):
+            for peer in _dicts(rule.get(key)):
+                selector = _selector(peer.get("podSelector"))
+                if "namespaceSelector" in peer or selector is None:
+                    continue
+                if selector["matchLabels"] or selector["matchExpressions"]:
+                    found.append({"direction": direction, "podSelector": copy.deepcopy(peer["podSelector"]),
+                                  "selector": selector})
+    return found
 
 
 def _autoscaler(document: dict[str, Any]) -> dict[str, Any]:
@@ -560,6 +578,20 @@ def _scaler(autoscaler: Entry) -> dict[str, Any]:
     item: dict[str, Any] = {"name": autoscaler.name}
     item.update((key, autoscaler.facts[key]) for key in ("minReplicas", "maxReplicas") if key in autoscaler.facts)
     return item
+
+
+@relation("peers", "NetworkPolicy",
+          "each peer of its rules that selects pods of its own namespace (a non-empty `podSelector` without"
+          " `namespaceSelector`), in order: `direction` (`ingress` or `egress`), `podSelector` as written, and"
+          " `workloads`, the workloads of its namespace whose pod template labels it matches (these items are"
+          " peers, not objects)")
+def _peer_workloads(inventory: Inventory, start: Entry) -> list[dict[str, Any]]:
+    if start.kind != "NetworkPolicy":
+        return []
+    namespace = namespace_key(start) or ""
+    return [{"direction": peer["direction"], "podSelector": peer["podSelector"],
+             "workloads": _items(inventory, selected_workloads(inventory, namespace, peer["selector"]))}
+            for peer in start.facts["peers"]]
 
 
 @relation("disruptionBudgets", "workloads",
