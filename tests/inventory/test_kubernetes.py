@@ -395,3 +395,18 @@ def test_network_policy_peers_select_workloads_of_its_namespace():
         ("ingress", {"matchLabels": {"app": "gone"}}, []),
         ("egress", {"matchExpressions": [{"key": "tier", "operator": "Exists"}]}, ["Deployment/shop/api"])]
     assert related("peers", netpol("open")) == []
+
+
+def test_a_stateful_set_relates_to_its_governing_service():
+    stateful = deployment("db", kind="StatefulSet")
+    stateful["spec"]["serviceName"] = "db-headless"
+    headless = service("db-headless", selector={"app": "db"})
+    headless["spec"]["clusterIP"] = "None"
+    documents = (stateful, headless, service("db", selector={"app": "db"}),
+                 service("db-headless", namespace="billing"))
+    [item] = related("governingService", *documents)
+    assert (item["ref"], item["headless"]) == ("Service/shop/db-headless", True)
+    assert related("services", *documents)[1]["headless"] is False
+    assert refs(related("governingService", stateful)) == ["Service/shop/db-headless (not in scan)"]
+    assert related("governingService", deployment("db", kind="StatefulSet")) == []
+    assert related("governingService", deployment("web"), service("web")) == []

@@ -123,6 +123,9 @@ def _workload(document: dict[str, Any], kind: str) -> dict[str, Any]:
     replicas = _get(document, "spec", "replicas")
     if kind in SCALABLE and isinstance(replicas, int) and not isinstance(replicas, bool):
         facts["replicas"] = replicas
+    service_name = _get(document, "spec", "serviceName")
+    if kind == "StatefulSet" and isinstance(service_name, str) and service_name:
+        facts["serviceName"] = service_name
     found: dict[str, dict[str, bool]] = {"configMaps": {}, "secrets": {}, "persistentVolumeClaims": {}}
     for fact, reference in _volume_references(spec) + _container_references(spec):
         name, optional = reference.get("name"), reference.get("optional")
@@ -225,7 +228,8 @@ def _binding(document: dict[str, Any]) -> dict[str, Any]:
 
 def _service(document: dict[str, Any]) -> dict[str, Any]:
     facts: dict[str, Any] = {"selector": _labels(_get(document, "spec", "selector")),
-                             "type": _text(_get(document, "spec", "type")) or "ClusterIP"}
+                             "type": _text(_get(document, "spec", "type")) or "ClusterIP",
+                             "headless": _get(document, "spec", "clusterIP") == "None"}
     ports = []
     for port in _get(document, "spec", "ports") or []:
         if isinstance(port, dict):
@@ -674,6 +678,17 @@ relation("persistentVolumeClaims", "workloads", "the PersistentVolumeClaims its 
          + _REFERENCE_TEXT)(_references("PersistentVolumeClaim", "persistentVolumeClaims"))
 relation("serviceAccount", "workloads", "the ServiceAccount its pods run as (`default` when the template names"
          " none; `inScan: false` when absent)")(_references("ServiceAccount", "serviceAccountName"))
+
+
+@relation("governingService", "StatefulSet",
+          "the Service its `serviceName` names (`inScan: false` when absent; nothing when it names none)")
+def _governing_service(inventory: Inventory, start: Entry) -> list[dict[str, Any]]:
+    name = start.facts.get("serviceName") if start.kind == "StatefulSet" else None
+    if not name:
+        return []
+    namespace = namespace_key(start) or ""
+    found = named(inventory, "Service", namespace, name)
+    return _items(inventory, found) if found else [missing("Service", name, namespace or None)]
 
 
 @relation("namespace", "namespaced objects",
