@@ -1,12 +1,14 @@
 """`tdv test`: run the fixtures written inside policy files."""
 
 import pytest
+import yaml
 
 from validator.engine.library import builtin_dir, load_policies
 
 from tests.helpers import tdv
 
 PRIVILEGED = builtin_dir() / "kubernetes" / "pod-security" / "TDV-K8S-001-privileged-container.yaml"
+CASES = len(yaml.safe_load(PRIVILEGED.read_text())["tests"])  # the cases of the copied policy
 
 
 def tdv_test(*args):
@@ -37,13 +39,14 @@ def test_verbose_shows_passes_and_policy_filters():
     lines = result.output.splitlines()
     assert lines[0] == "PASS TDV-K8S-001  privileged container fails"
     assert all(line.startswith("PASS TDV-K8S-001  ") for line in lines[:-1])
-    assert lines[-1] == "1 policy, 3 cases: 3 passed, 0 failed"
+    cases = len(lines) - 1  # one PASS line per case of the policy
+    assert cases >= 3 and lines[-1] == f"1 policy, {cases} cases: {cases} passed, 0 failed"
 
 
 def test_a_directory_is_tested_without_the_builtin_library(policies):
     result = tdv_test(str(policies))
     assert result.exit_code == 0
-    assert result.output == "1 policy, 3 cases: 3 passed, 0 failed\n"
+    assert result.output == f"1 policy, {CASES} cases: {CASES} passed, 0 failed\n"
 
 
 def test_a_failing_case_is_shown_with_its_detail_and_exits_1(policies):
@@ -54,7 +57,7 @@ def test_a_failing_case_is_shown_with_its_detail_and_exits_1(policies):
     assert result.exit_code == 1
     assert ("FAIL ACME-001  privileged init container in a CronJob fails\n"
             "     expected a violation, got none") in result.output
-    assert result.output.splitlines()[-1] == "1 policy, 3 cases: 2 passed, 1 failed"
+    assert result.output.splitlines()[-1] == f"1 policy, {CASES} cases: {CASES - 1} passed, 1 failed"
 
 
 def test_an_invalid_policy_file_exits_2_naming_file_and_line(policies):
@@ -64,7 +67,7 @@ def test_an_invalid_policy_file_exits_2_naming_file_and_line(policies):
     result = tdv_test(str(policies))
     assert result.exit_code == 2
     assert f"tdv: invalid policy: {policies / 'ACME-002-broken.yaml'}:4: unknown key 'owner'" in result.output
-    assert "1 policy, 3 cases: 3 passed, 0 failed, 1 invalid policy" in result.output  # the valid one still ran
+    assert f"1 policy, {CASES} cases: {CASES} passed, 0 failed, 1 invalid policy" in result.output  # the valid one still ran
 
 
 def test_cel_that_does_not_compile_makes_the_policy_invalid(policies):

@@ -342,3 +342,71 @@ def test_every_relation_gives_nothing_for_an_object_it_does_not_start_from(relat
 def test_a_resource_without_an_entry_has_empty_relations():
     resources, built = scan({"apiVersion": "v1", "kind": "LimitRange", "metadata": meta("limits")})
     assert built.related(resources[0], ["roles", "namespace"]) == {"roles": [], "namespace": []}
+
+
+# --- ports and autoscalers of selected workloads ------------------------------------------------
+
+def test_a_workload_declares_the_ports_of_its_containers_and_sidecars():
+    spec = {"containers": [{"name": "app", "image": "a", "ports": [{"name": "http", "containerPort": 8080},
+                                                                     {"containerPort": 53, "protocol": "UDP"},
+                                                                     {"name": "bad", "containerPort": "80"}]}],
+            "initContainers": [{"name": "proxy", "image": "p", "restartPolicy": "Always",
+                                "ports": [{"name": "admin", "containerPort": 15000}]},
+                               {"name": "migrate", "image": "m", "ports": [{"name": "db", "containerPort": 5432}]}],
+            "ephemeralContainers": [{"name": "debug", "image": "d"}]}
+    [item] = related("selectedWorkloads", service("web", selector={"app": "web"}), deployment(spec=spec))
+    assert item["containerPorts"] == [
+        {"container": "app", "containerPort": 8080, "protocol": "TCP", "name": "http"},
+        {"container": "app", "containerPort": 53, "protocol": "UDP"},
+        {"container": "proxy", "containerPort": 15000, "protocol": "TCP", "name": "admin"}]
+    [plain] = related("selectedWorkloads", service("web", selector={"app": "web"}), deployment())
+    assert plain["containerPorts"] == []
+
+
+def test_a_service_port_carries_its_protocol():
+    [item] = related("services", deployment(), service("web", selector={"app": "web"}, ports=[
+        {"name": "dns", "port": 53, "targetPort": "dns", "protocol": "UDP"}, {"name": "http", "port": 80}]))
+    assert item["ports"] == [{"name": "dns", "port": 53, "targetPort": "dns", "protocol": "UDP"},
+                             {"name": "http", "port": 80, "protocol": "TCP"}]
+
+
+def test_selected_workloads_carry_the_autoscalers_scaling_them():
+    documents = (pdb("web", selector={"matchLabels": {"app": "web"}}), deployment("web"), hpa(minimum=2),
+                 hpa("other", target="api"), hpa("elsewhere", namespace="billing"))
+    [item] = related("selectedWorkloads", *documents)
+    assert item["autoscalers"] == [{"name": "web", "minReplicas": 2, "maxReplicas": 5}]
+    [alone] = related("selectedWorkloads", pdb("web", selector={}), deployment("web"))
+    assert alone["autoscalers"] == []
+
+
+def test_network_policy_peers_select_workloads_of_its_namespace():
+    policy = netpol("db", selector={"matchLabels": {"app": "db"}},
+                    ingress=[{"from": [{"podSelector": {"matchLabels": {"app": "web"}}},
+                                       {"podSelector": {"matchLabels": {"app": "gone"}}},
+                                       {"podSelector": {}},
+                                       {"namespaceSelector": {}, "podSelector": {"matchLabels": {"app": "x"}}},
+                                       {"ipBlock": {"cidr": "10.0.0.0/8"}}]}],
+                    egress=[{"to": [{"podSelector": {"matchExpressions": [{"key": "tier", "operator": "Exists"}]}}]}])
+    documents = (policy, deployment("web"), deployment("api", labels={"app": "api", "tier": "back"}),
+                 deployment("web", namespace="billing"))
+    peers = related("peers", *documents)
+    assert [(p["direction"], p["podSelector"], refs(p["workloads"])) for p in peers] == [
+        ("ingress", {"matchLabels": {"app": "web"}}, ["Deployment/shop/web"]),
+        ("ingress", {"matchLabels": {"app": "gone"}}, []),
+        ("egress", {"matchExpressions": [{"key": "tier", "operator": "Exists"}]}, ["Deployment/shop/api"])]
+    assert related("peers", netpol("open")) == []
+
+
+def test_a_stateful_set_relates_to_its_governing_service():
+    stateful = deployment("db", kind="StatefulSet")
+    stateful["spec"]["serviceName"] = "db-headless"
+    headless = service("db-headless", selector={"app": "db"})
+    headless["spec"]["clusterIP"] = "None"
+    documents = (stateful, headless, service("db", selector={"app": "db"}),
+                 service("db-headless", namespace="billing"))
+    [item] = related("governingService", *documents)
+    assert (item["ref"], item["headless"]) == ("Service/shop/db-headless", True)
+    assert related("services", *documents)[1]["headless"] is False
+    assert refs(related("governingService", stateful)) == ["Service/shop/db-headless (not in scan)"]
+    assert related("governingService", deployment("db", kind="StatefulSet")) == []
+    assert related("governingService", deployment("web"), service("web")) == []

@@ -10,6 +10,7 @@ that name a namespace, nor to a Namespace object.
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from typing import Any, Callable
 
@@ -122,6 +123,9 @@ def _workload(document: dict[str, Any], kind: str) -> dict[str, Any]:
     replicas = _get(document, "spec", "replicas")
     if kind in SCALABLE and isinstance(replicas, int) and not isinstance(replicas, bool):
         facts["replicas"] = replicas
+    service_name = _get(document, "spec", "serviceName")
+    if kind == "StatefulSet" and isinstance(service_name, str) and service_name:
+        facts["serviceName"] = service_name
     found: dict[str, dict[str, bool]] = {"configMaps": {}, "secrets": {}, "persistentVolumeClaims": {}}
     for fact, reference in _volume_references(spec) + _container_references(spec):
         name, optional = reference.get("name"), reference.get("optional")
@@ -129,7 +133,27 @@ def _workload(document: dict[str, Any], kind: str) -> dict[str, Any]:
             found[fact][name] = found[fact].get(name, True) and optional is True
     for fact, names in found.items():
         facts[fact] = [{"name": name, "optional": optional} for name, optional in names.items()]
+    facts["containerPorts"] = _container_ports(spec)
     return facts
+
+
+def _container_ports(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ports the pod's containers declare, as a Service's targetPort is resolved against them:
+    those of its containers and of its sidecars (init containers with `restartPolicy: Always`)."""
+    containers = _dicts(spec.get("containers")) + [
+        c for c in _dicts(spec.get("initContainers")) if c.get("restartPolicy") == "Always"]
+    ports = []
+    for container in containers:
+        for port in _dicts(container.get("ports")):
+            number = port.get("containerPort")
+            if not isinstance(number, int) or isinstance(number, bool):
+                continue
+            item: dict[str, Any] = {"container": _text(container.get("name")), "containerPort": number,
+                                    "protocol": _text(port.get("protocol")) or "TCP"}
+            if isinstance(port.get("name"), str) and port["name"]:
+                item["name"] = port["name"]
+            ports.append(item)
+    return ports
 
 
 # Where a pod spec names other objects: (fact, key of the reference, key of the name).
@@ -204,12 +228,14 @@ def _binding(document: dict[str, Any]) -> dict[str, Any]:
 
 def _service(document: dict[str, Any]) -> dict[str, Any]:
     facts: dict[str, Any] = {"selector": _labels(_get(document, "spec", "selector")),
-                             "type": _text(_get(document, "spec", "type")) or "ClusterIP"}
+                             "type": _text(_get(document, "spec", "type")) or "ClusterIP",
+                             "headless": _get(document, "spec", "clusterIP") == "None"}
     ports = []
     for port in _get(document, "spec", "ports") or []:
         if isinstance(port, dict):
             item = {key: port[key] for key in ("name", "port", "targetPort")
                     if isinstance(port.get(key), (str, int)) and not isinstance(port.get(key), bool)}
+            item["protocol"] = _text(port.get("protocol")) or "TCP"
             ports.append(item)
     facts["ports"] = ports
     return facts
@@ -250,7 +276,24 @@ def _network_policy(document: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(_get(document, "spec", "policyTypes"), list):  # the API server's default
         types = ["Ingress"] + (["Egress"] if _get(document, "spec", "egress") is not None else [])
     return {"podSelector": selector if selector is not None else {"matchLabels": {}, "matchExpressions": []},
-            "policyTypes": types}
+            "policyTypes": types, "peers": _peers(document)}
+
+
+def _peers(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The peers of a NetworkPolicy's rules that select pods of its own namespace by label (a
+    non-empty `podSelector` without `namespaceSelector`), with the selector as written (for a
+    policy to find its peer by equality) and in plain form (to match workloads)."""
+    found = []
+    for direction, key in (("ingress", "from"), ("egress", "to")):
+        for rule in _dicts(_get(document, "spec", direction)):
+            for peer in _dicts(rule.get(key)):
+                selector = _selector(peer.get("podSelector"))
+                if "namespaceSelector" in peer or selector is None:
+                    continue
+                if selector["matchLabels"] or selector["matchExpressions"]:
+                    found.append({"direction": direction, "podSelector": copy.deepcopy(peer["podSelector"]),
+                                  "selector": selector})
+    return found
 
 
 def _autoscaler(document: dict[str, Any]) -> dict[str, Any]:
@@ -518,7 +561,8 @@ def _selecting(inventory: Inventory, workload: Entry, kind: str,
 
 @relation("selectedWorkloads", "NetworkPolicy, PodDisruptionBudget, Service",
           "the workloads of its namespace whose pod template labels its selector matches (a Service or"
-          " PodDisruptionBudget without a selector selects none)")
+          " PodDisruptionBudget without a selector selects none), each with `autoscalers`: the"
+          " HorizontalPodAutoscalers of the scan that scale it (`name`, `minReplicas`, `maxReplicas`)")
 def _selected(inventory: Inventory, start: Entry) -> list[dict[str, Any]]:
     namespace = namespace_key(start) or ""
     if start.kind == "NetworkPolicy":
@@ -529,7 +573,29 @@ def _selected(inventory: Inventory, start: Entry) -> list[dict[str, Any]]:
         selector = {"matchLabels": start.facts["selector"]}
     else:
         return []
-    return _items(inventory, selected_workloads(inventory, namespace, selector))
+    scalers = inventory.index("k8s:targets", _targets_index)
+    return [inventory.item(found, autoscalers=[_scaler(a) for a in scalers.get(
+        (namespace, found.kind, found.name), [])]) for found in selected_workloads(inventory, namespace, selector)]
+
+
+def _scaler(autoscaler: Entry) -> dict[str, Any]:
+    item: dict[str, Any] = {"name": autoscaler.name}
+    item.update((key, autoscaler.facts[key]) for key in ("minReplicas", "maxReplicas") if key in autoscaler.facts)
+    return item
+
+
+@relation("peers", "NetworkPolicy",
+          "each peer of its rules that selects pods of its own namespace (a non-empty `podSelector` without"
+          " `namespaceSelector`), in order: `direction` (`ingress` or `egress`), `podSelector` as written, and"
+          " `workloads`, the workloads of its namespace whose pod template labels it matches (these items are"
+          " peers, not objects)")
+def _peer_workloads(inventory: Inventory, start: Entry) -> list[dict[str, Any]]:
+    if start.kind != "NetworkPolicy":
+        return []
+    namespace = namespace_key(start) or ""
+    return [{"direction": peer["direction"], "podSelector": peer["podSelector"],
+             "workloads": _items(inventory, selected_workloads(inventory, namespace, peer["selector"]))}
+            for peer in start.facts["peers"]]
 
 
 @relation("disruptionBudgets", "workloads",
@@ -612,6 +678,17 @@ relation("persistentVolumeClaims", "workloads", "the PersistentVolumeClaims its 
          + _REFERENCE_TEXT)(_references("PersistentVolumeClaim", "persistentVolumeClaims"))
 relation("serviceAccount", "workloads", "the ServiceAccount its pods run as (`default` when the template names"
          " none; `inScan: false` when absent)")(_references("ServiceAccount", "serviceAccountName"))
+
+
+@relation("governingService", "StatefulSet",
+          "the Service its `serviceName` names (`inScan: false` when absent; nothing when it names none)")
+def _governing_service(inventory: Inventory, start: Entry) -> list[dict[str, Any]]:
+    name = start.facts.get("serviceName") if start.kind == "StatefulSet" else None
+    if not name:
+        return []
+    namespace = namespace_key(start) or ""
+    found = named(inventory, "Service", namespace, name)
+    return _items(inventory, found) if found else [missing("Service", name, namespace or None)]
 
 
 @relation("namespace", "namespaced objects",
