@@ -56,3 +56,11 @@ def test_literals_wrap_mixed_items_in_dyn():
     assert evaluate(literal(value)) == value
     api_server_env().compile(literal(value))
     assert cel.Type  # the literal compiles in the API server's environment above
+
+
+def test_a_name_after_a_keyword_is_substituted_but_not_a_member_or_a_longer_identifier():
+    from validator.engine.celtext import substitute_members
+
+    text = "x in variables.y && a.variables.y && a . variables.y && myvariables.y"
+    assert substitute_members(text, "variables", {"y": "[1]"}) == (
+        "x in ([1]) && a.variables.y && a . variables.y && myvariables.y")

@@ -115,8 +115,11 @@ def compact(text: str) -> str:
 
 
 def _follows_member(text: str, position: int) -> bool:
+    """Whether the name at `position` is a member (`a.name`, spaces allowed around the dot) or
+    the end of a longer identifier; after a keyword such as `in` it is neither."""
     before = text[:position].rstrip()
-    return bool(before) and (before[-1] == "." or before[-1].isalnum() or before[-1] == "_")
+    adjacent = text[position - 1] if position else ""
+    return (bool(before) and before[-1] == ".") or adjacent.isalnum() or adjacent == "_"
 
 
 def _literal_end(text: str, position: int) -> int:
