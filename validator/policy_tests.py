@@ -130,7 +130,8 @@ def run_case(policy: Policy, case: PolicyTest) -> CaseOutcome:
         resources.append(item)
     # An `objects:` case runs the policy on its subject, with an inventory of all its objects.
     candidates = [resources[case.subject]] if case.objects else resources
-    targeted = [r for r in candidates if r.kind in policy.targets.kinds and matches(policy.targets, r)]
+    targeted = [r for r in candidates if (r.kind in policy.targets.kinds or "*" in policy.targets.kinds)
+                and matches(policy.targets, r)]
     if not targeted:
         if case.expect == "pass":
             return CaseOutcome(policy, case, True, "not targeted")

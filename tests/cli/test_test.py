@@ -114,3 +114,18 @@ def test_cases_with_several_objects_and_off_by_default_policies_are_tested(tmp_p
     assert result.exit_code == 1
     assert "FAIL ACME-193  Secrets in the scan pass" in result.output
     assert "expected pass, got 1 violation(s) at spec.template.spec" in result.output
+
+
+def test_a_policy_for_every_kind_is_tested_on_any_kind(tmp_path):
+    (tmp_path / "ACME-900-named.yaml").write_text(
+        "id: ACME-900\ntitle: Objects are named in lower case\nseverity: low\ncategory: best-practice\n"
+        "description: Names in lower case.\nremediation: Rename it.\ntargets:\n  kinds: [\"*\"]\n"
+        "validations:\n  - expression: object.metadata.name.lowerAscii() == object.metadata.name\n"
+        "    message: the name is not in lower case\n    field: metadata.name\n"
+        "tests:\n  - name: an upper-case ConfigMap name fails\n    expect: fail\n"
+        "    object: {apiVersion: v1, kind: ConfigMap, metadata: {name: Web}}\n"
+        "  - name: a lower-case Service name passes\n    expect: pass\n"
+        "    object: {apiVersion: v1, kind: Service, metadata: {name: web}}\n")
+    result = tdv_test(str(tmp_path), "-v")
+    assert result.exit_code == 0, result.output
+    assert "PASS ACME-900  an upper-case ConfigMap name fails" in result.output
