@@ -57,7 +57,18 @@ FACTS: dict[str, tuple[str, ...]] = {
                                           "restrict_public_buckets"),
     "aws_cloudtrail": ("name", "is_multi_region_trail", "enable_logging"),
     "aws_flow_log": ("traffic_type",),
+    "azurerm_mssql_server_extended_auditing_policy": ("enabled", "retention_in_days", "log_monitoring_enabled"),
+    "azurerm_mssql_server_transparent_data_encryption": ("key_vault_key_id", "managed_hsm_key_id"),
+    "azurerm_postgresql_flexible_server_configuration": ("name", "value"),
+    "azurerm_postgresql_configuration": ("name", "value"),
+    "azurerm_mysql_flexible_server_configuration": ("name", "value"),
+    "azurerm_mysql_configuration": ("name", "value"),
+    "azurerm_storage_account_network_rules": ("default_action",),
 }
+# Facts shown under another key: a database server parameter's `name` would hide the item's own.
+_RENAMED: dict[str, dict[str, str]] = {kind: {"name": "parameter"} for kind in (
+    "azurerm_postgresql_flexible_server_configuration", "azurerm_postgresql_configuration",
+    "azurerm_mysql_flexible_server_configuration", "azurerm_mysql_configuration")}
 _WANTED = entry_attributes()
 OUTSIDE = {"ref": "(outside this module)", "kind": "", "name": "", "inScan": False, "certain": False}
 
@@ -70,11 +81,12 @@ def terraform_entry(resource: Resource) -> Entry | None:
     document = resource.document if isinstance(resource.document, dict) else {}
     names = FACTS.get(resource.kind, ())
     unknown = {path[0] for path in resource.unknown_paths if path} if names and resource.unknown_paths else set()
+    renamed = _RENAMED.get(resource.kind, {})
     for name in names:
         value = document.get(name)
         if name not in unknown and (isinstance(value, (str, bool, int, float)) or (
                 isinstance(value, list) and all(isinstance(v, (str, int, float, bool)) for v in value))):
-            facts[name] = value
+            facts[renamed.get(name, name)] = value
     if resource.kind in _POLICY_DOCUMENTS and "policy" not in unknown:
         verdict = allows_everything(document.get("policy"))
         if verdict is not None:

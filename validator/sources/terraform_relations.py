@@ -50,6 +50,8 @@ class Relation:
 
 
 _BUCKET = ("aws_s3_bucket",)
+_SQL_SERVERS = ("azurerm_mssql_server", "azurerm_sql_server")
+_STORAGE = ("azurerm_storage_account",)
 _BUCKET_KEYS = ("bucket", "id")
 _RULES = (("aws_security_group_rule", "security_group_id"),
           ("aws_vpc_security_group_ingress_rule", "security_group_id"),
@@ -89,6 +91,27 @@ RELATIONS: tuple[Relation, ...] = (
     Relation("policyAttachments", ("aws_iam_policy",), (
         ("aws_iam_role_policy_attachment", "policy_arn"), ("aws_iam_user_policy_attachment", "policy_arn"),
         ("aws_iam_group_policy_attachment", "policy_arn"), ("aws_iam_policy_attachment", "policy_arn")), ("arn",)),
+) + (
+    # Azure: settings of a SQL server, a database server or a storage account kept in resources of their own
+    Relation("auditingPolicies", _SQL_SERVERS, (("azurerm_mssql_server_extended_auditing_policy", "server_id"),),
+             inline="extended_auditing_policy"),
+    Relation("tdeConfigurations", ("azurerm_mssql_server",),
+             (("azurerm_mssql_server_transparent_data_encryption", "server_id"),)),
+    Relation("serverConfigurations", ("azurerm_postgresql_flexible_server",),
+             (("azurerm_postgresql_flexible_server_configuration", "server_id"),)),
+    Relation("serverConfigurations", ("azurerm_postgresql_server",),
+             (("azurerm_postgresql_configuration", "server_name"),), ("name",)),
+    Relation("serverConfigurations", ("azurerm_mysql_flexible_server",),
+             (("azurerm_mysql_flexible_server_configuration", "server_name"),), ("name",)),
+    Relation("serverConfigurations", ("azurerm_mysql_server",), (("azurerm_mysql_configuration", "server_name"),),
+             ("name",)),
+    Relation("networkRules", _STORAGE, (("azurerm_storage_account_network_rules", "storage_account_id"),
+                                        ("azurerm_storage_account_network_rules", "storage_account_name")),
+             ("id", "name"), inline="network_rules"),
+    Relation("queueProperties", _STORAGE, (("azurerm_storage_account_queue_properties", "storage_account_id"),),
+             inline="queue_properties"),
+    Relation("customerManagedKeys", _STORAGE,
+             (("azurerm_storage_account_customer_managed_key", "storage_account_id"),), inline="customer_managed_key"),
 )
 
 
