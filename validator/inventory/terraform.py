@@ -64,6 +64,7 @@ FACTS: dict[str, tuple[str, ...]] = {
     "azurerm_mysql_flexible_server_configuration": ("name", "value"),
     "azurerm_mysql_configuration": ("name", "value"),
     "azurerm_storage_account_network_rules": ("default_action",),
+    "azurerm_monitor_diagnostic_setting": ("target_resource_id",),
 }
 # Facts shown under another key: a database server parameter's `name` would hide the item's own.
 _RENAMED: dict[str, dict[str, str]] = {kind: {"name": "parameter"} for kind in (

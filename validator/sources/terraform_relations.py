@@ -31,6 +31,7 @@ The scope of a resource is its plan file, or the directory of its `.tf` file: on
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -47,6 +48,7 @@ class Relation:
     via: tuple[str, ...] | None = None  # only references reading one of these target attributes
     inline: str | None = None  # the target's own attribute for the same setting (AWS provider v3)
     scope_wide: bool = False  # every source of the scope is related (account settings): no pointer
+    suffix: str | None = None  # a regex: what a referring value may add to a key (a sub-resource's path)
 
 
 _BUCKET = ("aws_s3_bucket",)
@@ -110,6 +112,8 @@ RELATIONS: tuple[Relation, ...] = (
              ("id", "name"), inline="network_rules"),
     Relation("queueProperties", _STORAGE, (("azurerm_storage_account_queue_properties", "storage_account_id"),),
              inline="queue_properties"),
+    Relation("diagnosticSettings", _STORAGE, (("azurerm_monitor_diagnostic_setting", "target_resource_id"),),
+             suffix=r"(?i)/(blob|queue|table|file)Services/default/?$"),
     Relation("customerManagedKeys", _STORAGE,
              (("azurerm_storage_account_customer_managed_key", "storage_account_id"),), inline="customer_managed_key"),
 )
@@ -304,7 +308,7 @@ class _Relating:
     def _by_reference(self, relation: Relation, source: Entry, attribute: str) -> None:
         linked = self._links(relation, source, attribute)
         for item in _strings(source.values.get(attribute)):
-            matches = self.by_key.get(item, ())
+            matches = self.by_key.get(re.sub(relation.suffix, "", item) if relation.suffix else item, ())
             for target in matches:
                 self._add(target, relation.name, source, target.scope == source.scope)
             if not matches and not linked:
