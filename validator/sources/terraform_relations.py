@@ -43,7 +43,8 @@ from validator.sources.terraform_values import UNKNOWN_ITEM
 class Relation:
     name: str  # as policies ask for it (`related.publicAccessBlocks`)
     target_types: tuple[str, ...]
-    sources: tuple[tuple[str, str], ...]  # (referring type, attribute pointing at the target)
+    # (referring type, attribute pointing at the target; `block.attribute` for one inside a nested block)
+    sources: tuple[tuple[str, str], ...]
     keys: tuple[str, ...] = ("id",)  # target attributes a referring value may equal
     via: tuple[str, ...] | None = None  # only references reading one of these target attributes
     inline: str | None = None  # the target's own attribute for the same setting (AWS provider v3)
@@ -114,6 +115,8 @@ RELATIONS: tuple[Relation, ...] = (
              inline="queue_properties"),
     Relation("diagnosticSettings", _STORAGE, (("azurerm_monitor_diagnostic_setting", "target_resource_id"),),
              suffix=r"(?i)/(blob|queue|table|file)Services/default/?$"),
+    Relation("privateEndpoints", ("azurerm_storage_account", "azurerm_cosmosdb_account", "azurerm_key_vault"),
+             (("azurerm_private_endpoint", "private_service_connection.private_connection_resource_id"),)),
     Relation("customerManagedKeys", _STORAGE,
              (("azurerm_storage_account_customer_managed_key", "storage_account_id"),), inline="customer_managed_key"),
 )
@@ -167,7 +170,7 @@ def entry_attributes() -> dict[str, set[str]]:
         for type_ in relation.target_types:
             wanted.setdefault(type_, set()).update(relation.keys + ((relation.inline,) if relation.inline else ()))
         for type_, attribute in relation.sources:
-            wanted.setdefault(type_, set()).update((attribute,) if attribute else ())
+            wanted.setdefault(type_, set()).update((attribute.partition(".")[0],) if attribute else ())
     return wanted
 
 
@@ -181,7 +184,7 @@ def pointer_attributes() -> dict[str, frozenset[str]]:
     for relation in RELATIONS:
         for type_, attribute in relation.sources:
             if attribute:
-                found.setdefault(type_, set()).add(attribute)
+                found.setdefault(type_, set()).add(attribute.partition(".")[0])
     return {type_: frozenset(names) for type_, names in found.items()}
 
 
@@ -190,8 +193,14 @@ def make_entry(address: str, type_: str, scope: str, document: dict[str, Any], u
                path: str = "") -> Entry:
     """The Entry of a resource, from its document (unknown values removed) and unknown paths."""
     wanted = _WANTED.get(type_, set())
-    unknown = {path[0] for path in unknown_paths if path and path[0] in wanted
-               and (len(path) == 1 or path[1:] == (UNKNOWN_ITEM,))}
+    unknown: set[str] = set()
+    for steps in unknown_paths:
+        if not steps or steps[0] not in wanted:
+            continue
+        if len(steps) == 1 or steps[1:] == (UNKNOWN_ITEM,):
+            unknown.add(steps[0])
+        elif isinstance(steps[-1], str) and steps[-1] != UNKNOWN_ITEM:
+            unknown.add(f"{steps[0]}.{steps[-1]}")  # an attribute of a nested block
     values = {name: document[name] for name in wanted if name in document}
     links = links or ResourceLinks()
     return Entry(address, type_, scope, values, frozenset(unknown), links, exported, complete, links.written,
@@ -221,6 +230,16 @@ def _unseen(entries: list[Entry]) -> dict[str, set[str]]:
         needed.setdefault(entry.scope, set()).update(entry.files)
         scanned.setdefault(entry.scope, set()).add(entry.path)
     return {scope: {type_ for path, type_ in files if path not in scanned[scope]} for scope, files in needed.items()}
+
+
+def _pointers(values: dict[str, Any], attribute: str) -> list[str]:
+    """The known names an attribute holds; `block.attribute`: those of every such block."""
+    first, _, inner = attribute.partition(".")
+    if not inner:
+        return _strings(values.get(first))
+    blocks = values.get(first)
+    return [name for block in (blocks if isinstance(blocks, list) else [blocks]) if isinstance(block, dict)
+            for name in _strings(block.get(inner))]
 
 
 def _strings(value: Any) -> list[str]:
@@ -307,13 +326,13 @@ class _Relating:
 
     def _by_reference(self, relation: Relation, source: Entry, attribute: str) -> None:
         linked = self._links(relation, source, attribute)
-        for item in _strings(source.values.get(attribute)):
+        for item in _pointers(source.values, attribute):
             matches = self.by_key.get(re.sub(relation.suffix, "", item) if relation.suffix else item, ())
             for target in matches:
                 self._add(target, relation.name, source, target.scope == source.scope)
             if not matches and not linked:
                 self.unmatched.setdefault(source.scope, source)
-        if attribute in source.unknown and not linked:
+        if (attribute in source.unknown or attribute.partition(".")[0] in source.unknown) and not linked:
             # not known, and no reference says where it points: it may be any target of its scope
             self.anywhere.setdefault(source.scope, source)
 
@@ -321,8 +340,9 @@ class _Relating:
         """Relate what the attribute's references point at; whether it has any (maybe to another
         kind of resource)."""
         linked = False
+        path = tuple(attribute.split("."))
         for link in source.links.links:
-            if link.attribute != (attribute,):
+            if link.attribute != path:
                 continue
             linked = True
             target = self.by_address.get((source.scope, link.target))
