@@ -422,7 +422,8 @@ resource "aws_s3_bucket" "b" {
 def test_azure_relations_per_type():
     assert relation_names("azurerm_storage_account") == [
         "customerManagedKeys", "diagnosticSettings", "networkRules", "privateEndpoints", "queueProperties"]
-    assert relation_names("azurerm_mssql_server") == ["auditingPolicies", "tdeConfigurations"]
+    assert relation_names("azurerm_mssql_server") == [
+        "auditingPolicies", "defenderPlans", "securityAlertPolicies", "tdeConfigurations"]
     assert relation_names("azurerm_mysql_server") == ["serverConfigurations"]
 
 

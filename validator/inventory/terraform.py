@@ -11,7 +11,8 @@ policy) and gives the resources that refer to it, as items:
     {"ref": "aws_s3_bucket_versioning.data", "kind": "aws_s3_bucket_versioning",
      "name": "aws_s3_bucket_versioning.data", "inScan": true, "file": "s3.tf", "line": 9, "column": 1,
      "certain": true,              # false: it may refer to this target, or to another one
-     ...facts of its kind (the known values of a few attributes, see FACTS)}
+     ...facts of its kind (the known values of a few attributes, see FACTS),
+     "unknownFacts": [...]}        # those of its FACTS whose value is not known (absent when none)
 
 and, when the target may have related resources that the scan does not show (it leaves its
 `.tf` module through an `output` or a `module` argument, or a file of its module could not
@@ -65,6 +66,9 @@ FACTS: dict[str, tuple[str, ...]] = {
     "azurerm_mysql_configuration": ("name", "value"),
     "azurerm_storage_account_network_rules": ("default_action",),
     "azurerm_monitor_diagnostic_setting": ("target_resource_id",),
+    "azurerm_mssql_server_security_alert_policy": ("state",),
+    "azurerm_security_center_subscription_pricing": ("tier", "resource_type", "subplan"),
+    "azurerm_mssql_server_vulnerability_assessment": ("storage_container_path",),
 }
 # Facts shown under another key: a database server parameter's `name` would hide the item's own.
 _RENAMED: dict[str, dict[str, str]] = {kind: {"name": "parameter"} for kind in (
@@ -88,6 +92,9 @@ def terraform_entry(resource: Resource) -> Entry | None:
         if name not in unknown and (isinstance(value, (str, bool, int, float)) or (
                 isinstance(value, list) and all(isinstance(v, (str, int, float, bool)) for v in value))):
             facts[renamed.get(name, name)] = value
+    not_known = [renamed.get(name, name) for name in names if name in unknown]
+    if not_known:  # told apart from attributes left unset (the provider's default)
+        facts["unknownFacts"] = sorted(not_known)
     if resource.kind in _POLICY_DOCUMENTS and "policy" not in unknown:
         verdict = allows_everything(document.get("policy"))
         if verdict is not None:
