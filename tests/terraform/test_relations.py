@@ -425,6 +425,7 @@ def test_azure_relations_per_type():
     assert relation_names("azurerm_mssql_server") == [
         "auditingPolicies", "defenderPlans", "securityAlertPolicies", "tdeConfigurations"]
     assert relation_names("azurerm_mysql_server") == ["serverConfigurations"]
+    assert relation_names("azurerm_virtual_machine") == ["bastionHosts", "extensions"]
 
 
 PRIVATE_ENDPOINT = """

@@ -69,6 +69,7 @@ FACTS: dict[str, tuple[str, ...]] = {
     "azurerm_mssql_server_security_alert_policy": ("state",),
     "azurerm_security_center_subscription_pricing": ("tier", "resource_type", "subplan"),
     "azurerm_mssql_server_vulnerability_assessment": ("storage_container_path",),
+    "azurerm_virtual_machine_extension": ("publisher", "type"),
 }
 # Facts shown under another key: a database server parameter's `name` would hide the item's own.
 _RENAMED: dict[str, dict[str, str]] = {kind: {"name": "parameter"} for kind in (

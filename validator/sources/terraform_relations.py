@@ -123,6 +123,10 @@ RELATIONS: tuple[Relation, ...] = (
              suffix=r"(?i)/(blob|queue|table|file)Services/default/?$"),
     Relation("privateEndpoints", ("azurerm_storage_account", "azurerm_cosmosdb_account", "azurerm_key_vault"),
              (("azurerm_private_endpoint", "private_service_connection.private_connection_resource_id"),)),
+    Relation("bastionHosts", ("azurerm_linux_virtual_machine", "azurerm_windows_virtual_machine",
+                              "azurerm_virtual_machine"), (("azurerm_bastion_host", ""),), scope_wide=True),
+    Relation("extensions", ("azurerm_virtual_machine",),
+             (("azurerm_virtual_machine_extension", "virtual_machine_id"),)),
     Relation("customerManagedKeys", _STORAGE,
              (("azurerm_storage_account_customer_managed_key", "storage_account_id"),), inline="customer_managed_key"),
 )
