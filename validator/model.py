@@ -103,6 +103,21 @@ class ScanWarning(_FileNote):
 
 
 @dataclass(frozen=True)
+class ExpiredExemption(ScanWarning):
+    """An exemption past its date, and how many findings it would cover (shards of one scan
+    add theirs up; see validator.pipeline.merge)."""
+
+    what: str = ""  # which exemption, and when it expired
+    findings: int = 0
+
+    @classmethod
+    def of(cls, path: str, line: int | None, what: str, findings: int) -> "ExpiredExemption":
+        effect = (f"{findings} finding{'s' if findings != 1 else ''} it covered {'are' if findings != 1 else 'is'}"
+                  " reported as active" if findings else "it no longer suppresses anything")
+        return cls(path, f"{what}: {effect}", line, what, findings)
+
+
+@dataclass(frozen=True)
 class SkipRule:
     """A suppression written next to the resource: a `tdv.dev/skip` annotation entry or a
     `# tdv:skip=` comment (see validator.filters.suppressions)."""
@@ -229,9 +244,10 @@ class Status(str, enum.Enum):
     ERROR = "error"
 
 
-@dataclass
+@dataclass(slots=True)
 class Result:
-    """The outcome of one policy on one resource."""
+    """The outcome of one policy on one resource. (Slotted: a scan holds one per check, tens
+    per resource.)"""
 
     policy: Any  # validator.engine.policy.Policy (kept loose to avoid an import cycle)
     resource: Resource

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from validator.engine import Engine, evaluate
-from validator.engine.policy import Policy, PolicyTest
+from validator.engine.policy import Policy, PolicyError, PolicyTest
+from validator.gatekeeper import suite
 from validator.model import InputProblem, Resource, Status, format_path
+from validator.rego import RegoPolicy, unit
 from validator.sources import terraform_hcl, terraform_plan
 from validator.sources.context import SourceContext
 from validator.sources.files import InputFile
@@ -21,6 +24,24 @@ class CaseOutcome:
     case: PolicyTest
     passed: bool
     detail: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.policy.id}  {self.case.name}"
+
+    @property
+    def source(self) -> str:
+        return self.policy.source
+
+
+@dataclass(frozen=True)
+class FileCaseOutcome:
+    """A case written outside tdv's policy files: a gator Suite case or a Rego test rule."""
+
+    label: str
+    passed: bool
+    detail: str
+    source: str
 
 
 def fixture_resource(case: PolicyTest, name: str = "<fixture>") -> Resource:
@@ -153,3 +174,106 @@ def run_policy_tests(policies: list[Policy]) -> Iterator[CaseOutcome]:
     for policy in policies:
         for case in policy.tests:
             yield run_case(policy, case)
+
+
+def run_file_tests(directories: Iterable[Path], policies: list[Policy]) -> Iterator[FileCaseOutcome]:
+    """The cases of the other formats in the directories: gator Suite files (`kind: Suite`)
+    and Rego unit tests (`test_*` rules of `.rego` files, run with the Rego of their
+    directory and of the Weave Policies in it). Needs the Rego extra, as their policies do."""
+    from validator.engine.library import policy_files
+
+    suites: list[tuple[str, Path]] = []
+    available = _rego_available()
+    for directory in directories:
+        try:
+            paths = policy_files(directory)
+        except PolicyError:
+            continue  # load_each reports it
+        root_modules = [m for m in (unit.read_module(p, str(p)) for p in paths if p.suffix == ".rego") if m]
+        suites += [(str(path), path) for path in paths if _is_suite_file(path)]
+        if available:
+            yield from _rego_outcomes(root_modules, directory, policies)
+        else:
+            yield from _without_engine([m.name for m in root_modules if unit.test_rules(m.text)])
+    if not available:
+        yield from _without_engine([display for display, _ in suites])
+        return
+    for display, path in suites:
+        for case in suite.run_suite(path, display):
+            yield FileCaseOutcome(f"{display}  {case.test}/{case.case}", case.passed, case.detail, display)
+
+
+def _without_engine(names: list[str]) -> Iterator[FileCaseOutcome]:
+    """A failed case per test file, saying how to install the Rego extra its cases need."""
+    from validator.rego import INSTALL_HINT
+
+    return (FileCaseOutcome(name, False, INSTALL_HINT, name) for name in names)
+
+
+def _rego_available() -> bool:
+    from validator.rego import available
+
+    return available()
+
+
+def _is_suite_file(path: Path) -> bool:
+    if path.suffix not in (".yaml", ".yml"):
+        return False
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")[:4000]
+    except OSError:
+        return False
+    return "kind: Suite" in head and suite.SUITE_GROUP in head and suite.read_suite(path) is not None
+
+
+def _rego_outcomes(root_modules: list, directory: Path, policies: list[Policy]) -> Iterator[FileCaseOutcome]:
+    """The test rules of the directory's `.rego` files; the Weave Policies loaded from it
+    give their code."""
+    embedded = []
+    for policy in policies:
+        source = Path(policy.source)
+        if "weave" in policy.tags and isinstance(policy, RegoPolicy) and (
+                source == directory or directory in source.parents):
+            name, text = policy.modules[0]
+            module = unit.module_of(f"{policy.source} ({name})", text, source.parent)
+            if module is not None:
+                embedded.append(module)
+    for outcome in unit.run_tests(root_modules, embedded):
+        yield FileCaseOutcome(f"{outcome.file}  {outcome.rule}", outcome.passed, outcome.detail, outcome.file)
+
+
+def tested_by_files(policy: Policy, sources: set[str]) -> bool:
+    """Whether cases outside policy files (from these files) test the policy: a Suite or Rego
+    test file in the policy's directory or above it (for a `tests/` directory: in the
+    directory above)."""
+    if policy.tests or not policy.source:
+        return bool(policy.tests)
+    where = Path(policy.source).parent
+    for source in sources:
+        directory = Path(source).parent
+        if directory.name in unit.UNIT_DIRS and directory != where:
+            directory = directory.parent
+        if directory == where or directory in where.parents:
+            return True
+    return False
+
+
+def suite_files(directories: Iterable[Path]) -> set[str]:
+    """The files the Suite files in the directories name (resolved paths)."""
+    from validator.engine.library import policy_files
+
+    named: set[str] = set()
+    for directory in directories:
+        try:
+            paths = policy_files(directory)
+        except PolicyError:
+            continue
+        for path in paths:
+            if _is_suite_file(path):
+                named |= {os.path.realpath(path.parent / name) for name in suite.named_files(path)}
+    return named
+
+
+def origin(entry: Policy | PolicyError) -> str:
+    """The resolved path of the file a policy, or a policy error, comes from."""
+    return os.path.realpath(entry.source if isinstance(entry, Policy) else entry.path)

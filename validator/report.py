@@ -15,7 +15,7 @@ from typing import Any
 from validator.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
 from validator.model import BaselineState, InputProblem, Result, ScanWarning, Severity, Status, Violation
 
-__all__ = ["EXIT_ERROR", "EXIT_FINDINGS", "EXIT_OK", "BaselineUse", "ScanReport", "is_baselined"]
+__all__ = ["EXIT_ERROR", "EXIT_FINDINGS", "EXIT_OK", "BaselineUse", "ScanReport", "ShardOrigin", "is_baselined"]
 
 
 @dataclass
@@ -25,6 +25,22 @@ class BaselineUse:
     path: str
     absent: list[Any] = field(default_factory=list)  # validator.filters.baseline.Entry no longer found
     written: bool = False
+
+
+@dataclass(frozen=True)
+class ShardOrigin:
+    """Which scan a report is, and which part of it (see validator.pipeline.merge): what
+    `tdv merge` checks before it combines the reports of the shards of one scan."""
+
+    version: str  # of tdv
+    index: int  # the shard, 1-based
+    total: int
+    settings: str  # a digest of the settings that decide the results
+    policies: str  # a digest of the policies evaluated
+    # The input errors the whole scan would have if no shard found anything to scan (each
+    # shard finds only its part, so the merge decides; see validator.pipeline.empty_input).
+    if_empty: tuple[InputProblem, ...] = ()
+    policy_errors: int = 0  # the first errors of the report are the policy files' (every shard has them)
 
 
 @dataclass
@@ -42,6 +58,7 @@ class ScanReport:
     resources_excluded: int = 0  # left out by the config file, not evaluated
     baseline: BaselineUse | None = None
     config: str | None = None  # the config file used, as displayed
+    origin: ShardOrigin | None = None  # set by a scan (None for reports made otherwise, e.g. in tests)
 
     @property
     def failures(self) -> list[Result]:

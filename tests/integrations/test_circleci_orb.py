@@ -58,8 +58,8 @@ def test_schema_check_rejects_a_broken_orb(tmp_path, check_schema):
 
 def test_packed_orb_has_the_source_layout(orb):
     assert set(orb["commands"]) == {"install", "scan"}
-    assert set(orb["jobs"]) == {"scan"} and set(orb["executors"]) == {"default"}
-    assert len(orb["examples"]) >= 4
+    assert set(orb["jobs"]) == {"scan", "merge"} and set(orb["executors"]) == {"default"}
+    assert len(orb["examples"]) >= 5
     assert "<<include(" not in json.dumps(orb)
     scan_step = orb["commands"]["scan"]["steps"][0]["run"]["command"]
     assert scan_step == (SRC / "scripts" / "scan.sh").read_text(encoding="utf-8")
@@ -81,6 +81,9 @@ def test_job_passes_every_scan_parameter_through(orb):
     job = orb["jobs"]["scan"]
     step = next(s["scan"] for s in job["steps"] if isinstance(s, dict) and "scan" in s)
     assert set(step) == set(command)
+    # The job shards when it runs in parallel (see the parallelism parameter); it never merges.
+    assert step.pop("shard") == "auto" and step.pop("merge") is False
+    assert job["parallelism"] == "<< parameters.parallelism >>"
     for parameter, value in step.items():
         assert value == f"<< parameters.{parameter} >>"
         assert job["parameters"][parameter]["type"] == command[parameter]["type"]
@@ -99,6 +102,7 @@ def test_scan_environment_covers_every_command_parameter(orb):
 def test_defaults_follow_the_package_version(orb):
     assert orb["executors"]["default"]["parameters"]["tag"]["default"] == __version__
     assert orb["jobs"]["scan"]["parameters"]["tag"]["default"] == __version__
+    assert orb["jobs"]["merge"]["parameters"]["tag"]["default"] == __version__
     assert orb["commands"]["install"]["parameters"]["version"]["default"] == __version__
 
 
@@ -147,6 +151,21 @@ def orb_uses(config: dict, alias: str):
             (key, value) = next(iter(entry.items())) if isinstance(entry, dict) else (entry, {})
             if key.startswith(f"{alias}/"):
                 yield "jobs", key.split("/", 1)[1], value or {}
+
+
+def test_the_parallel_scan_job_passes_shards_to_the_merge_job(orb):
+    scan, merge = orb["jobs"]["scan"], orb["jobs"]["merge"]
+    (sharded,) = [s["unless"] for s in scan["steps"] if isinstance(s, dict) and "unless" in s]
+    assert sharded["condition"] == {"equal": [1, "<< parameters.parallelism >>"]}
+    (persist,) = [s["persist_to_workspace"] for s in sharded["steps"]]
+    assert persist == {"root": ".", "paths": ["<< parameters.shard_dir >>"]}
+    assert merge["steps"][0] == {"attach_workspace": {"at": "."}}
+    step = merge["steps"][1]["scan"]
+    assert step["merge"] is True and step["shard_dir"] == "<< parameters.shard_dir >>"
+    assert scan["parameters"]["shard_dir"]["default"] == merge["parameters"]["shard_dir"]["default"]
+    assert merge["parameters"]["tag"]["default"] == __version__
+    usage = orb["examples"]["sharded_scan"]["usage"]["workflows"]["validate"]["jobs"]
+    assert usage[0]["tdv/scan"]["parallelism"] > 1 and usage[1]["tdv/merge"]["requires"] == [usage[0]["tdv/scan"]["name"]]
 
 
 def test_examples_cover_helm_kustomize_terraform_and_parallelism(orb):
@@ -282,3 +301,41 @@ def test_install_script_installs_tdv_in_a_venv_and_extends_path(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.strip().endswith(f"tdv, version {__version__}")
     assert bash_env.read_text() == f'export PATH="{home}/.tdv/bin:$PATH"\n'
+
+
+def test_scan_script_shards_from_the_ci_executor_and_passes_the_verdict_to_the_merge(fake_tdv, tmp_path):
+    env = {**fake_tdv, "CIRCLE_NODE_INDEX": "2", "CIRCLE_NODE_TOTAL": "4"}
+    done, call = run_scan_script(env, tmp_path, path="deploy", shard="auto", formats="junit sarif", fail_on="high")
+    assert call["args"] == ["scan", "-o", "console", "--fail-on", "high", "--shard", "3/4",
+                            "-o", "shard=tdv-shards/shard-3-of-4.json", "--", "deploy"]
+    assert done.returncode == 1  # the fake tdv wrote no shard report: its status comes back
+    env = {**fake_tdv, "CI_NODE_INDEX": "1", "CI_NODE_TOTAL": "2"}  # GitLab's parallel:, numbered from 1
+    done, call = run_scan_script(env, tmp_path, path="deploy", shard="auto", formats="")
+    assert "1/2" in call["args"]
+    done, call = run_scan_script(fake_tdv, tmp_path, path="deploy", shard="auto", formats="")
+    assert "--shard" not in call["args"]  # not run in parallel: one scan of everything
+    (tmp_path / "tdv-shards").mkdir(exist_ok=True)
+    for name in ("shard-1-of-2.json", "shard-2-of-2.json"):
+        (tmp_path / "tdv-shards" / name).write_text("{}")
+    done, call = run_scan_script(fake_tdv, tmp_path, merge="true", formats="junit", fail_on="high", path="x")
+    assert call["args"] == ["merge", "-o", "console", "-o", "junit=tdv-reports/junit/tdv.xml", "--",
+                            "tdv-shards/shard-1-of-2.json", "tdv-shards/shard-2-of-2.json"]
+
+
+def test_scan_script_merge_without_shard_reports_is_an_error(fake_tdv, tmp_path):
+    done, call = run_scan_script(fake_tdv, tmp_path, merge="true", formats="junit")
+    assert done.returncode == 2 and call is None and "no shard reports in tdv-shards" in done.stderr
+
+
+@pytest.mark.integration  # runs the scan script with the installed tdv
+def test_scan_script_sharded_over_three_containers_then_merged_gives_one_scans_reports(example_checkout,
+                                                                                       run_ci_script):
+    single = run_ci_script(example_checkout, {"TDV_PATH": ".", "TDV_FORMATS": "json", "TDV_OUTPUT_DIR": "single"})
+    for index in range(3):
+        done = run_ci_script(example_checkout, {"TDV_PATH": ".", "TDV_SHARD": "auto", "TDV_FORMATS": "json",
+                                                "CIRCLE_NODE_INDEX": str(index), "CIRCLE_NODE_TOTAL": "3"})
+        assert done.returncode == 0, done.stdout + done.stderr  # findings are the merge's to judge
+    merged = run_ci_script(example_checkout, {"TDV_MERGE": "true", "TDV_FORMATS": "json"})
+    assert merged.returncode == single.returncode == 1, merged.stdout + merged.stderr
+    assert (load_report(example_checkout / "tdv-reports" / "tdv.json")
+            == load_report(example_checkout / "single" / "tdv.json"))

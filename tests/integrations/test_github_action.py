@@ -121,3 +121,29 @@ def test_soft_fail_input(example_checkout, run_ci_script, soft_fail, expected):
     done = run_ci_script(example_checkout, env)
     assert done.returncode == expected, done.stdout + done.stderr
     assert load_report(example_checkout / "tdv-reports" / "tdv.json")["summary"]["findings"] > 0
+
+
+MATRIX_FILE = REPO / "examples" / "ci" / "github-matrix.yml"
+
+
+def test_matrix_example_is_valid_and_merges_what_every_shard_passes_on(check_schema):
+    done = check_schema("vendor.github-workflows", MATRIX_FILE)
+    assert done.returncode == 0, done.stdout + done.stderr
+    workflow = yaml.safe_load(MATRIX_FILE.read_text(encoding="utf-8"))
+    scan, merge = workflow["jobs"]["scan"], workflow["jobs"]["merge"]
+    step = next(s for s in scan["steps"] if str(s.get("uses", "")).startswith("trusted-delivery/tdv@"))
+    assert step["with"]["shard"] == "${{ matrix.shard }}/${{ strategy.job-total }}"
+    assert scan["strategy"]["matrix"]["shard"] == list(range(1, len(scan["strategy"]["matrix"]["shard"]) + 1))
+    upload = next(s for s in scan["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact@"))
+    shard_dir = ACTION["inputs"]["shard-dir"]["default"]
+    assert upload["with"]["path"].rstrip("/") == shard_dir
+    assert merge["needs"] == "scan" and "cancelled()" in merge["if"]  # merge also when a shard has findings
+    download = next(s for s in merge["steps"] if str(s.get("uses", "")).startswith("actions/download-artifact@"))
+    assert download["with"]["path"] == shard_dir and download["with"]["merge-multiple"] is True
+    assert download["with"]["pattern"].rstrip("*") in upload["with"]["name"]
+    merging = next(s for s in merge["steps"] if str(s.get("uses", "")).startswith("trusted-delivery/tdv@"))
+    assert merging["uses"] == f"trusted-delivery/tdv@v{__version__}" and merging["with"]["merge"] == "true"
+    for job in (scan, merge):
+        for used in job["steps"]:
+            if str(used.get("uses", "")).startswith("trusted-delivery/tdv@"):
+                assert set(used.get("with", {})) <= set(ACTION["inputs"])

@@ -84,3 +84,18 @@ def test_example_includes_this_template_and_sets_its_variables(check_schema):
     (include,) = example["include"]
     assert include["remote"].endswith(f"/v{__version__}/{TEMPLATE_FILE.relative_to(REPO).as_posix()}")
     assert set(example["variables"]) <= set(TEMPLATE["variables"])
+
+
+def test_parallel_example_shards_the_template_job_and_merges_its_shard_reports(check_schema):
+    example_file = REPO / "examples" / "ci" / "gitlab-parallel.yml"
+    done = check_schema("vendor.gitlab-ci", example_file)
+    assert done.returncode == 0, done.stdout + done.stderr
+    example = yaml.safe_load(example_file.read_text(encoding="utf-8"))
+    assert example["tdv"]["parallel"] > 1 and example["tdv"]["variables"]["TDV_SHARD"] == "auto"
+    assert example["tdv-merge"] == {"extends": ".tdv-merge", "needs": ["tdv"]}
+    merge = TEMPLATE[".tdv-merge"]
+    assert merge["variables"] == {"TDV_SHARD": "", "TDV_MERGE": "true"}
+    assert merge["image"] == TEMPLATE["tdv"]["image"] and merge["script"] == TEMPLATE["tdv"]["script"]
+    assert merge["artifacts"]["reports"] == TEMPLATE["tdv"]["artifacts"]["reports"]
+    assert TEMPLATE["variables"]["TDV_SHARD_DIR"] + "/" in TEMPLATE["tdv"]["artifacts"]["paths"]
+    assert set(example["variables"]) <= set(TEMPLATE["variables"])

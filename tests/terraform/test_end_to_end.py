@@ -67,6 +67,7 @@ def test_each_aws_policy_fires_on_the_tf_sample_at_the_written_line():
         ("TDV-AWS-071", "aws/storage.tf", 2, "bucket"),  # no public access block refers to the bucket
         ("TDV-AWS-073", "aws/storage.tf", 2, "bucket"),  # nor any logging resource
         ("TDV-AWS-080", "aws/network.tf", 2, "name"),  # opened by the two separate rules below it
+        ("TDV-AWS-096", "aws/storage.tf", 2, "bucket"),  # and no bucket policy refers to it
     ]
     for finding in report["findings"]:  # each points at its field, at the nearest written parent, or at the block
         line = (DATA / finding["location"]["path"]).read_text().splitlines()[finding["location"]["line"] - 1]
@@ -123,6 +124,9 @@ REAL_PLAN_FINDINGS = {
        for name in ("data", "financials", "flowbucket")},
     ("TDV-AWS-075", "aws_vpc.eks_vpc", "cidr_block"): lambda v: v == "10.10.0.0/16",  # web_vpc has a flow log
     **{("TDV-AWS-076", f"aws_vpc.{name}", "cidr_block"): (lambda v: v.endswith("/16")) for name in ("eks_vpc", "web_vpc")},
+    # no inline policy (known null) and no aws_s3_bucket_policy in the plan
+    **{("TDV-AWS-096", f"aws_s3_bucket.{name}", "bucket"): (lambda v: v.startswith("123456789123-acme-corp-"))
+       for name in ("data", "data_science", "financials", "flowbucket", "logs", "operations")},
 }
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from validator.inventory.cloudtrail_events import recorded
 from validator.model import InputProblem
 from validator.sources import terraform_hcl, terraform_plan
 from validator.sources.context import SourceContext
@@ -421,7 +422,8 @@ resource "aws_s3_bucket" "b" {
 
 def test_azure_relations_per_type():
     assert relation_names("azurerm_storage_account") == [
-        "customerManagedKeys", "diagnosticSettings", "networkRules", "privateEndpoints", "queueProperties"]
+        "customerManagedKeys", "diagnosticSettings", "networkRules", "privateEndpoints", "queueProperties",
+        "storedDiagnosticSettings"]
     assert relation_names("azurerm_mssql_server") == [
         "auditingPolicies", "defenderPlans", "securityAlertPolicies", "tdeConfigurations"]
     assert relation_names("azurerm_mysql_server") == ["serverConfigurations"]
@@ -486,6 +488,29 @@ def test_a_diagnostic_setting_of_a_storage_service_relates_to_its_account():
     assert found["azurerm_storage_account.other"]["diagnosticSettings"].missing
 
 
+def test_diagnostic_settings_of_vaults_and_storage_services_are_one_relation():
+    found = relations_of(tf("""
+resource "azurerm_key_vault" "ops" {
+  name = "acme-ops"
+}
+resource "azurerm_storage_account" "data" {
+  name = "acmedata"
+}
+resource "azurerm_monitor_diagnostic_setting" "vault" {
+  name               = "vault"
+  target_resource_id = azurerm_key_vault.ops.id
+}
+resource "azurerm_monitor_diagnostic_setting" "blob" {
+  name               = "blob"
+  target_resource_id = "${azurerm_storage_account.data.id}/blobServices/default"
+}
+"""))
+    assert found["azurerm_key_vault.ops"]["diagnosticSettings"].certain == ["azurerm_monitor_diagnostic_setting.vault"]
+    assert found["azurerm_storage_account.data"]["diagnosticSettings"].certain == [
+        "azurerm_monitor_diagnostic_setting.blob"]
+    assert relation_names("azurerm_key_vault") == ["diagnosticSettings", "privateEndpoints"]
+
+
 def test_database_server_parameters_relate_by_server_name():
     found = relations_of(tf("""
 resource "azurerm_mysql_flexible_server" "shop" {
@@ -503,3 +528,116 @@ resource "azurerm_mysql_flexible_server_configuration" "audit" {
     assert found["azurerm_mysql_flexible_server.shop"]["serverConfigurations"].certain == [
         "azurerm_mysql_flexible_server_configuration.audit"]
     assert found["azurerm_mysql_flexible_server.other"]["serverConfigurations"].missing
+
+
+def test_account_baseline_of_a_trail_holds_the_settings_of_its_configuration():
+    a = tf('''
+resource "aws_cloudtrail" "main" {
+  name           = "main"
+  s3_bucket_name = "acme-trail"
+}
+resource "aws_securityhub_account" "this" {}
+resource "aws_iam_role" "support" {
+  name = "support"
+}
+resource "aws_s3_bucket" "b" {
+  bucket = "acme-b"
+}
+''', "a/main.tf")
+    b = tf('''
+resource "aws_accessanalyzer_analyzer" "this" {
+  analyzer_name = "account"
+}
+''', "b/main.tf")
+    found = relations_of(a + b)["aws_cloudtrail.main"]["accountBaseline"]
+    assert found.certain == ["aws_cloudtrail.main", "aws_securityhub_account.this", "aws_iam_role.support"]
+    assert found.possible == [("tf:b", "aws_accessanalyzer_analyzer.this")]
+    assert relation_names("aws_cloudtrail") == ["accountBaseline"]
+
+
+def test_log_groups_metric_filters_and_alarms_are_related():
+    found = relations_of(tf('''
+resource "aws_cloudwatch_log_group" "trail" {
+  name = "trail"
+}
+resource "aws_cloudtrail" "main" {
+  name                       = "main"
+  s3_bucket_name             = "acme-trail"
+  cloud_watch_logs_group_arn = "arn:aws:logs:us-east-1:111122223333:log-group:other:*"
+}
+resource "aws_cloudtrail" "by_reference" {
+  name                       = "by-reference"
+  s3_bucket_name             = "acme-trail"
+  cloud_watch_logs_group_arn = "${aws_cloudwatch_log_group.trail.arn}:*"
+}
+resource "aws_cloudwatch_log_metric_filter" "literal" {
+  name           = "literal"
+  log_group_name = "trail"
+  pattern        = "{ $.eventName = DeleteTrail }"
+  metric_transformation {
+    name      = "Literal"
+    namespace = "CIS"
+    value     = "1"
+  }
+}
+resource "aws_cloudwatch_metric_alarm" "literal" {
+  alarm_name  = "literal"
+  metric_name = "Literal"
+  namespace   = "CIS"
+}
+resource "aws_cloudwatch_metric_alarm" "other" {
+  alarm_name  = "other"
+  metric_name = "Other"
+  namespace   = "CIS"
+}
+'''))
+    assert found["aws_cloudwatch_log_group.trail"]["logGroupTrails"].certain == ["aws_cloudtrail.by_reference"]
+    assert found["aws_cloudwatch_log_group.trail"]["metricFilters"].certain == ["aws_cloudwatch_log_metric_filter.literal"]
+    assert found["aws_cloudwatch_log_metric_filter.literal"]["metricAlarms"].certain == [
+        "aws_cloudwatch_metric_alarm.literal"]
+
+
+@pytest.mark.parametrize("blocks, expected", [
+    ("", (True, False, False)),
+    ('event_selector {\n read_write_type = "ReadOnly"\n}', (False, False, False)),
+    ('event_selector {\n read_write_type = "ReadOnly"\n}\nevent_selector {\n read_write_type = "WriteOnly"\n}',
+     (True, False, False)),
+    ('event_selector {\n include_management_events = false\n data_resource {\n type = "AWS::S3::Object"\n'
+     ' values = ["arn:aws:s3"]\n }\n}', (False, True, True)),
+    ('event_selector {\n read_write_type = "WriteOnly"\n data_resource {\n type = "AWS::S3::Object"\n'
+     ' values = ["arn:aws:s3:::"]\n }\n}', (False, True, False)),
+    ('event_selector {\n data_resource {\n type = "AWS::S3::Object"\n values = ["arn:aws:s3:::acme/"]\n }\n}',
+     (True, False, False)),
+    ('advanced_event_selector {\n field_selector {\n field = "eventCategory"\n equals = ["Data"]\n }\n'
+     ' field_selector {\n field = "resources.type"\n equals = ["AWS::S3::Object"]\n }\n'
+     ' field_selector {\n field = "readOnly"\n equals = ["true"]\n }\n}', (False, False, True)),
+    ('advanced_event_selector {\n field_selector {\n field = "eventCategory"\n equals = ["Data"]\n }\n'
+     ' field_selector {\n field = "resources.type"\n equals = ["AWS::S3::Object"]\n }\n'
+     ' field_selector {\n field = "resources.ARN"\n starts_with = ["arn:aws:s3:::acme/"]\n }\n}', (False, False, False)),
+    ('advanced_event_selector {\n field_selector {\n field = "eventCategory"\n equals = ["Management"]\n }\n}',
+     (True, False, False)),
+])
+def test_what_a_trail_records(blocks, expected):
+    [trail] = tf(f'resource "aws_cloudtrail" "t" {{\n name = "t"\n s3_bucket_name = "b"\n{blocks}\n}}\n')
+    assert recorded(trail.document) == expected
+
+
+def test_web_acl_associations_by_reference_and_by_arn():
+    found = relations_of(tf('''
+resource "aws_lb" "web" {
+  name = "web"
+}
+resource "aws_api_gateway_stage" "prod" {
+  stage_name = "prod"
+}
+resource "aws_wafv2_web_acl_association" "web" {
+  resource_arn = aws_lb.web.arn
+  web_acl_arn  = "arn:aws:wafv2:us-east-1:111122223333:regional/webacl/edge/a1b2"
+}
+resource "aws_wafregional_web_acl_association" "by_name" {
+  resource_arn = aws_lb.web.name
+  web_acl_id   = "a1b2"
+}
+'''))
+    assert found["aws_lb.web"]["webAclAssociations"].certain == ["aws_wafv2_web_acl_association.web"]
+    assert found["aws_api_gateway_stage.prod"]["webAclAssociations"].missing

@@ -25,6 +25,7 @@ SUBCOMMANDS = {
     "export": "validator.cli.export:export",
     "config": "validator.cli.config:config",
     "fix": "validator.cli.fix:fix",
+    "merge": "validator.cli.merge:merge",
 }
 
 

@@ -11,6 +11,7 @@ import click
 
 from validator.errors import UserError
 from validator.model import Severity
+from validator.sources.partition import Part
 
 SEVERITIES = [s.label for s in Severity]
 
@@ -23,6 +24,20 @@ class SeverityType(click.ParamType):
             return value
         try:
             return Severity.parse(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+class ShardType(click.ParamType):
+    """I/N: the I-th of N parts of a scan's inputs."""
+
+    name = "shard"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Part:
+        if isinstance(value, Part):
+            return value
+        try:
+            return Part.parse(value)
         except ValueError as error:
             self.fail(str(error), param, ctx)
 

@@ -28,7 +28,7 @@ def scan(config_file: Path | None, no_config: bool, quiet: bool, color: bool | N
 
     log_to_stderr(verbose)
     check_outputs(flags["outputs"])
-    options = pipeline.resolve(pipeline.ScanFlags(**flags), load_config_option(config_file, no_config))
+    options = pipeline.resolve(pipeline.ScanFlags(**flags, detach=True), load_config_option(config_file, no_config))
     report = pipeline.run(options)
     if report.baseline and report.baseline.written:
         count = report.counts()["findings"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from validator.cli.options import SeverityType, _stack, config_options, selection_options
+from validator.cli.options import SeverityType, ShardType, _stack, config_options, selection_options
 from validator.cli.output import OUTPUT_HELP, OutputType
 
 scan_options = _stack(
@@ -49,6 +49,9 @@ scan_options = _stack(
                  help="Scan Helm charts and Kustomize overlays as the YAML they hold, without rendering them."),
     click.option("--max-file-size", type=click.IntRange(min=1), default=16, show_default=True, metavar="MIB",
                  help="Skip (and report) files larger than this."),
+    click.option("--shard", type=ShardType(), default=None, metavar="I/N",
+                 help="Scan only the I-th of N parts of the inputs (for N CI executors), and combine the reports"
+                      " with `tdv merge`. See docs/ci.md."),
     click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, metavar="N",
                  help="Read and evaluate YAML inputs of 2 MiB or more in up to N processes (default 0: one per"
                       " core the CPU quota allows, at most 8; 1: everything in this process)."),

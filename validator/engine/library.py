@@ -12,6 +12,8 @@ from validator.globs import matches_any
 from validator.model import Severity
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
+# kustomize's files, which policy libraries (Gatekeeper's, Weave's) keep beside their policies
+KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml")
 
 
 def builtin_dir() -> Path:
@@ -25,14 +27,15 @@ def is_builtin(policy: Policy) -> bool:
 
 
 def policy_files(directory: Path) -> list[Path]:
-    """The policy files below `directory`; in the built-in library, not the benchmark
-    catalogues of `benchmarks/` (see validator/coverage.py)."""
+    """The policy files below `directory`, not kustomize's `kustomization.yaml`; in the
+    built-in library, not the benchmark catalogues of `benchmarks/` (see validator/coverage.py)."""
     if directory.is_file():
         return [directory]
     if not directory.is_dir():
         raise PolicyError(str(directory), "policy directory not found")
     skipped = ("benchmarks",) if directory == builtin_dir() else ()
     return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml", ".rego") and p.is_file()
+                  and p.name not in KUSTOMIZATIONS
                   and not any(part.startswith(".") for part in p.relative_to(directory).parts)
                   and p.relative_to(directory).parts[0] not in skipped)
 
@@ -66,13 +69,15 @@ def load_each(directories: Iterable[Path], include_builtin: bool = True,
     A file whose documents are Kubernetes objects is read as manifests, together with the
     other such files of its directory: ValidatingAdmissionPolicies (see
     validator/vap/importer.py) and Gatekeeper ConstraintTemplates and Constraints (see
-    validator/gatekeeper/loader.py). The `.rego` files of a directory are conftest policies
+    validator/gatekeeper/loader.py) and Weave Policies (see validator/weave/loader.py). The
+    `.rego` files of a directory are conftest policies
     (see validator/rego/conftest.py; their rules are read from the packages
     `conftest_namespaces`, `main` when none are given). Any other file is one tdv policy.
     """
     from validator.gatekeeper import loader as gatekeeper
     from validator.rego.conftest import DEFAULT_NAMESPACE, is_rego_file, policies_from_rego
     from validator.vap.importer import policies_from_manifests, read_manifest_file
+    from validator.weave import loader as weave
 
     roots = ([builtin_dir()] if include_builtin else []) + list(directories)
     entries: list[Policy | PolicyError] = []
@@ -107,6 +112,7 @@ def load_each(directories: Iterable[Path], include_builtin: bool = True,
                 entries.append(error)
         entries.extend(policies_from_manifests(manifests))
         entries.extend(gatekeeper.policies_from_manifests(manifests))
+        entries.extend(weave.policies_from_manifests(manifests))
         entries.extend(policies_from_rego(rego_files, tuple(conftest_namespaces) or (DEFAULT_NAMESPACE,)))
     return _without_duplicates(entries)
 

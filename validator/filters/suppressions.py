@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Iterable
 
 from validator.globs import matches_any
 from validator.model import (
+    ExpiredExemption,
     Location,
     Result,
     ScanWarning,
@@ -147,6 +148,4 @@ def _rule_warnings(rule: SkipRule, known: set[str]) -> list[ScanWarning]:
 
 def _expired_warning(exemption: Exemption, findings: int) -> ScanWarning:
     what = f"exemption of {', '.join(exemption.policies)} (owner: {exemption.owner}) expired on {exemption.expires}"
-    effect = (f"{findings} finding{'s' if findings != 1 else ''} it covered {'are' if findings != 1 else 'is'}"
-              " reported as active" if findings else "it no longer suppresses anything")
-    return ScanWarning(exemption.location.path, f"{what}: {effect}", exemption.location.line)
+    return ExpiredExemption.of(exemption.location.path, exemption.location.line, what, findings)

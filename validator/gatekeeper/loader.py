@@ -9,14 +9,17 @@ the severity of the `tdv.dev/severity` annotation (constraint, then template) or
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from validator.engine.policy import CATEGORIES, Parameter, PolicyError, Targets, check_parameter_type
+from validator.engine.policy import CATEGORIES, Parameter, PolicyError, Targets, Validation, check_parameter_type
 from validator.gatekeeper import ADMISSION_TARGET, CONSTRAINT_GROUP, TEMPLATE_GROUP, TEMPLATE_KIND
+from validator.gatekeeper.cel import CelSource, cel_source, validations
 from validator.gatekeeper.match import Match
+from validator.inventory.gatekeeper import EVERY_KIND, RELATION, sync
 from validator.model import FieldPath, Severity
 from validator.object_fields import mapping as _mapping, sequence as _sequence, strings as _strings
 from validator.rego import GATEKEEPER, INSTALL_HINT, ImportedPolicyError, RegoPolicy, RegoRule, available
@@ -30,6 +33,7 @@ log = logging.getLogger(__name__)
 _PACKAGE = re.compile(r"^[ \t]*package[ \t]+([A-Za-z_][A-Za-z0-9_.]*)", re.MULTILINE)
 _ACTIONS = {"deny": None, "warn": Severity.INFO, "dryrun": Severity.INFO}
 GATEKEEPER_TITLE = "metadata.gatekeeper.sh/title"
+SYNC_ANNOTATION = "metadata.gatekeeper.sh/requires-sync-data"
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,8 @@ class _Template:
     modules: tuple[tuple[str, str], ...]
     package: str
     source: _Object
+    synced: frozenset[tuple[str, str]] = frozenset()  # (API group, kind) it reads in data.inventory
+    validations: tuple[Validation, ...] = ()  # K8sNativeValidation (CEL) code, when it has no Rego
 
 
 def is_gatekeeper(data: dict[str, Any]) -> bool:
@@ -152,8 +158,11 @@ def _template(item: _Object) -> _Template:
             continue
         rego, libs, path = _rego_source(target, ("spec", "targets", index))
         if not isinstance(rego, str) or not rego.strip():
-            raise item.error(path, f"template {kind}: no Rego for the admission target (templates whose code is"
-                                   " only K8sNativeValidation, CEL, are not supported yet)")
+            cel = cel_source(target, ("spec", "targets", index))
+            if cel is None:
+                raise item.error(path, f"template {kind}: no Rego nor K8sNativeValidation code for the admission"
+                                       " target")
+            return _cel_template(item, kind, cel)
         libs = _sequence(item, libs, path + ("libs",))
         if not all(isinstance(lib, str) for lib in libs):
             raise item.error(path + ("libs",), "libs must be a list of Rego texts")
@@ -161,9 +170,7 @@ def _template(item: _Object) -> _Template:
         if package is None:
             raise item.error(path + ("rego",), f"template {kind}: the Rego has no package declaration")
         texts = (rego, *libs)
-        if any("data.inventory" in text for text in texts):
-            raise item.error(path + ("rego",), f"template {kind} reads data.inventory (the cluster's other"
-                                               " objects), which tdv does not provide yet")
+        synced = _synced(item, kind) if any("data.inventory" in text for text in texts) else frozenset()
         modules = ((f"{item.name or kind}.rego", rego),
                    *((f"{item.name or kind}-lib{n}.rego", lib) for n, lib in enumerate(libs)))
         for number, (name, text) in enumerate(modules):
@@ -171,8 +178,35 @@ def _template(item: _Object) -> _Template:
             if problem:
                 where = path + (("rego",) if number == 0 else ("libs", number - 1))
                 raise item.error(where, f"template {kind}: Rego does not compile: {problem}")
-        return _Template(kind, modules, package.group(1), item)
+        return _Template(kind, modules, package.group(1), item, synced)
     raise item.error(("spec", "targets"), f"template {kind} has no target {ADMISSION_TARGET}")
+
+
+def _cel_template(item: _Object, kind: str, cel: CelSource) -> _Template:
+    def fail(path: FieldPath, message: str) -> PolicyError:
+        return item.error(path, f"template {kind}: {message}")
+    found = validations(cel, fail, lambda path: item.document.locate(item.prefix + path).line)
+    return _Template(kind, (), "", item, validations=found)
+
+
+def _synced(item: _Object, kind: str) -> frozenset[tuple[str, str]]:
+    """The kinds a referential template reads, from its requires-sync-data annotation (a JSON
+    list of lists of {groups, versions, kinds} clauses, written inside quotes); every kind
+    without one."""
+    text = item.annotations.get(SYNC_ANNOTATION)
+    if text is None:
+        log.warning("%s: template %s reads data.inventory without a %s annotation: the objects of every kind"
+                    " are kept for it", item.display, kind, SYNC_ANNOTATION)
+        return frozenset({EVERY_KIND})
+    where = ("metadata", "annotations", SYNC_ANNOTATION)
+    try:
+        requirements = json.loads(str(text).strip('\n" '))
+        pairs = {(str(group), str(name)) for requirement in requirements for clause in requirement
+                 for group in clause.get("groups") or [] for name in clause.get("kinds") or []}
+    except (ValueError, TypeError, AttributeError) as error:
+        raise item.error(where, f"template {kind}: {SYNC_ANNOTATION} is not a JSON list of lists of"
+                                f" {{groups, versions, kinds}}: {error}") from None
+    return frozenset(pairs)
 
 
 def _policy(template: _Template, constraint: _Object) -> RegoPolicy:
@@ -195,6 +229,8 @@ def _policy(template: _Template, constraint: _Object) -> RegoPolicy:
     category = str(annotations.get(CATEGORY_ANNOTATION, ""))
     parameters = _mapping(constraint, spec.get("parameters") or {}, ("spec", "parameters"))
     match, targets = _match(constraint, spec.get("match") or {})
+    synced = set(template.synced) | ({("", "Namespace")} if match.namespace_selector is not None else set())
+    sync(synced)  # their objects are kept whole in the scan's inventory
     description = str(template.source.annotations.get("description") or "").strip()
     title = annotations.get(TITLE_ANNOTATION) or template.source.annotations.get(GATEKEEPER_TITLE) or template.kind
     return RegoPolicy(
@@ -208,15 +244,16 @@ def _policy(template: _Template, constraint: _Object) -> RegoPolicy:
                     " no longer reports it (its message says what to change).",
         standards={},
         targets=targets,
-        validations=(),
         tags=("gatekeeper", f"enforcement-action:{action}"),
         language="rego",
         source=constraint.display,
         modules=template.modules,
-        rules=(RegoRule(f"data.{template.package}.violation"),),
+        rules=(RegoRule(f"data.{template.package}.violation"),) if template.modules else (),
+        validations=template.validations,
         style=GATEKEEPER,
         rego_parameters=parameters,
         parameters=_declared(parameters),
+        relations=(RELATION,) if synced else (),
     )
 
 
@@ -242,9 +279,8 @@ def _match(owner: _Object, value: Any) -> tuple[Match, Targets]:
         kinds = _strings(owner, entry, path + ("kinds", index), "kinds") or ["*"]
         pairs.append((tuple(groups), tuple(kinds)))
     selector = _mapping(owner, match.get("labelSelector") or {}, path + ("labelSelector",))
-    if match.get("namespaceSelector"):
-        log.warning("%s: constraint %r: namespaceSelector is not evaluated yet (the constraint applies in every"
-                    " namespace)", owner.display, owner.name)
+    namespaces = match.get("namespaceSelector")
+    namespaces = None if namespaces is None else _mapping(owner, namespaces, path + ("namespaceSelector",))
     scope = str(match.get("scope") or "*")
     if scope not in ("*", "Cluster", "Namespaced"):
         raise owner.error(path + ("scope",), f"scope {scope!r} is not one of: *, Cluster, Namespaced")
@@ -256,6 +292,7 @@ def _match(owner: _Object, value: Any) -> tuple[Match, Targets]:
         label_selector=tuple(sorted(selector.items())),
         name=str(name) if name else None,
         scope=scope,
+        namespace_selector=namespaces,
     )
     kinds = sorted({kind for _, kinds in pairs for kind in kinds}) if pairs else ["*"]
     return result, Targets(kinds=("*",) if "*" in kinds else tuple(kinds), applies=result)

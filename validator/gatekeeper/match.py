@@ -3,8 +3,8 @@
 A namespaced resource that carries no namespace is taken to be in `default`, as gator
 takes it (and as `kubectl apply` without `-n` puts it); this differs from tdv's own
 namespace targets, which such a resource never matches. `namespaceSelector` needs the
-labels of the namespace, which the scan may not hold: it is not evaluated yet (the loader
-warns).
+labels of the namespace: the Rego evaluator judges it with the Namespace objects of the scan
+(from the `gatekeeperObjects` relation, see validator.inventory.gatekeeper).
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ class Match:
     label_selector: tuple[tuple[str, Any], ...] = ()  # frozen form of the selector mapping
     name: str | None = None
     scope: str = "*"
+    # Evaluated with the scan's Namespace objects by the Rego evaluator (validator.rego.evaluator).
+    namespace_selector: dict[str, Any] | None = None
 
     def __call__(self, resource: Any) -> bool:
         if not is_kubernetes(resource):

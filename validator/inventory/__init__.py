@@ -3,7 +3,9 @@
 A scan builds it once, in O(n), from one small **entry** per resource (`entry(resource)`):
 plain, picklable data (strings, numbers, booleans, lists, dicts and `Location`s) holding
 only what the relations read: labels, selectors, references by name, RBAC rules. Never a
-Secret's or ConfigMap's data. Entries can be computed where the documents are (in worker
+Secret's or ConfigMap's data, except that the objects of the kinds a loaded Gatekeeper
+template reads are kept whole for its data.inventory (Secrets' values redacted; see
+validator.inventory.gatekeeper). Entries can be computed where the documents are (in worker
 processes) and sent to the process that builds the inventory; relations are computed from
 entries alone.
 
@@ -27,7 +29,8 @@ that are themselves built once, on first use (see `Inventory.index`). No relatio
 whole inventory per resource.
 
 Relations and entry extractors are registered by platform modules (validator.inventory.
-kubernetes; Terraform ones may add theirs) with `extractor` and `relation`.
+kubernetes, validator.inventory.terraform, validator.inventory.gatekeeper) with `extractor`
+and `relation` (or `scan_relation`, for items that are the same for every resource).
 """
 
 from __future__ import annotations
@@ -52,6 +55,10 @@ class Entry:
     facts: dict[str, Any] = field(default_factory=dict)  # plain data read by relations
     api_group: str = ""
     ref: str = ""  # human identity, as Resource.ref (e.g. a Terraform address)
+    # The whole object as JSON text, kept only for the kinds Gatekeeper templates read (see
+    # validator.inventory.gatekeeper); not part of the items relations give.
+    whole: str = ""
+    api_version: str = ""
 
     def __post_init__(self) -> None:
         if not self.ref:
@@ -60,7 +67,7 @@ class Entry:
 
 
 Extractor = Callable[[Resource], "Entry | None"]
-Compute = Callable[["Inventory", Entry], list[dict[str, Any]]]
+Compute = Callable[["Inventory", Any], list[dict[str, Any]]]  # (inventory, the Entry it starts from)
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,7 @@ class Relation:
     kinds: str  # for the docs: which resources it starts from
     gives: str  # for the docs: what its items are
     compute: Compute
+    scan_wide: bool = False  # the same items for every resource, with or without an entry of its own
 
 
 EXTRACTORS: list[Extractor] = []
@@ -89,6 +97,24 @@ def relation(name: str, kinds: str, gives: str) -> Callable[[Compute], Compute]:
             raise ValueError(f"relation {name!r} is registered twice")
         RELATIONS[name] = Relation(name, kinds, gives, compute)
         return compute
+    return register
+
+
+def scan_relation(name: str, kinds: str, gives: str) -> Callable[[Callable[["Inventory"], list[dict[str, Any]]]],
+                                                                 Callable[["Inventory"], list[dict[str, Any]]]]:
+    """Register a relation whose items are the same for every resource, computed once per
+    inventory by `compute(inventory)`: a resource needs no entry of its own to read it."""
+    def register(function: Callable[["Inventory"], list[dict[str, Any]]]) -> Callable[["Inventory"],
+                                                                                       list[dict[str, Any]]]:
+        if name in RELATIONS:
+            raise ValueError(f"relation {name!r} is registered twice")
+
+        def compute(inventory: "Inventory", start: Entry | None) -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = inventory.index(f"relation:{name}", function)
+            return found
+        compute.__module__ = function.__module__  # the platform whose extractors it reads
+        RELATIONS[name] = Relation(name, kinds, gives, compute, scan_wide=True)
+        return function
     return register
 
 
@@ -157,7 +183,8 @@ class Inventory:
     def related(self, resource: Resource, names: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
         """The `related` variable of a resource: for each relation name, its items."""
         found = self.by_id.get(entry_id(resource))
-        return {name: self.relation_items(name, found) if found is not None else [] for name in names}
+        return {name: self.relation_items(name, found) if found is not None
+                else RELATIONS[name].compute(self, None) if RELATIONS[name].scan_wide else [] for name in names}
 
     def relation_items(self, name: str, start: Entry) -> list[dict[str, Any]]:
         key = (name, start.id)
@@ -206,6 +233,7 @@ def relation_names() -> list[str]:
 
 # The platforms register their extractors and relations on import.
 from validator.inventory import (  # noqa: E402
+    gatekeeper as _gatekeeper,  # noqa: F401
     kubernetes as _kubernetes,  # noqa: F401
     terraform as _terraform,  # noqa: F401
 )

@@ -26,9 +26,8 @@ from typing import Any
 
 from validator import inventory
 from validator.inventory import Entry, Inventory
-from validator.model import Result, Status
 from validator.pipeline import codec
-from validator.pipeline.work import Job, Shard, ShardResult, entries_of, evaluate, read
+from validator.pipeline.work import Job, Shard, ShardResult, detach, entries_of, evaluate, read
 from validator.sources.files import InputFile
 
 log = logging.getLogger(__name__)
@@ -220,7 +219,7 @@ def _child(items: list[InputFile], connection: Any) -> None:
             connection.send_bytes(codec.encode(entries_of(job, shard.resources), policies))
             known = inventory.build(codec.decode(connection.recv_bytes(), policies))
         output = evaluate(job, shard.resources, known, shard.errors)
-        _detach(output.results)
+        detach(output.results)
         connection.send_bytes(codec.encode(output, policies))
     except BaseException as error:  # the parent does the shard's work
         log.debug("a worker process failed: %s", type(error).__name__)
@@ -238,17 +237,3 @@ def _receive(job: Job, worker: _Worker) -> ShardResult | None:
     except codec.EncodingError as error:  # not expected: the shard is redone
         log.debug("a worker process's results cannot be read: %s", error)
         return None
-
-
-def _detach(results: list[Result]) -> None:
-    """Compute what needs the documents, then detach the resources."""
-    from validator.fingerprint import stable_path
-
-    for result in results:
-        if result.status is not Status.FAIL:
-            continue
-        resource = result.resource
-        for violation in result.violations:
-            resource.stable_paths[violation.field_path] = stable_path(resource.document, violation.field_path)
-    for resource in {id(r.resource): r.resource for r in results}.values():
-        resource.detach()

@@ -3,6 +3,7 @@ made into an engine whose user policies are compiled once, up front."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Sequence
 
@@ -51,3 +52,13 @@ def build_engine(policies: Sequence[Policy], config: Config) -> Engine:
     except PolicyError as error:
         raise SettingsError(f"invalid policy: {error}") from None
     return engine
+
+
+def policy_digest(policies: Sequence[Policy]) -> str:
+    """A digest of what the policies are and check (ids, severities, targets, expressions,
+    parameters): shards of one scan must agree on it to be merged."""
+    text = "\n".join(repr((p.id, p.severity.label, p.title, p.targets.kinds, p.targets.api_groups, p.validations,
+                             p.parameters, p.relations, p.language, getattr(p, "modules", ()),
+                             getattr(p, "rego_parameters", {})))
+                      for p in sorted(policies, key=lambda p: p.id))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]

@@ -7,17 +7,23 @@ settings the pipeline reads. Nothing here parses arguments or prints: the CLI do
 
 from __future__ import annotations
 
+import dataclasses
+import enum
+import hashlib
+import json
 import logging
 import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from validator.config import Config, ConfigError, PolicySelection, find_config, load_config
 from validator.errors import SettingsError
 from validator.model import Severity
 from validator.reporters import OutputSpec
-from validator.sources.files import MAX_FILE_BYTES
+from validator.sources.files import MAX_FILE_BYTES, display_path
+from validator.sources.partition import Part
 from validator.sources.render import RenderOptions
 
 log = logging.getLogger("validator")
@@ -54,6 +60,10 @@ class ScanFlags:
     write_baseline: Path | None = None
     plan_fixes: bool = False  # plan each finding's fix even without a SARIF output
     today: date | None = None  # for exemption expiry; default: today
+    shard: Part | None = None  # scan only this part of the inputs (see validator.sources.partition)
+    # Let each resource's document go once it is evaluated (reports need only what
+    # Resource.detach keeps); `tdv fix` keeps them to edit the files.
+    detach: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,16 +90,55 @@ class ScanOptions:
     plan_fixes: bool  # plan each finding's fix (SARIF carries them)
     skip: frozenset[str]  # absolute paths of the reports this scan writes: never inputs
     today: date | None
+    shard: Part | None = None
+    detach: bool = False
 
     @property
     def overrides(self) -> dict:
         """Parameter values by policy id."""
         return self.config.overrides()
 
+    def digest(self) -> str:
+        """A digest of the settings that decide a scan's results, the same on every machine
+        for the same settings (paths count relative to the root): shards of one scan must
+        agree on it to be merged."""
+        decisive = {name: getattr(self, name) for name in _DECISIVE}
+        text = json.dumps(_canonical(decisive, self.root), sort_keys=True, default=repr)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+# The settings that decide results; not the outputs, the processes used, or where files are.
+_DECISIVE = ("paths", "config", "policy_dirs", "conftest_namespaces", "selection", "report_floor", "fail_on",
+             "soft_fail", "allow_empty", "baseline", "max_bytes", "tf_root", "render", "plan_fixes", "today")
+
+
+def _canonical(value: Any, root: Path) -> Any:
+    """`value` as plain data: dataclasses by their compared fields, paths relative to `root`."""
+    if isinstance(value, Path):
+        return display_path(value, root)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _canonical(getattr(value, f.name), root) for f in dataclasses.fields(value)
+                if f.compare and f.name not in _PLACES}
+    if isinstance(value, dict):
+        return [[_canonical(k, root), _canonical(v, root)] for k, v in value.items()]
+    if isinstance(value, (list, tuple, frozenset, set)):
+        items = [_canonical(item, root) for item in value]
+        return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+# Fields that say where a setting was written, not what it is (a config file's own path).
+_PLACES = frozenset({"path", "display", "outputs", "document"})
+
 
 def resolve(flags: ScanFlags, config: Config | None = None) -> ScanOptions:
     """Merge defaults, the config file and the flags; flags win."""
     from validator.pipeline.executor import default_jobs
+
+    if flags.shard is not None and flags.write_baseline is not None:
+        raise SettingsError("--write-baseline records the findings of the whole scan: run it without --shard")
 
     config = config or Config()
     chosen = config.selection
@@ -121,9 +170,12 @@ def resolve(flags: ScanFlags, config: Config | None = None) -> ScanOptions:
                              flags.helm_release, flags.helm_namespace, flags.kube_version, flags.chart_root),
         jobs=flags.jobs if flags.jobs else default_jobs(),
         outputs=tuple(outputs),
-        plan_fixes=flags.plan_fixes or any(spec.format == "sarif" for spec in outputs),
+        # SARIF carries fixes; a shard report carries what any format needs
+        plan_fixes=flags.plan_fixes or any(spec.format in ("sarif", "shard") for spec in outputs),
         skip=frozenset(os.path.abspath(s.destination) for s in outputs if s.destination is not None),
         today=flags.today,
+        shard=flags.shard,
+        detach=flags.detach,
     )
 
 

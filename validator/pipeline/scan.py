@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from validator import inventory, sources
+from validator import __version__, inventory, sources
 from validator.config import Config
 from validator.engine.policy import PolicyError
 from validator.engine.scopes import configure_pod_templates
@@ -19,11 +19,12 @@ from validator.model import InputProblem, Result
 from validator.pipeline import executor
 from validator.pipeline.baseline import compare_with_baseline
 from validator.pipeline.empty_input import nothing_to_scan
-from validator.pipeline.library import build_engine, choose, load_library
+from validator.pipeline.library import build_engine, choose, load_library, policy_digest
 from validator.pipeline.options import ScanFlags, ScanOptions, resolve
-from validator.pipeline.work import Job, entries_of, evaluate
-from validator.report import ScanReport
+from validator.pipeline.work import Job, detach, entries_of, evaluate, read
+from validator.report import ScanReport, ShardOrigin
 from validator.sources.context import SourceContext
+from validator.sources.partition import Part
 
 
 def run(options: ScanOptions) -> ScanReport:
@@ -44,15 +45,21 @@ def _run(options: ScanOptions) -> ScanReport:
     library = load_library(config, options.policy_dirs, options.conftest_namespaces, skipped)
     engine = build_engine(choose(library, options.selection, config), config)
     inputs = sources.collect(options.paths, options.root, options.max_bytes, tf_root=options.tf_root,
-                             render=options.render, defer=options.jobs > 1, skip=options.skip)
+                             render=options.render, defer=options.jobs > 1, skip=options.skip, part=options.shard)
     job = Job(engine, SourceContext(options.root, options.max_bytes, options.tf_root), tuple(config.exclusions),
               options.plan_fixes, options.overrides, relations=engine.relations)
     try:
         shards = executor.Shards(job, [item for item, _ in inputs.deferred], options.jobs)
-        known = inventory.build(entries_of(job, inputs.resources) + shards.entries()) if job.cross_resource else None
+        known = None
+        if job.cross_resource:
+            known = inventory.build(entries_of(job, inputs.resources) + shards.entries() + _others(job, options))
         done = evaluate(job, inputs.resources, known)
+        if options.detach:
+            detach(done.results)
         if inputs.deferred:
             more = shards.evaluate(known)
+            if options.detach:
+                detach(more.results)
             done.results = sorted(done.results + more.results, key=lambda r: (r.resource.path, r.resource.doc_index))
             done.resources += more.resources
             done.excluded += more.excluded
@@ -61,14 +68,19 @@ def _run(options: ScanOptions) -> ScanReport:
                 inputs.errors[slot:slot] = errors
     except PolicyError as error:
         raise SettingsError(f"invalid policy: {error}") from None
+    if_empty: list[InputProblem] = []
     if not (done.resources or done.excluded or inputs.errors or options.allow_empty):
-        inputs.errors.extend(nothing_to_scan(options.paths, options.root, inputs.files, options.max_bytes))
+        if_empty = nothing_to_scan(options.paths, options.root, inputs.files, options.max_bytes)
+        if options.shard is None:
+            inputs.errors.extend(if_empty)
     results, warnings = _filter(done.results, options, [p.id for p in library])
     reported = [p.id for p in engine.policies if p.severity >= options.report_floor]
     results, compared = compare_with_baseline(results, options.baseline, options.write_baseline, reported)
     return ScanReport(
         results=results,
-        errors=[InputProblem(e.path, e.message, e.line) for e in skipped] + inputs.errors,
+        # The policy files that cannot be run, then the inputs' errors by file (as a merge of
+        # shards gives them: see validator.pipeline.merge)
+        errors=[InputProblem(e.path, e.message, e.line) for e in skipped] + sorted(inputs.errors, key=_by_file),
         policies=engine.policies,
         files_scanned=inputs.files,
         resources_scanned=done.resources,
@@ -79,7 +91,32 @@ def _run(options: ScanOptions) -> ScanReport:
         resources_excluded=done.excluded,
         baseline=compared,
         config=config.display or None,
+        origin=_origin(options, engine.policies, if_empty, len(skipped)),
     )
+
+
+def _by_file(error: InputProblem) -> str:
+    return error.path
+
+
+def _others(job: Job, options: ScanOptions) -> list:
+    """The inventory entries of the other shards' inputs, read here one file at a time and let
+    go: a cross-resource policy must see the whole scan (see docs/ci.md). Their input errors
+    are theirs to report."""
+    if options.shard is None or options.shard.total == 1:
+        return []
+    others = sources.collect(options.paths, options.root, options.max_bytes, tf_root=options.tf_root,
+                             render=options.render, defer=True, skip=options.skip, part=options.shard.complement())
+    found = entries_of(job, others.resources)
+    for item, _ in others.deferred:
+        found += entries_of(job, read(job, [item]).resources)
+    return found
+
+
+def _origin(options: ScanOptions, policies: list, if_empty: list[InputProblem], policy_errors: int) -> ShardOrigin:
+    part = options.shard or Part(1, 1)
+    return ShardOrigin(__version__, part.index, part.total, options.digest(), policy_digest(policies),
+                       tuple(if_empty), policy_errors)
 
 
 def _filter(results: list[Result], options: ScanOptions, known_ids: list[str]) -> tuple[list[Result], list]:

@@ -21,7 +21,7 @@ from validator import inventory, sources
 from validator.engine import Engine
 from validator.filters import exclusions as exclusion_filter
 from validator.inventory import Entry, Inventory
-from validator.model import InputProblem, Resource, Result, Status
+from validator.model import InputProblem, Resource, Result, StartOnly, Status
 from validator.sources.context import SourceContext
 from validator.sources.files import InputFile
 
@@ -108,3 +108,22 @@ def plan_fixes(job: Job, results: list[Result]) -> None:
     for result in results:
         if result.status is Status.FAIL:
             result.fixes = result_fixes(result, planner, job.context.root, cache)
+
+
+def detach(results: list[Result]) -> None:
+    """Keep of each resource only what reports need once it is evaluated (Resource.detach):
+    first the stable form of every field its findings blame (for fingerprints), then let the
+    document and its source positions go."""
+    from validator.fingerprint import stable_path
+
+    for result in results:
+        if result.status is not Status.FAIL:
+            continue
+        resource = result.resource
+        if isinstance(resource.locator, StartOnly):
+            continue  # detached already (evaluated in a worker process)
+        for violation in result.violations:
+            resource.stable_paths[violation.field_path] = stable_path(resource.document, violation.field_path)
+    for resource in {id(r.resource): r.resource for r in results}.values():
+        if not isinstance(resource.locator, StartOnly):
+            resource.detach()

@@ -20,6 +20,7 @@ FORMATS = {
     "markdown": "validator.reporters.markdown",
     "gitlab-sast": "validator.reporters.gitlab_sast",
     "codequality": "validator.reporters.codequality",
+    "shard": "validator.reporters.shard",  # for `tdv merge`
 }
 
 

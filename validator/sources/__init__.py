@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Protocol
 
 from validator.model import InputProblem, Resource
-from validator.sources import files, kubernetes, render as rendering, terraform_plan
+from validator.sources import files, kubernetes, partition, render as rendering, terraform_plan
 from validator.sources.context import SourceContext
 from validator.sources.files import InputFile
 from validator.sources.recognise import report_format
@@ -99,13 +99,14 @@ def can_defer(item: files.InputFile) -> bool:
 
 def collect(arguments: Iterable[str], root: Path, max_bytes: int = files.MAX_FILE_BYTES,
             tf_root: Path | None = None, render: rendering.RenderOptions | None = None,
-            defer: bool = False, skip: frozenset[str] = frozenset()) -> Inputs:
+            defer: bool = False, skip: frozenset[str] = frozenset(), part: partition.Part | None = None) -> Inputs:
     """Read the inputs; Helm charts and Kustomize overlays are rendered unless `render`
     says not to (see validator.sources.render).
 
     With `defer`, the files that `can_defer` are not read but listed in `Inputs.deferred`,
     for the caller to read with `read_file` (in worker processes, see validator.parallel).
-    Files in `skip` (absolute paths: the reports this run writes) are left out.
+    Files in `skip` (absolute paths: the reports this run writes) are left out. With `part`,
+    only the inputs of that part of the scan are read (see validator.sources.partition).
     """
     suffixes = frozenset().union(*(kind.SUFFIXES for kind in SOURCE_KINDS))
     context = SourceContext(root, max_bytes, tf_root)
@@ -116,10 +117,17 @@ def collect(arguments: Iterable[str], root: Path, max_bytes: int = files.MAX_FIL
     items: Iterable[files.InputFile | InputProblem] = files.discover(
         arguments, root, suffixes, frozenset(rendering.KUSTOMIZATION_FILES) if options.enabled else frozenset())
     targets: list[rendering.Target] = []
+    consumed: list[InputFile] = []  # the files of the charts and overlays
     if options.enabled:
         found = list(items)
         items, targets = rendering.split(found, max_bytes)
-        inputs.files += len(found) - len(items)  # the files of the charts and overlays
+        kept = set(map(id, items))
+        consumed = [item for item in found if isinstance(item, InputFile) and id(item) not in kept]
+    inputs.files += len(consumed)
+    if part is not None:
+        chosen = partition.select(part, list(items), targets, consumed, root,
+                                  reads_alone=lambda item: can_defer(item) and options.chart_root is None)
+        items, targets, inputs.files = chosen.items, chosen.targets, chosen.consumed
     for item in items:
         if isinstance(item, InputProblem):
             inputs.errors.append(item)

@@ -49,12 +49,84 @@ class Relation:
     via: tuple[str, ...] | None = None  # only references reading one of these target attributes
     inline: str | None = None  # the target's own attribute for the same setting (AWS provider v3)
     scope_wide: bool = False  # every source of the scope is related (account settings): no pointer
-    suffix: str | None = None  # a regex: what a referring value may add to a key (a sub-resource's path)
+    suffix: str = ""  # left out of referring values and target keys before they are compared (`:*` of an ARN)
+    suffix_pattern: str | None = None  # a regex: what a referring value may add to a key (a sub-resource's path)
+    unset_any: bool = False  # a source not writing the pointer (the provider's default) or not known: maybe any target
+    value_prefix: str = ""  # a referring value names a target after this prefix (others point elsewhere)
+    nested: str = ""  # the pointer is this attribute of the blocks of the source attribute
 
 
-_BUCKET = ("aws_s3_bucket",)
+# Azure: the subscription-level resources a configuration that manages a subscription's security
+# baseline declares (Defender for Cloud, activity log alerts). They have no pointer to a subscription
+# resource; every one of them in a configuration relates to every other (`scope_wide`).
+AZURE_SUBSCRIPTION = ("azurerm_security_center_subscription_pricing", "azurerm_security_center_contact",
+                      "azurerm_security_center_setting", "azurerm_security_center_auto_provisioning",
+                      "azurerm_security_center_server_vulnerability_assessments_setting",
+                      "azurerm_monitor_activity_log_alert")
 _SQL_SERVERS = ("azurerm_mssql_server", "azurerm_sql_server")
 _STORAGE = ("azurerm_storage_account",)
+_DIAGNOSED = ("azurerm_key_vault", "azurerm_linux_web_app", "azurerm_windows_web_app", "azurerm_app_service",
+              "azurerm_linux_function_app", "azurerm_windows_function_app", "azurerm_function_app")
+AZURE_RELATIONS: tuple[Relation, ...] = (
+    Relation("subscriptionResources", AZURE_SUBSCRIPTION, tuple((t, "") for t in AZURE_SUBSCRIPTION),
+             scope_wide=True),
+    Relation("subscriptionDiagnosticSettings", AZURE_SUBSCRIPTION, (("azurerm_monitor_diagnostic_setting", ""),),
+             scope_wide=True),
+    Relation("applicationInsights", AZURE_SUBSCRIPTION, (("azurerm_application_insights", ""),), scope_wide=True),
+    # a storage account's diagnostic settings may name one of its services (`<account id>/blobServices/default`)
+    Relation("diagnosticSettings", _DIAGNOSED + _STORAGE,
+             (("azurerm_monitor_diagnostic_setting", "target_resource_id"),),
+             suffix_pattern=r"(?i)/(blob|queue|table|file)Services/default/?$"),
+    Relation("iotSecuritySolutions", ("azurerm_iothub",), (("azurerm_iot_security_solution", "iothub_ids"),)),
+    Relation("flowLogs", ("azurerm_network_security_group",), (
+        ("azurerm_network_watcher_flow_log", "network_security_group_id"),
+        ("azurerm_network_watcher_flow_log", "target_resource_id"))),
+    Relation("configurationFlowLogs", ("azurerm_network_security_group",),
+             (("azurerm_network_watcher_flow_log", ""),), scope_wide=True),
+    Relation("storedDiagnosticSettings", ("azurerm_storage_account",),
+             (("azurerm_monitor_diagnostic_setting", "storage_account_id"),)),
+    Relation("roleAssignments", ("azurerm_role_definition",),
+             (("azurerm_role_assignment", "role_definition_id"), ("azurerm_role_assignment", "role_definition_name")),
+             ("role_definition_resource_id", "name")),
+    Relation("configurationRoles", ("azurerm_role_definition",),
+             (("azurerm_role_definition", ""), ("azurerm_role_assignment", "")), scope_wide=True),
+    Relation("conditionalAccess", ("azuread_conditional_access_policy",),
+             (("azuread_conditional_access_policy", ""), ("azuread_named_location", "")), scope_wide=True),
+    Relation("customerManagedKeys", _STORAGE,
+             (("azurerm_storage_account_customer_managed_key", "storage_account_id"),), inline="customer_managed_key"),
+    # Azure: settings of a SQL server, a database server or a storage account kept in resources of their own
+    Relation("auditingPolicies", _SQL_SERVERS, (("azurerm_mssql_server_extended_auditing_policy", "server_id"),),
+             inline="extended_auditing_policy"),
+    Relation("tdeConfigurations", ("azurerm_mssql_server",),
+             (("azurerm_mssql_server_transparent_data_encryption", "server_id"),)),
+    Relation("securityAlertPolicies", ("azurerm_mssql_server",),
+             (("azurerm_mssql_server_security_alert_policy", "server_name"),), ("name",)),
+    Relation("defenderPlans", ("azurerm_mssql_server",), (("azurerm_security_center_subscription_pricing", ""),),
+             scope_wide=True),
+    Relation("vulnerabilityAssessments", ("azurerm_mssql_server_security_alert_policy",),
+             (("azurerm_mssql_server_vulnerability_assessment", "server_security_alert_policy_id"),)),
+    Relation("serverConfigurations", ("azurerm_postgresql_flexible_server",),
+             (("azurerm_postgresql_flexible_server_configuration", "server_id"),)),
+    Relation("serverConfigurations", ("azurerm_postgresql_server",),
+             (("azurerm_postgresql_configuration", "server_name"),), ("name",)),
+    Relation("serverConfigurations", ("azurerm_mysql_flexible_server",),
+             (("azurerm_mysql_flexible_server_configuration", "server_name"),), ("name",)),
+    Relation("serverConfigurations", ("azurerm_mysql_server",), (("azurerm_mysql_configuration", "server_name"),),
+             ("name",)),
+    Relation("networkRules", _STORAGE, (("azurerm_storage_account_network_rules", "storage_account_id"),
+                                        ("azurerm_storage_account_network_rules", "storage_account_name")),
+             ("id", "name"), inline="network_rules"),
+    Relation("queueProperties", _STORAGE, (("azurerm_storage_account_queue_properties", "storage_account_id"),),
+             inline="queue_properties"),
+    Relation("privateEndpoints", ("azurerm_storage_account", "azurerm_cosmosdb_account", "azurerm_key_vault"),
+             (("azurerm_private_endpoint", "private_service_connection.private_connection_resource_id"),)),
+    Relation("bastionHosts", ("azurerm_linux_virtual_machine", "azurerm_windows_virtual_machine",
+                              "azurerm_virtual_machine"), (("azurerm_bastion_host", ""),), scope_wide=True),
+    Relation("extensions", ("azurerm_virtual_machine",),
+             (("azurerm_virtual_machine_extension", "virtual_machine_id"),)),
+)
+
+_BUCKET = ("aws_s3_bucket",)
 _BUCKET_KEYS = ("bucket", "id")
 _RULES = (("aws_security_group_rule", "security_group_id"),
           ("aws_vpc_security_group_ingress_rule", "security_group_id"),
@@ -85,6 +157,7 @@ RELATIONS: tuple[Relation, ...] = (
         ("aws_iam_user_policy_attachments_exclusive", "user_name")), ("name", "id")),
     Relation("inlinePolicies", ("aws_iam_user",), (("aws_iam_user_policy", "user"),), ("name", "id")),
     Relation("loginProfiles", ("aws_iam_user",), (("aws_iam_user_login_profile", "user"),), ("name", "id")),
+    Relation("accessKeys", ("aws_iam_user",), (("aws_iam_access_key", "user"),), ("name", "id")),
     Relation("accountPasswordPolicies", ("aws_iam_user_login_profile",), (("aws_iam_account_password_policy", ""),),
              scope_wide=True),
     Relation("policyAttachments", ("aws_iam_group",), (
@@ -94,42 +167,71 @@ RELATIONS: tuple[Relation, ...] = (
     Relation("policyAttachments", ("aws_iam_policy",), (
         ("aws_iam_role_policy_attachment", "policy_arn"), ("aws_iam_user_policy_attachment", "policy_arn"),
         ("aws_iam_group_policy_attachment", "policy_arn"), ("aws_iam_policy_attachment", "policy_arn")), ("arn",)),
-) + (
-    # Azure: settings of a SQL server, a database server or a storage account kept in resources of their own
-    Relation("auditingPolicies", _SQL_SERVERS, (("azurerm_mssql_server_extended_auditing_policy", "server_id"),),
-             inline="extended_auditing_policy"),
-    Relation("tdeConfigurations", ("azurerm_mssql_server",),
-             (("azurerm_mssql_server_transparent_data_encryption", "server_id"),)),
-    Relation("securityAlertPolicies", ("azurerm_mssql_server",),
-             (("azurerm_mssql_server_security_alert_policy", "server_name"),), ("name",)),
-    Relation("defenderPlans", ("azurerm_mssql_server",), (("azurerm_security_center_subscription_pricing", ""),),
+    # The account's security baseline, as far as the configuration of a trail declares it
+    # (CIS 1.2, 1.17, 1.20, 2.2.1, 3.1, 3.3, 3.8, 3.9, 4.16): every resource of these kinds.
+    Relation("accountBaseline", ("aws_cloudtrail",), tuple((type_, "") for type_ in (
+        "aws_cloudtrail", "aws_securityhub_account", "aws_accessanalyzer_analyzer", "aws_ebs_encryption_by_default",
+        "aws_config_configuration_recorder_status", "aws_account_alternate_contact", "aws_iam_role",
+        "aws_iam_role_policy_attachment", "aws_iam_policy_attachment", "aws_iam_role_policy_attachments_exclusive")),
+        scope_wide=True),
+    # A web ACL protecting a load balancer or an API Gateway stage (by its ARN).
+    Relation("webAclAssociations", ("aws_lb", "aws_alb", "aws_api_gateway_stage"), (
+        ("aws_wafv2_web_acl_association", "resource_arn"), ("aws_wafregional_web_acl_association", "resource_arn")),
+        ("arn",), via=("arn",)),
+    # CloudTrail to CloudWatch Logs (CIS 4.x): the trail names its log group by ARN (often
+    # `"${aws_cloudwatch_log_group.x.arn}:*"`), metric filters name it by name, and alarms
+    # name the filter's metric (`metricName`, read from its `metric_transformation`).
+    Relation("logGroupTrails", ("aws_cloudwatch_log_group",), (("aws_cloudtrail", "cloud_watch_logs_group_arn"),),
+             ("arn",), via=("arn",), suffix=":*"),
+    Relation("metricFilters", ("aws_cloudwatch_log_group",), (("aws_cloudwatch_log_metric_filter", "log_group_name"),),
+             ("name", "id"), via=("name", "id")),
+    # an alarm names the filter's metric, not the filter (`aws_cloudwatch_log_metric_filter.x.name`)
+    Relation("metricAlarms", ("aws_cloudwatch_log_metric_filter",), (("aws_cloudwatch_metric_alarm", "metric_name"),),
+             ("metricName",), via=("metric_transformation",)),
+) + AZURE_RELATIONS
+
+
+_PROJECT = ("google_project",)
+_SINKS = ("google_logging_project_sink", "google_logging_folder_sink", "google_logging_organization_sink",
+          "google_logging_billing_account_sink")
+
+# GCP: the resources that configure a project point at it by `project` (the provider's project
+# when not written, so such a resource may be any project of its scope).
+RELATIONS += (
+    Relation("auditConfigs", _PROJECT, (("google_project_iam_audit_config", "project"),
+                                        ("google_project_iam_policy", "project")), ("project_id",), unset_any=True),
+    Relation("parentAuditConfigs", _PROJECT, (("google_organization_iam_audit_config", ""),
+                                              ("google_folder_iam_audit_config", ""),
+                                              ("google_organization_iam_policy", ""),
+                                              ("google_folder_iam_policy", "")), scope_wide=True),
+    Relation("logMetrics", _PROJECT, (("google_logging_metric", "project"),), ("project_id",), unset_any=True),
+    Relation("alertPolicies", _PROJECT, (("google_monitoring_alert_policy", "project"),), ("project_id",),
+             unset_any=True),
+    Relation("logSinks", _PROJECT, (("google_logging_project_sink", "project"),), ("project_id",), unset_any=True),
+    Relation("parentLogSinks", _PROJECT, (("google_logging_organization_sink", ""),
+                                          ("google_logging_folder_sink", "")), scope_wide=True),
+    Relation("projectServices", _PROJECT, (("google_project_service", "project"),), ("project_id",),
+             unset_any=True),
+    Relation("accessApprovalSettings", _PROJECT, (("google_project_access_approval_settings", "project_id"),),
+             ("project_id",)),
+    Relation("parentAccessApprovalSettings", _PROJECT, (("google_organization_access_approval_settings", ""),
+                                                        ("google_folder_access_approval_settings", "")),
              scope_wide=True),
-    Relation("vulnerabilityAssessments", ("azurerm_mssql_server_security_alert_policy",),
-             (("azurerm_mssql_server_vulnerability_assessment", "server_security_alert_policy_id"),)),
-    Relation("serverConfigurations", ("azurerm_postgresql_flexible_server",),
-             (("azurerm_postgresql_flexible_server_configuration", "server_id"),)),
-    Relation("serverConfigurations", ("azurerm_postgresql_server",),
-             (("azurerm_postgresql_configuration", "server_name"),), ("name",)),
-    Relation("serverConfigurations", ("azurerm_mysql_flexible_server",),
-             (("azurerm_mysql_flexible_server_configuration", "server_name"),), ("name",)),
-    Relation("serverConfigurations", ("azurerm_mysql_server",), (("azurerm_mysql_configuration", "server_name"),),
-             ("name",)),
-    Relation("networkRules", _STORAGE, (("azurerm_storage_account_network_rules", "storage_account_id"),
-                                        ("azurerm_storage_account_network_rules", "storage_account_name")),
-             ("id", "name"), inline="network_rules"),
-    Relation("queueProperties", _STORAGE, (("azurerm_storage_account_queue_properties", "storage_account_id"),),
-             inline="queue_properties"),
-    Relation("diagnosticSettings", _STORAGE, (("azurerm_monitor_diagnostic_setting", "target_resource_id"),),
-             suffix=r"(?i)/(blob|queue|table|file)Services/default/?$"),
-    Relation("privateEndpoints", ("azurerm_storage_account", "azurerm_cosmosdb_account", "azurerm_key_vault"),
-             (("azurerm_private_endpoint", "private_service_connection.private_connection_resource_id"),)),
-    Relation("bastionHosts", ("azurerm_linux_virtual_machine", "azurerm_windows_virtual_machine",
-                              "azurerm_virtual_machine"), (("azurerm_bastion_host", ""),), scope_wide=True),
-    Relation("extensions", ("azurerm_virtual_machine",),
-             (("azurerm_virtual_machine_extension", "virtual_machine_id"),)),
-    Relation("customerManagedKeys", _STORAGE,
-             (("azurerm_storage_account_customer_managed_key", "storage_account_id"),), inline="customer_managed_key"),
+    Relation("projectMetadata", _PROJECT, (("google_compute_project_metadata", "project"),
+                                           ("google_compute_project_metadata_item", "project")), ("project_id",),
+             unset_any=True),
+    Relation("exportingSinks", ("google_storage_bucket",), tuple((t, "destination") for t in _SINKS), ("name",),
+             value_prefix="storage.googleapis.com/"),
+    Relation("tables", ("google_bigquery_dataset",), (("google_bigquery_table", "dataset_id"),), ("dataset_id",)),
+    Relation("dnsPolicies", ("google_compute_network",), (("google_dns_policy", "networks"),), ("id", "self_link"),
+             nested="network_url"),
 )
+# Attributes whose references the inventory reads as facts of their resource, beside pointers:
+# an alert policy's conditions name the log-based metrics they watch; a project grant names its
+# project (validator.inventory.terraform relates grants through it).
+LINKED_FACTS: dict[str, tuple[str, ...]] = {"google_monitoring_alert_policy": ("conditions",),
+                                            "google_project_iam_member": ("project",),
+                                            "google_project_iam_binding": ("project",)}
 
 
 def relation_names(resource_type: str) -> list[str]:
@@ -181,6 +283,8 @@ def entry_attributes() -> dict[str, set[str]]:
             wanted.setdefault(type_, set()).update(relation.keys + ((relation.inline,) if relation.inline else ()))
         for type_, attribute in relation.sources:
             wanted.setdefault(type_, set()).update((attribute.partition(".")[0],) if attribute else ())
+    for type_ in LINKED_FACTS:
+        wanted.setdefault(type_, set())
     return wanted
 
 
@@ -195,6 +299,8 @@ def pointer_attributes() -> dict[str, frozenset[str]]:
         for type_, attribute in relation.sources:
             if attribute:
                 found.setdefault(type_, set()).add(attribute.partition(".")[0])
+    for type_, names in LINKED_FACTS.items():
+        found.setdefault(type_, set()).update(names)
     return {type_: frozenset(names) for type_, names in found.items()}
 
 
@@ -212,9 +318,33 @@ def make_entry(address: str, type_: str, scope: str, document: dict[str, Any], u
         elif isinstance(steps[-1], str) and steps[-1] != UNKNOWN_ITEM:
             unknown.add(f"{steps[0]}.{steps[-1]}")  # an attribute of a nested block
     values = {name: document[name] for name in wanted if name in document}
+    if type_ == "aws_cloudwatch_log_metric_filter":
+        name = metric_of(document, unknown_paths)[0]
+        if name is not None:
+            values["metricName"] = name
     links = links or ResourceLinks()
     return Entry(address, type_, scope, values, frozenset(unknown), links, exported, complete, links.written,
                  path, links.files)
+
+
+def metric_of(document: dict[str, Any], unknown_paths: Iterable[tuple]) -> tuple[str | None, str | None]:
+    """The metric name and namespace a metric filter writes (`metric_transformation`), each
+    None when not known."""
+    unknown = {tuple(path[:3]) for path in unknown_paths if path and path[0] == "metric_transformation"}
+    blocks = document.get("metric_transformation")
+    block = blocks[0] if isinstance(blocks, list) and len(blocks) == 1 and isinstance(blocks[0], dict) else {}
+
+    def known(name: str) -> str | None:
+        value = block.get(name)
+        hidden = {("metric_transformation",), ("metric_transformation", UNKNOWN_ITEM), ("metric_transformation", 0),
+                  ("metric_transformation", 0, name)}
+        return value if isinstance(value, str) and not unknown & hidden else None
+
+    return known("name"), known("namespace")
+
+
+def _key(value: str, suffix: str) -> str:
+    return value[:-len(suffix)] if suffix and value.endswith(suffix) else value
 
 
 def relate(entries: list[Entry]) -> dict[tuple[str, str], dict[str, Related]]:
@@ -242,21 +372,25 @@ def _unseen(entries: list[Entry]) -> dict[str, set[str]]:
     return {scope: {type_ for path, type_ in files if path not in scanned[scope]} for scope, files in needed.items()}
 
 
-def _pointers(values: dict[str, Any], attribute: str) -> list[str]:
+def _pointers(values: dict[str, Any], attribute: str, nested: str = "", prefix: str = "") -> list[str]:
     """The known names an attribute holds; `block.attribute`: those of every such block."""
     first, _, inner = attribute.partition(".")
     if not inner:
-        return _strings(values.get(first))
+        return _strings(values.get(first), nested, prefix)
     blocks = values.get(first)
     return [name for block in (blocks if isinstance(blocks, list) else [blocks]) if isinstance(block, dict)
-            for name in _strings(block.get(inner))]
+            for name in _strings(block.get(inner), nested, prefix)]
 
 
-def _strings(value: Any) -> list[str]:
-    """A referring attribute's known names: one string, or the strings of a list."""
+def _strings(value: Any, nested: str = "", prefix: str = "") -> list[str]:
+    """A referring attribute's known names: one string, or the strings of a list (with `nested`,
+    that attribute of each block of the list; with `prefix`, only values after it)."""
+    if nested:
+        value = [block.get(nested) for block in value if isinstance(block, dict)] if isinstance(value, list) else []
     if isinstance(value, str):
-        return [value]
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+        value = [value]
+    found = [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+    return [v[len(prefix):] for v in found if v.startswith(prefix)] if prefix else found
 
 
 class _Relating:
@@ -287,8 +421,8 @@ class _Relating:
             for source in self.by_type.get(type_, ()):
                 if relation.scope_wide:
                     self._whole_configuration(relation, source, targets)
-                else:
-                    self._by_reference(relation, source, attribute)
+                elif self._by_reference(relation, source, attribute) and relation.unset_any:
+                    self._whole_configuration(relation, source, targets, certain=False)
         for target in targets:
             anywhere = self.anywhere.get(target.scope)
             if anywhere is not None:
@@ -303,7 +437,8 @@ class _Relating:
         self.by_key: dict[str, list[Entry]] = {}
         unnamed: set[tuple[str, str]] = set()
         for target in targets:
-            known = [target.values[k] for k in relation.keys if isinstance(target.values.get(k), str)]
+            known = [_key(target.values[k], relation.suffix) for k in relation.keys
+                     if isinstance(target.values.get(k), str)]
             for value in set(known):
                 self.by_key.setdefault(value, []).append(target)
             if not known:
@@ -329,15 +464,23 @@ class _Relating:
         else:
             related.possible.append((source.scope, source.address))
 
-    def _whole_configuration(self, relation: Relation, source: Entry, targets: list[Entry]) -> None:
-        """An account-level setting: certain in its scope, possible in another scanned one."""
+    def _whole_configuration(self, relation: Relation, source: Entry, targets: list[Entry],
+                             certain: bool = True) -> None:
+        """An account-level setting: certain in its scope, possible in another scanned one (with
+        `certain` false, possible in its own scope only: a resource using the provider's default)."""
         for target in targets:
-            self._add(target, relation.name, source, target.scope == source.scope)
+            if certain or target.scope == source.scope:
+                self._add(target, relation.name, source, certain and target.scope == source.scope)
 
-    def _by_reference(self, relation: Relation, source: Entry, attribute: str) -> None:
+    def _by_reference(self, relation: Relation, source: Entry, attribute: str) -> bool:
+        """Relate the targets the source points at; whether it may point at any target of its
+        scope (its pointer is not written, or not known and no reference says where it points)."""
         linked = self._links(relation, source, attribute)
-        for item in _pointers(source.values, attribute):
-            matches = self.by_key.get(re.sub(relation.suffix, "", item) if relation.suffix else item, ())
+        for item in _pointers(source.values, attribute, relation.nested, relation.value_prefix):
+            item = _key(item, relation.suffix)
+            if relation.suffix_pattern:
+                item = re.sub(relation.suffix_pattern, "", item)
+            matches = self.by_key.get(item, ())
             for target in matches:
                 self._add(target, relation.name, source, target.scope == source.scope)
             if not matches and not linked:
@@ -345,6 +488,10 @@ class _Relating:
         if (attribute in source.unknown or attribute.partition(".")[0] in source.unknown) and not linked:
             # not known, and no reference says where it points: it may be any target of its scope
             self.anywhere.setdefault(source.scope, source)
+        if linked or attribute in source.values:
+            return False
+        # not written (the provider's default), or not known: it may be any target of its scope
+        return attribute in source.unknown or source.written is None or attribute not in source.written
 
     def _links(self, relation: Relation, source: Entry, attribute: str) -> bool:
         """Relate what the attribute's references point at; whether it has any (maybe to another
@@ -352,7 +499,7 @@ class _Relating:
         linked = False
         path = tuple(attribute.split("."))
         for link in source.links.links:
-            if link.attribute != path:
+            if link.attribute[:len(path)] != path:  # the attribute, or one inside its blocks (`nested`)
                 continue
             linked = True
             target = self.by_address.get((source.scope, link.target))

@@ -33,6 +33,10 @@ HELM, KUSTOMIZE = "helm", "kustomize"
 class Target:
     kind: str  # HELM or KUSTOMIZE
     directory: Path
+    # What else it reads: for an overlay, the files and folders its kustomizations refer to,
+    # directly or through its bases (overlays sharing a base are rendered together; see
+    # validator.sources.partition)
+    uses: frozenset[Path] = frozenset()
 
 
 def split(items: Iterable[InputFile | InputProblem],
@@ -53,8 +57,21 @@ def split(items: Iterable[InputFile | InputProblem],
     kept = [item for item in items if not (isinstance(item, InputFile) and item.path is not None
                                            and _consumed(Path(os.path.abspath(item.path)), charts, loaded, referenced))]
     targets = [Target(HELM, c) for c in _in_order(charts, files)] + \
-              [Target(KUSTOMIZE, o) for o in _in_order(set(overlays), files)]
+              [Target(KUSTOMIZE, o, _closure(o, loaded)) for o in _in_order(set(overlays), files)]
     return kept, targets
+
+
+def _closure(folder: Path, loaded: dict[Path, kz.Kustomization]) -> frozenset[Path]:
+    """Every file and folder the kustomization in `folder` refers to, through its bases too."""
+    seen: set[Path] = set()
+    pending = list(loaded[folder].references)
+    while pending:
+        path = pending.pop()
+        if path not in seen:
+            seen.add(path)
+            if path in loaded:
+                pending.extend(loaded[path].references)
+    return frozenset(seen)
 
 
 def _outermost(folders: set[Path]) -> set[Path]:
