@@ -79,7 +79,8 @@ def fixture_resources(case: PolicyTest) -> list[Resource | InputProblem]:
 def fixture_plan(plan: dict[str, Any] | list[dict[str, Any]]) -> dict[str, Any]:
     """A minimal `terraform show -json` document holding the planned resources of a `plan:`
     case. A resource's `references` (attribute -> the references Terraform records, e.g.
-    `bucket: [aws_s3_bucket.b.id]`; `count`/`for_each` for those meta-arguments) become the
+    `bucket: [aws_s3_bucket.b.id]`; `count`/`for_each` for those meta-arguments; `block.attribute`
+    for one in a nested block) become the
     plan's `configuration`, in the module its address names; a case where no resource has
     `references` (not even `{}`) has no configuration."""
     items = plan if isinstance(plan, list) else [plan]
@@ -98,6 +99,9 @@ def fixture_plan(plan: dict[str, Any] | list[dict[str, Any]]) -> dict[str, Any]:
             key = {"count": "count_expression", "for_each": "for_each_expression"}.get(attribute)
             if key:
                 entry[key] = {"references": list(texts)}
+            elif "." in attribute:  # `block.attribute`: an attribute of the first nested block
+                block, _, inner = attribute.partition(".")
+                entry["expressions"].setdefault(block, [{}])[0][inner] = {"references": list(texts)}
             else:
                 entry["expressions"][attribute] = {"references": list(texts)}
     document: dict[str, Any] = {"format_version": "1.2", "terraform_version": "1.9.0", "resource_changes": changes}

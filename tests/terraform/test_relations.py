@@ -420,6 +420,116 @@ resource "aws_s3_bucket" "b" {
     assert dynamic["aws_s3_bucket.b"]["versioningConfigurations"].inline == "versioning"
 
 
+def test_azure_relations_per_type():
+    assert relation_names("azurerm_storage_account") == [
+        "customerManagedKeys", "diagnosticSettings", "networkRules", "privateEndpoints", "queueProperties",
+        "storedDiagnosticSettings"]
+    assert relation_names("azurerm_mssql_server") == [
+        "auditingPolicies", "defenderPlans", "securityAlertPolicies", "tdeConfigurations"]
+    assert relation_names("azurerm_mysql_server") == ["serverConfigurations"]
+    assert relation_names("azurerm_virtual_machine") == ["bastionHosts", "extensions"]
+
+
+PRIVATE_ENDPOINT = """
+resource "azurerm_key_vault" "app" {
+  name = "acme-app"
+}
+resource "azurerm_key_vault" "ops" {
+  name = "acme-ops"
+}
+resource "azurerm_private_endpoint" "ops" {
+  name = "acme-ops"
+  private_service_connection {
+    name                           = "acme-ops"
+    private_connection_resource_id = azurerm_key_vault.ops.id
+  }
+}
+"""
+
+
+def test_a_pointer_in_a_nested_block_in_tf():
+    found = relations_of(tf(PRIVATE_ENDPOINT))
+    assert found["azurerm_key_vault.ops"]["privateEndpoints"].certain == ["azurerm_private_endpoint.ops"]
+    assert found["azurerm_key_vault.app"]["privateEndpoints"].missing
+    unknown = tf(PRIVATE_ENDPOINT.replace("azurerm_key_vault.ops.id", "var.target"))
+    assert relations_of(unknown)["azurerm_key_vault.app"]["privateEndpoints"].maybe
+
+
+def test_a_pointer_in_a_nested_block_in_a_plan():
+    vault_id = "/subscriptions/0/resourceGroups/s/providers/Microsoft.KeyVault/vaults/acme-ops"
+    resources = planned([
+        change("azurerm_key_vault.ops", {"name": "acme-ops", "id": vault_id}, actions=("no-op",)),
+        change("azurerm_key_vault.app", {"name": "acme-app"}, {"id": True}),
+        change("azurerm_private_endpoint.ops", {"private_service_connection": [
+            {"name": "ops", "private_connection_resource_id": vault_id}]}, {"id": True}),
+        change("azurerm_private_endpoint.app", {"private_service_connection": [{"name": "app"}]},
+               {"id": True, "private_service_connection": [{"private_connection_resource_id": True}]}),
+    ], {"resources": [config("azurerm_key_vault.ops", {}), config("azurerm_key_vault.app", {}),
+                      config("azurerm_private_endpoint.ops", {}),
+                      config("azurerm_private_endpoint.app", {"private_service_connection": [
+                          {"private_connection_resource_id": {"references": ["azurerm_key_vault.app.id",
+                                                                              "azurerm_key_vault.app"]}}]})]})
+    found = relations_of(resources)
+    assert found["azurerm_key_vault.ops"]["privateEndpoints"].certain == ["azurerm_private_endpoint.ops"]
+    assert found["azurerm_key_vault.app"]["privateEndpoints"].certain == ["azurerm_private_endpoint.app"]
+
+
+def test_a_diagnostic_setting_of_a_storage_service_relates_to_its_account():
+    account = "/subscriptions/0/resourceGroups/d/providers/Microsoft.Storage/storageAccounts/acme"
+    resources = planned([
+        change("azurerm_storage_account.data", {"name": "acme", "id": account}, actions=("no-op",)),
+        change("azurerm_storage_account.other", {"name": "other", "id": account + "x"}, actions=("no-op",)),
+        change("azurerm_monitor_diagnostic_setting.blob", {"target_resource_id": account + "/blobServices/default"},
+               {"id": True}),
+    ])
+    found = relations_of(resources)
+    assert found["azurerm_storage_account.data"]["diagnosticSettings"].certain == [
+        "azurerm_monitor_diagnostic_setting.blob"]
+    assert found["azurerm_storage_account.other"]["diagnosticSettings"].missing
+
+
+def test_diagnostic_settings_of_vaults_and_storage_services_are_one_relation():
+    found = relations_of(tf("""
+resource "azurerm_key_vault" "ops" {
+  name = "acme-ops"
+}
+resource "azurerm_storage_account" "data" {
+  name = "acmedata"
+}
+resource "azurerm_monitor_diagnostic_setting" "vault" {
+  name               = "vault"
+  target_resource_id = azurerm_key_vault.ops.id
+}
+resource "azurerm_monitor_diagnostic_setting" "blob" {
+  name               = "blob"
+  target_resource_id = "${azurerm_storage_account.data.id}/blobServices/default"
+}
+"""))
+    assert found["azurerm_key_vault.ops"]["diagnosticSettings"].certain == ["azurerm_monitor_diagnostic_setting.vault"]
+    assert found["azurerm_storage_account.data"]["diagnosticSettings"].certain == [
+        "azurerm_monitor_diagnostic_setting.blob"]
+    assert relation_names("azurerm_key_vault") == ["diagnosticSettings", "privateEndpoints"]
+
+
+def test_database_server_parameters_relate_by_server_name():
+    found = relations_of(tf("""
+resource "azurerm_mysql_flexible_server" "shop" {
+  name = "acme-shop"
+}
+resource "azurerm_mysql_flexible_server" "other" {
+  name = "acme-other"
+}
+resource "azurerm_mysql_flexible_server_configuration" "audit" {
+  name        = "audit_log_enabled"
+  server_name = "acme-shop"
+  value       = "ON"
+}
+"""))
+    assert found["azurerm_mysql_flexible_server.shop"]["serverConfigurations"].certain == [
+        "azurerm_mysql_flexible_server_configuration.audit"]
+    assert found["azurerm_mysql_flexible_server.other"]["serverConfigurations"].missing
+
+
 def test_account_baseline_of_a_trail_holds_the_settings_of_its_configuration():
     a = tf('''
 resource "aws_cloudtrail" "main" {

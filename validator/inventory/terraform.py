@@ -11,7 +11,8 @@ policy) and gives the resources that refer to it, as items:
     {"ref": "aws_s3_bucket_versioning.data", "kind": "aws_s3_bucket_versioning",
      "name": "aws_s3_bucket_versioning.data", "inScan": true, "file": "s3.tf", "line": 9, "column": 1,
      "certain": true,              # false: it may refer to this target, or to another one
-     ...facts of its kind (the known values of a few attributes, see FACTS)}
+     ...facts of its kind (the known values of a few attributes, see FACTS),
+     "unknownFacts": [...]}        # those of its FACTS whose value is not known (absent when none)
 
 and, when the target may have related resources that the scan does not show (it leaves its
 `.tf` module through an `output` or a `module` argument, or a file of its module could not
@@ -82,7 +83,7 @@ FACTS: dict[str, tuple[str, ...]] = {
     "google_compute_project_metadata_item": ("key", "value"),
     "google_project_iam_member": ("role", "member"),
     "google_project_iam_binding": ("role", "members"),
-    "azurerm_security_center_subscription_pricing": ("resource_type", "tier"),
+    "azurerm_security_center_subscription_pricing": ("resource_type", "tier", "subplan"),
     "azurerm_security_center_contact": ("email", "alert_notifications", "alerts_to_admins"),
     "azurerm_security_center_setting": ("setting_name", "enabled"),
     "azurerm_security_center_auto_provisioning": ("auto_provision",),
@@ -95,7 +96,21 @@ FACTS: dict[str, tuple[str, ...]] = {
     "azurerm_role_assignment": ("role_definition_id", "role_definition_name"),
     "azuread_conditional_access_policy": ("display_name", "state"),
     "azuread_named_location": ("display_name",),
+    "azurerm_mssql_server_extended_auditing_policy": ("enabled", "retention_in_days", "log_monitoring_enabled"),
+    "azurerm_mssql_server_transparent_data_encryption": ("key_vault_key_id", "managed_hsm_key_id"),
+    "azurerm_postgresql_flexible_server_configuration": ("name", "value"),
+    "azurerm_postgresql_configuration": ("name", "value"),
+    "azurerm_mysql_flexible_server_configuration": ("name", "value"),
+    "azurerm_mysql_configuration": ("name", "value"),
+    "azurerm_storage_account_network_rules": ("default_action",),
+    "azurerm_mssql_server_security_alert_policy": ("state",),
+    "azurerm_mssql_server_vulnerability_assessment": ("storage_container_path",),
+    "azurerm_virtual_machine_extension": ("publisher", "type"),
 }
+# Facts shown under another key: a database server parameter's `name` would hide the item's own.
+_RENAMED: dict[str, dict[str, str]] = {kind: {"name": "parameter"} for kind in (
+    "azurerm_postgresql_flexible_server_configuration", "azurerm_postgresql_configuration",
+    "azurerm_mysql_flexible_server_configuration", "azurerm_mysql_configuration")}
 # Facts read from nested blocks: an activity log alert's operations, a diagnostic setting's log categories, a
 # role's actions, a Conditional Access policy's users, applications and grant controls, a trusted location.
 _BLOCK_FACTS = {"azurerm_monitor_activity_log_alert": ("criteria",), "azurerm_role_definition": ("permissions",),
@@ -114,11 +129,15 @@ def terraform_entry(resource: Resource) -> Entry | None:
     document = resource.document if isinstance(resource.document, dict) else {}
     names = FACTS.get(resource.kind, ())
     unknown = {path[0] for path in resource.unknown_paths if path} if names and resource.unknown_paths else set()
+    renamed = _RENAMED.get(resource.kind, {})
     for name in names:
         value = document.get(name)
         if name not in unknown and (isinstance(value, (str, bool, int, float)) or (
                 isinstance(value, list) and all(isinstance(v, (str, int, float, bool)) for v in value))):
-            facts[name] = value
+            facts[renamed.get(name, name)] = value
+    not_known = [renamed.get(name, name) for name in names if name in unknown]
+    if not_known:  # told apart from attributes left unset (the provider's default)
+        facts["unknownFacts"] = sorted(not_known)
     if resource.kind.startswith(("azurerm_", "azuread_")):
         facts.update(azure_facts(resource, document, {str(n) for n in unknown & set(names)}))
     if resource.kind in _POLICY_DOCUMENTS and "policy" not in unknown:

@@ -31,6 +31,7 @@ The scope of a resource is its plan file, or the directory of its `.tf` file: on
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -42,12 +43,14 @@ from validator.sources.terraform_values import UNKNOWN_ITEM
 class Relation:
     name: str  # as policies ask for it (`related.publicAccessBlocks`)
     target_types: tuple[str, ...]
-    sources: tuple[tuple[str, str], ...]  # (referring type, attribute pointing at the target)
+    # (referring type, attribute pointing at the target; `block.attribute` for one inside a nested block)
+    sources: tuple[tuple[str, str], ...]
     keys: tuple[str, ...] = ("id",)  # target attributes a referring value may equal
     via: tuple[str, ...] | None = None  # only references reading one of these target attributes
     inline: str | None = None  # the target's own attribute for the same setting (AWS provider v3)
     scope_wide: bool = False  # every source of the scope is related (account settings): no pointer
     suffix: str = ""  # left out of referring values and target keys before they are compared (`:*` of an ARN)
+    suffix_pattern: str | None = None  # a regex: what a referring value may add to a key (a sub-resource's path)
     unset_any: bool = False  # a source not writing the pointer (the provider's default) or not known: maybe any target
     value_prefix: str = ""  # a referring value names a target after this prefix (others point elsewhere)
     nested: str = ""  # the pointer is this attribute of the blocks of the source attribute
@@ -60,6 +63,8 @@ AZURE_SUBSCRIPTION = ("azurerm_security_center_subscription_pricing", "azurerm_s
                       "azurerm_security_center_setting", "azurerm_security_center_auto_provisioning",
                       "azurerm_security_center_server_vulnerability_assessments_setting",
                       "azurerm_monitor_activity_log_alert")
+_SQL_SERVERS = ("azurerm_mssql_server", "azurerm_sql_server")
+_STORAGE = ("azurerm_storage_account",)
 _DIAGNOSED = ("azurerm_key_vault", "azurerm_linux_web_app", "azurerm_windows_web_app", "azurerm_app_service",
               "azurerm_linux_function_app", "azurerm_windows_function_app", "azurerm_function_app")
 AZURE_RELATIONS: tuple[Relation, ...] = (
@@ -68,7 +73,10 @@ AZURE_RELATIONS: tuple[Relation, ...] = (
     Relation("subscriptionDiagnosticSettings", AZURE_SUBSCRIPTION, (("azurerm_monitor_diagnostic_setting", ""),),
              scope_wide=True),
     Relation("applicationInsights", AZURE_SUBSCRIPTION, (("azurerm_application_insights", ""),), scope_wide=True),
-    Relation("diagnosticSettings", _DIAGNOSED, (("azurerm_monitor_diagnostic_setting", "target_resource_id"),)),
+    # a storage account's diagnostic settings may name one of its services (`<account id>/blobServices/default`)
+    Relation("diagnosticSettings", _DIAGNOSED + _STORAGE,
+             (("azurerm_monitor_diagnostic_setting", "target_resource_id"),),
+             suffix_pattern=r"(?i)/(blob|queue|table|file)Services/default/?$"),
     Relation("iotSecuritySolutions", ("azurerm_iothub",), (("azurerm_iot_security_solution", "iothub_ids"),)),
     Relation("flowLogs", ("azurerm_network_security_group",), (
         ("azurerm_network_watcher_flow_log", "network_security_group_id"),
@@ -84,9 +92,38 @@ AZURE_RELATIONS: tuple[Relation, ...] = (
              (("azurerm_role_definition", ""), ("azurerm_role_assignment", "")), scope_wide=True),
     Relation("conditionalAccess", ("azuread_conditional_access_policy",),
              (("azuread_conditional_access_policy", ""), ("azuread_named_location", "")), scope_wide=True),
-    # the same relation as on the azure2 branch (keep one when merging)
-    Relation("customerManagedKeys", ("azurerm_storage_account",),
+    Relation("customerManagedKeys", _STORAGE,
              (("azurerm_storage_account_customer_managed_key", "storage_account_id"),), inline="customer_managed_key"),
+    # Azure: settings of a SQL server, a database server or a storage account kept in resources of their own
+    Relation("auditingPolicies", _SQL_SERVERS, (("azurerm_mssql_server_extended_auditing_policy", "server_id"),),
+             inline="extended_auditing_policy"),
+    Relation("tdeConfigurations", ("azurerm_mssql_server",),
+             (("azurerm_mssql_server_transparent_data_encryption", "server_id"),)),
+    Relation("securityAlertPolicies", ("azurerm_mssql_server",),
+             (("azurerm_mssql_server_security_alert_policy", "server_name"),), ("name",)),
+    Relation("defenderPlans", ("azurerm_mssql_server",), (("azurerm_security_center_subscription_pricing", ""),),
+             scope_wide=True),
+    Relation("vulnerabilityAssessments", ("azurerm_mssql_server_security_alert_policy",),
+             (("azurerm_mssql_server_vulnerability_assessment", "server_security_alert_policy_id"),)),
+    Relation("serverConfigurations", ("azurerm_postgresql_flexible_server",),
+             (("azurerm_postgresql_flexible_server_configuration", "server_id"),)),
+    Relation("serverConfigurations", ("azurerm_postgresql_server",),
+             (("azurerm_postgresql_configuration", "server_name"),), ("name",)),
+    Relation("serverConfigurations", ("azurerm_mysql_flexible_server",),
+             (("azurerm_mysql_flexible_server_configuration", "server_name"),), ("name",)),
+    Relation("serverConfigurations", ("azurerm_mysql_server",), (("azurerm_mysql_configuration", "server_name"),),
+             ("name",)),
+    Relation("networkRules", _STORAGE, (("azurerm_storage_account_network_rules", "storage_account_id"),
+                                        ("azurerm_storage_account_network_rules", "storage_account_name")),
+             ("id", "name"), inline="network_rules"),
+    Relation("queueProperties", _STORAGE, (("azurerm_storage_account_queue_properties", "storage_account_id"),),
+             inline="queue_properties"),
+    Relation("privateEndpoints", ("azurerm_storage_account", "azurerm_cosmosdb_account", "azurerm_key_vault"),
+             (("azurerm_private_endpoint", "private_service_connection.private_connection_resource_id"),)),
+    Relation("bastionHosts", ("azurerm_linux_virtual_machine", "azurerm_windows_virtual_machine",
+                              "azurerm_virtual_machine"), (("azurerm_bastion_host", ""),), scope_wide=True),
+    Relation("extensions", ("azurerm_virtual_machine",),
+             (("azurerm_virtual_machine_extension", "virtual_machine_id"),)),
 )
 
 _BUCKET = ("aws_s3_bucket",)
@@ -245,7 +282,7 @@ def entry_attributes() -> dict[str, set[str]]:
         for type_ in relation.target_types:
             wanted.setdefault(type_, set()).update(relation.keys + ((relation.inline,) if relation.inline else ()))
         for type_, attribute in relation.sources:
-            wanted.setdefault(type_, set()).update((attribute,) if attribute else ())
+            wanted.setdefault(type_, set()).update((attribute.partition(".")[0],) if attribute else ())
     for type_ in LINKED_FACTS:
         wanted.setdefault(type_, set())
     return wanted
@@ -261,7 +298,7 @@ def pointer_attributes() -> dict[str, frozenset[str]]:
     for relation in RELATIONS:
         for type_, attribute in relation.sources:
             if attribute:
-                found.setdefault(type_, set()).add(attribute)
+                found.setdefault(type_, set()).add(attribute.partition(".")[0])
     for type_, names in LINKED_FACTS.items():
         found.setdefault(type_, set()).update(names)
     return {type_: frozenset(names) for type_, names in found.items()}
@@ -272,8 +309,14 @@ def make_entry(address: str, type_: str, scope: str, document: dict[str, Any], u
                path: str = "") -> Entry:
     """The Entry of a resource, from its document (unknown values removed) and unknown paths."""
     wanted = _WANTED.get(type_, set())
-    unknown = {path[0] for path in unknown_paths if path and path[0] in wanted
-               and (len(path) == 1 or path[1:] == (UNKNOWN_ITEM,))}
+    unknown: set[str] = set()
+    for steps in unknown_paths:
+        if not steps or steps[0] not in wanted:
+            continue
+        if len(steps) == 1 or steps[1:] == (UNKNOWN_ITEM,):
+            unknown.add(steps[0])
+        elif isinstance(steps[-1], str) and steps[-1] != UNKNOWN_ITEM:
+            unknown.add(f"{steps[0]}.{steps[-1]}")  # an attribute of a nested block
     values = {name: document[name] for name in wanted if name in document}
     if type_ == "aws_cloudwatch_log_metric_filter":
         name = metric_of(document, unknown_paths)[0]
@@ -327,6 +370,16 @@ def _unseen(entries: list[Entry]) -> dict[str, set[str]]:
         needed.setdefault(entry.scope, set()).update(entry.files)
         scanned.setdefault(entry.scope, set()).add(entry.path)
     return {scope: {type_ for path, type_ in files if path not in scanned[scope]} for scope, files in needed.items()}
+
+
+def _pointers(values: dict[str, Any], attribute: str, nested: str = "", prefix: str = "") -> list[str]:
+    """The known names an attribute holds; `block.attribute`: those of every such block."""
+    first, _, inner = attribute.partition(".")
+    if not inner:
+        return _strings(values.get(first), nested, prefix)
+    blocks = values.get(first)
+    return [name for block in (blocks if isinstance(blocks, list) else [blocks]) if isinstance(block, dict)
+            for name in _strings(block.get(inner), nested, prefix)]
 
 
 def _strings(value: Any, nested: str = "", prefix: str = "") -> list[str]:
@@ -423,14 +476,16 @@ class _Relating:
         """Relate the targets the source points at; whether it may point at any target of its
         scope (its pointer is not written, or not known and no reference says where it points)."""
         linked = self._links(relation, source, attribute)
-        for item in _strings(source.values.get(attribute), relation.nested, relation.value_prefix):
+        for item in _pointers(source.values, attribute, relation.nested, relation.value_prefix):
             item = _key(item, relation.suffix)
+            if relation.suffix_pattern:
+                item = re.sub(relation.suffix_pattern, "", item)
             matches = self.by_key.get(item, ())
             for target in matches:
                 self._add(target, relation.name, source, target.scope == source.scope)
             if not matches and not linked:
                 self.unmatched.setdefault(source.scope, source)
-        if attribute in source.unknown and not linked:
+        if (attribute in source.unknown or attribute.partition(".")[0] in source.unknown) and not linked:
             # not known, and no reference says where it points: it may be any target of its scope
             self.anywhere.setdefault(source.scope, source)
         if linked or attribute in source.values:
@@ -442,8 +497,9 @@ class _Relating:
         """Relate what the attribute's references point at; whether it has any (maybe to another
         kind of resource)."""
         linked = False
+        path = tuple(attribute.split("."))
         for link in source.links.links:
-            if link.attribute[:1] != (attribute,):
+            if link.attribute[:len(path)] != path:  # the attribute, or one inside its blocks (`nested`)
                 continue
             linked = True
             target = self.by_address.get((source.scope, link.target))
