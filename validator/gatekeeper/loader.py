@@ -22,7 +22,15 @@ from validator.gatekeeper.match import Match
 from validator.inventory.gatekeeper import EVERY_KIND, RELATION, sync
 from validator.model import FieldPath, Severity
 from validator.object_fields import mapping as _mapping, sequence as _sequence, strings as _strings
-from validator.rego import GATEKEEPER, INSTALL_HINT, ImportedPolicyError, RegoPolicy, RegoRule, available
+from validator.rego import (
+    GATEKEEPER,
+    INSTALL_HINT,
+    ImportedPolicyError,
+    ManifestObject,
+    RegoPolicy,
+    RegoRule,
+    available,
+)
 from validator.rego.evaluator import compile_problem
 from validator.sources.kubernetes import is_kubernetes_object
 from validator.sources.yaml_loader import YamlDocument, YamlError
@@ -37,36 +45,11 @@ SYNC_ANNOTATION = "metadata.gatekeeper.sh/requires-sync-data"
 
 
 @dataclass(frozen=True)
-class _Object:
-    data: dict[str, Any]
-    document: YamlDocument
-    prefix: FieldPath
-    display: str
-
-    @property
-    def metadata(self) -> dict[str, Any]:
-        metadata = self.data.get("metadata")
-        return metadata if isinstance(metadata, dict) else {}
-
-    @property
-    def annotations(self) -> dict[str, Any]:
-        annotations = self.metadata.get("annotations")
-        return annotations if isinstance(annotations, dict) else {}
-
-    @property
-    def name(self) -> str:
-        return str(self.metadata.get("name") or "")
-
-    def error(self, path: FieldPath, message: str) -> PolicyError:
-        return ImportedPolicyError(self.display, message, self.document.locate(self.prefix + path).line)
-
-
-@dataclass(frozen=True)
 class _Template:
     kind: str
     modules: tuple[tuple[str, str], ...]
     package: str
-    source: _Object
+    source: ManifestObject
     synced: frozenset[tuple[str, str]] = frozenset()  # (API group, kind) it reads in data.inventory
     validations: tuple[Validation, ...] = ()  # K8sNativeValidation (CEL) code, when it has no Rego
 
@@ -103,7 +86,7 @@ def policies_from_manifests(
     return results
 
 
-def _templates(objects: list[_Object], errors: list[RegoPolicy | PolicyError]) -> dict[str, _Template | None]:
+def _templates(objects: list[ManifestObject], errors: list[RegoPolicy | PolicyError]) -> dict[str, _Template | None]:
     """The ConstraintTemplates by the kind they define (None for one in error, added to `errors`)."""
     templates: dict[str, _Template | None] = {}
     for item in objects:
@@ -117,17 +100,17 @@ def _templates(objects: list[_Object], errors: list[RegoPolicy | PolicyError]) -
     return templates
 
 
-def _objects(document: YamlDocument, display: str) -> list[_Object]:
+def _objects(document: YamlDocument, display: str) -> list[ManifestObject]:
     data = document.data
     if not is_kubernetes_object(data):
         return []
     if data["kind"].endswith("List") and isinstance(data.get("items"), list):
-        return [_Object(item, document, ("items", index), display) for index, item in enumerate(data["items"])
+        return [ManifestObject(item, document, ("items", index), display) for index, item in enumerate(data["items"])
                 if is_kubernetes_object(item) and is_gatekeeper(item)]
-    return [_Object(data, document, (), display)] if is_gatekeeper(data) else []
+    return [ManifestObject(data, document, (), display)] if is_gatekeeper(data) else []
 
 
-def _kind_name(item: _Object) -> str:
+def _kind_name(item: ManifestObject) -> str:
     try:
         return str(item.data["spec"]["crd"]["spec"]["names"]["kind"])
     except (KeyError, TypeError):
@@ -147,7 +130,7 @@ def _rego_source(target: dict[str, Any], path: FieldPath) -> tuple[Any, Any, Fie
     return rego, libs, where
 
 
-def _template(item: _Object) -> _Template:
+def _template(item: ManifestObject) -> _Template:
     kind = _kind_name(item)
     if not kind:
         raise item.error(("spec",), "a ConstraintTemplate needs spec.crd.spec.names.kind")
@@ -182,14 +165,14 @@ def _template(item: _Object) -> _Template:
     raise item.error(("spec", "targets"), f"template {kind} has no target {ADMISSION_TARGET}")
 
 
-def _cel_template(item: _Object, kind: str, cel: CelSource) -> _Template:
+def _cel_template(item: ManifestObject, kind: str, cel: CelSource) -> _Template:
     def fail(path: FieldPath, message: str) -> PolicyError:
         return item.error(path, f"template {kind}: {message}")
     found = validations(cel, fail, lambda path: item.document.locate(item.prefix + path).line)
     return _Template(kind, (), "", item, validations=found)
 
 
-def _synced(item: _Object, kind: str) -> frozenset[tuple[str, str]]:
+def _synced(item: ManifestObject, kind: str) -> frozenset[tuple[str, str]]:
     """The kinds a referential template reads, from its requires-sync-data annotation (a JSON
     list of lists of {groups, versions, kinds} clauses, written inside quotes); every kind
     without one."""
@@ -209,7 +192,7 @@ def _synced(item: _Object, kind: str) -> frozenset[tuple[str, str]]:
     return frozenset(pairs)
 
 
-def _policy(template: _Template, constraint: _Object) -> RegoPolicy:
+def _policy(template: _Template, constraint: ManifestObject) -> RegoPolicy:
     if not constraint.name:
         raise constraint.error(("metadata",), "a Constraint needs metadata.name")
     spec = _mapping(constraint, constraint.data.get("spec") or {}, ("spec",))
@@ -269,7 +252,7 @@ def _declared(parameters: dict[str, Any]) -> tuple[Parameter, ...]:
     return tuple(declared)
 
 
-def _match(owner: _Object, value: Any) -> tuple[Match, Targets]:
+def _match(owner: ManifestObject, value: Any) -> tuple[Match, Targets]:
     path: FieldPath = ("spec", "match")
     match = _mapping(owner, value, path)
     pairs = []

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from validator.engine.policy import Policy, PolicyError
+from validator.model import FieldPath
+from validator.sources.yaml_loader import YamlDocument
 
 INSTALL_HINT = ("Rego policies need the optional Rego engine: install it into tdv's Python environment"
                 " (pip install 'gordon-to-regorus>=0.13,<0.14', what the [rego] extra adds)")
@@ -24,6 +26,34 @@ class ImportedPolicyError(PolicyError):
     """A Gatekeeper or conftest file that cannot be run (malformed, Rego that does not
     compile, the extra missing). A scan reports it as an input error and goes on with the
     other policies; `tdv test` and `tdv policies validate` list it as an invalid policy."""
+
+
+@dataclass(frozen=True)
+class ManifestObject:
+    """An object of a policy manifest (a ConstraintTemplate, a Constraint, a Weave Policy), with
+    where it is written, so that a problem in it is an error naming its file and line."""
+
+    data: dict[str, Any]
+    document: YamlDocument
+    prefix: FieldPath  # where the object is in its document (an item of a List)
+    display: str
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        metadata = self.data.get("metadata")
+        return metadata if isinstance(metadata, dict) else {}
+
+    @property
+    def annotations(self) -> dict[str, Any]:
+        annotations = self.metadata.get("annotations")
+        return annotations if isinstance(annotations, dict) else {}
+
+    @property
+    def name(self) -> str:
+        return str(self.metadata.get("name") or "")
+
+    def error(self, path: FieldPath, message: str) -> PolicyError:
+        return ImportedPolicyError(self.display, message, self.document.locate(self.prefix + path).line)
 
 
 def available() -> bool:

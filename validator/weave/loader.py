@@ -30,7 +30,15 @@ from validator.engine.policy import CATEGORIES, Parameter, PolicyError, PolicyTe
 from validator.gatekeeper.match import is_kubernetes
 from validator.model import FieldPath, Severity
 from validator.object_fields import mapping as _mapping, sequence as _sequence, strings as _strings
-from validator.rego import GATEKEEPER, INSTALL_HINT, ImportedPolicyError, RegoPolicy, RegoRule, available
+from validator.rego import (
+    GATEKEEPER,
+    INSTALL_HINT,
+    ImportedPolicyError,
+    ManifestObject,
+    RegoPolicy,
+    RegoRule,
+    available,
+)
 from validator.rego.evaluator import compile_problem
 from validator.rego.unit import with_deprecated_builtins
 from validator.sources.kubernetes import is_kubernetes_object
@@ -78,21 +86,13 @@ FIXTURE_DIRS = ("tests", "test")
 
 
 @dataclass(frozen=True)
-class _Object:
-    data: dict[str, Any]
-    document: YamlDocument
-    prefix: FieldPath
-    display: str
-
+class _Object(ManifestObject):
     @property
     def spec(self) -> dict[str, Any]:
         spec = self.data.get("spec")
         if not isinstance(spec, dict):
             raise self.error(("spec",), "a Policy needs a spec mapping")
         return spec
-
-    def error(self, path: FieldPath, message: str) -> PolicyError:
-        return ImportedPolicyError(self.display, message, self.document.locate(self.prefix + path).line)
 
 
 def policies_from_manifests(
