@@ -10,7 +10,8 @@ import pytest
 
 from validator.pipeline import codec
 from validator.pipeline import executor as parallel
-from validator.model import Position, Resource, StartOnly
+from validator.pipeline import work
+from validator.model import Position, Resource, StartOnly, Status
 from validator.sources.files import InputFile
 
 from tests.helpers import tdv
@@ -99,10 +100,10 @@ def test_a_failed_worker_costs_time_not_results(tree, monkeypatch, tmp_path):
 
     parent, original = os.getpid(), parallel.detach
 
-    def die(results):
+    def die(*args):
         if os.getpid() != parent:
             os._exit(3)  # as if killed: nothing is sent
-        original(results)
+        original(*args)
 
     monkeypatch.setattr(parallel, "detach", die)
     assert reports(2, tmp_path) == serial
@@ -112,14 +113,14 @@ def test_a_worker_that_fails_before_sharing_what_it_read_costs_time_not_results(
     """Cross-resource policies need every shard's inventory entries before any shard is
     evaluated; a worker that dies then has its shard read and evaluated here."""
     serial = reports(1, tmp_path)
-    parent, original = os.getpid(), parallel.entries_of
+    parent, original = os.getpid(), work.entries_of
 
     def entries_of(job, resources):
         if os.getpid() != parent:
             os._exit(3)
         return original(job, resources)
 
-    monkeypatch.setattr(parallel, "entries_of", entries_of)
+    monkeypatch.setattr(work, "entries_of", entries_of)
     redone = spy_on_redo(monkeypatch)
     assert reports(2, tmp_path) == serial
     assert redone
@@ -220,3 +221,50 @@ def test_results_that_cannot_be_read_are_redone_here(tree, monkeypatch, tmp_path
     redone = spy_on_redo(monkeypatch)
     assert reports(2, tmp_path) == serial
     assert redone
+
+
+def test_files_evaluated_a_few_at_a_time_and_read_again_give_the_same_reports(tree, monkeypatch, tmp_path):
+    """Memory stays flat: a shard's files are evaluated a chunk at a time, and past the keep
+    budget, the files read for the inventory are read again to be evaluated."""
+    serial = reports(1, tmp_path)
+    reads: list[str] = []
+    original = work.read
+
+    def counting(job, items):
+        reads.extend(item.display for item in items)
+        return original(job, items)
+
+    monkeypatch.setattr(work, "read", counting)
+    monkeypatch.setattr(work, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(work, "KEEP_BYTES", 0)
+    assert reports(1, tmp_path) == serial
+    assert reads.count("scan/aa-role.yaml") == 2  # once for the inventory, once to be evaluated
+    reads.clear()
+    monkeypatch.setattr(work, "KEEP_BYTES", 10**9)
+    assert reports(1, tmp_path) == serial
+    assert reads.count("scan/aa-role.yaml") == 1
+
+
+def test_a_scan_keeps_no_document_and_no_passed_check_as_a_result(tree):
+    from validator.checks import Passed
+    from validator.pipeline import scan as run_scan
+
+    report = run_scan(["scan"], detach=True)
+    assert any(isinstance(item, Passed) for item in report.results.items)
+    assert all(item.status is not Status.PASS for item in report.results.outcomes())
+    for obj in report.results.resources():
+        assert isinstance(obj.locator, StartOnly)
+        assert set(obj.document) <= {"apiVersion", "kind", "metadata"}
+        assert set(obj.document.get("metadata", {})) <= {"name", "namespace", "generateName", "uid",
+                                                         "ownerReferences"}
+
+
+def test_detached_labels_are_kept_only_for_exemptions_that_select_by_label():
+    document = {"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "web", "labels": {"app": "web"}, "annotations": {"big": "x" * 1000},
+                             "managedFields": [{"manager": "kubectl"}]}}
+    kept, dropped = (Resource("Pod", "v1", "web", None, dict(document), "pod.yaml") for _ in range(2))
+    kept.detach()
+    dropped.detach(labels=False)
+    assert kept.document["metadata"] == {"name": "web", "labels": {"app": "web"}}
+    assert dropped.document["metadata"] == {"name": "web"}

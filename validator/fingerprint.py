@@ -163,5 +163,5 @@ def for_report(report) -> dict[tuple[int, int], str]:
     """`fingerprints` of a report's results, computed once per report."""
     cached = report.__dict__.get("_fingerprints")
     if cached is None or cached[0] is not report.results:
-        cached = report.__dict__["_fingerprints"] = (report.results, fingerprints(report.results))
+        cached = report.__dict__["_fingerprints"] = (report.results, fingerprints(report.results.outcomes()))
     return cached[1]

@@ -66,13 +66,13 @@ def parse_path(text: str) -> FieldPath:
     return tuple(segments)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Position:
     line: int  # 1-based
     column: int  # 1-based
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Location:
     """Where a developer edits: a file (relative to the scan root) and a position in it."""
 
@@ -148,7 +148,13 @@ class Suppression:
 Locator = Callable[[FieldPath], Position]
 
 
-@dataclass(eq=False)
+# What later stages read of a detached resource's metadata: its identity (reports,
+# fingerprints) and controller (validator.filters.owned); its labels only if exemptions
+# select by label.
+DETACHED_METADATA = ("name", "namespace", "generateName", "uid", "ownerReferences")
+
+
+@dataclass(eq=False, slots=True)
 class Resource:
     """One object to evaluate, with enough provenance to point back at its source."""
 
@@ -193,18 +199,23 @@ class Resource:
         position = self.locator(path) if self.locator else Position(1, 1)
         return Location(self.path, position.line, position.column)
 
-    def detach(self) -> None:
+    def detach(self, labels: bool = True) -> None:
         """Drop the document and its source positions, keeping what later stages read:
-        apiVersion, kind and metadata, the start position, and the stable paths already
-        recorded. A resource evaluated in a worker process is detached before it is sent
-        back; every location its findings need was resolved before that."""
+        apiVersion, kind and the metadata in DETACHED_METADATA (and `labels`), the start
+        position, and the stable paths already recorded. A resource evaluated in a worker
+        process is detached before it is sent back; every location its findings need was
+        resolved before that."""
         self.locator = StartOnly(self.locator(()) if self.locator else Position(1, 1))
-        self.document = {key: self.document[key] for key in ("apiVersion", "kind", "metadata")
-                         if key in self.document}
+        document = self.document
+        self.document = {key: document[key] for key in ("apiVersion", "kind") if key in document}
+        metadata = document.get("metadata")
+        if isinstance(metadata, dict):
+            kept = DETACHED_METADATA + ("labels",) if labels else DETACHED_METADATA
+            self.document["metadata"] = {key: metadata[key] for key in kept if key in metadata}
         self.tf_links = None  # read by the inventory's entries, made before evaluation
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StartOnly:
     """The locator of a detached resource: every path falls back to the object's start."""
 
@@ -219,7 +230,7 @@ class BaselineState(str, enum.Enum):
     UNCHANGED = "unchanged"  # recorded in the baseline: reported, never blocking
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RelatedLocation:
     """Another object a cross-resource finding depends on (a role a binding grants, the
     Service an Ingress routes to): where it is, and what it is (its ref)."""
@@ -228,7 +239,7 @@ class RelatedLocation:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Violation:
     message: str
     field_path: FieldPath

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from validator.checks import Checks
 from validator.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
 from validator.model import BaselineState, InputProblem, Result, ScanWarning, Severity, Status, Violation
 
@@ -45,7 +46,7 @@ class ShardOrigin:
 
 @dataclass
 class ScanReport:
-    results: list[Result]
+    results: Checks  # every check; a list of Results is taken as Checks
     errors: list[InputProblem]
     policies: list  # the policies that were evaluated (validator.engine.policy.Policy)
     files_scanned: int = 0
@@ -59,6 +60,9 @@ class ScanReport:
     baseline: BaselineUse | None = None
     config: str | None = None  # the config file used, as displayed
     origin: ShardOrigin | None = None  # set by a scan (None for reports made otherwise, e.g. in tests)
+
+    def __post_init__(self) -> None:
+        self.results = Checks.of(self.results)
 
     @property
     def failures(self) -> list[Result]:
@@ -80,7 +84,7 @@ class ScanReport:
         failures: list[Result] = []
         suppressed: list[Result] = []
         errors: list[Result] = []
-        for result in self.results:
+        for result in self.results.outcomes():
             if result.status is Status.FAIL:
                 (failures if result.suppression is None else suppressed).append(result)
             elif result.status is Status.ERROR:
@@ -88,7 +92,7 @@ class ScanReport:
         return failures, suppressed, errors
 
     def counts(self) -> Counter[str]:
-        by_status = Counter(r.status for r in self.results if r.suppression is None)
+        by_status = self.results.status_counts()
         counts: Counter[str] = Counter({status.value: number for status, number in by_status.items()})
         counts["findings"] = sum(len(r.violations) for r in self.failures)
         counts["baselined"] = sum(1 for r in self.failures for v in r.violations if is_baselined(v))

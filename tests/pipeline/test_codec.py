@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 
 from validator import model
+from validator.checks import Checks
 from validator.fix.preview import FindingFix
 from validator.fix.textedit import Replacement
 from validator.inventory import Entry
@@ -64,7 +65,9 @@ def every_field_set() -> tuple[ShardResult, list[Entry]]:
     entries = [Entry(("a.yaml", 1), "Role", "reader", "shop", Location("a.yaml", 4, 5),
                      {"rules": [{"verbs": ["get"]}], "_tf": terraform}, api_group="rbac.authorization.k8s.io",
                      ref="Role/shop/x", whole='{"kind":"Role"}', api_version="rbac.authorization.k8s.io/v1")]
-    return ShardResult([result], [[InputProblem("b.yaml", "broken", 7)], []], resources=9, excluded=3), entries
+    passed = Result(POLICIES[0], resource, Status.PASS, duration=0.25)  # kept as a checks.Passed run
+    return ShardResult(Checks.of([result, passed]), [[InputProblem("b.yaml", "broken", 7)], []], resources=9,
+                       excluded=3), entries
 
 
 def fields_of(value):

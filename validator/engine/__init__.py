@@ -53,6 +53,8 @@ class Engine:
     def __init__(self, entries: list[tuple[Policy, Evaluator, dict[str, Any]]]):
         self._entries = entries
         self._compiled: dict[str, CompiledPolicy] = {}
+        # Each field path blamed, kept once: the same few paths fail on thousands of objects.
+        self._paths: dict[FieldPath, FieldPath] = {}
         self._batches: dict[tuple[str, bool], list[Batch]] = {}  # by kind, and whether with an inventory
 
     @classmethod
@@ -132,7 +134,7 @@ class Engine:
             first = len(results)
             for item in applicable:
                 if matches(item.policy.targets, resource):
-                    results.append(evaluate(item, resource, cache))
+                    results.append(evaluate(item, resource, cache, self._paths))
             if shared and len(results) > first:  # the batches' time, shared by the resource's results
                 share = shared / (len(results) - first)
                 for result in results[first:]:
@@ -179,14 +181,17 @@ def target_kinds(targets: Targets) -> tuple[str, ...]:
     return targets.kinds + configured_pod_kinds() if targets.pod_bearing else targets.kinds
 
 
-def evaluate(item: CompiledPolicy, resource: Resource, cache: dict[str, Any]) -> Result:
+def evaluate(item: CompiledPolicy, resource: Resource, cache: dict[str, Any],
+             paths: dict[FieldPath, FieldPath] | None = None) -> Result:
+    """`paths`: where to keep each blamed field path once (see Engine)."""
     started = time.perf_counter()
-    result = _outcome(item, resource, cache)
+    result = _outcome(item, resource, cache, {} if paths is None else paths)
     result.duration = time.perf_counter() - started
     return result
 
 
-def _outcome(item: CompiledPolicy, resource: Resource, cache: dict[str, Any]) -> Result:
+def _outcome(item: CompiledPolicy, resource: Resource, cache: dict[str, Any],
+             paths: dict[FieldPath, FieldPath]) -> Result:
     try:
         raw = item.evaluate(resource.document, cache)
     except EvaluationError as error:
@@ -199,7 +204,8 @@ def _outcome(item: CompiledPolicy, resource: Resource, cache: dict[str, Any]) ->
                if not any(touches_unknown(path, unknown) for path in (v.field_path, *v.reads))]
     if not raw:
         return Result(item.policy, resource, Status.PASS)
-    violations = [Violation(v.message, v.field_path, resource.locate(v.field_path), validation=v.validation,
+    violations = [Violation(v.message, paths.setdefault(v.field_path, v.field_path), resource.locate(v.field_path),
+                            validation=v.validation,
                             related=tuple(RelatedLocation(Location(*where[:3]), where[3]) for where in v.related))
                   for v in raw]
     violations.sort(key=lambda v: (v.location.line, v.location.column, v.message))

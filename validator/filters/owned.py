@@ -12,35 +12,39 @@ result is dropped with a debug note. An object whose controller is not in the sc
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any, Hashable
 
+from validator.checks import Checks
 from validator.model import Resource, Result
 
 log = logging.getLogger(__name__)
 
 
-def skip_controlled(results: list[Result]) -> list[Result]:
-    objects = {id(r.resource): r.resource for r in results}  # each object once, by id
+def skip_controlled(results: Iterable[Result]) -> Checks:
+    checks = Checks.of(results)
+    objects = {id(r): r for r in checks.resources()}  # each object once, by id
     owners = {oid: owner for oid, obj in objects.items() if (owner := controller(obj))}
     if not owners:  # nothing is controlled, as with manifests from a repository
-        return list(results)
+        return checks
     owner_keys = {oid: _owner_keys(owner, objects[oid]) for oid, owner in owners.items()}
     named = set().union(*owner_keys.values())
     # Each object's keys that some controller reference names (most objects have none).
     keys = {oid: found for oid, obj in objects.items() if (found := [k for k in _keys(obj) if k in named])}
-    evaluated = {(r.policy.id, key) for r in results for key in keys.get(id(r.resource), ())}
-    kept: list[Result] = []
+    evaluated = {(policy.id, key) for policy, resource in checks.pairs() for key in keys.get(id(resource), ())}
     noted: set[int] = set()
-    for result in results:
-        oid = id(result.resource)
-        if oid not in owners or not any((result.policy.id, key) in evaluated for key in owner_keys[oid]):
-            kept.append(result)
-            continue
+
+    def keep(policy: Any, resource: Resource, _: Any) -> bool:
+        oid = id(resource)
+        if oid not in owners or not any((policy.id, key) in evaluated for key in owner_keys[oid]):
+            return True
         if oid not in noted:
             noted.add(oid)
-            log.debug("%s: skipping %s: its controller %s/%s is evaluated instead", result.resource.path,
-                      result.resource.ref, owners[oid].get("kind"), owners[oid].get("name"))
-    return kept
+            log.debug("%s: skipping %s: its controller %s/%s is evaluated instead", resource.path,
+                      resource.ref, owners[oid].get("kind"), owners[oid].get("name"))
+        return False
+
+    return checks.select(keep)
 
 
 def controller(resource: Resource) -> dict[str, Any] | None:

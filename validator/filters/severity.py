@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from validator.checks import Checks
 from validator.model import Result, Severity, Status
 
 
-def at_least(results: list[Result], minimum: Severity) -> list[Result]:
-    return [r for r in results if r.status is not Status.FAIL or r.policy.severity >= minimum]
+def at_least(results: Iterable[Result], minimum: Severity) -> Checks:
+    return Checks.of(results).select(lambda policy, _, status: status is not Status.FAIL or policy.severity >= minimum)

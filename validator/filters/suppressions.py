@@ -24,6 +24,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
+from validator.checks import Checks
 from validator.globs import matches_any
 from validator.model import (
     ExpiredExemption,
@@ -78,7 +79,7 @@ def apply(
     known_ids: Iterable[str] = (),
     root: Path = Path("."),
     today: date | None = None,
-) -> tuple[list[Result], list[ScanWarning]]:
+) -> tuple[Checks, list[ScanWarning]]:
     """Mark the failures that a rule or exemption covers; warn about rejected rules, rules
     that name no known policy, and expired exemptions (whose findings stay active)."""
     today = today or today_utc()
@@ -87,14 +88,16 @@ def apply(
     current = [n for n, e in enumerate(exemptions) if not e.expired(today)]
     expired = [n for n, e in enumerate(exemptions) if e.expired(today)]
     warnings: list[ScanWarning] = []
+    checks = Checks.of(results)
     checked: set[SkipRule] = set()
-    used: Counter[int] = Counter()  # findings covered, by exemption index
-    marked: list[Result] = []
-    for result in results:
-        for rule in result.resource.suppressions:
+    for resource in checks.resources():
+        for rule in resource.suppressions:
             if rule not in checked:
                 checked.add(rule)
                 warnings += _rule_warnings(rule, known)
+    used: Counter[int] = Counter()  # findings covered, by exemption index
+    marked: list[Result] = []
+    for result in checks.outcomes():
         if result.status is not Status.FAIL:
             marked.append(result)
             continue
@@ -107,7 +110,7 @@ def apply(
         if not used[number]:
             log.debug("%s:%d: exemption of %s matched no finding", exemption.location.path, exemption.location.line,
                       ", ".join(exemption.policies))
-    return marked, warnings
+    return checks.with_outcomes(marked), warnings
 
 
 def _suppression(result: Result, exemptions: list[Exemption], current: list[int], expired: list[int],

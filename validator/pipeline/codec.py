@@ -20,6 +20,7 @@ import pickle
 from typing import Any, Sequence
 
 from validator import model
+from validator.checks import Checks, Passed
 from validator.fix.preview import FindingFix
 from validator.fix.textedit import Replacement
 from validator.inventory import Entry
@@ -44,9 +45,9 @@ class EncodingError(Exception):
     """A payload that does not match the classes of this process."""
 
 
-ENCODED: tuple[type, ...] = (ShardResult, Result, Violation, Location, Position, Resource, StartOnly, SkipRule,
-                             Suppression, InputProblem, FindingFix, Replacement, RelatedLocation, Entry, ResourceLinks,
-                             Link, TerraformEntry)
+ENCODED: tuple[type, ...] = (ShardResult, Checks, Passed, Result, Violation, Location, Position, Resource, StartOnly,
+                             SkipRule, Suppression, InputProblem, FindingFix, Replacement, RelatedLocation, Entry,
+                             ResourceLinks, Link, TerraformEntry)
 _FIELDS = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in ENCODED}
 _HEADER = {f"{cls.__module__}.{cls.__qualname__}": names for cls, names in _FIELDS.items()}
 # What a payload may name besides the declared classes: the model's enumerations and plain types.

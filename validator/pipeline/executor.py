@@ -27,7 +27,7 @@ from typing import Any
 from validator import inventory
 from validator.inventory import Entry, Inventory
 from validator.pipeline import codec
-from validator.pipeline.work import Job, Shard, ShardResult, detach, entries_of, evaluate, read
+from validator.pipeline.work import Files, Job, ShardResult, detach, file_size
 from validator.sources.files import InputFile
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def shard(items: list[InputFile], jobs: int) -> list[list[int]]:
     parallel is not possible or not worth it."""
     if jobs <= 1 or len(items) < 2 or not sys.platform.startswith("linux"):
         return [list(range(len(items)))] if items else []
-    sizes = [_size(item) for item in items]
+    sizes = [file_size(item) for item in items]
     total = sum(sizes)
     count = max(1, min(jobs, len(items), total // MIN_SHARD_BYTES))
     # The first shard is this process's: a little more, as children then encode their results.
@@ -88,13 +88,6 @@ def shard(items: list[InputFile], jobs: int) -> list[list[int]]:
     return [indexes for indexes in shards if indexes]
 
 
-def _size(item: InputFile) -> int:
-    try:
-        return os.stat(item.path).st_size if item.path else 0
-    except OSError:
-        return 0
-
-
 class Shards:
     """The files of a scan that are read on their own, in shards: the first read here, the
     others in worker processes started at once. With cross-resource policies, `entries`
@@ -105,16 +98,14 @@ class Shards:
     def __init__(self, job: Job, items: list[InputFile], jobs: int):
         self.job = job
         parts = shard(items, jobs)
-        self.own = [items[i] for i in parts[0]] if parts else []
+        self.own = Files(job, [items[i] for i in parts[0]] if parts else [])
         self.workers = [_Worker(job, [items[i] for i in indexes]) for indexes in parts[1:]]
-        self.read: Shard | None = None  # this process's shard, once read
         if self.workers:
             log.debug("evaluating %d files in %d processes", len(items), len(parts))
 
     def entries(self) -> list[Entry]:
         """The inventory entries of every shard's resources."""
-        self.read = read(self.job, self.own)
-        found = entries_of(self.job, self.read.resources)
+        found = self.own.entries()
         for worker in self.workers:
             found += worker.entries()
         return found
@@ -125,10 +116,9 @@ class Shards:
             payload = codec.encode(known.entries, self.job.engine.policies)
             for worker in self.workers:
                 worker.send(payload)
-        own = self.read if self.read is not None else read(self.job, self.own)
-        output = evaluate(self.job, own.resources, known, own.errors)
+        output = self.own.evaluate(known)
         for worker in self.workers:
-            output = output + worker.result(known)
+            output.extend(worker.result(known))
         return output
 
 
@@ -141,7 +131,7 @@ class _Worker:
         global _job
         _job = job  # inherited by the forked child
         self.job, self.items = job, items
-        self.read: Shard | None = None  # the shard, read here when the worker could not
+        self.files: Files | None = None  # the shard, read here when the worker could not
         self.connection, child_end = multiprocessing.Pipe(duplex=True)
         self.process: Any = multiprocessing.get_context("fork").Process(target=_child, args=(items, child_end),
                                                                        daemon=True)
@@ -161,8 +151,8 @@ class _Worker:
             except codec.EncodingError as error:
                 log.debug("a worker process's entries cannot be read: %s", error)
                 self._stop()
-        self.read = read(self.job, self.items)
-        return entries_of(self.job, self.read.resources)
+        self.files = Files(self.job, self.items)
+        return self.files.entries()
 
     def send(self, payload: bytes) -> None:
         if self.process is None:
@@ -177,7 +167,7 @@ class _Worker:
         self._stop()
         if received is not None:
             return received
-        return _redo(self.job, self.items, known, self.read)
+        return _redo(self.job, self.items, known, self.files)
 
     def _receive(self) -> bytes | None:
         if self.process is None:
@@ -203,23 +193,22 @@ class _Worker:
 _job: Job | None = None
 
 
-def _redo(job: Job, items: list[InputFile], known: Inventory | None, done: Shard | None) -> ShardResult:
+def _redo(job: Job, items: list[InputFile], known: Inventory | None, done: Files | None) -> ShardResult:
     log.debug("a worker process stopped early: evaluating its %d files here", len(items))
-    shard = done if done is not None else read(job, items)
-    return evaluate(job, shard.resources, known, shard.errors)
+    return (done if done is not None else Files(job, items)).evaluate(known)
 
 
 def _child(items: list[InputFile], connection: Any) -> None:
     try:
         assert _job is not None
         job, policies = _job, _job.engine.policies
-        shard = read(job, items)
+        files = Files(job, items)
         known = None
         if job.cross_resource:
-            connection.send_bytes(codec.encode(entries_of(job, shard.resources), policies))
+            connection.send_bytes(codec.encode(files.entries(), policies))
             known = inventory.build(codec.decode(connection.recv_bytes(), policies))
-        output = evaluate(job, shard.resources, known, shard.errors)
-        detach(output.results)
+        output = files.evaluate(known)
+        detach(output.results, job.keep_labels, job.stable_paths)
         connection.send_bytes(codec.encode(output, policies))
     except BaseException as error:  # the parent does the shard's work
         log.debug("a worker process failed: %s", type(error).__name__)

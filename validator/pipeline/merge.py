@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from validator.checks import Checks
 from validator.errors import SettingsError
 from validator.model import ExpiredExemption, ScanWarning
 from validator.report import BaselineUse, ScanReport
@@ -28,8 +29,7 @@ def merge(reports: Sequence[tuple[str, ScanReport]]) -> ScanReport:
         raise SettingsError("no shard reports to merge")
     ordered = _check(reports)
     first = ordered[0]
-    results = sorted((result for report in ordered for result in report.results),
-                     key=lambda r: (r.resource.path, r.resource.doc_index))
+    results = Checks.concat(report.results for report in ordered).sorted_by_file()
     skipped = first.origin.policy_errors  # type: ignore[union-attr]
     errors = first.errors[:skipped] + sorted((error for report in ordered
                                              for error in report.errors[report.origin.policy_errors:]),  # type: ignore

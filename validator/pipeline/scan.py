@@ -9,19 +9,20 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from validator import __version__, inventory, sources
+from validator.checks import Checks
 from validator.config import Config
 from validator.engine.policy import PolicyError
 from validator.engine.scopes import configure_pod_templates
 from validator.errors import SettingsError
 from validator.filters import owned, severity, suppressions
 from validator.gc_pause import paused_cycle_collection
-from validator.model import InputProblem, Result
+from validator.model import InputProblem
 from validator.pipeline import executor
 from validator.pipeline.baseline import compare_with_baseline
 from validator.pipeline.empty_input import nothing_to_scan
 from validator.pipeline.library import build_engine, choose, load_library, policy_digest
 from validator.pipeline.options import ScanFlags, ScanOptions, resolve
-from validator.pipeline.work import Job, detach, entries_of, evaluate, read
+from validator.pipeline.work import Job, entries_of, evaluate, read
 from validator.report import ScanReport, ShardOrigin
 from validator.sources.context import SourceContext
 from validator.sources.partition import Part
@@ -44,23 +45,19 @@ def _run(options: ScanOptions) -> ScanReport:
     skipped: list = []  # Gatekeeper and conftest files that cannot be run: input errors, the scan goes on
     library = load_library(config, options.policy_dirs, options.conftest_namespaces, skipped)
     engine = build_engine(choose(library, options.selection, config), config)
-    inputs = sources.collect(options.paths, options.root, options.max_bytes, tf_root=options.tf_root,
-                             render=options.render, defer=options.jobs > 1, skip=options.skip, part=options.shard)
+    inputs = _collect(options, options.shard)
     job = Job(engine, SourceContext(options.root, options.max_bytes, options.tf_root), tuple(config.exclusions),
-              options.plan_fixes, options.overrides, relations=engine.relations)
+              options.plan_fixes, options.overrides, relations=engine.relations, detach=options.detach,
+              keep_labels=any(exemption.match.label_selector for exemption in config.exemptions))
     try:
         shards = executor.Shards(job, [item for item, _ in inputs.deferred], options.jobs)
         known = None
         if job.cross_resource:
             known = inventory.build(entries_of(job, inputs.resources) + shards.entries() + _others(job, options))
         done = evaluate(job, inputs.resources, known)
-        if options.detach:
-            detach(done.results)
         if inputs.deferred:
             more = shards.evaluate(known)
-            if options.detach:
-                detach(more.results)
-            done.results = sorted(done.results + more.results, key=lambda r: (r.resource.path, r.resource.doc_index))
+            done.results = (done.results + more.results).sorted_by_file()
             done.resources += more.resources
             done.excluded += more.excluded
             # Each deferred file's errors go where the file was found among the inputs.
@@ -99,14 +96,20 @@ def _by_file(error: InputProblem) -> str:
     return error.path
 
 
+def _collect(options: ScanOptions, part: Part | None) -> sources.Inputs:
+    """The inputs of `part` of the scan (all: None); the files read on their own are listed,
+    to be read a few at a time (see pipeline.work.Files)."""
+    return sources.collect(options.paths, options.root, options.max_bytes, tf_root=options.tf_root,
+                           render=options.render, defer=True, skip=options.skip, part=part)
+
+
 def _others(job: Job, options: ScanOptions) -> list:
     """The inventory entries of the other shards' inputs, read here one file at a time and let
     go: a cross-resource policy must see the whole scan (see docs/ci.md). Their input errors
     are theirs to report."""
     if options.shard is None or options.shard.total == 1:
         return []
-    others = sources.collect(options.paths, options.root, options.max_bytes, tf_root=options.tf_root,
-                             render=options.render, defer=True, skip=options.skip, part=options.shard.complement())
+    others = _collect(options, options.shard.complement())
     found = entries_of(job, others.resources)
     for item, _ in others.deferred:
         found += entries_of(job, read(job, [item]).resources)
@@ -119,7 +122,7 @@ def _origin(options: ScanOptions, policies: list, if_empty: list[InputProblem], 
                        tuple(if_empty), policy_errors)
 
 
-def _filter(results: list[Result], options: ScanOptions, known_ids: list[str]) -> tuple[list[Result], list]:
+def _filter(results: Checks, options: ScanOptions, known_ids: list[str]) -> tuple[Checks, list]:
     """Drop findings on objects a controller owns and those below the reported severity;
     mark the suppressed ones."""
     results = severity.at_least(owned.skip_controlled(results), options.report_floor)

@@ -7,17 +7,27 @@ together (Helm charts, Kustomize overlays, Terraform modules and their plans) ar
 half of the same unit.
 
 When cross-resource policies run, the unit has two halves with a barrier between them: every
-shard is read and gives the inventory entries of its resources (`read`, `entries_of`); the
+shard is read and gives the inventory entries of its resources (`Files.entries`); the
 inventory of the whole scan is built from all of them; then every shard is evaluated with
 it. A scan in one process, in several, or in several CI jobs sees the same inventory.
+
+Memory stays about flat however many files a shard has: its files are evaluated a few at a
+time (`Files.chunks`, about CHUNK_BYTES of input each), and each resource's document is let
+go once its findings are located and their fixes planned (`detach`). Between the two halves,
+what the first read parsed is kept for the first KEEP_BYTES of input only; the files after
+that are read again for evaluation (parsing costs CPU, keeping costs memory: a file's parsed
+documents take about ten times its size).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from validator import inventory, sources
+from validator.checks import Checks
 from validator.engine import Engine
 from validator.filters import exclusions as exclusion_filter
 from validator.inventory import Entry, Inventory
@@ -37,6 +47,12 @@ class Job:
     plan_fixes: bool = False  # plan each finding's fix (see validator.fix.preview)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     relations: tuple[str, ...] = ()  # those the policies read: shards are then evaluated with the inventory
+    # Let each resource's document go once it is evaluated (reports need only what
+    # Resource.detach keeps); `tdv fix` keeps them to edit the files.
+    detach: bool = False
+    keep_labels: bool = True  # when detaching: exemptions select resources by label
+    # The stable form of each blamed field (see `detach`), kept once for the whole shard.
+    stable_paths: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def cross_resource(self) -> bool:
@@ -45,7 +61,7 @@ class Job:
 
 @dataclass
 class ShardResult:
-    results: list[Result] = field(default_factory=list)  # sorted as Engine.run sorts them
+    results: Checks = field(default_factory=Checks)  # each file's sorted as Engine.run sorts them
     errors: list[list[InputProblem]] = field(default_factory=list)  # per input file, in order
     resources: int = 0  # evaluated (after exclusions)
     excluded: int = 0  # left out by the config file
@@ -53,6 +69,12 @@ class ShardResult:
     def __add__(self, other: "ShardResult") -> "ShardResult":
         return ShardResult(self.results + other.results, self.errors + other.errors,
                            self.resources + other.resources, self.excluded + other.excluded)
+
+    def extend(self, other: "ShardResult") -> None:
+        self.results.items += other.results.items
+        self.errors += other.errors
+        self.resources += other.resources
+        self.excluded += other.excluded
 
 
 @dataclass
@@ -78,6 +100,61 @@ def read(job: Job, items: list[InputFile]) -> Shard:
     return Shard(resources, errors)
 
 
+CHUNK_BYTES = 2 * 1024 * 1024
+KEEP_BYTES = 4 * 1024 * 1024
+
+
+class Files:
+    """A shard's files (each read on its own, see sources.can_defer): read once for the
+    inventory's entries when cross-resource policies run, then evaluated a few at a time."""
+
+    def __init__(self, job: Job, items: list[InputFile]):
+        self.job, self.items = job, items
+        self.kept: dict[int, Shard] = {}  # parsed by `entries`, by index in items
+
+    def entries(self) -> list[Entry]:
+        """The inventory entries of every file's resources (excluded ones included)."""
+        found: list[Entry] = []
+        budget = KEEP_BYTES
+        for index, item in enumerate(self.items):
+            shard = read(self.job, [item])
+            found += entries_of(self.job, shard.resources)
+            size = file_size(item)
+            if size <= budget or not self.job.detach:  # without detaching, every document stays anyway
+                self.kept[index] = shard
+                budget -= size
+        return found
+
+    def chunks(self) -> Iterator[Shard]:
+        """The files' resources and errors, about CHUNK_BYTES of input at a time, in order
+        (each file read, or taken from what `entries` kept)."""
+        chunk, size = Shard([], []), 0
+        for index, item in enumerate(self.items):
+            shard = self.kept.pop(index, None) or read(self.job, [item])
+            chunk.resources += shard.resources
+            chunk.errors += shard.errors
+            size += file_size(item)
+            if size >= CHUNK_BYTES:
+                yield chunk
+                chunk, size = Shard([], []), 0
+        if chunk.errors:
+            yield chunk
+
+    def evaluate(self, known: Inventory | None = None) -> ShardResult:
+        """Every file evaluated (see `evaluate`), a chunk at a time."""
+        output = ShardResult()
+        for chunk in self.chunks():
+            output.extend(evaluate(self.job, chunk.resources, known, chunk.errors))
+        return output
+
+
+def file_size(item: InputFile) -> int:
+    try:
+        return os.stat(item.path).st_size if item.path else 0
+    except OSError:
+        return 0
+
+
 def entries_of(job: Job, resources: list[Resource]) -> list[Entry]:
     """What the inventory keeps of these resources for the relations the policies read (every
     one read, excluded ones included: they exist, even if the config file leaves them
@@ -91,9 +168,11 @@ def evaluate(job: Job, resources: list[Resource], known: Inventory | None = None
     inventory `known`) and plan the fixes of their findings. Raises PolicyError when a policy
     compiled on demand does not compile."""
     kept, excluded = exclusion_filter.apply(resources, job.exclusions, job.context.root)
-    results = job.engine.run(kept, known)
+    results = Checks.of(job.engine.run(kept, known))
     if job.plan_fixes:
-        plan_fixes(job, results)
+        plan_fixes(job, results.outcomes())
+    if job.detach:
+        detach(results, job.keep_labels, job.stable_paths)
     return ShardResult(results, errors or [], len(kept), excluded)
 
 
@@ -110,20 +189,23 @@ def plan_fixes(job: Job, results: list[Result]) -> None:
             result.fixes = result_fixes(result, planner, job.context.root, cache)
 
 
-def detach(results: list[Result]) -> None:
+def detach(results: Checks, labels: bool = True, interned: dict[str, str] | None = None) -> None:
     """Keep of each resource only what reports need once it is evaluated (Resource.detach):
     first the stable form of every field its findings blame (for fingerprints), then let the
-    document and its source positions go."""
+    document and its source positions go. `interned` keeps each stable form once (thousands
+    of objects fail on the same few fields)."""
     from validator.fingerprint import stable_path
 
-    for result in results:
+    interned = {} if interned is None else interned
+    for result in results.outcomes():
         if result.status is not Status.FAIL:
             continue
         resource = result.resource
         if isinstance(resource.locator, StartOnly):
             continue  # detached already (evaluated in a worker process)
         for violation in result.violations:
-            resource.stable_paths[violation.field_path] = stable_path(resource.document, violation.field_path)
-    for resource in {id(r.resource): r.resource for r in results}.values():
+            stable = stable_path(resource.document, violation.field_path)
+            resource.stable_paths[violation.field_path] = interned.setdefault(stable, stable)
+    for resource in results.resources():
         if not isinstance(resource.locator, StartOnly):
-            resource.detach()
+            resource.detach(labels)

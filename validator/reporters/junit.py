@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from decimal import ROUND_UP, Decimal
 
 from junit_xml import TestCase, TestSuite
@@ -83,7 +84,7 @@ def test_cases(report: ScanReport) -> list[TestCase]:
     return cases + _input_error_cases(report.errors)
 
 
-def _unique_names(results: list[Result], classnames: list[str]) -> list[str]:
+def _unique_names(results: Sequence[Result], classnames: list[str]) -> list[str]:
     where: dict[int, str] = {}  # `ref in path`, once per resource
     for r in results:
         if id(r.resource) not in where:

@@ -27,6 +27,7 @@ import json
 from typing import Any, Callable
 
 from validator import __version__, model
+from validator.checks import Checks
 from validator.engine.policy import Parameter, Policy, Targets
 from validator.filters.baseline import Entry as BaselineEntry
 from validator.fingerprint import stable_path
@@ -132,7 +133,7 @@ class _Writer:
             return {"e": type(value).__name__, "v": value.value}
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
-        if isinstance(value, list):
+        if isinstance(value, (list, Checks)):
             return [self.value(item) for item in value]
         if isinstance(value, tuple):
             return {"t": [self.value(item) for item in value]}
