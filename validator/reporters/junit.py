@@ -192,7 +192,12 @@ class _Names:
         ambiguous: set[str] = set()
         for result in results:
             base = _base(result)
-            if owners.setdefault(base, id(result.resource)) != id(result.resource) or _DECORATED.search(base):
+            owner = owners.get(base)
+            if owner is None:
+                owners[base] = id(result.resource)
+                if _DECORATED.search(base):
+                    ambiguous.add(base)
+            elif owner != id(result.resource):
                 ambiguous.add(base)
         self.ambiguous = ambiguous
         self.repeated: Counter[tuple[str, str]] = Counter(
