@@ -22,6 +22,10 @@ Why a single suite: GitLab files every test case of a report under the job's sui
 CircleCI lists test cases by classname and name, so neither shows suites of a file. The
 classname already groups the checks by policy, and Jenkins splits it at the dot into the
 package `tdv` and the class (the policy id).
+
+The document is written in pieces (`chunks`): the suite's counts and time, which come first,
+are summed in a first pass over the results as junit-xml sums them, then the test cases are
+built with junit-xml a batch at a time and written as its whole tree would be, indented.
 """
 
 from __future__ import annotations
