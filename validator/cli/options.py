@@ -3,7 +3,11 @@ option is declared once, with one help text, whatever command offers it."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Callable
 
@@ -102,3 +106,48 @@ def write_text(text: str, output: Path | None, color: bool = False) -> None:
         output.write_text(text, encoding="utf-8")
     except OSError as error:
         raise UserError(f"cannot write {output}: {error.strerror or error}") from None
+
+
+def write_chunks(chunks: Iterable[str], output: Path | None, color: bool = False) -> None:
+    """Write a command's output as its pieces come: to stdout when `output` is None, else to
+    a temporary file beside `output` (creating the folder) that replaces it once complete,
+    so that a failure leaves no half-written file (the temporary file is removed). What is
+    not a regular file (/dev/null, a pipe, a folder) is written to, or fails, directly."""
+    if output is None:
+        for chunk in chunks:
+            click.echo(chunk, nl=False, color=color)
+        return
+    target = Path(os.path.realpath(output))  # a symbolic link stays, pointing at the new file
+    try:
+        if target.exists() and not target.is_file():
+            with open(target, "w", encoding="utf-8") as stream:
+                stream.writelines(chunks)
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _replace(target, chunks)
+    except OSError as error:
+        raise UserError(f"cannot write {output}: {error.strerror or error}") from None
+
+
+def _replace(target: Path, chunks: Iterable[str]) -> None:
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            stream.writelines(chunks)
+        os.chmod(temporary, _file_mode(target))
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _file_mode(path: Path) -> int:
+    """The permissions of the file `path` names, or those a new file gets (mkstemp's file
+    is private)."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask

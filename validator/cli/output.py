@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from validator.cli.options import write_text
+from validator.cli.options import write_chunks
 from validator.errors import UserError
 from validator.reporters import FORMATS, OutputSpec
 from validator.reporters.escape import printable
@@ -48,8 +48,9 @@ def log_to_stderr(verbose: bool) -> None:
 
 
 def write_outputs(report, specs, *, quiet: bool, color: bool | None, verbose: bool = False) -> list[str]:
-    """Write every report; the reasons of those that could not be written."""
-    from validator.reporters import FormatOptions, reporter
+    """Write every report, piece by piece as its reporter makes it (see
+    reporters.reporter_chunks); the reasons of those that could not be written."""
+    from validator.reporters import FormatOptions, reporter_chunks
 
     failures = []
     for spec in specs:
@@ -57,7 +58,7 @@ def write_outputs(report, specs, *, quiet: bool, color: bool | None, verbose: bo
         options = FormatOptions(color=to_terminal if color is None else color and spec.destination is None,
                                 quiet=quiet, verbose=verbose)
         try:
-            write_text(reporter(spec.format).render(report, options), spec.destination, options.color)
+            write_chunks(reporter_chunks(spec.format, report, options), spec.destination, options.color)
         except UserError as error:
             failures.append(str(error))
     return failures

@@ -1,11 +1,18 @@
 """Reporters: one module per output format, each exposing `render(report, options) -> str`.
 
+A reporter whose output grows with the input also exposes `chunks(report, options)`: the
+same text in pieces (a batch of findings or test cases each), made as they are written, so
+that writing a report of a big scan does not hold it whole; its `render` joins them.
+`reporter_chunks` gives the pieces of any format. Reporters do no I/O: commands write
+what they return (see validator.cli.output).
+
 An output is written as `-o FORMAT` (to standard output) or `-o FORMAT=FILE`.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -48,8 +55,21 @@ class OutputSpec:
 
 
 class Reporter(Protocol):
+    """A reporter module. It may also define `chunks(report, options) -> Iterator[str]`, the
+    text of `render` in pieces (see `reporter_chunks`)."""
+
     def render(self, report: ScanReport, options: FormatOptions) -> str: ...
 
 
 def reporter(name: str) -> Reporter:
     return importlib.import_module(FORMATS[name])
+
+
+def reporter_chunks(name: str, report: ScanReport, options: FormatOptions) -> Iterable[str]:
+    """The text of format `name`'s report in pieces: its reporter's `chunks`, or the whole
+    text of `render` as one piece for a reporter that has none."""
+    module = reporter(name)
+    chunks: Callable[[ScanReport, FormatOptions], Iterator[str]] | None = getattr(module, "chunks", None)
+    if chunks is None:
+        return [module.render(report, options)]
+    return chunks(report, options)

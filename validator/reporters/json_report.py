@@ -6,25 +6,32 @@
 
 Layout: indented, except that each entry of `findings`, `suppressed` and `errors` is one
 line, so a report can be searched with grep (and it is written by json's fast C encoder).
+Those entries are made and written a batch at a time (`chunks`), not held as lists.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from validator import __version__
 from validator.fingerprint import for_report
 from validator.model import Result, Status, Suppression, format_path
 from validator.report import ScanReport
-from validator.reporters.indented_json import dumps_indented
+from validator.reporters.indented_json import Lines, chunks_indented, dumps_indented
 
 SCHEMA_VERSION = "1.1"
 ONE_LINE_ENTRIES = ("findings", "suppressed", "errors")
 
 
 def render(report: ScanReport, options) -> str:
-    return dumps_one_entry_per_line(build(report), ONE_LINE_ENTRIES) + "\n"
+    return "".join(chunks(report, options))
+
+
+def chunks(report: ScanReport, options) -> Iterator[str]:
+    yield from chunks_indented(_document(report), frozenset(ONE_LINE_ENTRIES))
+    yield "\n"
 
 
 def dumps_one_entry_per_line(data: dict[str, Any], keys: tuple[str, ...]) -> str:
@@ -34,6 +41,13 @@ def dumps_one_entry_per_line(data: dict[str, Any], keys: tuple[str, ...]) -> str
 
 
 def build(report: ScanReport) -> dict[str, Any]:
+    """The report's data, as JSON values."""
+    return {key: list(value.entries) if isinstance(value, Lines) else value
+            for key, value in _document(report).items()}
+
+
+def _document(report: ScanReport) -> dict[str, Any]:
+    """The report's data, the entries of `ONE_LINE_ENTRIES` as `Lines` made as they are written."""
     counts = report.counts()
     summary: dict[str, Any] = {
         "files": report.files_scanned,
@@ -58,25 +72,27 @@ def build(report: ScanReport) -> dict[str, Any]:
         "schemaVersion": SCHEMA_VERSION,
         "tool": {"name": "tdv", "version": __version__},
         "summary": summary,
-        "findings": [finding for result in report.failures for finding in _findings(result, report, standards)],
-        "suppressed": [finding for result in report.suppressed
-                       for finding in _findings(result, report, standards)],
-        "errors": [
-            {"kind": "input", "path": e.path, "line": e.line, "message": e.message} for e in report.errors
-        ] + [
-            {
-                "kind": "evaluation",
-                "path": r.resource.path,
-                "line": r.resource.locate(()).line,
-                "message": f"{r.policy.id} could not be evaluated on {r.resource.ref}: {r.error}",
-                "policyId": r.policy.id,
-                "resource": _resource(r),
-            }
-            for r in report.evaluation_errors
-        ],
+        "findings": Lines(finding for result in report.failures for finding in _findings(result, report, standards)),
+        "suppressed": Lines(finding for result in report.suppressed
+                            for finding in _findings(result, report, standards)),
+        "errors": Lines(_errors(report)),
         "warnings": [{"path": w.path, "line": w.line, "message": w.message} for w in report.warnings],
         "policies": _policy_stats(report),
     }
+
+
+def _errors(report: ScanReport) -> Iterator[dict[str, Any]]:
+    for e in report.errors:
+        yield {"kind": "input", "path": e.path, "line": e.line, "message": e.message}
+    for r in report.evaluation_errors:
+        yield {
+            "kind": "evaluation",
+            "path": r.resource.path,
+            "line": r.resource.locate(()).line,
+            "message": f"{r.policy.id} could not be evaluated on {r.resource.ref}: {r.error}",
+            "policyId": r.policy.id,
+            "resource": _resource(r),
+        }
 
 
 def _resource(result: Result) -> dict[str, Any]:

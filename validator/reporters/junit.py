@@ -22,6 +22,10 @@ Why a single suite: GitLab files every test case of a report under the job's sui
 CircleCI lists test cases by classname and name, so neither shows suites of a file. The
 classname already groups the checks by policy, and Jenkins splits it at the dot into the
 package `tdv` and the class (the policy id).
+
+The document is written in pieces (`chunks`): the suite's counts and time, which come first,
+are summed in a first pass over the results as junit-xml sums them, then the test cases are
+built with junit-xml a batch at a time and written as its whole tree would be, indented.
 """
 
 from __future__ import annotations
@@ -29,13 +33,16 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import ROUND_UP, Decimal
+from enum import Enum
 
 from junit_xml import TestCase, TestSuite
 
 from validator import __version__
-from validator.model import InputProblem, Result, Status
+from validator.checks import Checks
+from validator.model import InputProblem, Resource, Result, Status
 from validator.report import ScanReport, is_baselined
 
 SUITE_NAME = "tdv"
@@ -43,13 +50,33 @@ INPUT_CLASSNAME = "tdv.input"
 _MILLISECOND = Decimal("0.001")
 
 
+BATCH = 256  # test cases per chunk
+
+
 def render(report: ScanReport, options) -> str:
-    suite = TestSuite(
-        SUITE_NAME,
-        test_cases(report),
-        properties={"tdv.version": __version__, "tdv.failOn": report.fail_on.label},
-    )
-    return _report_xml(suite)
+    return "".join(chunks(report, options))
+
+
+def chunks(report: ScanReport, options) -> Iterator[str]:
+    """The document `_report_xml` writes for the suite of every test case, in pieces: the
+    head (whose counts and time come from a first pass over the results), the test cases a
+    batch at a time, then the end. Only the batch being written is held."""
+    totals = _Totals.of(report)
+    head, tail = _frame(totals, _properties(report))
+    yield head
+    batch: list[TestCase] = []
+    for case in _cases(report):
+        batch.append(case)
+        if len(batch) == BATCH:
+            yield _cases_xml(batch)
+            batch.clear()
+    if batch:
+        yield _cases_xml(batch)
+    yield tail
+
+
+def _properties(report: ScanReport) -> dict[str, str]:
+    return {"tdv.version": __version__, "tdv.failOn": report.fail_on.label}
 
 
 # Left out of the text: what to_xml_report_string leaves out (ASCII control characters but
@@ -62,8 +89,14 @@ def _report_xml(suite: TestSuite) -> str:
     """The document `to_xml_report_string([suite])` writes, indented and without `disabled`,
     an attribute the Surefire schema does not define (junit-xml always writes `disabled="0"`;
     tdv never disables a check). It is built on junit-xml's suite element, in the
-    `testsuites` root that to_xml_report_string would add, rather than by parsing that text."""
-    element = suite.build_xml_doc()
+    `testsuites` root that to_xml_report_string would add, rather than by parsing that text.
+
+    `chunks` writes this text without building the whole suite: see `_frame` and `_cases_xml`."""
+    return _document_xml(suite.build_xml_doc())
+
+
+def _document_xml(element: ET.Element) -> str:
+    """The text of the `testsuites` document around junit-xml's suite `element`."""
     del element.attrib["disabled"]
     root = ET.Element("testsuites", {key: str(int(element.get(key, 0))) for key in ("errors", "failures", "tests")})
     root.set("time", str(float(element.get("time", 0))))
@@ -72,38 +105,152 @@ def _report_xml(suite: TestSuite) -> str:
     return _NOT_XML.sub("", ET.tostring(root, encoding="unicode", xml_declaration=True)) + "\n"
 
 
+@dataclass
+class _Totals:
+    """The suite's counts and time, as junit-xml's build_xml_doc sums them over the cases."""
+
+    tests: int = 0
+    errors: int = 0
+    failures: int = 0
+    skipped: int = 0
+    time: Decimal | int = 0  # sum() of the cases' times: 0 when none has one
+
+    @classmethod
+    def of(cls, report: ScanReport) -> "_Totals":
+        totals = cls()
+        for result in report.results:
+            totals.tests += 1
+            outcome = _outcome(result)
+            if outcome is _Outcome.ERROR:
+                totals.errors += 1
+            elif outcome is _Outcome.FAILURE:
+                totals.failures += 1
+            elif outcome is not _Outcome.PASSED:
+                totals.skipped += 1
+            seconds = _seconds(result.duration)
+            if seconds:
+                totals.time += seconds
+        paths = len({error.path for error in report.errors})  # one error case per file
+        totals.tests += paths
+        totals.errors += paths
+        return totals
+
+
+def _frame(totals: _Totals, properties: dict[str, str]) -> tuple[str, str]:
+    """The text before the first test case and after the last one, as `_report_xml` writes
+    them: the suite element of junit-xml for no case, given the counts of all of them."""
+    element = TestSuite(SUITE_NAME, [], properties=properties).build_xml_doc()
+    for key in ("errors", "failures", "skipped", "tests"):  # attributes already there keep their place
+        element.set(key, str(getattr(totals, key)))
+    element.set("time", str(totals.time))
+    text = _document_xml(element)
+    end = text.rindex("</properties>") + len("</properties>")  # attribute values escape "<"
+    return text[:end], text[end:]
+
+
+_HOLDER = "tdv-cases"
+
+
+def _cases_xml(cases: list[TestCase]) -> str:
+    """The text of `cases` as `_report_xml` writes them in the suite: each on a line of its
+    own, indented at depth 2, after the properties or the case before."""
+    holder = ET.Element(_HOLDER)
+    holder.extend(TestSuite(SUITE_NAME, cases).build_xml_doc())  # the testcase elements junit-xml builds
+    ET.indent(holder, space="  ", level=1)
+    holder[-1].tail = None
+    text = ET.tostring(holder, encoding="unicode")
+    return _NOT_XML.sub("", text[len(f"<{_HOLDER}>"):-len(f"</{_HOLDER}>")])
+
+
 def classname(result: Result) -> str:
-    return f"tdv.{result.policy.id}"
+    return _classname(result.policy)
+
+
+def _classname(policy) -> str:
+    return f"tdv.{policy.id}"
 
 
 def test_cases(report: ScanReport) -> list[TestCase]:
-    results = report.results
-    classnames = [classname(result) for result in results]
-    cases = [_check_case(result, cls, name, report)
-             for result, cls, name in zip(results, classnames, _unique_names(results, classnames))]
-    return cases + _input_error_cases(report.errors)
+    return list(_cases(report))
 
 
-def _unique_names(results: Sequence[Result], classnames: list[str]) -> list[str]:
-    where: dict[int, str] = {}  # `ref in path`, once per resource
-    for r in results:
-        if id(r.resource) not in where:
-            where[id(r.resource)] = f"{r.resource.ref} in {r.resource.path}"
-    bases = [where[id(r.resource)] for r in results]
-    repeated = Counter(zip(classnames, bases))
-    names: list[str] = []
-    taken: set[tuple[str, str]] = set()
-    for result, cls, base in zip(results, classnames, bases):
+def _cases(report: ScanReport) -> Iterator[TestCase]:
+    names = _Names(report.results)
+    for result in report.results:
+        cls = classname(result)
+        yield _check_case(result, cls, names.name(result, cls), report)
+    yield from _input_error_cases(report.errors)
+
+
+_DECORATED = re.compile(r"( \(document \d+\)| #\d+)\Z")
+
+
+class _Names:
+    """Test case names, unique per classname: `ref in path`; with the document number when
+    two checks of one policy share it (two objects of one file with the same ref); and
+    with ` #2`, ` #3`... when that is still taken (the same input given twice).
+
+    What is kept is per resource, not per check. A policy is checked once on a resource, so
+    a `ref in path` that no other resource has is the name of its checks, unless it ends
+    like a decorated name (` (document N)`, ` #N`) and could be taken by another's: only
+    the checks of such "ambiguous" resources go through the bookkeeping above (and a name
+    of theirs cannot be the plain `ref in path` of another resource)."""
+
+    def __init__(self, checks: Checks) -> None:
+        owners: dict[str, int] = {}  # `ref in path` -> id of the first resource seen with it
+        ambiguous: set[str] = set()
+        for resource in checks.resources():
+            base = _base(resource)
+            owner = owners.get(base)
+            if owner is None:
+                owners[base] = id(resource)
+                if _DECORATED.search(base):
+                    ambiguous.add(base)
+            elif owner != id(resource):
+                ambiguous.add(base)
+        self.ambiguous = ambiguous
+        self.repeated: Counter[tuple[str, str]] = Counter(
+            (_classname(policy), base) for policy, resource in (checks.pairs() if ambiguous else ())
+            if (base := _base(resource)) in ambiguous)
+        self.taken: set[tuple[str, str]] = set()
+
+    def name(self, result: Result, cls: str) -> str:
+        base = _base(result.resource)
+        if base not in self.ambiguous:
+            return base
         name = base
-        if repeated[(cls, base)] > 1:
+        if self.repeated[(cls, base)] > 1:
             name = f"{base} (document {result.resource.doc_index + 1})"
         unique, count = name, 1
-        while (cls, unique) in taken:  # e.g. the same input given twice
+        while (cls, unique) in self.taken:  # e.g. the same input given twice
             count += 1
             unique = f"{name} #{count}"
-        taken.add((cls, unique))
-        names.append(unique)
-    return names
+        self.taken.add((cls, unique))
+        return unique
+
+
+def _base(resource: Resource) -> str:
+    return f"{resource.ref} in {resource.path}"
+
+
+class _Outcome(Enum):
+    PASSED = "passed"
+    FAILURE = "failure"
+    ERROR = "error"
+    SUPPRESSED = "suppressed"
+    BASELINED = "baselined"
+
+
+def _outcome(result: Result) -> _Outcome:
+    if result.status is Status.FAIL:
+        if result.suppression is not None:
+            return _Outcome.SUPPRESSED
+        if all(is_baselined(v) for v in result.violations):
+            return _Outcome.BASELINED
+        return _Outcome.FAILURE
+    if result.status is Status.ERROR:
+        return _Outcome.ERROR
+    return _Outcome.PASSED
 
 
 def _check_case(result: Result, cls: str, name: str, report: ScanReport) -> TestCase:

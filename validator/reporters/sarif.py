@@ -32,7 +32,9 @@ An active finding that a policy's `fix` covers carries one `fixes` entry: the re
 from __future__ import annotations
 
 import functools
+import itertools
 import re
+from collections.abc import Iterator
 from pathlib import PurePosixPath
 from urllib.parse import quote
 
@@ -69,7 +71,7 @@ from validator.fingerprint import for_report
 from validator.model import Result, Severity, Suppression, Violation, format_path
 from validator.report import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, ScanReport
 from validator.reporters.attrs_json import to_json_data
-from validator.reporters.indented_json import dumps_indented
+from validator.reporters.indented_json import Lines, chunks_indented
 from validator.sources.kubernetes import HELM_SOURCE
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -159,11 +161,33 @@ class FindingProperties(PropertyBag):
 
 
 def render(report: ScanReport, options) -> str:
+    return "".join(chunks(report, options))
+
+
+def chunks(report: ScanReport, options) -> Iterator[str]:
+    """The log's text in pieces: the results are made and written a batch at a time."""
+    log, index = _log(report)
+    data = to_json_data(log, ALWAYS_WRITTEN)
+    data["runs"][0]["results"] = Lines(to_json_data(result, ALWAYS_WRITTEN) for result in _results(report, index))
     # One result per line: a big log stays readable, and is half as long.
-    return dumps_indented(to_json_data(build(report), ALWAYS_WRITTEN), frozenset({"results"})) + "\n"
+    yield from chunks_indented(data, frozenset({"results"}))
+    yield "\n"
 
 
 def build(report: ScanReport) -> SarifLog:
+    log, index = _log(report)
+    log.runs[0].results = list(_results(report, index))
+    return log
+
+
+def _results(report: ScanReport, index: dict[str, int]) -> Iterator[SarifResult]:
+    for result in itertools.chain(report.failures, report.suppressed):
+        for number, violation in enumerate(result.violations):
+            yield _result(result, violation, index[result.policy.id], report, _planned_fix(result, number), number)
+
+
+def _log(report: ScanReport) -> tuple[SarifLog, dict[str, int]]:
+    """The log without its results (an empty list), and the index of each rule by policy id."""
     policies = _policies(report)
     index = {policy.id: position for position, policy in enumerate(policies)}
     driver = ToolComponent(
@@ -179,13 +203,9 @@ def build(report: ScanReport) -> SarifLog:
         original_uri_base_ids={SRCROOT: ArtifactLocation(uri=_directory_uri(report.root))},
         column_kind="unicodeCodePoints",
         invocations=[_invocation(report, index)],
-        results=[
-            _result(result, violation, index[result.policy.id], report, _planned_fix(result, number), number)
-            for result in report.failures + report.suppressed
-            for number, violation in enumerate(result.violations)
-        ],
+        results=[],
     )
-    return SarifLog(version="2.1.0", schema_uri=SCHEMA_URI, runs=[run])
+    return SarifLog(version="2.1.0", schema_uri=SCHEMA_URI, runs=[run]), index
 
 
 def _planned_fix(result: Result, number: int):
