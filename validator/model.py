@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Union
 
@@ -207,12 +208,18 @@ class Resource:
         resolved before that."""
         self.locator = StartOnly(self.locator(()) if self.locator else Position(1, 1))
         document = self.document
-        self.document = {key: document[key] for key in ("apiVersion", "kind") if key in document}
+        # Kinds and versions repeat across thousands of objects: one string each.
+        self.kind, self.api_version = _interned(self.kind), _interned(self.api_version)
+        self.document = {key: _interned(document[key]) for key in ("apiVersion", "kind") if key in document}
         metadata = document.get("metadata")
         if isinstance(metadata, dict):
             kept = DETACHED_METADATA + ("labels",) if labels else DETACHED_METADATA
             self.document["metadata"] = {key: metadata[key] for key in kept if key in metadata}
         self.tf_links = None  # read by the inventory's entries, made before evaluation
+
+
+def _interned(value: Any) -> Any:
+    return sys.intern(value) if type(value) is str else value
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,8 +53,9 @@ class Engine:
     def __init__(self, entries: list[tuple[Policy, Evaluator, dict[str, Any]]]):
         self._entries = entries
         self._compiled: dict[str, CompiledPolicy] = {}
-        # Each field path blamed, kept once: the same few paths fail on thousands of objects.
-        self._paths: dict[FieldPath, FieldPath] = {}
+        # Each field path blamed and each message, kept once: the same few paths fail on
+        # thousands of objects, mostly with the same few messages.
+        self._shared: dict[Any, Any] = {}
         self._batches: dict[tuple[str, bool], list[Batch]] = {}  # by kind, and whether with an inventory
 
     @classmethod
@@ -134,7 +135,7 @@ class Engine:
             first = len(results)
             for item in applicable:
                 if matches(item.policy.targets, resource):
-                    results.append(evaluate(item, resource, cache, self._paths))
+                    results.append(evaluate(item, resource, cache, self._shared))
             if shared and len(results) > first:  # the batches' time, shared by the resource's results
                 share = shared / (len(results) - first)
                 for result in results[first:]:
@@ -182,16 +183,16 @@ def target_kinds(targets: Targets) -> tuple[str, ...]:
 
 
 def evaluate(item: CompiledPolicy, resource: Resource, cache: dict[str, Any],
-             paths: dict[FieldPath, FieldPath] | None = None) -> Result:
-    """`paths`: where to keep each blamed field path once (see Engine)."""
+             shared: dict[Any, Any] | None = None) -> Result:
+    """`shared`: where to keep each blamed field path and message once (see Engine)."""
     started = time.perf_counter()
-    result = _outcome(item, resource, cache, {} if paths is None else paths)
+    result = _outcome(item, resource, cache, {} if shared is None else shared)
     result.duration = time.perf_counter() - started
     return result
 
 
 def _outcome(item: CompiledPolicy, resource: Resource, cache: dict[str, Any],
-             paths: dict[FieldPath, FieldPath]) -> Result:
+             shared: dict[Any, Any]) -> Result:
     try:
         raw = item.evaluate(resource.document, cache)
     except EvaluationError as error:
@@ -204,8 +205,8 @@ def _outcome(item: CompiledPolicy, resource: Resource, cache: dict[str, Any],
                if not any(touches_unknown(path, unknown) for path in (v.field_path, *v.reads))]
     if not raw:
         return Result(item.policy, resource, Status.PASS)
-    violations = [Violation(v.message, paths.setdefault(v.field_path, v.field_path), resource.locate(v.field_path),
-                            validation=v.validation,
+    violations = [Violation(shared.setdefault(v.message, v.message), shared.setdefault(v.field_path, v.field_path),
+                            resource.locate(v.field_path), validation=v.validation,
                             related=tuple(RelatedLocation(Location(*where[:3]), where[3]) for where in v.related))
                   for v in raw]
     violations.sort(key=lambda v: (v.location.line, v.location.column, v.message))

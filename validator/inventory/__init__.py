@@ -43,7 +43,7 @@ from validator.model import Location, Resource
 EntryId = tuple[str, int]  # (file path, document index): unique in a scan
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class Entry:
     """What the inventory keeps of one resource."""
 

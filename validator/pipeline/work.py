@@ -186,7 +186,7 @@ def plan_fixes(job: Job, results: list[Result]) -> None:
     cache: dict = {}
     for result in results:
         if result.status is Status.FAIL:
-            result.fixes = result_fixes(result, planner, job.context.root, cache)
+            result.fixes = result_fixes(result, planner, job.context.root, cache) or None  # most have none
 
 
 def detach(results: Checks, labels: bool = True, interned: dict[str, str] | None = None) -> None:
