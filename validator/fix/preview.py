@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from validator.fix.apply import fix_files
@@ -21,15 +21,17 @@ from validator.model import format_path
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FindingFix:
     description: str
     changes: tuple[tuple[str, tuple[Replacement, ...]], ...]  # (file as the report shows it, replacements)
 
 
-def result_fixes(result, planner: Planner, root: Path, cache: dict) -> dict[int, FindingFix]:
+def result_fixes(result, planner: Planner, root: Path, cache: dict,
+                 interned: dict[str, str] | None = None) -> dict[int, FindingFix]:
     """The fixes of a result's findings, by the index of the violation; `cache` holds the
-    files read so far (see fix.apply.fix_files)."""
+    files read so far (see fix.apply.fix_files); `interned`, where to keep each of their
+    texts once (a scan plans the same fix on thousands of objects)."""
     if not has_fix(result.policy):
         return {}
     try:
@@ -39,13 +41,13 @@ def result_fixes(result, planner: Planner, root: Path, cache: dict) -> dict[int,
         return {}
     fixes = {}
     for item in planned:
-        fix = _one(item, root, cache)
+        fix = _one(item, root, cache, {} if interned is None else interned)
         if fix is not None:
             fixes[next(n for n, v in enumerate(result.violations) if v is item.violation)] = fix
     return fixes
 
 
-def _one(item: PlannedFix, root: Path, cache: dict) -> FindingFix | None:
+def _one(item: PlannedFix, root: Path, cache: dict, interned: dict[str, str]) -> FindingFix | None:
     if item.problem:
         return None
     try:
@@ -56,8 +58,14 @@ def _one(item: PlannedFix, root: Path, cache: dict) -> FindingFix | None:
     if any(change.problems for change in changes) or not any(change.changed for change in changes):
         return None
     description = "; ".join(describe(a) for a in item.assignments)
-    return FindingFix(description[:1].upper() + description[1:],
-                      tuple((c.display, tuple(replacements(c.original, c.fixed))) for c in changes if c.changed))
+
+    def once(text: str) -> str:
+        return interned.setdefault(text, text)
+
+    return FindingFix(once(description[:1].upper() + description[1:]),
+                      tuple((once(c.display), tuple(replace(r, inserted=once(r.inserted))
+                                                    for r in replacements(c.original, c.fixed)))
+                            for c in changes if c.changed))
 
 
 def describe(assignment: Assignment) -> str:

@@ -66,7 +66,7 @@ def insert_lines(text: str, offset: int, lines: list[str], newline: str) -> Spli
     return Splice(offset, offset, block)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Replacement:
     """Delete the region from (start_line, start_column) up to, not including, (end_line,
     end_column), and insert `inserted` there. An empty region is an insertion."""

@@ -208,7 +208,7 @@ def _child(items: list[InputFile], connection: Any) -> None:
             connection.send_bytes(codec.encode(files.entries(), policies))
             known = inventory.build(codec.decode(connection.recv_bytes(), policies))
         output = files.evaluate(known)
-        detach(output.results, job.keep_labels, job.stable_paths)
+        detach(output.results, job.keep_labels, job.interned)
         connection.send_bytes(codec.encode(output, policies))
     except BaseException as error:  # the parent does the shard's work
         log.debug("a worker process failed: %s", type(error).__name__)

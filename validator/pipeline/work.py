@@ -51,8 +51,9 @@ class Job:
     # Resource.detach keeps); `tdv fix` keeps them to edit the files.
     detach: bool = False
     keep_labels: bool = True  # when detaching: exemptions select resources by label
-    # The stable form of each blamed field (see `detach`), kept once for the whole shard.
-    stable_paths: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # Texts kept once for the whole shard: the stable form of each blamed field (see
+    # `detach`), the descriptions and inserted text of planned fixes.
+    interned: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def cross_resource(self) -> bool:
@@ -172,7 +173,7 @@ def evaluate(job: Job, resources: list[Resource], known: Inventory | None = None
     if job.plan_fixes:
         plan_fixes(job, results.outcomes())
     if job.detach:
-        detach(results, job.keep_labels, job.stable_paths)
+        detach(results, job.keep_labels, job.interned)
     return ShardResult(results, errors or [], len(kept), excluded)
 
 
@@ -186,7 +187,8 @@ def plan_fixes(job: Job, results: list[Result]) -> None:
     cache: dict = {}
     for result in results:
         if result.status is Status.FAIL:
-            result.fixes = result_fixes(result, planner, job.context.root, cache) or None  # most have none
+            # Most failures have no fix: None rather than an empty dict each.
+            result.fixes = result_fixes(result, planner, job.context.root, cache, job.interned) or None
 
 
 def detach(results: Checks, labels: bool = True, interned: dict[str, str] | None = None) -> None:
