@@ -268,3 +268,32 @@ def test_detached_labels_are_kept_only_for_exemptions_that_select_by_label():
     dropped.detach(labels=False)
     assert kept.document["metadata"] == {"name": "web", "labels": {"app": "web"}}
     assert dropped.document["metadata"] == {"name": "web"}
+
+
+def test_what_findings_repeat_is_kept_once(tmp_path):
+    """Thousands of objects fail the same way: their messages, blamed paths and planned
+    fixes' texts are the same strings, not copies."""
+    from validator.pipeline import scan as run_scan
+
+    pod = ("apiVersion: v1\nkind: Pod\nmetadata: {{name: web-{n}, namespace: shop}}\n"
+           "spec:\n  containers:\n  - name: app\n    image: nginx:1.27\n")
+    for n in range(2):
+        (tmp_path / f"pod-{n}.yaml").write_text(pod.format(n=n))
+    report = run_scan([str(tmp_path)], root=tmp_path, detach=True, plan_fixes=True)
+    by_policy: dict = {}
+    for result in report.failures:
+        by_policy.setdefault(result.policy.id, []).append(result)
+    pairs = [found for found in by_policy.values() if len(found) == 2]
+    assert any(one.message is other.message for first, second in pairs
+               for one, other in zip(first.violations, second.violations))
+    for first, second in pairs:
+        for one, other in zip(first.violations, second.violations):
+            assert one.field_path is other.field_path
+            assert one.message is other.message or one.message != other.message  # some name the object
+    texts = [(one, other) for first, second in pairs if first.fixes and second.fixes
+             for a, b in [(first.fixes[0], second.fixes[0])]
+             for one, other in [(a.description, b.description),
+                                *zip((r.inserted for _, rs in a.changes for r in rs),
+                                     (r.inserted for _, rs in b.changes for r in rs))]]
+    assert any(one is other for one, other in texts)
+    assert all(one is other or one != other for one, other in texts)
