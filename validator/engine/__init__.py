@@ -53,9 +53,10 @@ class Engine:
     def __init__(self, entries: list[tuple[Policy, Evaluator, dict[str, Any]]]):
         self._entries = entries
         self._compiled: dict[str, CompiledPolicy] = {}
-        # Each field path blamed and each message, kept once: the same few paths fail on
-        # thousands of objects, mostly with the same few messages.
-        self._shared: dict[Any, Any] = {}
+        # What findings repeat, kept once for the whole scan: the same few field paths fail
+        # on thousands of objects, mostly with the same messages (and, see pipeline.work,
+        # the same stable paths and fix texts).
+        self.interned: dict[Any, Any] = {}
         self._batches: dict[tuple[str, bool], list[Batch]] = {}  # by kind, and whether with an inventory
 
     @classmethod
@@ -135,7 +136,7 @@ class Engine:
             first = len(results)
             for item in applicable:
                 if matches(item.policy.targets, resource):
-                    results.append(evaluate(item, resource, cache, self._shared))
+                    results.append(evaluate(item, resource, cache, self.interned))
             if shared and len(results) > first:  # the batches' time, shared by the resource's results
                 share = shared / (len(results) - first)
                 for result in results[first:]:
@@ -184,7 +185,7 @@ def target_kinds(targets: Targets) -> tuple[str, ...]:
 
 def evaluate(item: CompiledPolicy, resource: Resource, cache: dict[str, Any],
              shared: dict[Any, Any] | None = None) -> Result:
-    """`shared`: where to keep each blamed field path and message once (see Engine)."""
+    """`shared`: where to keep each blamed field path and message once (Engine.interned)."""
     started = time.perf_counter()
     result = _outcome(item, resource, cache, {} if shared is None else shared)
     result.duration = time.perf_counter() - started

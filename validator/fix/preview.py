@@ -28,7 +28,7 @@ class FindingFix:
 
 
 def result_fixes(result, planner: Planner, root: Path, cache: dict,
-                 interned: dict[str, str] | None = None) -> dict[int, FindingFix]:
+                 interned: dict[str, str]) -> dict[int, FindingFix]:
     """The fixes of a result's findings, by the index of the violation; `cache` holds the
     files read so far (see fix.apply.fix_files); `interned`, where to keep each of their
     texts once (a scan plans the same fix on thousands of objects)."""
@@ -41,7 +41,7 @@ def result_fixes(result, planner: Planner, root: Path, cache: dict,
         return {}
     fixes = {}
     for item in planned:
-        fix = _one(item, root, cache, {} if interned is None else interned)
+        fix = _one(item, root, cache, interned)
         if fix is not None:
             fixes[next(n for n, v in enumerate(result.violations) if v is item.violation)] = fix
     return fixes

@@ -208,7 +208,8 @@ def _child(items: list[InputFile], connection: Any) -> None:
             connection.send_bytes(codec.encode(files.entries(), policies))
             known = inventory.build(codec.decode(connection.recv_bytes(), policies))
         output = files.evaluate(known)
-        detach(output.results, job.keep_labels, job.interned)
+        if not job.detach:  # sent back detached all the same (else Files.evaluate has done it)
+            detach(output.results, job)
         connection.send_bytes(codec.encode(output, policies))
     except BaseException as error:  # the parent does the shard's work
         log.debug("a worker process failed: %s", type(error).__name__)

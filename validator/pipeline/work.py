@@ -51,9 +51,6 @@ class Job:
     # Resource.detach keeps); `tdv fix` keeps them to edit the files.
     detach: bool = False
     keep_labels: bool = True  # when detaching: exemptions select resources by label
-    # Texts kept once for the whole shard: the stable form of each blamed field (see
-    # `detach`), the descriptions and inserted text of planned fixes.
-    interned: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def cross_resource(self) -> bool:
@@ -66,10 +63,6 @@ class ShardResult:
     errors: list[list[InputProblem]] = field(default_factory=list)  # per input file, in order
     resources: int = 0  # evaluated (after exclusions)
     excluded: int = 0  # left out by the config file
-
-    def __add__(self, other: "ShardResult") -> "ShardResult":
-        return ShardResult(self.results + other.results, self.errors + other.errors,
-                           self.resources + other.resources, self.excluded + other.excluded)
 
     def extend(self, other: "ShardResult") -> None:
         self.results.items += other.results.items
@@ -173,7 +166,7 @@ def evaluate(job: Job, resources: list[Resource], known: Inventory | None = None
     if job.plan_fixes:
         plan_fixes(job, results.outcomes())
     if job.detach:
-        detach(results, job.keep_labels, job.interned)
+        detach(results, job)
     return ShardResult(results, errors or [], len(kept), excluded)
 
 
@@ -188,17 +181,17 @@ def plan_fixes(job: Job, results: list[Result]) -> None:
     for result in results:
         if result.status is Status.FAIL:
             # Most failures have no fix: None rather than an empty dict each.
-            result.fixes = result_fixes(result, planner, job.context.root, cache, job.interned) or None
+            result.fixes = result_fixes(result, planner, job.context.root, cache, job.engine.interned) or None
 
 
-def detach(results: Checks, labels: bool = True, interned: dict[str, str] | None = None) -> None:
-    """Keep of each resource only what reports need once it is evaluated (Resource.detach):
-    first the stable form of every field its findings blame (for fingerprints), then let the
-    document and its source positions go. `interned` keeps each stable form once (thousands
-    of objects fail on the same few fields)."""
+def detach(results: Checks, job: Job) -> None:
+    """Keep of each resource only what reports need once it is evaluated (Resource.detach,
+    with labels if `job.keep_labels`): first the stable form of every field its findings
+    blame (for fingerprints, each kept once in Engine.interned), then let the document and
+    its source positions go."""
     from validator.fingerprint import stable_path
 
-    interned = {} if interned is None else interned
+    interned = job.engine.interned
     for result in results.outcomes():
         if result.status is not Status.FAIL:
             continue
@@ -210,4 +203,4 @@ def detach(results: Checks, labels: bool = True, interned: dict[str, str] | None
             resource.stable_paths[violation.field_path] = interned.setdefault(stable, stable)
     for resource in results.resources():
         if not isinstance(resource.locator, StartOnly):
-            resource.detach(labels)
+            resource.detach(job.keep_labels)
