@@ -79,6 +79,23 @@ def test_entries_are_small_plain_and_never_hold_secret_values():
     assert found[1].location == Location("all.yaml", 11, 1)
 
 
+def test_an_entry_keeps_its_facts_packed_and_each_read_is_a_copy():
+    """A scan holds an entry per resource until the last is evaluated: the facts are kept
+    marshalled, and unpacked at each read, so a relation that changes what it read changes
+    nothing for the next one."""
+    binding = inventory.entries(resources(BINDING))[0]
+    assert type(binding.packed) is bytes
+    facts = binding.facts
+    assert facts["subjects"] == [{"kind": "ServiceAccount", "name": "web"}]
+    facts["subjects"].clear()
+    assert binding.facts["subjects"] == [{"kind": "ServiceAccount", "name": "web"}]
+    assert binding.facts is not binding.facts
+    assert len(binding.packed) < 200
+    assert inventory.pack({}) == b"" and inventory.Entry(("a", 0), "Pod", "p", None, Location("a")).facts == {}
+    odd = {"when": Location("a.yaml", 1, 1)}  # something marshal cannot write is kept as it is
+    assert inventory.pack(odd) is odd
+
+
 def test_kinds_no_relation_reads_have_no_entry():
     [resource] = resources({"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "x"}})
     assert inventory.entry(resource) is None

@@ -24,9 +24,10 @@ give one item per reference, with `inScan: false` when the object is not in the 
 policy can tell "not in this scan" (say nothing: the object may live in another repository)
 from "present and bad". Relations that follow selectors give only objects in the scan.
 
-Relations are computed on demand, once per (relation, resource), by dict lookups in indexes
-that are themselves built once, on first use (see `Inventory.index`). No relation scans the
-whole inventory per resource.
+Relations are computed on demand, when a resource is evaluated, and not kept: by dict lookups
+in indexes that are themselves built once, on first use (see `Inventory.index`). No relation
+scans the whole inventory per resource. An entry keeps its facts marshalled (`pack`) and
+unpacks them at each read: a scan holds every entry until its last resource is evaluated.
 
 Relations and entry extractors are registered by platform modules (validator.inventory.
 kubernetes, validator.inventory.terraform, validator.inventory.gatekeeper) with `extractor`
@@ -35,7 +36,8 @@ and `relation` (or `scan_relation`, for items that are the same for every resour
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import marshal
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from validator.model import Location, Resource
@@ -52,7 +54,7 @@ class Entry:
     name: str
     namespace: str | None  # as written in the object (None: not written, or cluster-scoped)
     location: Location  # where the object starts
-    facts: dict[str, Any] = field(default_factory=dict)  # plain data read by relations
+    packed: Any = b""  # its facts, packed (see `facts`, `pack`)
     api_group: str = ""
     ref: str = ""  # human identity, as Resource.ref (e.g. a Terraform address)
     # The whole object as JSON text, kept only for the kinds Gatekeeper templates read (see
@@ -64,6 +66,27 @@ class Entry:
         if not self.ref:
             parts = [self.kind, self.namespace, self.name] if self.namespace else [self.kind, self.name]
             object.__setattr__(self, "ref", "/".join(parts))
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        """The plain data relations read, unpacked at each read: a new copy each time (see
+        `pack`)."""
+        packed = self.packed
+        if type(packed) is bytes:
+            return marshal.loads(packed) if packed else {}
+        return packed
+
+
+def pack(facts: dict[str, Any]) -> Any:
+    """An entry's facts as it keeps them: marshalled, a tenth of the memory of the dicts and
+    lists (a scan holds an entry per resource until every resource is evaluated); as they
+    are if they hold something marshal cannot write."""
+    if not facts:
+        return b""
+    try:
+        return marshal.dumps(facts)
+    except ValueError:
+        return facts
 
 
 Extractor = Callable[[Resource], "Entry | None"]
@@ -160,7 +183,6 @@ class Inventory:
         self.entries: list[Entry] = entries
         self.by_id: dict[EntryId, Entry] = {e.id: e for e in self.entries}
         self._indexes: dict[str, Any] = {}
-        self._related: dict[tuple[str, EntryId], list[dict[str, Any]]] = {}
         self._items: dict[EntryId, dict[str, Any]] = {}
 
     def __len__(self) -> int:
@@ -187,11 +209,8 @@ class Inventory:
                 else RELATIONS[name].compute(self, None) if RELATIONS[name].scan_wide else [] for name in names}
 
     def relation_items(self, name: str, start: Entry) -> list[dict[str, Any]]:
-        key = (name, start.id)
-        items = self._related.get(key)
-        if items is None:
-            items = self._related[key] = RELATIONS[name].compute(self, start)
-        return items
+        """Computed each time, not kept: a scan asks once per (relation, resource)."""
+        return RELATIONS[name].compute(self, start)
 
     def item(self, found: Entry, **extra: Any) -> dict[str, Any]:
         """The CEL item of an entry in the scan: its identity, location and facts."""

@@ -17,7 +17,7 @@ from typing import Any, Callable
 from validator.engine.policy import POD_BEARING
 from validator.engine.scopes import CONTAINER_LISTS
 from validator.engine.targets import selector_matches
-from validator.inventory import Entry, Inventory, entry_id, extractor, missing, relation
+from validator.inventory import Entry, Inventory, entry_id, extractor, missing, pack, relation
 from validator.model import Resource
 from validator.pod_templates import configured_pod_kinds, pod_template_path
 
@@ -61,7 +61,7 @@ def kubernetes_entry(resource: Resource) -> Entry | None:
     else:
         return None
     return Entry(entry_id(resource), kind, resource.name, _text(resource.namespace) or None,
-                 resource.locate(()), facts, resource.api_group)
+                 resource.locate(()), pack(facts), resource.api_group)
 
 
 def is_custom_group(group: str) -> bool:
