@@ -109,7 +109,8 @@ def scan_paths(paths: Iterable[str | Path], **options: Any):
 def planned_fixes(report) -> dict:
     """The fixes a scan planned (with plan_fixes=True), by (id of the result, violation
     index), for the findings that count: what SARIF carries."""
-    return {(id(result), index): fix for result in report.failures for index, fix in (result.fixes or {}).items()}
+    return {(id(result), index): fix for result in report.failures for index, fix in enumerate(result.fixes or ())
+            if fix is not None}
 
 
 def config_with(parameters: Mapping[str, Mapping[str, Any]] | None = None):

@@ -142,6 +142,50 @@ def test_shards_are_contiguous_and_balanced(tmp_path, monkeypatch):
     assert parallel.shard([], 4) == []
 
 
+def test_a_worker_sends_its_results_a_chunk_at_a_time(tree, monkeypatch, tmp_path):
+    """A worker encodes each chunk's results once evaluated and sends them one by one: it
+    holds bytes rather than objects, and this process decodes one part at a time."""
+    serial = reports(1, tmp_path)
+    parts = []
+    original = codec.decode
+
+    def decode(payload, policies):
+        decoded = original(payload, policies)
+        parts.append(type(decoded).__name__)
+        return decoded
+
+    monkeypatch.setattr(codec, "decode", decode)
+    monkeypatch.setattr(work, "CHUNK_BYTES", 1)
+    assert reports(2, tmp_path) == serial
+    assert parts.count("int") == 1 and parts.count("ShardResult") > 2
+
+
+def test_a_worker_that_stops_between_parts_costs_time_not_results(tree, monkeypatch, tmp_path):
+    serial = reports(1, tmp_path)
+    original = parallel._child
+
+    class Cut:
+        """The worker's end of the pipe, closed after its inventory entries, the number of
+        parts and one part."""
+
+        def __init__(self, connection):
+            self.connection, self.sent = connection, 0
+
+        def send_bytes(self, payload):
+            self.sent += 1
+            if self.sent <= 3:
+                self.connection.send_bytes(payload)
+
+        def __getattr__(self, name):
+            return getattr(self.connection, name)
+
+    monkeypatch.setattr(parallel, "_child", lambda items, connection: original(items, Cut(connection)))
+    monkeypatch.setattr(work, "CHUNK_BYTES", 1)
+    redone = spy_on_redo(monkeypatch)
+    assert reports(2, tmp_path) == serial
+    assert redone
+
+
 def test_a_detached_resource_keeps_what_reporters_read():
     document = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "uid": "1"},
                 "spec": {"containers": [{"name": "app"}]}}
@@ -156,6 +200,12 @@ def test_a_detached_resource_keeps_what_reporters_read():
 
     assert fingerprint("P", resource, ("spec", "containers", 0)) == fingerprint(
         "P", Resource("Pod", "v1", "web", None, document, "pod.yaml"), ("spec", "containers", 0))
+    # Most detached resources have no metadata of tdv's and no findings: one empty dict for all.
+    other = Resource("Pod", "v1", "db", None, {"kind": "Pod"}, "pod.yaml")
+    other.detach()
+    passing = Resource("Pod", "v1", "cache", None, {"kind": "Pod"}, "pod.yaml")
+    passing.detach()
+    assert other.metadata == {} and other.metadata is passing.metadata is passing.stable_paths
 
 
 def test_jobs_cannot_be_negative(tree):

@@ -216,6 +216,14 @@ class Resource:
             kept = DETACHED_METADATA + ("labels",) if labels else DETACHED_METADATA
             self.document["metadata"] = {key: metadata[key] for key in kept if key in metadata}
         self.tf_links = None  # read by the inventory's entries, made before evaluation
+        # Most resources have neither: one empty dict for all (nothing writes them once detached).
+        if not self.metadata:
+            self.metadata = _NOTHING
+        if not self.stable_paths:
+            self.stable_paths = _NOTHING
+
+
+_NOTHING: dict[Any, Any] = {}
 
 
 def _interned(value: Any) -> Any:
@@ -275,6 +283,6 @@ class Result:
     # seconds spent evaluating, with an even share of the resource's batch evaluation
     duration: float = field(default=0.0, compare=False)
     suppression: Suppression | None = None  # set by the suppressions filter on a failure
-    # validator.fix.preview.FindingFix by violation index, when computed beside the document
-    # (see validator.pipeline.executor)
-    fixes: dict[int, Any] | None = field(default=None, compare=False)
+    # validator.fix.preview.FindingFix of each violation, in order (None: not fixed), when
+    # computed beside the document (see validator.pipeline.work.plan_fixes)
+    fixes: tuple[Any, ...] | None = field(default=None, compare=False)

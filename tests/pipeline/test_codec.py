@@ -55,7 +55,7 @@ def every_field_set() -> tuple[ShardResult, list[Entry]]:
     fix = FindingFix("Set x", (("a.yaml", (Replacement(1, 2, 3, 4, "x"),)),))
     suppression = Suppression(SuppressionKind.EXTERNAL, "why", location, owner="me", expires="2030-01-01")
     result = Result(POLICIES[1], resource, Status.FAIL, [violation], error="e", duration=0.5,
-                    suppression=suppression, fixes={0: fix})
+                    suppression=suppression, fixes=(fix,))
     links = ResourceLinks((Link(("bucket",), "aws_s3_bucket.b", certain=False, via="id"),), frozenset({("policy",)}),
                           exported=True, complete=False, written=frozenset({"bucket"}),
                           files=frozenset({("a.tf", "aws_s3_bucket")}))

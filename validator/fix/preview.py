@@ -28,23 +28,24 @@ class FindingFix:
 
 
 def result_fixes(result, planner: Planner, root: Path, cache: dict,
-                 interned: dict[str, str]) -> dict[int, FindingFix]:
-    """The fixes of a result's findings, by the index of the violation; `cache` holds the
+                 interned: dict[str, str]) -> tuple[FindingFix | None, ...]:
+    """The fixes of a result's findings, one per violation (None: not fixed), or () when
+    none can be planned; `cache` holds the
     files read so far (see fix.apply.fix_files); `interned`, where to keep each of their
     texts once (a scan plans the same fix on thousands of objects)."""
     if not has_fix(result.policy):
-        return {}
+        return ()
     try:
         planned = planner.plan(result)
     except Exception as error:  # a broken fix must not stop the report
         log.debug("%s: no fixes for %s: %s", result.resource.path, result.policy.id, type(error).__name__)
-        return {}
-    fixes = {}
+        return ()
+    fixes: list[FindingFix | None] = [None] * len(result.violations)
     for item in planned:
         fix = _one(item, root, cache, interned)
         if fix is not None:
             fixes[next(n for n, v in enumerate(result.violations) if v is item.violation)] = fix
-    return fixes
+    return tuple(fixes) if any(fixes) else ()
 
 
 def _one(item: PlannedFix, root: Path, cache: dict, interned: dict[str, str]) -> FindingFix | None:

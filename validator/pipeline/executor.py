@@ -5,7 +5,8 @@ processes do. The files that are read on their own (see `sources.can_defer`) are
 contiguous shards of about equal size. This process takes the first shard itself; each
 other shard goes to a child forked from it, which inherits the compiled policies and
 settings without copying them, runs the same unit of work (pipeline.work) and sends its
-`ShardResult` back in the declared encoding (see codec). With cross-resource policies, each
+results back in the declared encoding (see codec): the number of parts, then a `ShardResult`
+per chunk of its files, each encoded as soon as it is evaluated. With cross-resource policies, each
 child first sends the inventory entries of what it read, and evaluates once it has the scan's
 inventory. Before sending its results, a child detaches
 its resources (`Resource.detach`): the findings' locations, fingerprints and fixes were
@@ -116,6 +117,7 @@ class Shards:
             payload = codec.encode(known.entries, self.job.engine.policies)
             for worker in self.workers:
                 worker.send(payload)
+            del payload  # not held while this process evaluates its own shard
         output = self.own.evaluate(known)
         for worker in self.workers:
             output.extend(worker.result(known))
@@ -207,10 +209,16 @@ def _child(items: list[InputFile], connection: Any) -> None:
         if job.cross_resource:
             connection.send_bytes(codec.encode(files.entries(), policies))
             known = inventory.build(codec.decode(connection.recv_bytes(), policies))
-        output = files.evaluate(known)
-        if not job.detach:  # sent back detached all the same (else Files.evaluate has done it)
-            detach(output.results, job)
-        connection.send_bytes(codec.encode(output, policies))
+        # Each chunk's results are encoded once evaluated (a tenth of their memory as objects)
+        # and sent one by one: the parent holds one part's bytes at a time as it decodes.
+        parts = []
+        for part in files.evaluated(known):
+            if not job.detach:  # sent back detached all the same (else `evaluate` has done it)
+                detach(part.results, job)
+            parts.append(codec.encode(part, policies))
+        connection.send_bytes(codec.encode(len(parts), policies))
+        for payload in parts:
+            connection.send_bytes(payload)
     except BaseException as error:  # the parent does the shard's work
         log.debug("a worker process failed: %s", type(error).__name__)
     finally:
@@ -218,12 +226,23 @@ def _child(items: list[InputFile], connection: Any) -> None:
 
 
 def _receive(job: Job, worker: _Worker) -> ShardResult | None:
-    """A worker's results, or None when they cannot be had."""
+    """A worker's results, part by part (see `_child`), or None when they cannot be had."""
+    policies = job.engine.policies
     payload = worker._receive()
-    if payload is None:
-        return None
     try:
-        return codec.decode(payload, job.engine.policies)
+        count = codec.decode(payload, policies) if payload is not None else None
+        if type(count) is not int:
+            return None
+        output = ShardResult()
+        for _ in range(count):
+            payload = worker._receive()
+            if payload is None:
+                return None
+            part = codec.decode(payload, policies)
+            if not isinstance(part, ShardResult):
+                raise codec.EncodingError(f"a part of the results is a {type(part).__name__}")
+            output.extend(part)
+        return output
     except codec.EncodingError as error:  # not expected: the shard is redone
         log.debug("a worker process's results cannot be read: %s", error)
         return None

@@ -137,9 +137,14 @@ class Files:
     def evaluate(self, known: Inventory | None = None) -> ShardResult:
         """Every file evaluated (see `evaluate`), a chunk at a time."""
         output = ShardResult()
-        for chunk in self.chunks():
-            output.extend(evaluate(self.job, chunk.resources, known, chunk.errors))
+        for part in self.evaluated(known):
+            output.extend(part)
         return output
+
+    def evaluated(self, known: Inventory | None = None) -> Iterator[ShardResult]:
+        """The results of each chunk, in order."""
+        for chunk in self.chunks():
+            yield evaluate(self.job, chunk.resources, known, chunk.errors)
 
 
 def file_size(item: InputFile) -> int:
@@ -180,7 +185,7 @@ def plan_fixes(job: Job, results: list[Result]) -> None:
     cache: dict = {}
     for result in results:
         if result.status is Status.FAIL:
-            # Most failures have no fix: None rather than an empty dict each.
+            # Most failures have no fix: None rather than an empty tuple each.
             result.fixes = result_fixes(result, planner, job.context.root, cache, job.engine.interned) or None
 
 

@@ -210,9 +210,9 @@ def _log(report: ScanReport) -> tuple[SarifLog, dict[str, int]]:
 
 def _planned_fix(result: Result, number: int):
     """The fix planned for a finding that counts (see pipeline.work.plan_fixes), if any."""
-    if result.suppression is not None or not result.fixes:
+    if result.suppression is not None or not result.fixes or number >= len(result.fixes):
         return None
-    return result.fixes.get(number)
+    return result.fixes[number]
 
 
 def _policies(report: ScanReport) -> list:
