@@ -30,9 +30,9 @@ class FindingFix:
 def result_fixes(result, planner: Planner, root: Path, cache: dict,
                  interned: dict[str, str]) -> tuple[FindingFix | None, ...]:
     """The fixes of a result's findings, one per violation (None: not fixed), or () when
-    none can be planned; `cache` holds the
-    files read so far (see fix.apply.fix_files); `interned`, where to keep each of their
-    texts once (a scan plans the same fix on thousands of objects)."""
+    none can be planned. `cache` holds the files read so far (see fix.apply.fix_files);
+    `interned`, where to keep each of their texts once (a scan plans the same fix on
+    thousands of objects)."""
     if not has_fix(result.policy):
         return ()
     try:

@@ -54,7 +54,7 @@ class Entry:
     name: str
     namespace: str | None  # as written in the object (None: not written, or cluster-scoped)
     location: Location  # where the object starts
-    packed: Any = b""  # its facts, packed (see `facts`, `pack`)
+    packed: Any = b""  # its facts, packed by `pack` (or a dict, kept as it is; see `facts`)
     api_group: str = ""
     ref: str = ""  # human identity, as Resource.ref (e.g. a Terraform address)
     # The whole object as JSON text, kept only for the kinds Gatekeeper templates read (see

@@ -66,7 +66,7 @@ def gatekeeper_entry(resource: Resource) -> Entry | None:
     if base is not None:
         return dataclasses.replace(base, whole=whole, api_version=resource.api_version)
     namespace = resource.namespace if isinstance(resource.namespace, str) and resource.namespace else None
-    return Entry(entry_id(resource), resource.kind, resource.name, namespace, resource.locate(()), b"",
+    return Entry(entry_id(resource), resource.kind, resource.name, namespace, resource.locate(()), {},
                  resource.api_group, whole=whole, api_version=resource.api_version)
 
 

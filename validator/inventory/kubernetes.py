@@ -455,9 +455,9 @@ def _aggregated_rules(inventory: Inventory, role: Entry) -> list[dict[str, Any]]
     queue = [role]
     while queue:
         current = queue.pop(0)
-        source = _source(inventory, current)
-        rules.extend({**rule, "source": source} for rule in current.facts["rules"])
-        for selector in current.facts.get("aggregationSelectors", []):
+        source, facts = _source(inventory, current), current.facts
+        rules.extend({**rule, "source": source} for rule in facts["rules"])
+        for selector in facts.get("aggregationSelectors", []):
             for other in inventory.index("k8s:clusterroles", _cluster_roles):
                 if other.id not in seen and selector_matches(selector, other.facts["labels"]):
                     seen.add(other.id)
@@ -565,12 +565,13 @@ def _selecting(inventory: Inventory, workload: Entry, kind: str,
           " HorizontalPodAutoscalers of the scan that scale it (`name`, `minReplicas`, `maxReplicas`)")
 def _selected(inventory: Inventory, start: Entry) -> list[dict[str, Any]]:
     namespace = namespace_key(start) or ""
+    facts = start.facts
     if start.kind == "NetworkPolicy":
-        selector = start.facts["podSelector"]
-    elif start.kind == "PodDisruptionBudget" and "selector" in start.facts:
-        selector = start.facts["selector"]
-    elif start.kind == "Service" and start.facts["selector"]:
-        selector = {"matchLabels": start.facts["selector"]}
+        selector = facts["podSelector"]
+    elif start.kind == "PodDisruptionBudget" and "selector" in facts:
+        selector = facts["selector"]
+    elif start.kind == "Service" and facts["selector"]:
+        selector = {"matchLabels": facts["selector"]}
     else:
         return []
     scalers = inventory.index("k8s:targets", _targets_index)

@@ -29,7 +29,7 @@ import json
 import re
 from typing import Any
 
-from validator.inventory import Entry, Inventory, entry_id, extractor, pack, relation
+from validator.inventory import Entry, Inventory, entry_id, extractor, relation
 from validator.inventory.cloudtrail_events import recorded
 from validator.inventory.cloudwatch_patterns import monitored
 from validator.model import Resource
@@ -148,8 +148,8 @@ def terraform_entry(resource: Resource) -> Entry | None:
     gcp = _GCP_FACTS.get(resource.kind)
     if gcp is not None:
         facts.update(gcp(resource, document, {tuple(p) for p in resource.unknown_paths or ()}))
-    return Entry(entry_id(resource), resource.kind, resource.ref, None, resource.locate(()), pack(facts),
-                 ref=resource.ref)
+    # Kept as they are, not packed: they hold the resource's links (`_tf`), which marshal cannot write.
+    return Entry(entry_id(resource), resource.kind, resource.ref, None, resource.locate(()), facts, ref=resource.ref)
 
 
 def _blocks(value: Any) -> list[dict[str, Any]]:

@@ -229,10 +229,12 @@ def _receive(job: Job, worker: _Worker) -> ShardResult | None:
     """A worker's results, part by part (see `_child`), or None when they cannot be had."""
     policies = job.engine.policies
     payload = worker._receive()
+    if payload is None:
+        return None
     try:
-        count = codec.decode(payload, policies) if payload is not None else None
+        count = codec.decode(payload, policies)
         if type(count) is not int:
-            return None
+            raise codec.EncodingError(f"the number of parts is a {type(count).__name__}")
         output = ShardResult()
         for _ in range(count):
             payload = worker._receive()

@@ -210,7 +210,7 @@ def _log(report: ScanReport) -> tuple[SarifLog, dict[str, int]]:
 
 def _planned_fix(result: Result, number: int):
     """The fix planned for a finding that counts (see pipeline.work.plan_fixes), if any."""
-    if result.suppression is not None or not result.fixes or number >= len(result.fixes):
+    if result.suppression is not None or not result.fixes:  # else one per violation
         return None
     return result.fixes[number]
 
