@@ -26,7 +26,7 @@ from "present and bad". Relations that follow selectors give only objects in the
 
 Relations are computed on demand, when a resource is evaluated, and not kept: by dict lookups
 in indexes that are themselves built once, on first use (see `Inventory.index`). No relation
-scans the whole inventory per resource. An entry keeps its facts marshalled (`pack`) and
+scans the whole inventory per resource. A Kubernetes entry keeps its facts marshalled (`pack`) and
 unpacks them at each read: a scan holds every entry until its last resource is evaluated.
 
 Relations and entry extractors are registered by platform modules (validator.inventory.
